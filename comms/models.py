@@ -1,0 +1,1 @@
+"""Reaching people: contact methods, templates, the outbox (built in a later issue)."""

@@ -1,0 +1,28 @@
+"""The one JSON API (django-ninja). Each app contributes a router; errors share one shape here."""
+
+from django.http import HttpRequest
+from ninja import NinjaAPI
+
+from incidents.errors import IllegalTransition, InvalidInput
+
+api = NinjaAPI(title="Vigil API", version="1", urls_namespace="api")
+
+
+@api.exception_handler(IllegalTransition)
+def illegal_transition(request: HttpRequest, exc: IllegalTransition):
+    return api.create_response(request, {"detail": str(exc)}, status=409)
+
+
+@api.exception_handler(InvalidInput)
+def invalid_input(request: HttpRequest, exc: InvalidInput):
+    return api.create_response(request, {"detail": str(exc)}, status=400)
+
+
+@api.get("/health", auth=None, tags=["meta"])
+def health(request: HttpRequest) -> dict:
+    """Liveness and database reachability, for load balancers."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return {"status": "ok"}

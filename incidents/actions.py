@@ -1,0 +1,576 @@
+"""Every change to an incident, one function each.
+
+Each action runs in one transaction: it locks the incident row, checks the step against the
+lifecycle (`lifecycle.py`), writes the new state, stamps the lifecycle timestamps and appends
+a timeline event. The admin, the API, chat commands, alert ingestion and the engine all call
+these; nothing else writes incident state. Permission checks belong to the caller (see
+`permissions.py`): an action trusts that its caller may perform it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+
+from . import clock, lifecycle, timeline
+from .errors import IllegalTransition, InvalidInput
+from .models import (
+    EvidenceLink,
+    Incident,
+    IncidentTask,
+    IncidentType,
+    Participant,
+    Service,
+    SeverityLevel,
+    Source,
+    Status,
+)
+
+Kind = timeline.Kind
+Visibility = timeline.Visibility
+Role = Participant.Role
+
+# A detection time a little ahead of the server's clock is a skewed laptop, not a typo.
+_CLOCK_SKEW = timedelta(minutes=5)
+
+
+def _lock(incident: Incident) -> Incident:
+    return Incident.objects.select_for_update(of=("self",)).select_related("severity").get(pk=incident.pk)
+
+
+def _actor_name(actor, source: str) -> str:
+    if getattr(actor, "is_authenticated", False):
+        return str(actor)
+    return Source(source).label
+
+
+def _clean_text(value: str, what: str, *, max_length: int | None = None, required: bool = True) -> str:
+    text = (value or "").strip()
+    if required and not text:
+        raise InvalidInput(f"{what} cannot be empty.")
+    if max_length and len(text) > max_length:
+        raise InvalidInput(f"{what} is {len(text)} characters; the limit is {max_length}.")
+    return text
+
+
+def _require_not_closed(incident: Incident, doing: str) -> None:
+    if incident.status == Status.CLOSED:
+        raise IllegalTransition(f"{incident.reference} is closed; it can no longer {doing}.")
+
+
+def _require_step(incident: Incident, target: str, step: str, refusal: str) -> None:
+    """Check the lifecycle allows `target`, and that it is this action's step to take."""
+    if lifecycle.require(incident.reference, incident.status, target) != step:
+        raise IllegalTransition(f"{incident.reference} is {Status(incident.status).label.lower()}; {refusal}")
+
+
+def _next_number() -> int:
+    return (Incident.objects.aggregate(m=Max("number"))["m"] or 0) + 1
+
+
+# --- Declaring ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def declare(
+    *,
+    title: str,
+    severity: SeverityLevel,
+    actor,
+    source: str,
+    incident_type: IncidentType | None = None,
+    services: Iterable[Service] = (),
+    summary: str = "",
+    origin: str = Incident.Origin.INTERNAL,
+    commander=None,
+    detected_at: datetime | None = None,
+    customer_facing: bool | None = None,
+    public_on_status_page: bool | None = None,
+    is_restricted: bool | None = None,
+    is_drill: bool = False,
+) -> Incident:
+    """Open a new incident. Unset flags are derived: customer-facing from the services,
+    restricted from the type, public from customer-facing and the severity's policy."""
+    now = clock.now()
+    title = _clean_text(title, "The title", max_length=200)
+    services = list(services)
+    if detected_at is not None and detected_at > now + _CLOCK_SKEW:
+        raise InvalidInput("The detection time is in the future.")
+    if origin not in Incident.Origin.values:
+        raise InvalidInput(f"Unknown source {origin!r}.")
+    if customer_facing is None:
+        customer_facing = any(s.customer_facing for s in services)
+    if is_restricted is None:
+        is_restricted = bool(incident_type and incident_type.restricted_by_default)
+    if public_on_status_page is None:
+        public_on_status_page = customer_facing and severity.show_on_status_page and not is_restricted and not is_drill
+
+    fields = dict(
+        title=title,
+        summary=(summary or "").strip(),
+        severity=severity,
+        incident_type=incident_type,
+        origin=origin,
+        customer_facing=customer_facing,
+        public_on_status_page=public_on_status_page,
+        is_restricted=is_restricted,
+        is_drill=is_drill,
+        detected_at=detected_at,
+        declared_at=now,
+        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+    )
+    # Numbers are sequential: take max+1 and retry on the unique constraint when a
+    # concurrent declaration got there first (never check-then-insert).
+    for attempt in range(10):
+        try:
+            with transaction.atomic():
+                incident = Incident.objects.create(number=_next_number(), **fields)
+            break
+        except IntegrityError:
+            if attempt == 9:
+                raise
+    incident.services.set(services)
+    checklist = list(incident_type.checklist) if incident_type else []
+    IncidentTask.objects.bulk_create(
+        IncidentTask(incident=incident, position=i, title=str(item)[:300]) for i, item in enumerate(checklist, 1)
+    )
+
+    flags = [label for flag, label in ((is_drill, "drill"), (is_restricted, "restricted")) if flag]
+    timeline.record(
+        incident,
+        Kind.DECLARED,
+        f"{_actor_name(actor, source)} declared {severity.name} {incident.reference}: {title}"
+        + (f" ({', '.join(flags)})" if flags else ""),
+        actor=actor,
+        source=source,
+        data={
+            "severity": severity.name,
+            "type": incident_type.name if incident_type else None,
+            "services": [s.name for s in services],
+            "origin": origin,
+            "tasks": len(checklist),
+        },
+    )
+    if commander is not None:
+        _assign(incident, commander, Role.COMMANDER, actor=actor, source=source)
+    return incident
+
+
+# --- Working ----------------------------------------------------------------------------------
+
+
+def _stamp_acknowledged(incident: Incident, actor, source: str, *, now: datetime) -> None:
+    incident.acknowledged_at = now
+    message = f"{_actor_name(actor, source)} acknowledged {incident.reference}"
+    timeline.record(
+        incident,
+        Kind.ACKNOWLEDGED,
+        message,
+        actor=actor,
+        source=source,
+        data={"seconds_to_acknowledge": int((now - incident.declared_at).total_seconds())},
+    )
+    if getattr(actor, "is_authenticated", False) and not incident.participants.filter(user=actor, left_at=None).exists():
+        Participant.objects.create(incident=incident, user=actor, role=Role.RESPONDER, joined_at=now)
+
+
+@transaction.atomic
+def acknowledge(incident: Incident, *, actor, source: str) -> Incident:
+    """Someone is on it: stops the acknowledge SLA and moves a triggered incident to investigating."""
+    incident = _lock(incident)
+    if incident.acknowledged_at is not None and incident.is_open:
+        when = incident.acknowledged_at.isoformat(timespec="minutes")
+        raise IllegalTransition(f"{incident.reference} was already acknowledged at {when}.")
+    _require_step(incident, Status.INVESTIGATING, "acknowledge", "only a triggered incident can be acknowledged.")
+    _stamp_acknowledged(incident, actor, source, now=clock.now())
+    incident.status = Status.INVESTIGATING
+    incident.save(update_fields=["status", "acknowledged_at", "updated_at"])
+    return incident
+
+
+def _set_status(incident: Incident, target: str, *, actor, source: str, message: str = "") -> None:
+    """Move between working statuses (caller holds the lock and has checked the lifecycle)."""
+    now = clock.now()
+    previous = incident.status
+    update_fields = ["status", "updated_at"]
+    if previous == Status.TRIGGERED:
+        _stamp_acknowledged(incident, actor, source, now=now)
+        update_fields.append("acknowledged_at")
+    if target == Status.MONITORING and incident.mitigated_at is None:
+        incident.mitigated_at = now
+        update_fields.append("mitigated_at")
+    incident.status = target
+    incident.save(update_fields=update_fields)
+    text = f"Status {Status(previous).label.lower()} → {Status(target).label.lower()}"
+    timeline.record(
+        incident,
+        Kind.STATUS_CHANGED,
+        f"{text}: {message}" if message else text,
+        actor=actor,
+        source=source,
+        data={"from": previous, "to": target},
+    )
+
+
+@transaction.atomic
+def change_status(incident: Incident, status: str, *, actor, source: str, message: str = "") -> Incident:
+    """Take any lifecycle step by its target status; resolving, reopening and closing are
+    handed to their own actions so they keep their own rules."""
+    if status not in Status.values:
+        raise InvalidInput(f"Unknown status {status!r}; expected one of {', '.join(Status.values)}.")
+    locked = _lock(incident)
+    step = lifecycle.require(locked.reference, locked.status, status)
+    if step == "resolve":
+        return resolve(locked, actor=actor, source=source, summary=message)
+    if step == "reopen":
+        return reopen(locked, actor=actor, source=source, reason=message or "Reopened")
+    if step == "close":
+        return close(locked, actor=actor, source=source)
+    _set_status(locked, status, actor=actor, source=source, message=message.strip())
+    return locked
+
+
+@transaction.atomic
+def change_severity(incident: Incident, severity: SeverityLevel, *, actor, source: str, reason: str = "") -> Incident:
+    """Re-rate the incident; its SLA targets follow the new severity from the declaration."""
+    incident = _lock(incident)
+    _require_not_closed(incident, "change severity")
+    previous = incident.severity
+    if previous.pk == severity.pk:
+        raise InvalidInput(f"{incident.reference} is already {severity.name}.")
+    direction = "escalated" if severity.rank < previous.rank else "downgraded"
+    incident.severity = severity
+    incident.save(update_fields=["severity", "updated_at"])
+    reason = (reason or "").strip()
+    timeline.record(
+        incident,
+        Kind.SEVERITY_CHANGED,
+        f"Severity {direction} {previous.name} → {severity.name}" + (f": {reason}" if reason else ""),
+        actor=actor,
+        source=source,
+        data={"from": previous.name, "to": severity.name, "reason": reason},
+    )
+    return incident
+
+
+def _assign(incident: Incident, user, role: str, *, actor, source: str) -> Participant:
+    now = clock.now()
+    current = list(incident.participants.filter(role=role, left_at=None).select_related("user"))
+    if any(p.user_id == user.pk for p in current):
+        raise InvalidInput(f"{user} is already {Role(role).label.lower()} of {incident.reference}.")
+    handed_over_from = None
+    if role in Participant.SINGLE_HOLDER_ROLES and current:
+        handed_over_from = current[0]
+        handed_over_from.left_at = now
+        handed_over_from.save(update_fields=["left_at"])
+    participant = Participant.objects.create(incident=incident, user=user, role=role, joined_at=now)
+    message = f"{user} is now {Role(role).label.lower()}"
+    if handed_over_from:
+        message += f", taking over from {handed_over_from.user}"
+    timeline.record(
+        incident,
+        Kind.ROLE_ASSIGNED,
+        message,
+        actor=actor,
+        source=source,
+        data={
+            "role": role,
+            "user": user.get_username(),
+            "previous": handed_over_from.user.get_username() if handed_over_from else None,
+        },
+    )
+    return participant
+
+
+@transaction.atomic
+def assign_role(incident: Incident, user, role: str, *, actor, source: str) -> Participant:
+    """Give someone a role. Commander, technical lead, communications lead and scribe have one
+    holder at a time: assigning one hands the role over."""
+    if role not in Role.values:
+        raise InvalidInput(f"Unknown role {role!r}.")
+    if not user.is_active:
+        raise InvalidInput(f"{user} is not an active user.")
+    incident = _lock(incident)
+    _require_not_closed(incident, "change roles")
+    return _assign(incident, user, role, actor=actor, source=source)
+
+
+@transaction.atomic
+def release_role(participant: Participant, *, actor, source: str) -> Participant:
+    """Someone leaves a role; the record of when they held it stays."""
+    incident = _lock(participant.incident)
+    _require_not_closed(incident, "change roles")
+    participant = Participant.objects.select_for_update().select_related("user").get(pk=participant.pk)
+    if participant.left_at is not None:
+        raise InvalidInput(f"{participant.user} already left that role.")
+    participant.left_at = clock.now()
+    participant.save(update_fields=["left_at"])
+    timeline.record(
+        incident,
+        Kind.ROLE_RELEASED,
+        f"{participant.user} is no longer {participant.get_role_display().lower()}",
+        actor=actor,
+        source=source,
+        data={"role": participant.role, "user": participant.user.get_username()},
+    )
+    return participant
+
+
+@transaction.atomic
+def add_note(incident: Incident, text: str, *, actor, source: str) -> Incident:
+    """An internal note on the timeline (what was tried, what was seen)."""
+    incident = _lock(incident)
+    text = _clean_text(text, "The note", max_length=10_000)
+    timeline.record(incident, Kind.NOTE, text, actor=actor, source=source)
+    return incident
+
+
+@transaction.atomic
+def post_update(
+    incident: Incident,
+    text: str,
+    *,
+    actor,
+    source: str,
+    visibility: str = Visibility.INTERNAL,
+    status: str | None = None,
+) -> Incident:
+    """A status update for stakeholders (internal) or customers (external). Resets the
+    update-cadence SLA; may move the incident to another working status at the same time."""
+    if visibility not in Visibility.values:
+        raise InvalidInput(f"Unknown visibility {visibility!r}; expected internal or external.")
+    incident = _lock(incident)
+    _require_not_closed(incident, "take updates")
+    text = _clean_text(text, "The update", max_length=10_000)
+    if status and status != incident.status:
+        step = lifecycle.require(incident.reference, incident.status, status)
+        if step not in ("acknowledge", "change_status"):
+            raise IllegalTransition(f"Use resolve, reopen or close to move {incident.reference} to {status}.")
+        _set_status(incident, status, actor=actor, source=source)
+    timeline.record(
+        incident,
+        Kind.STATUS_UPDATE,
+        text,
+        actor=actor,
+        source=source,
+        visibility=visibility,
+        data={"status": incident.status},
+    )
+    incident.save(update_fields=["updated_at"])
+    return incident
+
+
+@transaction.atomic
+def resolve(
+    incident: Incident,
+    *,
+    actor,
+    source: str,
+    summary: str = "",
+    mitigation: str | None = None,
+) -> Incident:
+    """The impact is over. Stamps mitigation too if it was never recorded."""
+    incident = _lock(incident)
+    lifecycle.require(incident.reference, incident.status, Status.RESOLVED)
+    if mitigation and mitigation not in Incident.Mitigation.values:
+        raise InvalidInput(f"Unknown mitigation {mitigation!r}.")
+    now = clock.now()
+    previous = incident.status
+    incident.status = Status.RESOLVED
+    incident.resolved_at = now
+    incident.mitigated_at = incident.mitigated_at or now
+    summary = (summary or "").strip()
+    if summary:
+        incident.resolution_summary = summary
+    if mitigation:
+        incident.mitigation = mitigation
+    incident.save(update_fields=["status", "resolved_at", "mitigated_at", "resolution_summary", "mitigation", "updated_at"])
+    duration = now - incident.started_at
+    timeline.record(
+        incident,
+        Kind.RESOLVED,
+        f"{_actor_name(actor, source)} resolved {incident.reference}" + (f": {summary}" if summary else ""),
+        actor=actor,
+        source=source,
+        data={"from": previous, "seconds_to_resolve": int(duration.total_seconds()), "mitigation": incident.mitigation},
+    )
+    return incident
+
+
+@transaction.atomic
+def reopen(incident: Incident, *, actor, source: str, reason: str) -> Incident:
+    """The problem is back: a resolved incident returns to investigating."""
+    incident = _lock(incident)
+    _require_step(incident, Status.INVESTIGATING, "reopen", "only a resolved incident can be reopened.")
+    reason = _clean_text(reason, "The reason for reopening", max_length=2000)
+    incident.status = Status.INVESTIGATING
+    incident.resolved_at = None
+    incident.save(update_fields=["status", "resolved_at", "updated_at"])
+    timeline.record(
+        incident,
+        Kind.REOPENED,
+        f"{_actor_name(actor, source)} reopened {incident.reference}: {reason}",
+        actor=actor,
+        source=source,
+        data={"reason": reason},
+    )
+    return incident
+
+
+@transaction.atomic
+def close(incident: Incident, *, actor, source: str) -> Incident:
+    """Final: allowed once the severity's observation period after resolution has passed."""
+    incident = _lock(incident)
+    lifecycle.require(incident.reference, incident.status, Status.CLOSED)
+    now = clock.now()
+    watch_until = incident.resolved_at + incident.severity.observation_period
+    if now < watch_until:
+        raise IllegalTransition(
+            f"{incident.reference} is under observation until {watch_until:%Y-%m-%d %H:%M} UTC "
+            f"({incident.severity.name} is watched for {incident.severity.observation_period} after resolution)."
+        )
+    incident.status = Status.CLOSED
+    incident.closed_at = now
+    incident.save(update_fields=["status", "closed_at", "updated_at"])
+    timeline.record(incident, Kind.CLOSED, f"{_actor_name(actor, source)} closed {incident.reference}", actor=actor, source=source)
+    return incident
+
+
+# --- Details, tasks and evidence ---------------------------------------------------------------
+
+EDITABLE_DETAILS = (
+    "title",
+    "summary",
+    "incident_type",
+    "origin",
+    "detected_at",
+    "users_affected_estimated",
+    "users_affected_confirmed",
+    "regions",
+    "revenue_impact",
+    "reputation_impact",
+    "compliance_impact",
+    "impact_description",
+    "customer_facing",
+    "public_on_status_page",
+    "is_restricted",
+    "is_drill",
+    "mitigation",
+    "mitigation_notes",
+    "resolution_summary",
+)
+
+
+def _display(value: Any) -> str:
+    if value is None or value == "" or value == []:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="minutes")
+    return str(value)
+
+
+@transaction.atomic
+def update_details(incident: Incident, *, actor, source: str, services: Iterable[Service] | None = None, **changes: Any) -> Incident:
+    """Edit what is known about the incident (title, impact, flags, mitigation…). Records one
+    timeline event listing every field that changed; recording a mitigation stamps
+    `mitigated_at` if it was not yet set."""
+    unknown = set(changes) - set(EDITABLE_DETAILS)
+    if unknown:
+        raise InvalidInput(f"These fields cannot be edited here: {', '.join(sorted(unknown))}.")
+    incident = _lock(incident)
+    _require_not_closed(incident, "be edited")
+    if "title" in changes:
+        changes["title"] = _clean_text(changes["title"], "The title", max_length=200)
+    if changes.get("detected_at") and changes["detected_at"] > clock.now() + _CLOCK_SKEW:
+        raise InvalidInput("The detection time is in the future.")
+    if changes.get("mitigation") and changes["mitigation"] not in Incident.Mitigation.values:
+        raise InvalidInput(f"Unknown mitigation {changes['mitigation']!r}.")
+
+    changed: dict[str, list[str]] = {}
+    for field, value in changes.items():
+        old = getattr(incident, field)
+        if old != value:
+            changed[field] = [_display(old), _display(value)]
+            setattr(incident, field, value)
+    update_fields = list(changed)
+    if "mitigation" in changed and incident.mitigation and incident.mitigated_at is None:
+        incident.mitigated_at = clock.now()
+        update_fields.append("mitigated_at")
+    if services is not None:
+        services = list(services)
+        before = sorted(s.name for s in incident.services.all())
+        after = sorted(s.name for s in services)
+        if before != after:
+            incident.services.set(services)
+            changed["services"] = [_display(before), _display(after)]
+    if not changed:
+        return incident
+    incident.save(update_fields=update_fields + ["updated_at"])
+    labels = {f.name: str(f.verbose_name) for f in Incident._meta.get_fields() if hasattr(f, "verbose_name")}
+    parts = [f"{labels.get(field, field)}: {old} → {new}" for field, (old, new) in changed.items()]
+    timeline.record(incident, Kind.DETAILS_CHANGED, "Changed " + "; ".join(parts), actor=actor, source=source, data={"changes": changed})
+    return incident
+
+
+@transaction.atomic
+def add_task(incident: Incident, title: str, *, actor, source: str) -> IncidentTask:
+    incident = _lock(incident)
+    _require_not_closed(incident, "take new tasks")
+    title = _clean_text(title, "The task", max_length=300)
+    position = (incident.tasks.aggregate(m=Max("position"))["m"] or 0) + 1
+    task = IncidentTask.objects.create(incident=incident, position=position, title=title)
+    timeline.record(incident, Kind.TASK_ADDED, f"Task added: {title}", actor=actor, source=source, data={"task": task.pk})
+    return task
+
+
+@transaction.atomic
+def set_task_done(task: IncidentTask, done: bool, *, actor, source: str) -> IncidentTask:
+    """Tick a task off (or untick it)."""
+    incident = _lock(task.incident)
+    task = IncidentTask.objects.select_for_update().get(pk=task.pk)
+    if task.is_done == done:
+        raise InvalidInput(f"“{task.title}” is already {'done' if done else 'open'}.")
+    task.done_at = clock.now() if done else None
+    task.done_by = actor if done and getattr(actor, "is_authenticated", False) else None
+    task.save(update_fields=["done_at", "done_by"])
+    kind = Kind.TASK_DONE if done else Kind.TASK_REOPENED
+    timeline.record(
+        incident, kind, f"Task {'done' if done else 'reopened'}: {task.title}", actor=actor, source=source, data={"task": task.pk}
+    )
+    return task
+
+
+@transaction.atomic
+def add_evidence(incident: Incident, url: str, *, actor, source: str, kind: str = EvidenceLink.Kind.DASHBOARD, title: str = "") -> EvidenceLink:
+    """Attach a dashboard, log snapshot or trace link."""
+    if kind not in EvidenceLink.Kind.values:
+        raise InvalidInput(f"Unknown evidence kind {kind!r}.")
+    url = _clean_text(url, "The link", max_length=1000)
+    if not url.startswith(("https://", "http://")):
+        raise InvalidInput("Evidence links must be http(s) URLs.")
+    incident = _lock(incident)
+    link = EvidenceLink.objects.create(
+        incident=incident,
+        kind=kind,
+        url=url,
+        title=(title or "").strip()[:200],
+        added_by=actor if getattr(actor, "is_authenticated", False) else None,
+        added_at=clock.now(),
+    )
+    timeline.record(
+        incident,
+        Kind.EVIDENCE_ADDED,
+        f"{EvidenceLink.Kind(kind).label} added: {link.title or url}",
+        actor=actor,
+        source=source,
+        data={"url": url, "kind": kind},
+    )
+    return link

@@ -1,0 +1,13 @@
+"""Domain errors: messages a person can act on. The admin shows them, the API maps them to 4xx."""
+
+
+class DomainError(Exception):
+    """A request the domain refuses. Subclasses say why."""
+
+
+class IllegalTransition(DomainError):
+    """The lifecycle does not allow this step from the incident's current state (HTTP 409)."""
+
+
+class InvalidInput(DomainError):
+    """The values given cannot be applied (HTTP 400)."""

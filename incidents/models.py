@@ -1,0 +1,381 @@
+"""The incident core: severities, types, the service catalog, incidents, roles and the timeline.
+
+Fields that describe an incident's state are written only by `incidents.actions`.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from oncall.models import Team
+
+
+class SeverityLevel(models.Model):
+    """A row of the response matrix (SEV-1 … SEV-4). Rank 1 is the most severe."""
+
+    class PostmortemPolicy(models.TextChoices):
+        REQUIRED = "required", "Required"
+        OPTIONAL = "optional", "Optional"
+        NONE = "none", "Not expected"
+
+    name = models.CharField(max_length=20, unique=True, help_text="Short name, e.g. SEV-1.")
+    label = models.CharField(max_length=40, help_text="e.g. Critical.")
+    rank = models.PositiveSmallIntegerField(unique=True, help_text="1 is the most severe.")
+    description = models.TextField(blank=True)
+    color = models.CharField(max_length=7, default="#666666", help_text="Badge colour (#rrggbb).")
+    ack_sla = models.DurationField("acknowledge SLA")
+    first_update_interval = models.DurationField(help_text="First status update due this long after declaration.")
+    update_interval = models.DurationField(help_text="Later status updates due this long after the previous one.")
+    resolve_target = models.DurationField()
+    observation_period = models.DurationField(
+        default=timedelta(0),
+        help_text="How long a resolved incident is watched before it may be closed.",
+    )
+    postmortem_policy = models.CharField(max_length=10, choices=PostmortemPolicy.choices)
+    postmortem_draft_business_days = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Business days after resolution for the post-mortem draft."
+    )
+    show_on_status_page = models.BooleanField(default=False)
+    notify_customers = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["rank"]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.label}"
+
+    @property
+    def requires_postmortem(self) -> bool:
+        return self.postmortem_policy == self.PostmortemPolicy.REQUIRED
+
+
+class IncidentType(models.Model):
+    """A class of incident from the procedures, with its symptoms and first-response checklist."""
+
+    name = models.CharField(max_length=60, unique=True)
+    slug = models.SlugField(max_length=60, unique=True)
+    description = models.TextField(blank=True)
+    symptoms = models.TextField(blank=True, help_text="How this kind of incident shows itself.")
+    checklist = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Initial actions, one string each; they become the incident's task list.",
+    )
+    restricted_by_default = models.BooleanField(
+        default=False, help_text="Incidents of this type start restricted to their participants."
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Service(models.Model):
+    """The service catalog: what can break, who owns it, how to fix it."""
+
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True)
+    owning_team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="services")
+    description = models.TextField(blank=True)
+    runbook_url = models.URLField(blank=True)
+    runbook = models.TextField(blank=True, help_text="Markdown.")
+    depends_on = models.ManyToManyField("self", symmetrical=False, blank=True, related_name="dependents")
+    customer_facing = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Status(models.TextChoices):
+    TRIGGERED = "triggered", "Triggered"
+    INVESTIGATING = "investigating", "Investigating"
+    IDENTIFIED = "identified", "Identified"
+    MONITORING = "monitoring", "Monitoring"
+    RESOLVED = "resolved", "Resolved"
+    CLOSED = "closed", "Closed"
+
+
+OPEN_STATUSES = (Status.TRIGGERED, Status.INVESTIGATING, Status.IDENTIFIED, Status.MONITORING)
+
+
+class Source(models.TextChoices):
+    """Through what an action arrived: recorded on every timeline event."""
+
+    ADMIN = "admin", "Admin"
+    API = "api", "API"
+    CHAT = "chat", "Chat"
+    INTEGRATION = "integration", "Integration"
+    ENGINE = "engine", "SLA engine"
+    SYSTEM = "system", "System"
+
+
+class Incident(models.Model):
+    Status = Status
+
+    class Origin(models.TextChoices):
+        MONITORING = "monitoring", "Monitoring alert"
+        CUSTOMER_REPORT = "customer_report", "Customer report"
+        INTERNAL = "internal", "Internal report"
+        THIRD_PARTY = "third_party", "Third party"
+
+    class ImpactLevel(models.TextChoices):
+        NONE = "none", "None"
+        LOW = "low", "Low"
+        MEDIUM = "medium", "Medium"
+        HIGH = "high", "High"
+
+    class Mitigation(models.TextChoices):
+        ROLLBACK = "rollback", "Rollback"
+        FAILOVER = "failover", "Failover"
+        FIX_FORWARD = "fix_forward", "Fix forward"
+        WORKAROUND = "workaround", "Workaround"
+        DEGRADED_MODE = "degraded_mode", "Degraded mode"
+
+    number = models.PositiveIntegerField(unique=True, editable=False)
+    title = models.CharField(max_length=200)
+    summary = models.TextField(blank=True)
+    severity = models.ForeignKey(SeverityLevel, on_delete=models.PROTECT, related_name="incidents")
+    incident_type = models.ForeignKey(
+        IncidentType, null=True, blank=True, on_delete=models.PROTECT, related_name="incidents", verbose_name="type"
+    )
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.TRIGGERED)
+    services = models.ManyToManyField(Service, blank=True, related_name="incidents", verbose_name="affected services")
+    origin = models.CharField("source", max_length=20, choices=Origin.choices, default=Origin.INTERNAL)
+
+    # Impact
+    users_affected_estimated = models.PositiveIntegerField(null=True, blank=True)
+    users_affected_confirmed = models.PositiveIntegerField(null=True, blank=True)
+    regions = models.JSONField(default=list, blank=True, help_text="Affected regions, e.g. eu-west-1.")
+    revenue_impact = models.CharField(max_length=10, choices=ImpactLevel.choices, default=ImpactLevel.NONE)
+    reputation_impact = models.CharField(max_length=10, choices=ImpactLevel.choices, default=ImpactLevel.NONE)
+    compliance_impact = models.CharField(max_length=10, choices=ImpactLevel.choices, default=ImpactLevel.NONE)
+    impact_description = models.TextField(blank=True)
+
+    customer_facing = models.BooleanField(default=False)
+    public_on_status_page = models.BooleanField(default=False)
+    is_restricted = models.BooleanField(
+        "restricted", default=False, help_text="Visible only to participants and holders of the restricted permission."
+    )
+    is_drill = models.BooleanField("drill", default=False, help_text="An exercise: pages only participants, left out of metrics.")
+
+    mitigation = models.CharField(max_length=20, choices=Mitigation.choices, blank=True)
+    mitigation_notes = models.TextField(blank=True)
+    resolution_summary = models.TextField(blank=True)
+
+    # Lifecycle, stamped by the actions.
+    detected_at = models.DateTimeField(null=True, blank=True, help_text="When the problem was first noticed.")
+    declared_at = models.DateTimeField(editable=False)
+    acknowledged_at = models.DateTimeField(null=True, blank=True, editable=False)
+    mitigated_at = models.DateTimeField(null=True, blank=True, editable=False)
+    resolved_at = models.DateTimeField(null=True, blank=True, editable=False)
+    closed_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-declared_at"]
+        permissions = [
+            ("view_restricted_incident", "Can see restricted incidents"),
+            ("respond_incident", "Can acknowledge, add notes and post updates"),
+            ("command_incident", "Can change severity, assign roles, resolve, reopen and close"),
+        ]
+        indexes = [
+            models.Index(fields=["status", "-declared_at"], name="incident_status_declared"),
+            models.Index(fields=["-declared_at"], name="incident_declared"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(resolved_at__isnull=True) | Q(status__in=[Status.RESOLVED, Status.CLOSED]),
+                name="incident_resolved_at_only_when_resolved",
+            ),
+            models.CheckConstraint(
+                condition=Q(closed_at__isnull=True) | Q(status=Status.CLOSED),
+                name="incident_closed_at_only_when_closed",
+            ),
+            models.CheckConstraint(
+                condition=Q(status=Status.TRIGGERED) | Q(acknowledged_at__isnull=False) | Q(resolved_at__isnull=False),
+                name="incident_worked_means_acknowledged",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} · {self.severity.name} · {self.title}"
+
+    @property
+    def reference(self) -> str:
+        return f"INC-{self.number}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    @property
+    def started_at(self):
+        """When impact began as far as we know: detection if recorded, else declaration."""
+        return self.detected_at or self.declared_at
+
+    @property
+    def time_to_acknowledge(self) -> timedelta | None:
+        return self.acknowledged_at - self.declared_at if self.acknowledged_at else None
+
+    @property
+    def time_to_mitigate(self) -> timedelta | None:
+        return self.mitigated_at - self.started_at if self.mitigated_at else None
+
+    @property
+    def time_to_resolve(self) -> timedelta | None:
+        return self.resolved_at - self.started_at if self.resolved_at else None
+
+
+class Participant(models.Model):
+    """Someone holding a role on an incident, from `joined_at` until `left_at`."""
+
+    class Role(models.TextChoices):
+        COMMANDER = "commander", "Incident commander"
+        TECHNICAL_LEAD = "technical_lead", "Technical lead"
+        COMMUNICATIONS_LEAD = "communications_lead", "Communications lead"
+        SCRIBE = "scribe", "Scribe"
+        SUBJECT_MATTER_EXPERT = "sme", "Subject-matter expert"
+        RESPONDER = "responder", "Responder"
+
+    # Roles one person holds at a time; assigning one hands it over.
+    SINGLE_HOLDER_ROLES = (Role.COMMANDER, Role.TECHNICAL_LEAD, Role.COMMUNICATIONS_LEAD, Role.SCRIBE)
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="participants")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="incident_roles")
+    role = models.CharField(max_length=30, choices=Role.choices)
+    joined_at = models.DateTimeField()
+    left_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["joined_at", "pk"]
+        indexes = [
+            models.Index(fields=["user", "incident"], condition=Q(left_at=None), name="participant_current_by_user"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["incident", "role"],
+                condition=Q(left_at=None, role__in=["commander", "technical_lead", "communications_lead", "scribe"]),
+                name="participant_one_holder_per_single_role",
+            ),
+            models.UniqueConstraint(
+                fields=["incident", "user", "role"], condition=Q(left_at=None), name="participant_role_held_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.get_role_display()}"
+
+    @property
+    def is_current(self) -> bool:
+        return self.left_at is None
+
+
+class IncidentTask(models.Model):
+    """An item of the incident's task list, copied from its type's checklist or added later."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="tasks")
+    position = models.PositiveSmallIntegerField()
+    title = models.CharField(max_length=300)
+    done_at = models.DateTimeField(null=True, blank=True)
+    done_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["position", "pk"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_done(self) -> bool:
+        return self.done_at is not None
+
+
+class EvidenceLink(models.Model):
+    """A pointer to what responders looked at: dashboards, log snapshots, traces."""
+
+    class Kind(models.TextChoices):
+        DASHBOARD = "dashboard", "Dashboard"
+        LOGS = "logs", "Log snapshot"
+        TRACE = "trace", "Trace"
+        OTHER = "other", "Other"
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="evidence")
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.DASHBOARD)
+    url = models.URLField(max_length=1000)
+    title = models.CharField(max_length=200, blank=True)
+    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    added_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["added_at", "pk"]
+
+    def __str__(self) -> str:
+        return self.title or self.url
+
+
+class TimelineEvent(models.Model):
+    """One entry of an incident's event log. Appended by actions; never edited."""
+
+    class Kind(models.TextChoices):
+        DECLARED = "declared", "Declared"
+        ACKNOWLEDGED = "acknowledged", "Acknowledged"
+        STATUS_CHANGED = "status_changed", "Status changed"
+        SEVERITY_CHANGED = "severity_changed", "Severity changed"
+        ROLE_ASSIGNED = "role_assigned", "Role assigned"
+        ROLE_RELEASED = "role_released", "Role released"
+        NOTE = "note", "Note"
+        STATUS_UPDATE = "status_update", "Status update"
+        DETAILS_CHANGED = "details_changed", "Details changed"
+        TASK_ADDED = "task_added", "Task added"
+        TASK_DONE = "task_done", "Task done"
+        TASK_REOPENED = "task_reopened", "Task reopened"
+        EVIDENCE_ADDED = "evidence_added", "Evidence added"
+        RESOLVED = "resolved", "Resolved"
+        REOPENED = "reopened", "Reopened"
+        CLOSED = "closed", "Closed"
+
+    class Visibility(models.TextChoices):
+        INTERNAL = "internal", "Internal"
+        EXTERNAL = "external", "External"
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="timeline")
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    occurred_at = models.DateTimeField()
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    source = models.CharField(max_length=20, choices=Source.choices)
+    message = models.TextField()
+    data = models.JSONField(default=dict, blank=True)
+    visibility = models.CharField(max_length=10, choices=Visibility.choices, default=Visibility.INTERNAL)
+
+    class Meta:
+        ordering = ["-occurred_at", "-pk"]
+        indexes = [
+            models.Index(fields=["incident", "-occurred_at"], name="timeline_incident_time"),
+            models.Index(
+                fields=["incident", "-occurred_at"],
+                condition=Q(kind="status_update"),
+                name="timeline_incident_updates",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.message[:60]}"
+
+    @property
+    def actor_label(self) -> str:
+        if self.actor_id:
+            return str(self.actor)
+        return self.get_source_display()
