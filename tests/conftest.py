@@ -1,0 +1,46 @@
+"""Shared fixtures."""
+
+import pytest
+
+from tests.incidents.factories import IncidentFactory, ServiceFactory, severity
+from tests.oncall.factories import UserFactory
+
+
+@pytest.fixture
+def commander(db):
+    return UserFactory(username="ic", commander=True)
+
+
+@pytest.fixture
+def responder(db):
+    return UserFactory(username="responder", responder=True)
+
+
+@pytest.fixture
+def viewer(db):
+    return UserFactory(username="viewer", viewer=True)
+
+
+@pytest.fixture
+def manager(db):
+    return UserFactory(username="manager", manager=True)
+
+
+@pytest.fixture
+def sev1(db):
+    return severity("SEV-1")
+
+
+@pytest.fixture
+def sev2(db):
+    return severity("SEV-2")
+
+
+@pytest.fixture
+def service(db):
+    return ServiceFactory(name="Checkout API", slug="checkout-api", customer_facing=True)
+
+
+@pytest.fixture
+def incident(db, commander, service):
+    return IncidentFactory(actor=commander, services=[service], commander=commander)

@@ -1,0 +1,153 @@
+"""Factories for the incident core.
+
+`IncidentFactory` builds incidents through `incidents.actions`, so every factory-made
+incident has the same state and timeline a real one would: traits walk the lifecycle
+(`IncidentFactory(acknowledged=True)`, `resolved=True`, `closed=True`).
+"""
+
+import factory
+from django.utils import timezone
+
+from incidents import actions
+from incidents.models import (
+    EvidenceLink,
+    Incident,
+    IncidentTask,
+    IncidentType,
+    Participant,
+    Service,
+    SeverityLevel,
+    Source,
+    TimelineEvent,
+)
+from tests.oncall.factories import TeamFactory, UserFactory
+
+
+def severity(name: str = "SEV-2") -> SeverityLevel:
+    """The seeded severity row (the data migration creates SEV-1…SEV-4)."""
+    return SeverityLevel.objects.get(name=name)
+
+
+def incident_type(slug: str = "availability") -> IncidentType:
+    return IncidentType.objects.get(slug=slug)
+
+
+class SeverityLevelFactory(factory.django.DjangoModelFactory):
+    """A custom severity beyond the seeded four."""
+
+    class Meta:
+        model = SeverityLevel
+
+    name = factory.Sequence(lambda n: f"SEV-X{n}")
+    label = "Custom"
+    rank = factory.Sequence(lambda n: 10 + n)
+    ack_sla = timezone.timedelta(minutes=30)
+    first_update_interval = timezone.timedelta(minutes=30)
+    update_interval = timezone.timedelta(hours=1)
+    resolve_target = timezone.timedelta(hours=8)
+    postmortem_policy = SeverityLevel.PostmortemPolicy.OPTIONAL
+
+
+class IncidentTypeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = IncidentType
+
+    name = factory.Sequence(lambda n: f"Type {n}")
+    slug = factory.Sequence(lambda n: f"type-{n}")
+    checklist = factory.LazyFunction(lambda: ["Look at the dashboards", "Post the first update"])
+
+
+class ServiceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Service
+        django_get_or_create = ("slug",)
+
+    name = factory.Sequence(lambda n: f"Service {n}")
+    slug = factory.Sequence(lambda n: f"service-{n}")
+    owning_team = factory.SubFactory(TeamFactory)
+    description = "A service in the catalog."
+    customer_facing = False
+
+
+class IncidentFactory(factory.Factory):
+    """Declares through `actions.declare`, then walks the lifecycle for the traits asked."""
+
+    class Meta:
+        model = Incident
+
+    title = factory.Sequence(lambda n: f"Incident {n}: errors on checkout")
+    severity = factory.LazyFunction(lambda: severity("SEV-2"))
+    actor = factory.SubFactory(UserFactory)
+    source = Source.ADMIN
+    incident_type = None
+    services = ()
+    commander = None
+    is_restricted = None
+    is_drill = False
+
+    acknowledged = False
+    resolved = False
+    closed = False
+
+    @classmethod
+    def _create(cls, model_class, *, actor, source, acknowledged, resolved, closed, **kwargs):
+        incident = actions.declare(actor=actor, source=source, **kwargs)
+        if acknowledged or resolved or closed:
+            incident = actions.acknowledge(incident, actor=actor, source=source)
+        if resolved or closed:
+            incident = actions.resolve(incident, actor=actor, source=source, summary="Fixed")
+        if closed:
+            # Close after the observation period as if it had passed (a test of the
+            # observation rule sets it up itself).
+            Incident.objects.filter(pk=incident.pk).update(
+                resolved_at=incident.resolved_at - incident.severity.observation_period
+            )
+            incident.refresh_from_db()
+            incident = actions.close(incident, actor=actor, source=source)
+        return incident
+
+    @classmethod
+    def _build(cls, model_class, **kwargs):
+        raise NotImplementedError("Incidents exist only through actions.declare; use create().")
+
+
+class ParticipantFactory(factory.django.DjangoModelFactory):
+    """A raw participant row; prefer actions.assign_role in tests of behaviour."""
+
+    class Meta:
+        model = Participant
+
+    incident = factory.SubFactory(IncidentFactory)
+    user = factory.SubFactory(UserFactory)
+    role = Participant.Role.SUBJECT_MATTER_EXPERT
+    joined_at = factory.LazyFunction(timezone.now)
+
+
+class IncidentTaskFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = IncidentTask
+
+    incident = factory.SubFactory(IncidentFactory)
+    position = factory.Sequence(lambda n: n + 100)
+    title = "Check the dashboards"
+
+
+class EvidenceLinkFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = EvidenceLink
+
+    incident = factory.SubFactory(IncidentFactory)
+    url = "https://grafana.example.com/d/checkout"
+    title = "Checkout dashboard"
+    added_at = factory.LazyFunction(timezone.now)
+
+
+class TimelineEventFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = TimelineEvent
+
+    incident = factory.SubFactory(IncidentFactory)
+    kind = TimelineEvent.Kind.NOTE
+    occurred_at = factory.LazyFunction(timezone.now)
+    source = Source.ADMIN
+    message = "Looked at the logs"
