@@ -184,5 +184,6 @@ LOGGING = {
 }
 
 # --- Vigil --------------------------------------------------------------------------------
-# How long before an SLA deadline the admin starts calling it "due soon".
-VIGIL_SLA_DUE_SOON = env.int("VIGIL_SLA_DUE_SOON_SECONDS", default=300)
+# An SLA target is "due soon" in the last quarter of its window, but at most this many
+# seconds before it is due (so a 24 h target is not "due soon" for six hours).
+VIGIL_SLA_DUE_SOON = env.int("VIGIL_SLA_DUE_SOON_SECONDS", default=1800)

@@ -25,14 +25,21 @@ class SlaState(enum.Enum):
 class SlaTarget:
     name: str  # "acknowledge", "status update", "resolve"
     due_at: datetime
+    window: timedelta  # how long the target allowed, e.g. the severity's ack SLA
     met_at: datetime | None = None
+
+    @property
+    def due_soon_from(self) -> datetime:
+        """A quarter of the window before the deadline, but never more than VIGIL_SLA_DUE_SOON."""
+        lead = min(timedelta(seconds=settings.VIGIL_SLA_DUE_SOON), self.window / 4)
+        return self.due_at - lead
 
     def state(self, now: datetime) -> SlaState:
         if self.met_at is not None:
             return SlaState.ON_TIME if self.met_at <= self.due_at else SlaState.BREACHED
         if now > self.due_at:
             return SlaState.BREACHED
-        if self.due_at - now <= timedelta(seconds=settings.VIGIL_SLA_DUE_SOON):
+        if now >= self.due_soon_from:
             return SlaState.DUE_SOON
         return SlaState.ON_TIME
 
@@ -40,14 +47,16 @@ class SlaTarget:
 def targets(incident: Incident, *, last_update_at: datetime | None) -> list[SlaTarget]:
     """The SLA targets of an incident under its current severity."""
     sev = incident.severity
-    result = [SlaTarget("acknowledge", incident.declared_at + sev.ack_sla, incident.acknowledged_at or incident.resolved_at)]
+    result = [
+        SlaTarget("acknowledge", incident.declared_at + sev.ack_sla, sev.ack_sla, incident.acknowledged_at or incident.resolved_at)
+    ]
     if incident.status not in (Status.RESOLVED, Status.CLOSED):
         if last_update_at is None:
-            update_due = incident.declared_at + sev.first_update_interval
+            update = SlaTarget("status update", incident.declared_at + sev.first_update_interval, sev.first_update_interval)
         else:
-            update_due = last_update_at + sev.update_interval
-        result.append(SlaTarget("status update", update_due))
-    result.append(SlaTarget("resolve", incident.declared_at + sev.resolve_target, incident.resolved_at))
+            update = SlaTarget("status update", last_update_at + sev.update_interval, sev.update_interval)
+        result.append(update)
+    result.append(SlaTarget("resolve", incident.declared_at + sev.resolve_target, sev.resolve_target, incident.resolved_at))
     return result
 
 

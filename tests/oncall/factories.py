@@ -20,18 +20,25 @@ class UserFactory(factory.django.DjangoModelFactory):
     time_zone = "UTC"
     password = factory.django.Password("correct-horse-battery")
 
-    @factory.post_generation
-    def groups(self, create, extracted, **kwargs):
-        """UserFactory(groups=["Responders"]) puts the user in those (migration-made) groups."""
-        if create and extracted:
-            self.groups.add(*Group.objects.filter(name__in=extracted))
+    # UserFactory(group_names=["Responders"]) or a trait puts the user in those
+    # (migration-made) groups.
+    group_names = ()
 
     class Params:
-        viewer = factory.Trait(groups=["Viewers"])
-        responder = factory.Trait(groups=["Responders"])
-        commander = factory.Trait(groups=["Incident commanders"])
-        manager = factory.Trait(groups=["Managers"])
+        viewer = factory.Trait(group_names=("Viewers",))
+        responder = factory.Trait(group_names=("Responders",))
+        commander = factory.Trait(group_names=("Incident commanders",))
+        manager = factory.Trait(group_names=("Managers",))
         superuser = factory.Trait(is_superuser=True)
+
+    @classmethod
+    def _create(cls, model_class, *args, group_names=(), **kwargs):
+        user = super()._create(model_class, *args, **kwargs)
+        if group_names:
+            groups = list(Group.objects.filter(name__in=group_names))
+            assert len(groups) == len(set(group_names)), f"unknown group in {group_names}"
+            user.groups.add(*groups)
+        return user
 
 
 class TeamFactory(factory.django.DjangoModelFactory):
