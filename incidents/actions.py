@@ -465,6 +465,9 @@ EDITABLE_DETAILS = (
 )
 
 
+_CHOICE_FIELDS = {"origin", "revenue_impact", "reputation_impact", "compliance_impact", "mitigation"}
+
+
 def _display(value: Any) -> str:
     if value is None or value == "" or value == []:
         return "—"
@@ -498,7 +501,11 @@ def update_details(incident: Incident, *, actor, source: str, services: Iterable
     for field, value in changes.items():
         old = getattr(incident, field)
         if old != value:
-            changed[field] = [_display(old), _display(value)]
+            if field in _CHOICE_FIELDS:
+                labels = dict(Incident._meta.get_field(field).flatchoices)
+                changed[field] = [_display(labels.get(old, old)), _display(labels.get(value, value))]
+            else:
+                changed[field] = [_display(old), _display(value)]
             setattr(incident, field, value)
     update_fields = list(changed)
     if "mitigation" in changed and incident.mitigation and incident.mitigated_at is None:

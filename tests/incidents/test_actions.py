@@ -366,7 +366,8 @@ def test_update_details_records_each_changed_field(incident, commander):
 @pytest.mark.django_db
 def test_recording_a_mitigation_stamps_mitigated_at(incident, commander):
     incident = actions.update_details(incident, actor=commander, source=ADMIN, mitigation="failover")
-    assert incident.mitigated_at is not None
+    assert incident.mitigated_at is not None and incident.mitigation == "failover"
+    assert incident.timeline.first().message == "Changed mitigation: — → Failover"
     with pytest.raises(InvalidInput, match="cannot be edited here: status"):
         actions.update_details(incident, actor=commander, source=ADMIN, status="closed")
     with pytest.raises(InvalidInput, match="Unknown mitigation"):
