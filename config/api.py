@@ -1,7 +1,10 @@
 """The one JSON API (django-ninja). Each app contributes a router; errors share one shape here."""
 
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest
 from ninja import NinjaAPI
+
+from config.middleware import RETRY_AFTER_SECONDS
 
 from incidents.errors import IllegalTransition, InvalidInput
 
@@ -16,6 +19,16 @@ def illegal_transition(request: HttpRequest, exc: IllegalTransition):
 @api.exception_handler(InvalidInput)
 def invalid_input(request: HttpRequest, exc: InvalidInput):
     return api.create_response(request, {"detail": str(exc)}, status=400)
+
+
+@api.exception_handler(OperationalError)
+@api.exception_handler(InterfaceError)
+def database_unavailable(request: HttpRequest, exc: Exception):
+    # Ninja catches its routes' errors before Django's middleware sees them (with DEBUG on),
+    # so the API maps a lost database to 503 itself; clients retry after Retry-After.
+    response = api.create_response(request, {"detail": "The database is unavailable; retry shortly."}, status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
 
 
 @api.get("/health", auth=None, tags=["meta"])

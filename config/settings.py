@@ -149,6 +149,9 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_out": str(_queue_dir),
         "processed_folder": str(_queue_dir / "processed"),
         "store_processed": False,
+        # Fanout tables (worker remote control); kombu's default is ./control wherever the
+        # worker happens to start.
+        "control_folder": str(_queue_dir / "control"),
     }
 else:
     # Longer than any task's hard time limit, so a running task is never redelivered;
