@@ -1,0 +1,471 @@
+"""The operator's UI: the incident list, the declare page, the incident page and the catalog.
+
+The admin never writes incident state itself. Every change is one call to `incidents.actions`
+with the signed-in user as actor and `Source.ADMIN`; permissions come from `permissions.py`;
+a refused step (`DomainError`) becomes an error message and changes nothing.
+"""
+
+from __future__ import annotations
+
+import re
+
+from django.contrib import admin, messages
+from django.contrib.admin import helpers, widgets
+from django.contrib.admin.utils import quote, unquote
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q
+from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+
+from . import actions, forms, formatting, permissions, selectors, sla
+from .errors import DomainError
+from .formatting import EMPTY
+from .models import OPEN_STATUSES, Incident, IncidentType, Participant, Service, SeverityLevel, Source, Status
+
+STATUS_COLORS = {
+    Status.TRIGGERED: "#c62828",
+    Status.INVESTIGATING: "#ef6c00",
+    Status.IDENTIFIED: "#ffb300",
+    Status.MONITORING: "#1565c0",
+    Status.RESOLVED: "#2e7d32",
+    Status.CLOSED: "#757575",
+}
+SLA_COLORS = {sla.SlaState.ON_TIME: "#2e7d32", sla.SlaState.DUE_SOON: "#ffb300", sla.SlaState.BREACHED: "#c62828"}
+_HEX_COLOR = re.compile(r"#[0-9a-fA-F]{6}")
+_REFERENCE = re.compile(r"(?:inc-?)?(\d{1,9})", re.IGNORECASE)
+
+
+def badge(label: str, color: str, title: str = ""):
+    """A coloured label. `color` is data an operator can edit, so only #rrggbb is let into the style."""
+    if not _HEX_COLOR.fullmatch(color or ""):
+        color = "#666666"
+    red, green, blue = (int(color[i : i + 2], 16) for i in (1, 3, 5))
+    text = "#000" if 0.299 * red + 0.587 * green + 0.114 * blue > 160 else "#fff"
+    return format_html(
+        '<span class="vigil-badge" style="background-color:{};color:{}" title="{}">{}</span>', color, text, title, label
+    )
+
+
+def _local(moment) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else EMPTY
+
+
+def _timestamp(field: str, label: str):
+    """A read-only timestamp of the incident page, in the viewer's time zone."""
+
+    @admin.display(description=label)
+    def show(model_admin, incident):
+        return _local(getattr(incident, field))
+
+    return show
+
+
+def _form_errors(form) -> str:
+    parts = []
+    for name, errors in form.errors.items():
+        text = " ".join(errors)
+        parts.append(text if name == "__all__" or name not in form.fields else f"{form[name].label}: {text}")
+    return " ".join(parts)
+
+
+# --- The incident list -------------------------------------------------------------------------
+
+
+class OpenClosedFilter(admin.SimpleListFilter):
+    title = "open / closed"
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return [("open", "Open"), ("closed", "Resolved or closed")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "open":
+            return queryset.filter(status__in=OPEN_STATUSES)
+        if self.value() == "closed":
+            return queryset.exclude(status__in=OPEN_STATUSES)
+        return queryset
+
+
+class MineFilter(admin.SimpleListFilter):
+    title = "my role"
+    parameter_name = "mine"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Where I hold a role")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            mine = Participant.objects.filter(incident=OuterRef("pk"), user=request.user, left_at=None)
+            return queryset.filter(Exists(mine))
+        return queryset
+
+
+# Operation name (in the URL) → (its form, who may perform it).
+OPERATIONS = {
+    "acknowledge": (forms.AcknowledgeForm, permissions.can_respond),
+    "change_status": (forms.ChangeStatusForm, permissions.can_respond),
+    "post_update": (forms.PostUpdateForm, permissions.can_respond),
+    "add_note": (forms.NoteForm, permissions.can_respond),
+    "add_task": (forms.AddTaskForm, permissions.can_respond),
+    "task_done": (forms.TaskDoneForm, permissions.can_respond),
+    "add_evidence": (forms.AddEvidenceForm, permissions.can_respond),
+    "change_severity": (forms.ChangeSeverityForm, permissions.can_command),
+    "assign_role": (forms.AssignRoleForm, permissions.can_command),
+    "release_role": (forms.ReleaseRoleForm, permissions.can_command),
+    "resolve": (forms.ResolveForm, permissions.can_command),
+    "reopen": (forms.ReopenForm, permissions.can_command),
+    "close": (forms.CloseForm, permissions.can_command),
+}
+# The ones shown as cards at the top of the incident page; the rest sit beside their lists.
+MAIN_OPERATIONS = (
+    "acknowledge", "post_update", "change_status", "add_note", "change_severity", "assign_role", "resolve", "reopen", "close",
+)
+
+
+@admin.register(Incident)
+class IncidentAdmin(admin.ModelAdmin):
+    form = forms.IncidentDetailsForm
+    add_form_template = "admin/incidents/incident/declare.html"
+
+    list_display = (
+        "reference", "title", "severity_badge", "status_badge", "age", "commander", "sla_badge", "affected_services",
+    )
+    list_display_links = ("reference", "title")
+    list_filter = (OpenClosedFilter, "status", "severity", "services", "incident_type", MineFilter, "is_drill")
+    search_fields = ("title",)
+    search_help_text = "Title words, or a reference such as INC-42."
+    ordering = ("-declared_at",)
+    list_per_page = 50
+    show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER  # counts per filter choice cost a query each on a large table
+
+    readonly_fields = (
+        "reference", "status_badge", "severity_badge", "sla_badge", "commander",
+        "declared", "acknowledged", "mitigated", "resolved", "closed",
+        "time_to_acknowledge", "time_to_mitigate", "time_to_resolve", "created_by",
+    )
+    fieldsets = (
+        ("State", {"fields": (
+            ("reference", "status_badge", "severity_badge"),
+            ("sla_badge", "commander"),
+            ("declared", "acknowledged", "mitigated"),
+            ("resolved", "closed"),
+            ("time_to_acknowledge", "time_to_mitigate", "time_to_resolve"),
+            "created_by",
+        )}),
+        ("What is happening", {"fields": ("title", "summary", "incident_type", "origin", "services", "detected_at")}),
+        ("Impact", {"fields": (
+            ("users_affected_estimated", "users_affected_confirmed"),
+            "regions",
+            ("revenue_impact", "reputation_impact", "compliance_impact"),
+            "impact_description",
+        )}),
+        ("Audience", {"fields": ("customer_facing", "public_on_status_page", "is_restricted", "is_drill")}),
+        ("Mitigation and resolution", {"fields": ("mitigation", "mitigation_notes", "resolution_summary")}),
+    )
+    formfield_overrides = {models.TextField: {"widget": widgets.AdminTextareaWidget(attrs={"rows": 3})}}
+    empty_value_display = EMPTY
+    filter_horizontal = ("services",)
+
+    # --- Who may do what ---
+
+    def get_queryset(self, request):
+        return selectors.incident_list(request.user)
+
+    def get_object(self, request, object_id, from_field=None):
+        """The incident if the user may see it, with everyone who holds or held a role.
+
+        Anything else is a 404, so a restricted incident's existence is not given away."""
+        queryset = (
+            self.get_queryset(request)
+            .select_related("created_by")
+            .prefetch_related(Prefetch("participants", queryset=Participant.objects.select_related("user")))
+        )
+        try:
+            return queryset.get(pk=object_id)
+        except (Incident.DoesNotExist, ValueError, ValidationError):
+            raise Http404("No such incident.") from None
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None or self.has_change_permission(request, obj):
+            return self.fieldsets
+        # Read-only: the regions as the list they are, not as JSON.
+        return [
+            (name, {**options, "fields": ["regions_list" if f == "regions" else f for f in options["fields"]]})
+            for name, options in self.fieldsets
+        ]
+
+    def has_view_permission(self, request, obj=None):
+        if obj is None:
+            return super().has_view_permission(request)
+        return permissions.can_view(request.user, obj)
+
+    def has_change_permission(self, request, obj=None):
+        if obj is None:
+            return super().has_change_permission(request)
+        return obj.status != Status.CLOSED and permissions.can_edit_details(request.user, obj)
+
+    def has_add_permission(self, request):
+        return permissions.can_declare(request.user)
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # the record is the history
+
+    # --- The list ---
+
+    def changelist_view(self, request, extra_context=None):
+        return super().changelist_view(request, {"title": "Incidents", **(extra_context or {})})
+
+    def get_search_results(self, request, queryset, search_term):
+        """A reference ("INC-42" or "42") finds that incident as well as titles containing the words."""
+        match = _REFERENCE.fullmatch(search_term.strip())
+        if match:
+            return queryset.filter(Q(number=int(match[1])) | Q(title__icontains=search_term.strip())), False
+        return super().get_search_results(request, queryset, search_term)
+
+    @admin.display(description="Ref", ordering="number")
+    def reference(self, incident):
+        return incident.reference
+
+    @admin.display(description="Severity", ordering="severity__rank")
+    def severity_badge(self, incident):
+        severity = incident.severity
+        return badge(severity.name, severity.color, title=severity.label)
+
+    @admin.display(description="Status", ordering="status")
+    def status_badge(self, incident):
+        return badge(incident.get_status_display(), STATUS_COLORS[incident.status])
+
+    @admin.display(description="Age", ordering="-declared_at")
+    def age(self, incident):
+        if incident.is_open:
+            return formatting.age(incident.declared_at, timezone.now())
+        return f"lasted {formatting.duration(incident.time_to_resolve)}"
+
+    @admin.display(description="Commander")
+    def commander(self, incident):
+        return ", ".join(str(p.user) for p in incident.commanders) or EMPTY
+
+    @admin.display(description="SLA")
+    def sla_badge(self, incident):
+        summary = sla.summary(incident, now=timezone.now(), last_update_at=incident.last_update_at)
+        return badge(summary.label, SLA_COLORS[summary.state], title=f"due {_local(summary.target.due_at)}")
+
+    @admin.display(description="Affected services")
+    def affected_services(self, incident):
+        return ", ".join(service.name for service in incident.services.all()) or EMPTY
+
+    @admin.display(description="Regions")
+    def regions_list(self, incident):
+        return ", ".join(incident.regions) or EMPTY
+
+    declared = _timestamp("declared_at", "Declared")
+    acknowledged = _timestamp("acknowledged_at", "Acknowledged")
+    mitigated = _timestamp("mitigated_at", "Mitigated")
+    resolved = _timestamp("resolved_at", "Resolved")
+    closed = _timestamp("closed_at", "Closed")
+
+    @admin.display(description="Time to acknowledge")
+    def time_to_acknowledge(self, incident):
+        return formatting.duration(incident.time_to_acknowledge)
+
+    @admin.display(description="Time to mitigate")
+    def time_to_mitigate(self, incident):
+        return formatting.duration(incident.time_to_mitigate)
+
+    @admin.display(description="Time to resolve")
+    def time_to_resolve(self, incident):
+        return formatting.duration(incident.time_to_resolve)
+
+    # --- Declaring ---
+
+    def add_view(self, request, form_url="", extra_context=None):
+        """The declare page stands in for the model's add form: only what is known in the first minute."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = forms.DeclareForm(request.POST if request.method == "POST" else None, user=request.user)
+        if form.is_bound and form.is_valid():
+            try:
+                incident = form.declare(actor=request.user, source=Source.ADMIN)
+            except DomainError as error:
+                form.add_error(None, str(error))
+            else:
+                messages.success(request, f"{incident.reference} declared.")
+                return HttpResponseRedirect(self._change_url(incident))
+        adminform = helpers.AdminForm(
+            form,
+            [
+                (None, {"fields": ["title", "severity", "incident_type", "services", "summary"]}),
+                ("Who and when", {"fields": ["commander", "detected_at"]}),
+                ("Audience", {"fields": ["is_restricted", "is_drill"]}),
+            ],
+            prepopulated_fields={},
+            model_admin=self,
+        )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Declare incident",
+            "adminform": adminform,
+            "object_id": None,
+            "original": None,
+            "is_popup": False,
+            "to_field": None,
+            "media": self.media + adminform.media,
+            "inline_admin_formsets": [],
+            "errors": helpers.AdminErrorList(form, []),
+            "preserved_filters": self.get_preserved_filters(request),
+            **(extra_context or {}),
+        }
+        return self.render_change_form(request, context, add=True, form_url=form_url)
+
+    # --- The incident page ---
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None:
+            context.update(self._incident_page(request, obj), show_save_and_add_another=False)
+        return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
+
+    def _incident_page(self, request, incident) -> dict:
+        """Context for the parts of the page that are not the details form: what is offered, and the record."""
+        operations = {}
+        for name, (form_class, allowed) in OPERATIONS.items():
+            if allowed(request.user, incident):
+                form = form_class(incident=incident, prefix=name)
+                if form.offered:
+                    operations[name] = form
+        return {
+            "title": incident.reference,
+            "subtitle": incident.title,
+            "incident": incident,
+            "glance_badges": format_html(
+                "{} {} {}", self.severity_badge(incident), self.status_badge(incident), self.sla_badge(incident)
+            ),
+            "commander": self.commander(incident),
+            "operations": operations,
+            "main_operations": [operations[name] for name in MAIN_OPERATIONS if name in operations],
+            "participants": incident.participants.all(),
+            "tasks": incident.tasks.select_related("done_by"),
+            "evidence": incident.evidence.select_related("added_by"),
+            "timeline": incident.timeline.select_related("actor"),
+            "now": timezone.now(),
+        }
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except DomainError as error:
+            # Raised by update_details inside the admin's transaction, which rolled it all back.
+            messages.error(request, str(error))
+            return HttpResponseRedirect(request.path)
+
+    def save_model(self, request, obj, form, change):
+        """Edits go through `update_details`, with only the fields the operator changed."""
+        changes = {name: form.cleaned_data[name] for name in form.changed_data if name != "services"}
+        services = form.cleaned_data["services"] if "services" in form.changed_data else None
+        if changes or services is not None:
+            actions.update_details(obj, actor=request.user, source=Source.ADMIN, services=services, **changes)
+
+    def save_related(self, request, form, formsets, change):
+        pass  # the services were saved by update_details
+
+    def get_urls(self):
+        operate = path(
+            "<path:object_id>/do/<slug:operation>/",
+            self.admin_site.admin_view(self.operate_view),
+            name=f"{self.opts.app_label}_{self.opts.model_name}_operate",
+        )
+        return [operate, *super().get_urls()]
+
+    def operate_view(self, request, object_id, operation):
+        """One operation of the incident page: validate the form, call its action, go back to the page."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if operation not in OPERATIONS:
+            raise Http404("No such operation.")
+        incident = self.get_object(request, unquote(object_id))
+        form_class, allowed = OPERATIONS[operation]
+        if not allowed(request.user, incident):
+            raise PermissionDenied
+        form = form_class(request.POST, incident=incident, prefix=operation)
+        if not form.is_valid():
+            messages.error(request, _form_errors(form))
+        else:
+            try:
+                messages.success(request, form.perform(actor=request.user, source=Source.ADMIN))
+            except DomainError as error:
+                messages.error(request, str(error))
+        return HttpResponseRedirect(self._change_url(incident))
+
+    def _change_url(self, incident) -> str:
+        return reverse(
+            f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[quote(incident.pk)], current_app=self.admin_site.name
+        )
+
+
+# --- The catalog -------------------------------------------------------------------------------
+
+
+@admin.register(SeverityLevel)
+class SeverityLevelAdmin(admin.ModelAdmin):
+    list_display = (
+        "name_badge", "label", "rank", "ack", "first_update", "updates", "resolve", "observation",
+        "postmortem_policy", "show_on_status_page", "notify_customers",
+    )
+    list_display_links = ("name_badge", "label")
+
+    @admin.display(description="Name", ordering="rank")
+    def name_badge(self, severity):
+        return badge(severity.name, severity.color)
+
+    @admin.display(description="Acknowledge", ordering="ack_sla")
+    def ack(self, severity):
+        return formatting.duration(severity.ack_sla)
+
+    @admin.display(description="First update", ordering="first_update_interval")
+    def first_update(self, severity):
+        return formatting.duration(severity.first_update_interval)
+
+    @admin.display(description="Then every", ordering="update_interval")
+    def updates(self, severity):
+        return formatting.duration(severity.update_interval)
+
+    @admin.display(description="Resolve within", ordering="resolve_target")
+    def resolve(self, severity):
+        return formatting.duration(severity.resolve_target)
+
+    @admin.display(description="Observed for", ordering="observation_period")
+    def observation(self, severity):
+        return formatting.duration(severity.observation_period)
+
+
+@admin.register(IncidentType)
+class IncidentTypeAdmin(admin.ModelAdmin):
+    form = forms.IncidentTypeForm
+    list_display = ("name", "restricted_by_default", "checklist_items")
+    search_fields = ("name", "description", "symptoms")
+    prepopulated_fields = {"slug": ("name",)}
+
+    @admin.display(description="Checklist items")
+    def checklist_items(self, incident_type):
+        return len(incident_type.checklist)
+
+
+@admin.register(Service)
+class ServiceAdmin(admin.ModelAdmin):
+    list_display = ("name", "owning_team", "customer_facing", "dependencies")
+    list_filter = ("customer_facing", "owning_team")
+    list_select_related = ("owning_team",)
+    search_fields = ("name", "slug", "description")
+    prepopulated_fields = {"slug": ("name",)}
+    filter_horizontal = ("depends_on",)
+    autocomplete_fields = ("owning_team",)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(_dependencies=Count("depends_on", distinct=True))
+
+    @admin.display(description="Depends on", ordering="_dependencies")
+    def dependencies(self, service):
+        return service._dependencies
