@@ -16,7 +16,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 
-from . import clock, lifecycle, timeline
+from . import clock, formatting, lifecycle, timeline
 from .errors import IllegalTransition, InvalidInput
 from .models import (
     EvidenceLink,
@@ -431,7 +431,7 @@ def close(incident: Incident, *, actor, source: str) -> Incident:
     if now < watch_until:
         raise IllegalTransition(
             f"{incident.reference} is under observation until {watch_until:%Y-%m-%d %H:%M} UTC "
-            f"({incident.severity.name} is watched for {incident.severity.observation_period} after resolution)."
+            f"({incident.severity.name} is watched for {formatting.duration(incident.severity.observation_period)} after resolution)."
         )
     incident.status = Status.CLOSED
     incident.closed_at = now
