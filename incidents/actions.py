@@ -157,6 +157,9 @@ def declare(
     )
     if commander is not None:
         _assign(incident, commander, Role.COMMANDER, actor=actor, source=source)
+    if getattr(actor, "is_authenticated", False) and getattr(commander, "pk", None) != actor.pk:
+        # Whoever declares is part of the response (and keeps seeing a restricted incident).
+        Participant.objects.create(incident=incident, user=actor, role=Role.RESPONDER, joined_at=now)
     return incident
 
 
@@ -324,6 +327,7 @@ def release_role(participant: Participant, *, actor, source: str) -> Participant
 def add_note(incident: Incident, text: str, *, actor, source: str) -> Incident:
     """An internal note on the timeline (what was tried, what was seen)."""
     incident = _lock(incident)
+    _require_not_closed(incident, "take notes")
     text = _clean_text(text, "The note", max_length=10_000)
     timeline.record(incident, Kind.NOTE, text, actor=actor, source=source)
     return incident
@@ -542,6 +546,7 @@ def add_task(incident: Incident, title: str, *, actor, source: str) -> IncidentT
 def set_task_done(task: IncidentTask, done: bool, *, actor, source: str) -> IncidentTask:
     """Tick a task off (or untick it)."""
     incident = _lock(task.incident)
+    _require_not_closed(incident, "change its tasks")
     task = IncidentTask.objects.select_for_update().get(pk=task.pk)
     if task.is_done == done:
         raise InvalidInput(f"“{task.title}” is already {'done' if done else 'open'}.")
@@ -564,6 +569,7 @@ def add_evidence(incident: Incident, url: str, *, actor, source: str, kind: str 
     if not url.startswith(("https://", "http://")):
         raise InvalidInput("Evidence links must be http(s) URLs.")
     incident = _lock(incident)
+    _require_not_closed(incident, "take evidence")
     link = EvidenceLink.objects.create(
         incident=incident,
         kind=kind,

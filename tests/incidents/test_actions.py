@@ -11,6 +11,7 @@ from django.utils import timezone
 from incidents import actions, timeline
 from incidents.errors import IllegalTransition, InvalidInput
 from incidents.models import Incident, Participant, Source, Status, TimelineEvent
+from incidents.selectors import visible_incidents
 from tests.incidents.factories import IncidentFactory, ServiceFactory, incident_type, severity
 from tests.oncall.factories import UserFactory
 
@@ -123,6 +124,17 @@ def test_concurrent_declarations_get_distinct_sequential_numbers():
     assert sorted(numbers) == list(range(1, 7))
 
 
+@pytest.mark.django_db
+def test_the_declarer_joins_the_response_and_keeps_seeing_a_restricted_incident(responder):
+    incident = actions.declare(
+        title="Suspicious admin logins", severity=severity("SEV-2"), incident_type=incident_type("security"),
+        actor=responder, source=ADMIN,
+    )
+    assert incident.is_restricted
+    assert incident.participants.get(user=responder, left_at=None).role == Role.RESPONDER
+    assert list(visible_incidents(responder)) == [incident]
+
+
 # --- acknowledge, status, severity ----------------------------------------------------------------
 
 
@@ -180,6 +192,8 @@ def test_a_closed_incident_refuses_changes(commander):
         lambda: actions.post_update(incident, "Still fine", actor=commander, source=ADMIN),
         lambda: actions.update_details(incident, actor=commander, source=ADMIN, title="New"),
         lambda: actions.add_task(incident, "More work", actor=commander, source=ADMIN),
+        lambda: actions.add_note(incident, "Late thought", actor=commander, source=ADMIN),
+        lambda: actions.add_evidence(incident, "https://logs.example.com/x", actor=commander, source=ADMIN),
     ]
     for attempt in attempts:
         with pytest.raises(IllegalTransition, match="is closed"):

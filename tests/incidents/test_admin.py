@@ -260,7 +260,8 @@ def test_declare_reads_detection_time_in_the_users_zone_and_keeps_security_restr
     incident = Incident.objects.get()
     assert incident.detected_at == datetime(2025, 3, 3, 8, 30, tzinfo=dt_timezone.utc)
     assert incident.is_restricted  # the type says so, even unticked
-    assert not incident.participants.exists()  # commander left blank
+    # Commander left blank: the declarer joins as a responder, so the restricted incident stays theirs to see.
+    assert [(p.user, p.role) for p in incident.participants.all()] == [(tokyo, "responder")]
 
 
 def test_declare_refuses_a_blank_title_and_creates_nothing(as_user, commander, sev1):
