@@ -64,9 +64,12 @@ def targets(incident: Incident, *, last_update_at: datetime | None) -> list[SlaT
 class SlaSummary:
     state: SlaState
     target: SlaTarget  # the one that decided the state: the worst, then the soonest
+    finished: bool = False  # resolved or closed: the targets are history
 
     @property
     def label(self) -> str:
+        if self.finished and self.state is SlaState.ON_TIME:
+            return "all targets met"
         return f"{self.state.value}: {self.target.name}"
 
 
@@ -86,4 +89,4 @@ def summary(incident: Incident, *, now: datetime, last_update_at: datetime | Non
     else:
         ranked = sorted(all_targets, key=lambda t: (_ORDER[t.state(now)], t.due_at))
     best = ranked[0]
-    return SlaSummary(best.state(now), best)
+    return SlaSummary(best.state(now), best, finished=not incident.is_open)

@@ -68,7 +68,8 @@ def test_resolved_incidents_report_whether_targets_were_met(commander):
     fast = IncidentFactory(actor=commander, severity=severity("SEV-2"))
     actions.acknowledge(fast, actor=commander, source=ADMIN)
     actions.resolve(fast, actor=commander, source=ADMIN)
-    assert state_at(fast, fast.declared_at + timedelta(days=3)).state is sla.SlaState.ON_TIME
+    met = state_at(fast, fast.declared_at + timedelta(days=3))
+    assert met.state is sla.SlaState.ON_TIME and met.label == "all targets met"
 
     slow = IncidentFactory(actor=commander, severity=severity("SEV-1"))
     with time_machine.travel(slow.declared_at + timedelta(minutes=30)):
