@@ -98,7 +98,7 @@ def test_declare_refuses_bad_input_and_writes_nothing(commander, kwargs, message
     assert TimelineEvent.objects.count() == 0
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="concurrent writers need PostgreSQL")
 def test_concurrent_declarations_get_distinct_sequential_numbers():
     user = UserFactory(commander=True)

@@ -70,7 +70,7 @@ def operate(page, prefix: str, fields: dict[str, str] | None = None, *, selects:
     assert errors.count() == 0, errors.all_inner_texts()
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_an_incident_worked_from_declaration_to_resolution(live_server, browser_page):
     page = browser_page
     ic = UserFactory(username="alice", first_name="Alice", last_name="Ng", commander=True, time_zone="Europe/London")
