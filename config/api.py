@@ -33,9 +33,12 @@ def database_unavailable(request: HttpRequest, exc: Exception):
 
 @api.get("/health", auth=None, tags=["meta"])
 def health(request: HttpRequest) -> dict:
-    """Liveness and database reachability, for load balancers."""
+    """Liveness, database reachability, and whether the SLA engine is ticking (its last tick
+    and lag: "stale" means beat or the workers have stopped)."""
     from django.db import connection
+
+    from incidents.engine import health as engine_health
 
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
-    return {"status": "ok"}
+    return {"status": "ok", "engine": engine_health()}

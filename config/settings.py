@@ -172,8 +172,24 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_PAGING_QUEUE = "paging"
 CELERY_TASK_ROUTES = {"comms.tasks.deliver_page": {"queue": CELERY_PAGING_QUEUE}}
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
-# Periodic work, declared in code. Each entry only finds work and enqueues one task per item.
-CELERY_BEAT_SCHEDULE: dict = {}
+# --- The deadline engine -------------------------------------------------------------------
+VIGIL_ENGINE_TICK_SECONDS = env.int("VIGIL_ENGINE_TICK_SECONDS", default=5)
+VIGIL_ENGINE_BATCH_SIZE = env.int("VIGIL_ENGINE_BATCH_SIZE", default=200)
+# A tick stops after this many batches and leaves the rest to the next tick.
+VIGIL_ENGINE_MAX_BATCHES = env.int("VIGIL_ENGINE_MAX_BATCHES", default=50)
+# Health reports the engine stale when the last tick is older than this (beat or workers down).
+VIGIL_ENGINE_STALE_AFTER = env.int("VIGIL_ENGINE_STALE_AFTER_SECONDS", default=VIGIL_ENGINE_TICK_SECONDS * 6)
+
+# Periodic work, declared in code.
+CELERY_BEAT_SCHEDULE: dict = {
+    # Fire due SLA deadlines (escalations, acknowledge timeouts, overdue updates). A tick that
+    # is not picked up within one interval is dropped: the next one does the same work.
+    "engine-tick": {
+        "task": "incidents.tasks.tick_deadlines",
+        "schedule": VIGIL_ENGINE_TICK_SECONDS,
+        "options": {"queue": CELERY_PAGING_QUEUE, "expires": VIGIL_ENGINE_TICK_SECONDS},
+    },
+}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # --- Logging ------------------------------------------------------------------------------

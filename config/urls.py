@@ -1,7 +1,7 @@
 """URL map: the admin is the operator's UI; the JSON API lives under /api/v1/."""
 
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 from django.views.generic import RedirectView
 
 from .api import api
@@ -14,4 +14,5 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
+    path("oncall/", include("oncall.urls")),
 ]

@@ -16,9 +16,10 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 
-from . import clock, formatting, lifecycle, timeline
+from . import clock, deadlines, escalation, formatting, lifecycle, timeline
 from .errors import IllegalTransition, InvalidInput
 from .models import (
+    Deadline,
     EvidenceLink,
     Incident,
     IncidentTask,
@@ -122,6 +123,7 @@ def declare(
         detected_at=detected_at,
         declared_at=now,
         created_by=actor if getattr(actor, "is_authenticated", False) else None,
+        escalation_policy=deadlines.policy_for_services(services),
     )
     # Numbers are sequential: take max+1 and retry on the unique constraint when a
     # concurrent declaration got there first (never check-then-insert).
@@ -160,6 +162,7 @@ def declare(
     if getattr(actor, "is_authenticated", False) and getattr(commander, "pk", None) != actor.pk:
         # Whoever declares is part of the response (and keeps seeing a restricted incident).
         Participant.objects.create(incident=incident, user=actor, role=Role.RESPONDER, joined_at=now)
+    deadlines.sync(incident, now=now)
     return incident
 
 
@@ -189,9 +192,11 @@ def acknowledge(incident: Incident, *, actor, source: str) -> Incident:
         when = incident.acknowledged_at.isoformat(timespec="minutes")
         raise IllegalTransition(f"{incident.reference} was already acknowledged at {when}.")
     _require_step(incident, Status.INVESTIGATING, "acknowledge", "only a triggered incident can be acknowledged.")
-    _stamp_acknowledged(incident, actor, source, now=clock.now())
+    now = clock.now()
+    _stamp_acknowledged(incident, actor, source, now=now)
     incident.status = Status.INVESTIGATING
     incident.save(update_fields=["status", "acknowledged_at", "updated_at"])
+    deadlines.sync(incident, now=now, reason="acknowledged")
     return incident
 
 
@@ -208,6 +213,8 @@ def _set_status(incident: Incident, target: str, *, actor, source: str, message:
         update_fields.append("mitigated_at")
     incident.status = target
     incident.save(update_fields=update_fields)
+    if previous == Status.TRIGGERED:
+        deadlines.sync(incident, now=now, reason="acknowledged")
     text = f"Status {Status(previous).label.lower()} → {Status(target).label.lower()}"
     timeline.record(
         incident,
@@ -248,6 +255,9 @@ def change_severity(incident: Incident, severity: SeverityLevel, *, actor, sourc
     direction = "escalated" if severity.rank < previous.rank else "downgraded"
     incident.severity = severity
     incident.save(update_fields=["severity", "updated_at"])
+    # Every target is re-planned from the declaration under the new severity: levels whose new
+    # delay has already passed fall due now, and the next tick engages them.
+    deadlines.sync(incident, now=clock.now(), reason=f"severity changed to {severity.name}")
     reason = (reason or "").strip()
     timeline.record(
         incident,
@@ -365,6 +375,7 @@ def post_update(
         data={"status": incident.status},
     )
     incident.save(update_fields=["updated_at"])
+    deadlines.sync(incident, now=clock.now(), reason="status update posted")
     return incident
 
 
@@ -393,6 +404,7 @@ def resolve(
     if mitigation:
         incident.mitigation = mitigation
     incident.save(update_fields=["status", "resolved_at", "mitigated_at", "resolution_summary", "mitigation", "updated_at"])
+    deadlines.sync(incident, now=now, reason="resolved")
     duration = now - incident.started_at
     timeline.record(
         incident,
@@ -414,6 +426,7 @@ def reopen(incident: Incident, *, actor, source: str, reason: str) -> Incident:
     incident.status = Status.INVESTIGATING
     incident.resolved_at = None
     incident.save(update_fields=["status", "resolved_at", "updated_at"])
+    deadlines.sync(incident, now=clock.now(), reason="reopened")
     timeline.record(
         incident,
         Kind.REOPENED,
@@ -587,3 +600,133 @@ def add_evidence(incident: Incident, url: str, *, actor, source: str, kind: str 
         data={"url": url, "kind": kind},
     )
     return link
+
+
+# --- The engine's action ------------------------------------------------------------------------
+
+Key = escalation.Key
+
+
+def _engage(incident, sit, positions, levels_by_position, *, now, reason: str, current: Deadline, drill_people):
+    """Engage levels: page their targets now, record each on the timeline, mark their deadlines
+    fired. A level that resolves to nobody says so and hands over to the next level at once."""
+
+    def people_at(position):
+        people = deadlines.level_targets(levels_by_position[position], now)
+        return [u for u in people if drill_people is None or u.pk in drill_people]
+
+    paged = []
+    outcome = escalation.engage_with_handover(sit, positions, people_at)
+    for index, (position, people) in enumerate(outcome):
+        level = levels_by_position[position]
+        if not (current.kind == Deadline.Kind.ESCALATION and current.level == position):
+            row = incident.deadlines.filter(kind=Deadline.Kind.ESCALATION, level=position, **deadlines.PENDING).first()
+            row = row or Deadline(incident=incident, kind=Deadline.Kind.ESCALATION, level=position, due_at=now)
+            row.fired_at, row.targets, row.note = now, deadlines.describe(people), reason[:200]
+            row.save()
+        label = f"level {position} · {level.name}"
+        if people:
+            timeline.record(
+                incident,
+                Kind.ESCALATED,
+                f"Escalated to {label} ({reason}): paging {deadlines.names(people)}",
+                source=Source.ENGINE,
+                data={"level": position, "level_name": level.name, "reason": reason, "targets": deadlines.describe(people)},
+            )
+            paged.extend(people)
+            continue
+        following = levels_by_position[outcome[index + 1][0]] if index + 1 < len(outcome) else None
+        timeline.record(
+            incident,
+            Kind.NOBODY_TO_PAGE,
+            f"Level {position} · {level.name} has nobody to page"
+            + (f"; escalating to level {following.position} · {following.name} at once" if following else "; no level is left"),
+            source=Source.ENGINE,
+            data={"level": position, "level_name": level.name, "next_level": following.position if following else None},
+        )
+        reason = f"level {position} had nobody to page"
+    return paged
+
+
+def _tell(incident, kind: str, message: str, people, *, fallback_levels, now, data: dict, drill_people):
+    """Remind or warn people; with nobody to tell, fall back to level 1 — never silent."""
+    if drill_people is not None:
+        people = [u for u in people if u.pk in drill_people]
+    if not people and fallback_levels:
+        people = deadlines.level_targets(fallback_levels[0], now)
+        if drill_people is not None:
+            people = [u for u in people if u.pk in drill_people]
+        message += " (nobody holds that role: telling level 1)"
+    timeline.record(
+        incident,
+        kind,
+        f"{message}: {deadlines.names(people)}" if people else f"{message}: nobody to tell",
+        source=Source.ENGINE,
+        data={**data, "targets": deadlines.describe(people)},
+    )
+    return people
+
+
+@transaction.atomic
+def fire_deadline(deadline: Deadline) -> Deadline:
+    """Act on a due deadline: page or tell the people it resolves to at this instant, record it on
+    the timeline, mark it fired, and plan what follows. Firing twice is harmless: a deadline that
+    is no longer pending is left alone."""
+    row = Deadline.objects.select_for_update().get(pk=deadline.pk)
+    if row.fired_at is not None or row.cancelled_at is not None:
+        return row
+    incident = _lock(row.incident)
+    now = clock.now()
+    levels = deadlines.policy_levels(incident.escalation_policy)
+    by_position = {level.position: level for level in levels}
+    sit = deadlines.situation(incident, levels)
+    firing = escalation.fire(sit, Key(row.kind, row.level, row.round))
+    sev = incident.severity
+    drill_people = set(incident.participants.filter(left_at=None).values_list("user_id", flat=True)) if incident.is_drill else None
+    told = []
+
+    if row.kind == Deadline.Kind.ESCALATION:
+        if row.level in by_position:
+            told = _engage(incident, sit, [row.level], by_position, now=now, reason="on schedule", current=row, drill_people=drill_people)
+    elif row.kind == Deadline.Kind.ACK_TIMEOUT:
+        first = levels[0] if levels else None
+        repaged = deadlines.level_targets(first, now) if first else []
+        if drill_people is not None:
+            repaged = [u for u in repaged if u.pk in drill_people]
+        loops = incident.escalation_policy.loop_count if incident.escalation_policy else 1
+        timeline.record(
+            incident,
+            Kind.ACK_SLA_BREACHED,
+            f"Not acknowledged within {formatting.duration(sev.ack_sla * row.round)} ({sev.name}): "
+            f"paging level 1 again ({deadlines.names(repaged)}), round {row.round} of {loops}",
+            source=Source.ENGINE,
+            data={"round": row.round, "level": 1, "targets": deadlines.describe(repaged)},
+        )
+        told = repaged + _engage(
+            incident, sit, list(firing.engage_levels), by_position, now=now,
+            reason="acknowledge SLA breached", current=row, drill_people=drill_people,
+        )
+    elif row.kind == Deadline.Kind.UPDATE_OVERDUE:
+        interval = sev.first_update_interval if deadlines.situation(incident, levels).last_update_at is None else sev.update_interval
+        if row.round == 1:
+            people, whom = deadlines.commander_and_comms(incident), "reminding the commander and communications lead"
+        else:
+            people, whom = deadlines.managers(incident), "telling the manager (second missed update)"
+        told = _tell(
+            incident, Kind.UPDATE_OVERDUE,
+            f"Status update overdue ({sev.name} expects one every {formatting.duration(interval)}); {whom}",
+            people, fallback_levels=levels, now=now, data={"round": row.round}, drill_people=drill_people,
+        )
+    elif row.kind == Deadline.Kind.RESOLVE_BREACHED:
+        people = list({u.pk: u for u in deadlines.current_holders(incident, Role.COMMANDER) + deadlines.managers(incident)}.values())
+        told = _tell(
+            incident, Kind.RESOLVE_TARGET_BREACHED,
+            f"Not resolved within the {sev.name} target of {formatting.duration(sev.resolve_target)}; telling",
+            people, fallback_levels=levels, now=now, data={}, drill_people=drill_people,
+        )
+
+    row.fired_at = now
+    row.targets = deadlines.describe(list({u.pk: u for u in told}.values()))
+    row.save(update_fields=["fired_at", "targets"])
+    deadlines.sync(incident, now=now)
+    return row

@@ -16,11 +16,14 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from . import actions, forms, formatting, permissions, selectors, sla
+from oncall.models import EscalationPolicy
+
+from . import actions, deadlines, engine, escalation, forms, formatting, permissions, selectors, sla
 from .errors import DomainError
 from .formatting import EMPTY
 from .models import OPEN_STATUSES, Incident, IncidentType, Participant, Service, SeverityLevel, Source, Status
@@ -125,6 +128,30 @@ MAIN_OPERATIONS = (
 )
 
 
+PREVIEW_HORIZON = timezone.timedelta(days=8)
+
+
+def _describe_step(step, by_position, situation) -> list[tuple[str, list]]:
+    """Lines of one preview step: (what happens, people)."""
+    key = step.key
+    lines = []
+    if key.kind == escalation.ACK_TIMEOUT:
+        lines.append((f"Acknowledge SLA breached (round {key.round}): level 1 paged again", step.pages[0][1] if step.pages else []))
+        pages = step.pages[1:]
+    else:
+        pages = step.pages
+    for position in step.nobody:
+        lines.append((f"Level {position} · {by_position[position].name}: nobody to page, hands over at once", []))
+    for position, people in pages:
+        lines.append((f"Level {position} · {by_position[position].name} engaged", people))
+    if key.kind == escalation.UPDATE_OVERDUE:
+        whom = "commander and communications lead" if key.round == 1 else "the manager"
+        lines.append((f"Status update overdue (miss {key.round}): {whom} told", []))
+    if key.kind == escalation.RESOLVE_BREACHED:
+        lines.append(("Resolve target breached: commander and manager told", []))
+    return lines
+
+
 @admin.register(Incident)
 class IncidentAdmin(admin.ModelAdmin):
     form = forms.IncidentDetailsForm
@@ -217,7 +244,8 @@ class IncidentAdmin(admin.ModelAdmin):
     # --- The list ---
 
     def changelist_view(self, request, extra_context=None):
-        return super().changelist_view(request, {"title": "Incidents", **(extra_context or {})})
+        # The engine watches itself: say so on the list when beat or the workers have stopped.
+        return super().changelist_view(request, {"title": "Incidents", "engine": engine.health(), **(extra_context or {})})
 
     def get_search_results(self, request, queryset, search_term):
         """A reference ("INC-42" or "42") finds that incident as well as titles containing the words."""
@@ -350,6 +378,7 @@ class IncidentAdmin(admin.ModelAdmin):
             "tasks": incident.tasks.select_related("done_by"),
             "evidence": incident.evidence.select_related("added_by"),
             "timeline": incident.timeline.select_related("actor"),
+            "deadlines": incident.deadlines.order_by("due_at", "pk"),
             "now": timezone.now(),
         }
 
@@ -377,7 +406,68 @@ class IncidentAdmin(admin.ModelAdmin):
             self.admin_site.admin_view(self.operate_view),
             name=f"{self.opts.app_label}_{self.opts.model_name}_operate",
         )
-        return [operate, *super().get_urls()]
+        preview = path(
+            "<path:object_id>/escalation/",
+            self.admin_site.admin_view(self.incident_preview_view),
+            name=f"{self.opts.app_label}_{self.opts.model_name}_escalation_preview",
+        )
+        policy_preview = path(
+            "escalation-preview/",
+            self.admin_site.admin_view(self.policy_preview_view),
+            name="incidents_policy_escalation_preview",
+        )
+        return [operate, preview, policy_preview, *super().get_urls()]
+
+    # --- Escalation preview: the engine's own plan, played forward -----------------------------
+
+    def _preview_context(self, request, *, policy, situation, levels, incident=None) -> dict:
+        by_position = {level.position: level for level in levels}
+        now = timezone.now()
+
+        def people_at(position, at):
+            return deadlines.level_targets(by_position[position], at)
+
+        steps = escalation.play_forward(situation, until=now + PREVIEW_HORIZON, people_at=people_at)
+        rows = []
+        for step in steps:
+            rows.append({"at": step.at, "what": _describe_step(step, by_position, situation), "step": step, "by_position": by_position})
+        return {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "policy": policy,
+            "incident": incident,
+            "rows": rows,
+            "horizon": PREVIEW_HORIZON,
+            "levels": levels,
+        }
+
+    def incident_preview_view(self, request, object_id):
+        incident = self.get_object(request, unquote(object_id))
+        if incident is None or not permissions.can_view(request.user, incident):
+            raise Http404
+        levels = deadlines.policy_levels(incident.escalation_policy)
+        situation = deadlines.situation(incident, levels)
+        context = self._preview_context(
+            request, policy=incident.escalation_policy, situation=situation, levels=levels, incident=incident
+        )
+        context["title"] = f"Escalation preview · {incident.reference}"
+        context["subtitle"] = "Who is paged and told next, if nobody acknowledges, updates or resolves"
+        return TemplateResponse(request, "admin/incidents/incident/escalation_preview.html", context)
+
+    def policy_preview_view(self, request):
+        if not request.user.has_perm("oncall.view_escalationpolicy") and not request.user.is_superuser:
+            raise PermissionDenied
+        form = forms.EscalationPreviewForm(request.GET or None)
+        context = {}
+        if form.is_valid():
+            policy, severity = form.cleaned_data["policy"], form.cleaned_data["severity"]
+            levels = deadlines.policy_levels(policy)
+            situation = deadlines.situation_for(policy=policy, levels=levels, severity=severity, declared_at=timezone.now())
+            context = self._preview_context(request, policy=policy, situation=situation, levels=levels)
+        else:
+            context = {**self.admin_site.each_context(request), "opts": self.opts}
+        context.update(form=form, title="Escalation preview", subtitle="If an incident were declared now and nobody acknowledged it")
+        return TemplateResponse(request, "admin/incidents/incident/escalation_preview.html", context)
 
     def operate_view(self, request, object_id, operation):
         """One operation of the incident page: validate the form, call its action, go back to the page."""
@@ -455,9 +545,9 @@ class IncidentTypeAdmin(admin.ModelAdmin):
 
 @admin.register(Service)
 class ServiceAdmin(admin.ModelAdmin):
-    list_display = ("name", "owning_team", "customer_facing", "dependencies")
-    list_filter = ("customer_facing", "owning_team")
-    list_select_related = ("owning_team",)
+    list_display = ("name", "owning_team", "customer_facing", "policy", "dependencies")
+    list_filter = ("customer_facing", "owning_team", "escalation_policy")
+    list_select_related = ("owning_team", "escalation_policy")
     search_fields = ("name", "slug", "description")
     prepopulated_fields = {"slug": ("name",)}
     filter_horizontal = ("depends_on",)
@@ -469,3 +559,7 @@ class ServiceAdmin(admin.ModelAdmin):
     @admin.display(description="Depends on", ordering="_dependencies")
     def dependencies(self, service):
         return service._dependencies
+
+    @admin.display(description="Escalation policy", ordering="escalation_policy__name")
+    def policy(self, service):
+        return service.escalation_policy or format_html("<span class='vigil-muted'>{}</span>", "default")

@@ -15,6 +15,8 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.html import format_html
 
+from oncall.models import EscalationPolicy
+
 from . import actions, lifecycle
 from .models import (
     OPEN_STATUSES,
@@ -402,3 +404,10 @@ class AddEvidenceForm(OperationForm):
         data = self.cleaned_data
         link = actions.add_evidence(self.incident, data["url"], kind=data["kind"], title=data["title"], actor=actor, source=source)
         return f"{link.get_kind_display()} added: {link}"
+
+
+class EscalationPreviewForm(forms.Form):
+    """Pick a policy and a severity to see the escalation an incident declared now would get."""
+
+    policy = forms.ModelChoiceField(EscalationPolicy.objects.all(), empty_label=None)
+    severity = SeverityChoiceField(queryset=SeverityLevel.objects.all(), empty_label=None)

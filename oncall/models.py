@@ -1,11 +1,17 @@
-"""Who can be reached: people (with their time zone) and the teams they belong to."""
+"""Who can be reached: people, teams, on-call schedules and escalation policies."""
 
+import datetime as dt
 import zoneinfo
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import Q
+
+
+def list_of_weekdays() -> list[int]:
+    return [1, 2, 3, 4, 5]
 
 
 def validate_time_zone(value: str) -> None:
@@ -45,8 +51,211 @@ class Team(models.Model):
     )
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="teams")
 
+    # Working hours: "business hours" escalation cells wait for these.
+    time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
+    working_days = models.JSONField(
+        default=list_of_weekdays, blank=True, help_text="ISO weekday numbers, 1 = Monday … 7 = Sunday."
+    )
+    working_hours_start = models.TimeField(default=dt.time(9, 0))
+    working_hours_end = models.TimeField(default=dt.time(17, 0))
+
     class Meta:
         ordering = ["name"]
 
     def __str__(self) -> str:
         return self.name
+
+
+class Schedule(models.Model):
+    """An on-call schedule: layers of rotations in one time zone, plus overrides."""
+
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True)
+    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="schedules")
+    time_zone = models.CharField(
+        max_length=64, default="UTC", validators=[validate_time_zone], help_text="Hand-offs and restrictions are in this zone."
+    )
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def tz(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+
+class Layer(models.Model):
+    """A rotation: members take turns, one rotation length each, handing off at a local time.
+
+    Higher `priority` layers cover lower ones wherever they have someone on call.
+    """
+
+    class Rotation(models.TextChoices):
+        DAILY = "daily", "Daily"
+        WEEKLY = "weekly", "Weekly"
+        HOURS = "hours", "Every N hours"
+
+    schedule = models.ForeignKey(Schedule, on_delete=models.CASCADE, related_name="layers")
+    name = models.CharField(max_length=100)
+    priority = models.PositiveSmallIntegerField(default=1, help_text="Higher layers cover lower ones.")
+    rotation = models.CharField(max_length=10, choices=Rotation.choices, default=Rotation.WEEKLY)
+    rotation_hours = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Shift length for 'every N hours'.")
+    start_date = models.DateField(help_text="The first shift starts on this date at the hand-off time (schedule's zone).")
+    handoff_time = models.TimeField(default=dt.time(9, 0))
+    # Optional restriction: the layer only covers these days and hours (e.g. weekdays 09:00–17:00).
+    restriction_days = models.JSONField(
+        default=list, blank=True, help_text="ISO weekdays covered (1 = Monday); empty = every day."
+    )
+    restriction_start = models.TimeField(null=True, blank=True)
+    restriction_end = models.TimeField(null=True, blank=True, help_text="May be before the start: the window crosses midnight.")
+
+    class Meta:
+        ordering = ["schedule", "-priority"]
+        constraints = [
+            models.UniqueConstraint(fields=["schedule", "priority"], name="layer_priority_unique_per_schedule"),
+            models.CheckConstraint(
+                condition=~Q(rotation="hours") | Q(rotation_hours__gte=1), name="layer_hours_rotation_has_length"
+            ),
+            models.CheckConstraint(
+                condition=Q(restriction_start__isnull=True, restriction_end__isnull=True)
+                | Q(restriction_start__isnull=False, restriction_end__isnull=False),
+                name="layer_restriction_window_complete",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.schedule} · {self.name}"
+
+
+class LayerMember(models.Model):
+    layer = models.ForeignKey(Layer, on_delete=models.CASCADE, related_name="members")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="layer_memberships")
+    position = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ["layer", "position"]
+        constraints = [models.UniqueConstraint(fields=["layer", "position"], name="layer_member_position_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.position}. {self.user}"
+
+
+class Override(models.Model):
+    """Someone else is on call for a window (holiday cover, shift swap); beats every layer."""
+
+    schedule = models.ForeignKey(Schedule, on_delete=models.CASCADE, related_name="overrides")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="overrides")
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    reason = models.CharField(max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["start"]
+        indexes = [models.Index(fields=["schedule", "end", "start"], name="override_schedule_window")]
+        constraints = [models.CheckConstraint(condition=Q(end__gt=models.F("start")), name="override_ends_after_start")]
+
+    def __str__(self) -> str:
+        return f"{self.user} on {self.schedule} {self.start:%Y-%m-%d %H:%M}–{self.end:%Y-%m-%d %H:%M} UTC"
+
+
+class CalendarFeed(models.Model):
+    """A secret iCalendar URL for one person's or one schedule's shifts. The token is stored
+    hashed; revoking it (or making a new one) ends old subscriptions."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="calendar_feeds"
+    )
+    schedule = models.ForeignKey(Schedule, null=True, blank=True, on_delete=models.CASCADE, related_name="calendar_feeds")
+    token_hash = models.CharField(max_length=64, unique=True)
+    token_prefix = models.CharField(max_length=8, help_text="The first characters, to tell feeds apart.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(user__isnull=False, schedule__isnull=True) | Q(user__isnull=True, schedule__isnull=False),
+                name="calendar_feed_for_a_user_or_a_schedule",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Calendar feed {self.token_prefix}… for {self.user or self.schedule}"
+
+
+class EscalationPolicy(models.Model):
+    """Who is paged and told, in order, while an incident is unresolved: the escalation matrix."""
+
+    name = models.CharField(max_length=100, unique=True)
+    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="escalation_policies")
+    description = models.TextField(blank=True)
+    loop_count = models.PositiveSmallIntegerField(
+        default=3,
+        help_text="How many times an unacknowledged incident re-pages level 1 (and engages the next level early), "
+        "one acknowledge-SLA period apart.",
+    )
+    is_default = models.BooleanField(default=False, help_text="Used for services without a policy of their own.")
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "escalation policies"
+        constraints = [
+            models.UniqueConstraint(fields=["is_default"], condition=Q(is_default=True), name="one_default_escalation_policy")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class EscalationLevel(models.Model):
+    """One step of a policy: its targets (people and/or whoever is on call on schedules)."""
+
+    policy = models.ForeignKey(EscalationPolicy, on_delete=models.CASCADE, related_name="levels")
+    position = models.PositiveSmallIntegerField(help_text="1 is engaged first.")
+    name = models.CharField(max_length=100, help_text="e.g. On-call engineer, Team lead, Engineering manager.")
+    users = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="escalation_levels")
+    schedules = models.ManyToManyField(
+        Schedule, blank=True, related_name="escalation_levels", help_text="Whoever is on call on these when engaged."
+    )
+
+    class Meta:
+        ordering = ["policy", "position"]
+        constraints = [models.UniqueConstraint(fields=["policy", "position"], name="escalation_level_position_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.policy} · {self.position}. {self.name}"
+
+
+class EscalationDelay(models.Model):
+    """A cell of the matrix: when a level is engaged for incidents of one severity, counted from
+    declaration. No cell for a severity means the level is never engaged for it.
+
+    Severities live in `incidents` (a layer above), so a cell names the severity by rank
+    (1 = the most severe, SEV-1).
+    """
+
+    level = models.ForeignKey(EscalationLevel, on_delete=models.CASCADE, related_name="delays")
+    severity_rank = models.PositiveSmallIntegerField()
+    delay = models.DurationField()
+    business_hours = models.BooleanField(
+        default=False, help_text="If the delay ends outside the team's working hours, wait for the next working-hours start."
+    )
+
+    class Meta:
+        ordering = ["level", "severity_rank"]
+        constraints = [models.UniqueConstraint(fields=["level", "severity_rank"], name="escalation_delay_one_per_severity")]
+
+    def __str__(self) -> str:
+        return f"{self.level} · rank {self.severity_rank}: {self.delay}" + (" (business hours)" if self.business_hours else "")

@@ -85,7 +85,7 @@ def test_health_answers_ok(client, db):
     response = client.get("/api/v1/health")
 
     assert response.status_code == 200
-    assert response.json() == {"status": "ok"}
+    assert response.json() == {"status": "ok", "engine": {"status": "never ran", "last_tick_at": None}}
 
 
 @pytest.mark.parametrize("debug", [False, True], ids=["production", "debug"])

@@ -10,6 +10,8 @@ from django.utils import timezone
 
 from incidents import actions
 from incidents.models import (
+    Deadline,
+    EngineHeartbeat,
     EvidenceLink,
     Incident,
     IncidentTask,
@@ -151,3 +153,25 @@ class TimelineEventFactory(factory.django.DjangoModelFactory):
     occurred_at = factory.LazyFunction(timezone.now)
     source = Source.ADMIN
     message = "Looked at the logs"
+
+
+class DeadlineFactory(factory.django.DjangoModelFactory):
+    """A raw deadline row; real ones are planned by the actions (`deadlines.sync`)."""
+
+    class Meta:
+        model = Deadline
+
+    incident = factory.SubFactory(IncidentFactory)
+    kind = Deadline.Kind.RESOLVE_BREACHED
+    level = 0
+    round = 9  # clear of the rounds the incident's own plan uses
+    due_at = factory.LazyFunction(timezone.now)
+
+
+class EngineHeartbeatFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = EngineHeartbeat
+        django_get_or_create = ("name",)
+
+    name = "deadline-engine"
+    last_tick_at = factory.LazyFunction(timezone.now)

@@ -1,9 +1,24 @@
-"""Factories for people and teams."""
+"""Factories for people, teams, schedules (layers, members, overrides, feeds) and escalation policies."""
+
+import datetime as dt
+import hashlib
 
 import factory
 from django.contrib.auth.models import Group
+from django.utils import timezone
 
-from oncall.models import Team, User
+from oncall.models import (
+    CalendarFeed,
+    EscalationDelay,
+    EscalationLevel,
+    EscalationPolicy,
+    Layer,
+    LayerMember,
+    Override,
+    Schedule,
+    Team,
+    User,
+)
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -49,3 +64,112 @@ class TeamFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Team {n}")
     slug = factory.Sequence(lambda n: f"team-{n}")
     manager = factory.SubFactory(UserFactory)
+
+
+class ScheduleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Schedule
+        django_get_or_create = ("slug",)
+
+    name = factory.Sequence(lambda n: f"Schedule {n}")
+    slug = factory.Sequence(lambda n: f"schedule-{n}")
+    time_zone = "UTC"
+
+
+class LayerFactory(factory.django.DjangoModelFactory):
+    """A 24/7 weekly rotation. `LayerFactory(members=[alice, bob])` puts people on it in that order."""
+
+    class Meta:
+        model = Layer
+        skip_postgeneration_save = True
+
+    schedule = factory.SubFactory(ScheduleFactory)
+    name = factory.Sequence(lambda n: f"Layer {n}")
+    priority = factory.Sequence(lambda n: n + 1)
+    rotation = Layer.Rotation.WEEKLY
+    start_date = dt.date(2026, 1, 5)  # a Monday
+    handoff_time = dt.time(9, 0)
+
+    class Params:
+        business_hours = factory.Trait(
+            restriction_days=[1, 2, 3, 4, 5], restriction_start=dt.time(9, 0), restriction_end=dt.time(17, 0)
+        )
+
+    @factory.post_generation
+    def members(layer, create, users, **kwargs):
+        for position, user in enumerate(users or (), 1):
+            LayerMember.objects.create(layer=layer, user=user, position=position)
+
+
+class LayerMemberFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = LayerMember
+
+    layer = factory.SubFactory(LayerFactory)
+    user = factory.SubFactory(UserFactory)
+    position = factory.Sequence(lambda n: n + 1)
+
+
+class OverrideFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Override
+
+    schedule = factory.SubFactory(ScheduleFactory)
+    user = factory.SubFactory(UserFactory)
+    start = factory.LazyFunction(lambda: timezone.now().replace(microsecond=0))
+    end = factory.LazyAttribute(lambda o: o.start + dt.timedelta(hours=8))
+    reason = "Shift swap"
+
+
+class CalendarFeedFactory(factory.django.DjangoModelFactory):
+    """A feed for a person (by default) whose token is `token` — tests can fetch its URL."""
+
+    class Meta:
+        model = CalendarFeed
+        exclude = ("token",)
+
+    token = factory.Sequence(lambda n: f"test-feed-token-{n:04d}")
+    user = factory.SubFactory(UserFactory)
+    token_hash = factory.LazyAttribute(lambda f: hashlib.sha256(f.token.encode()).hexdigest())
+    token_prefix = factory.LazyAttribute(lambda f: f.token[:8])
+
+
+class EscalationPolicyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = EscalationPolicy
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"Policy {n}")
+    loop_count = 3
+
+
+class EscalationLevelFactory(factory.django.DjangoModelFactory):
+    """`EscalationLevelFactory(users=[...], schedules=[...])` sets its targets."""
+
+    class Meta:
+        model = EscalationLevel
+        skip_postgeneration_save = True
+
+    policy = factory.SubFactory(EscalationPolicyFactory)
+    position = factory.Sequence(lambda n: n + 1)
+    name = "On-call engineer"
+
+    @factory.post_generation
+    def users(level, create, users, **kwargs):
+        if users:
+            level.users.add(*users)
+
+    @factory.post_generation
+    def schedules(level, create, schedules, **kwargs):
+        if schedules:
+            level.schedules.add(*schedules)
+
+
+class EscalationDelayFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = EscalationDelay
+
+    level = factory.SubFactory(EscalationLevelFactory)
+    severity_rank = 1
+    delay = dt.timedelta(minutes=15)
+    business_hours = False

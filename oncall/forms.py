@@ -1,0 +1,189 @@
+"""Admin forms for teams, layers, overrides, calendar feeds and escalation cells."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from django import forms
+from django.utils.dateparse import parse_duration
+
+from .models import EscalationDelay, Layer, Override, Schedule, Team
+
+# Plain inputs for wall-clock times and dates: the admin's widgets offer "Now"/"Today" and warn
+# about the browser's offset, which means nothing for a local hand-off time.
+TIME_INPUT = forms.TimeInput(format="%H:%M", attrs={"size": 6, "placeholder": "hh:mm"})
+DATE_INPUT = forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
+
+WEEKDAYS = [(1, "Mon"), (2, "Tue"), (3, "Wed"), (4, "Thu"), (5, "Fri"), (6, "Sat"), (7, "Sun")]
+
+
+def duration_text(delta: dt.timedelta | None) -> str:
+    """Two units at most, as an operator says it: "45 s", "15 min", "2 h 10 min", "3 d 4 h"."""
+    if delta is None:
+        return "—"
+    seconds = int(delta.total_seconds())
+    if seconds < 0:
+        return "-" + duration_text(-delta)
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes = seconds // 60
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    days, hours = divmod(hours, 24)
+    return f"{days} d {hours} h" if hours else f"{days} d"
+
+
+def delay_text(delay: dt.timedelta, business_hours: bool = False) -> str:
+    """A cell of the escalation matrix: "at once", "15 min", "1 d (business hours)"."""
+    text = "at once" if not delay else duration_text(delay)
+    return f"{text} (business hours)" if business_hours else text
+
+
+class WeekdaysField(forms.TypedMultipleChoiceField):
+    """ISO weekdays (1 = Monday) as a row of checkboxes, stored as a JSON list of numbers."""
+
+    widget = forms.CheckboxSelectMultiple(attrs={"class": "vigil-weekdays"})
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        super().__init__(choices=WEEKDAYS, coerce=int, **kwargs)
+
+    def clean(self, value):
+        return sorted(super().clean(value))
+
+
+class TeamForm(forms.ModelForm):
+    working_days = WeekdaysField(help_text="Business-hours escalations wait for these days. None ticked = every day.")
+
+    class Meta:
+        model = Team
+        fields = "__all__"
+        widgets = {"working_hours_start": TIME_INPUT, "working_hours_end": TIME_INPUT}
+
+
+class LayerForm(forms.ModelForm):
+    restriction_days = WeekdaysField(
+        label="Only on", help_text="Days this layer covers (in the schedule's zone). None ticked = every day."
+    )
+
+    class Meta:
+        model = Layer
+        fields = "__all__"
+        labels = {"restriction_start": "From", "restriction_end": "Until"}
+        widgets = {
+            "start_date": DATE_INPUT,
+            "handoff_time": TIME_INPUT,
+            "restriction_start": TIME_INPUT,
+            "restriction_end": TIME_INPUT,
+        }
+        help_texts = {
+            "restriction_end": "Leave both times empty for whole days. An end before the start crosses midnight.",
+            "handoff_time": "Local time in the schedule's zone; daily and weekly shifts hand off at this time.",
+        }
+
+    def clean(self):
+        data = super().clean()
+        if data.get("rotation") == Layer.Rotation.HOURS and not data.get("rotation_hours"):
+            self.add_error("rotation_hours", "Say how many hours each shift lasts.")
+        if (data.get("restriction_start") is None) != (data.get("restriction_end") is None):
+            self.add_error("restriction_end", "Give both times of the window, or neither.")
+        return data
+
+
+class OverrideForm(forms.ModelForm):
+    class Meta:
+        model = Override
+        fields = ["schedule", "user", "start", "end", "reason"]
+        help_texts = {
+            "user": "Who is on call instead.",
+            "start": "In your time zone.",
+            "reason": "e.g. holiday cover, shift swap with Bob.",
+        }
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("start"), data.get("end")
+        if start and end and end <= start:
+            self.add_error("end", "The override must end after it starts.")
+        user = data.get("user")
+        if user is not None and not user.is_active:
+            self.add_error("user", f"{user} is not an active user.")
+        return data
+
+
+class NewFeedForm(forms.Form):
+    """Whose shifts a new calendar feed carries: the requesting user's, or one schedule's."""
+
+    schedule = forms.ModelChoiceField(
+        queryset=Schedule.objects.all(),
+        required=False,
+        empty_label="My shifts (every schedule)",
+        label="Shifts of",
+        help_text="A new URL replaces the previous one for the same person or schedule.",
+    )
+
+
+# Longest unit names first: the pattern must not stop at the "m" of "min".
+_DELAY_PART = re.compile(r"(\d+)\s*(days?|d|hours?|hrs?|h|minutes?|mins?|m|seconds?|secs?|s)\b", re.IGNORECASE)
+_UNITS = {"d": "days", "h": "hours", "m": "minutes", "s": "seconds"}
+
+
+class DelayField(forms.DurationField):
+    """An escalation delay typed as an operator says it: "at once", "15 min", "1 h 30 min", "1 d".
+    Django's own forms ("00:15:00", "1 00:00:00", ISO 8601) work too."""
+
+    widget = forms.TextInput(attrs={"size": 12, "placeholder": "e.g. 15 min"})
+    default_error_messages = {"invalid": "Type a delay such as “at once”, “15 min”, “4 h” or “1 d”."}
+
+    def prepare_value(self, value):
+        if isinstance(value, dt.timedelta):
+            return delay_text(value)
+        return value
+
+    def to_python(self, value):
+        if isinstance(value, dt.timedelta):
+            return value
+        text = (value or "").strip().lower()
+        if text in ("", "—", "-"):
+            return None
+        if text in ("at once", "immediately", "now", "0"):
+            return dt.timedelta(0)
+        parts = _DELAY_PART.findall(text)
+        if parts and _DELAY_PART.sub("", text).strip() == "":
+            total = dt.timedelta()
+            for amount, unit in parts:
+                total += dt.timedelta(**{_UNITS[unit[0].lower()]: int(amount)})
+            return total
+        parsed = parse_duration(str(value).strip().upper() if text.startswith("p") else text)
+        if parsed is None:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return parsed
+
+
+class EscalationDelayForm(forms.ModelForm):
+    delay = DelayField(help_text="Counted from declaration.")
+
+    class Meta:
+        model = EscalationDelay
+        fields = ["severity_rank", "delay", "business_hours"]
+        labels = {"severity_rank": "Severity rank", "business_hours": "In business hours"}
+        help_texts = {"severity_rank": "1 = SEV-1 (the most severe)."}
+
+    def clean_delay(self):
+        delay = self.cleaned_data["delay"]
+        if delay is not None and delay < dt.timedelta(0):
+            raise forms.ValidationError("A delay cannot be negative.")
+        return delay
+
+
+def parse_instant(value: str | None) -> dt.datetime | None:
+    """An aware datetime from ISO 8601 text (a link's `?start=…`), else None."""
+    try:
+        moment = dt.datetime.fromisoformat(value or "")
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None

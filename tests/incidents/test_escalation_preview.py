@@ -1,0 +1,119 @@
+"""The escalation preview is the engine's own plan: what it shows is what the engine then does."""
+
+from datetime import datetime, timedelta
+from datetime import timezone as dt_timezone
+
+import pytest
+import time_machine
+from django.urls import reverse
+
+from incidents import deadlines, engine, escalation
+from incidents.models import TimelineEvent
+from oncall.models import EscalationPolicy
+from tests.incidents.factories import IncidentFactory, incident_type, severity
+from tests.oncall.factories import UserFactory
+
+T0 = datetime(2026, 3, 3, 10, 0, tzinfo=dt_timezone.utc)  # a Tuesday, in working hours
+
+
+@pytest.fixture
+def policy(db):
+    policy = EscalationPolicy.objects.get(is_default=True)
+    for level, username in zip(policy.levels.order_by("position"), ["oncall", "lead", "em", "director"]):
+        level.users.set([UserFactory(username=username, first_name=username.title(), last_name="Person")])
+    return policy
+
+
+def preview_of(incident):
+    levels = deadlines.policy_levels(incident.escalation_policy)
+    by_position = {level.position: level for level in levels}
+    return escalation.play_forward(
+        deadlines.situation(incident, levels),
+        until=incident.declared_at + timedelta(days=3),
+        people_at=lambda position, at: deadlines.level_targets(by_position[position], at),
+    )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("sev", ["SEV-1", "SEV-2", "SEV-3"])
+def test_the_engine_does_what_the_preview_showed(policy, sev):
+    with time_machine.travel(T0, tick=False):
+        incident = IncidentFactory(severity=severity(sev))
+        promised = [
+            (step.at, position, sorted(u.username for u in people))
+            for step in preview_of(incident)
+            for position, people in step.pages
+            if step.key.kind == escalation.ESCALATION or position != 1 or step.key.kind != escalation.ACK_TIMEOUT
+        ]
+    # Tick the engine every minute for six hours.
+    for minute in range(0, 6 * 60):
+        with time_machine.travel(T0 + timedelta(minutes=minute), tick=False):
+            engine.tick()
+    done = [
+        (e.occurred_at, e.data["level"], sorted(t["username"] for t in e.data["targets"]))
+        for e in incident.timeline.filter(kind=TimelineEvent.Kind.ESCALATED).order_by("occurred_at", "pk")
+    ]
+    horizon = T0 + timedelta(hours=6)
+    assert done == [p for p in promised if p[0] < horizon]
+    assert done, "the engine engaged nobody"
+
+
+@pytest.mark.django_db
+def test_policy_preview_page_lists_who_is_paged_when(client, policy):
+    client.force_login(UserFactory(manager=True, time_zone="UTC"))
+    with time_machine.travel(T0, tick=False):
+        response = client.get(
+            reverse("admin:incidents_policy_escalation_preview"),
+            {"policy": policy.pk, "severity": severity("SEV-1").pk},
+        )
+    assert response.status_code == 200
+    rows = [
+        [cell.strip() for cell in row]
+        for row in _table_rows(response.content.decode())
+    ]
+    assert ["Tue 2026-03-03 10:00", "Level 1 · On-call engineer engaged", "Oncall Person"] in rows
+    assert ["Tue 2026-03-03 10:05", "Acknowledge SLA breached (round 1): level 1 paged again", "Oncall Person"] in rows
+    assert ["", "Level 2 · Team lead engaged", "Lead Person"] in rows
+    assert ["Tue 2026-03-03 11:00", "Resolve target breached: commander and manager told", ""] in rows
+
+
+@pytest.mark.django_db
+def test_policy_preview_needs_the_permission(client, policy):
+    client.force_login(UserFactory())
+    response = client.get(reverse("admin:incidents_policy_escalation_preview"))
+    assert response.status_code == 403
+
+
+@pytest.mark.django_db
+def test_incident_page_lists_deadlines_and_links_the_preview(client, policy):
+    ic = UserFactory(commander=True)
+    with time_machine.travel(T0, tick=False):
+        incident = IncidentFactory(severity=severity("SEV-1"), actor=ic)
+        engine.tick()
+    client.force_login(ic)
+    page = client.get(reverse("admin:incidents_incident_change", args=[incident.pk])).content.decode()
+    assert 'id="deadlines"' in page
+    assert "Escalation level 1" in page and "fired" in page and "Oncall Person" in page
+    assert "Escalation level 2" in page and "pending" in page
+    preview = client.get(reverse("admin:incidents_incident_escalation_preview", args=[incident.pk]))
+    assert preview.status_code == 200
+    assert "Level 2 · Team lead engaged" in preview.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_restricted_incidents_preview_is_hidden_from_outsiders(client, policy):
+    breach = IncidentFactory(incident_type=incident_type("security"))
+    client.force_login(UserFactory(responder=True))
+    response = client.get(reverse("admin:incidents_incident_escalation_preview", args=[breach.pk]))
+    assert response.status_code == 404
+
+
+def _table_rows(html: str) -> list[list[str]]:
+    import re
+
+    body = html.split('id="escalation-preview"', 1)[1].split("</table>", 1)[0]
+    rows = []
+    for row in re.findall(r"<tr>(.*?)</tr>", body, re.S):
+        cells = re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
+        rows.append([re.sub(r"<[^>]+>", "", c) for c in cells])
+    return rows
