@@ -1,6 +1,9 @@
 #!/usr/bin/env python
 """Vigil benchmarks, on a throwaway database: `python bench/run.py` (`--smoke` for a quick pass).
 
+`python bench/run.py engine` runs only the deadline-engine benchmark (likewise `pages`,
+`declare`); with no name, all of them, the engine last (it bulk-loads a million rows).
+
 With DATABASE_URL pointing at PostgreSQL, a dedicated `<name>_bench` database is created on
 that server and dropped at the end; otherwise a temporary SQLite file. The development
 database under var/ is never opened. See bench/README.md for what each figure means.
@@ -24,6 +27,12 @@ sys.path.insert(0, str(ROOT))
 FULL = dict(repeats=5, declare=200, sizes=(200, 2000), events=(50, 500))
 SMOKE = dict(repeats=2, declare=10, sizes=(20, 60), events=(10, 50))
 POSTGRES_SCHEMES = ("postgres", "postgresql", "pgsql", "psql")
+# Benchmark suites, in the order they run: the engine last, its bulk load would weigh on the others.
+SUITES = {
+    "pages": "admin changelist and change page, list query (data made through the actions)",
+    "declare": "actions.declare throughput",
+    "engine": "deadline engine: ticks over 1,000,000 pending deadlines, idle tick plan, lag (bulk-loaded data)",
+}
 
 
 def bench_database(url: str) -> tuple[str, str, str]:
@@ -39,13 +48,27 @@ def bench_database(url: str) -> tuple[str, str, str]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument(
+        "suites", nargs="*", metavar="SUITE",
+        help="run only these: " + "; ".join(f"{name} ({what})" for name, what in SUITES.items()) + ". Default: all.",
+    )
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, two repeats: checks the benchmarks still run")
     parser.add_argument("--repeats", type=int, help="timed runs per figure (default 5; smoke 2)")
     parser.add_argument("--no-save", action="store_true", help="do not write bench/results/<date>-<db>.json")
+    parser.add_argument(
+        "--tick-seconds", type=float, default=1.0,
+        help="engine lag run: seconds between ticks (default 1; production beat uses VIGIL_ENGINE_TICK_SECONDS, 5)",
+    )
     args = parser.parse_args()
+    unknown = [name for name in args.suites if name not in SUITES]
+    if unknown:
+        parser.error(f"unknown suite(s) {', '.join(unknown)}; choose from {', '.join(SUITES)}")
     plan = dict(SMOKE if args.smoke else FULL)
     if args.repeats:
         plan["repeats"] = args.repeats
+    plan["suites"] = [name for name in SUITES if name in args.suites] if args.suites else list(SUITES)
+    plan["tick_seconds"] = args.tick_seconds
+    plan["smoke"] = args.smoke
 
     url, db_name, vendor = bench_database(os.environ.get("DATABASE_URL", ""))
     os.environ["DATABASE_URL"] = url
@@ -66,7 +89,7 @@ def main() -> int:
     print(f"Creating the {vendor} benchmark database {db_name} …", flush=True)
     connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
     try:
-        rows, server = run(plan)
+        rows, server, notes = run(plan)
     finally:
         connection.creation.destroy_test_db(db_name, verbosity=0)
         if vendor == "SQLite":
@@ -81,18 +104,22 @@ def main() -> int:
     print()
     print(title)
     print(measure.table(rows))
+    if notes:
+        print()
+        print("\n".join(notes))
     print(f"\n(total {time.perf_counter() - started:.0f} s)")
     if not args.no_save:
         out_dir = ROOT / "bench" / "results"
         out_dir.mkdir(exist_ok=True)
         stamp = time.strftime("%Y%m%d-%H%M")
-        out = out_dir / f"{stamp}-{vendor.lower()}{'-smoke' if args.smoke else ''}.json"
-        out.write_text(json.dumps({"title": title, "plan": plan, "rows": [r.as_dict() for r in rows]}, indent=2))
+        only = "" if plan["suites"] == list(SUITES) else "-" + "-".join(plan["suites"])
+        out = out_dir / f"{stamp}-{vendor.lower()}{only}{'-smoke' if args.smoke else ''}.json"
+        out.write_text(json.dumps({"title": title, "plan": plan, "rows": [r.as_dict() for r in rows], "notes": notes}, indent=2))
         print(f"saved {out.relative_to(ROOT)}")
     return 0
 
 
-def run(plan: dict) -> tuple[list, str]:
+def run(plan: dict) -> tuple[list, str, list[str]]:
     from django.db import connection
 
     from bench import scenarios
@@ -107,27 +134,42 @@ def run(plan: dict) -> tuple[list, str]:
 
     repeats = plan["repeats"]
     small, large = plan["sizes"]
-    world = scenarios.World(max_incidents=large)
-    rows = []
-    for size in (small, large):
+    suites = plan["suites"]
+    rows, notes = [], []
+    if "pages" in suites or "declare" in suites:
+        world = scenarios.World(max_incidents=large)
+    if "pages" in suites:
+        for size in (small, large):
+            step = time.perf_counter()
+            print(f"Declaring incidents up to {size:,} through the actions …", flush=True)
+            scenarios.populate(world, size)
+            print(f"  {time.perf_counter() - step:.1f} s; measuring the list", flush=True)
+            label = f"{size:,} incidents"
+            rows += scenarios.changelist(world, rows_label=label, repeats=repeats)
+            rows += scenarios.list_query(world, rows_label=label, repeats=repeats)
+
+        print("Building incidents with long timelines …", flush=True)
+        long_ones = {n: scenarios.incident_with_events(world, n) for n in plan["events"]}
+        rows += scenarios.change_page(world, long_ones, repeats=repeats)
+
+    if "declare" in suites:
+        print("Measuring declarations …", flush=True)
+        rows += scenarios.declare_rate(world, count=plan["declare"], repeats=repeats)
+
+    if "engine" in suites:
+        from bench import engine
+
         step = time.perf_counter()
-        print(f"Declaring incidents up to {size:,} through the actions …", flush=True)
-        scenarios.populate(world, size)
-        print(f"  {time.perf_counter() - step:.1f} s; measuring the list", flush=True)
-        label = f"{size:,} incidents"
-        rows += scenarios.changelist(world, rows_label=label, repeats=repeats)
-        rows += scenarios.list_query(world, rows_label=label, repeats=repeats)
-
-    print("Building incidents with long timelines …", flush=True)
-    long_ones = {n: scenarios.incident_with_events(world, n) for n in plan["events"]}
-    rows += scenarios.change_page(world, long_ones, repeats=repeats)
-
-    print("Measuring declarations …", flush=True)
-    rows += scenarios.declare_rate(world, count=plan["declare"], repeats=repeats)
+        engine_rows, notes = engine.run(
+            vendor=connection.vendor, smoke=plan["smoke"], repeats=repeats, tick_seconds=plan["tick_seconds"],
+            log=lambda line: print(line, flush=True),
+        )
+        rows += engine_rows
+        print(f"  engine benchmark: {time.perf_counter() - step:.0f} s", flush=True)
     # Keep the table grouped by benchmark, in the order they first appear.
     order = {name: i for i, name in reversed(list(enumerate(r.benchmark for r in rows)))}
     rows.sort(key=lambda r: order[r.benchmark])
-    return rows, server
+    return rows, server, notes
 
 
 if __name__ == "__main__":

@@ -1,5 +1,7 @@
-"""Demo data for a fresh Vigil: an admin login, demo users, teams, a service catalog and
-incidents in every state, their histories replayed through `incidents.actions`.
+"""Demo data for a fresh Vigil: an admin login, demo users, teams, a service catalog, on-call
+schedules and escalation policies, and incidents in every state, their histories replayed
+through `incidents.actions` with the deadline engine ticking along at each past instant, so
+escalations, re-pages and overdue-update reminders sit in the timelines where they happened.
 
 `make run` calls this after every migrate, so a second run creates nothing and only prints
 the logins. The generated password lives in `var/demo-login.txt` (git-ignored); delete the
@@ -9,10 +11,11 @@ file and run the command again to get a new one.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import secrets
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from pathlib import Path
 
 from django.conf import settings
@@ -22,9 +25,20 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
-from incidents import actions, clock
-from incidents.models import EvidenceLink, Incident, IncidentType, Participant, Service, SeverityLevel, Source
-from oncall.models import Team, User
+from incidents import actions, clock, engine
+from incidents.models import (
+    Deadline,
+    EvidenceLink,
+    Incident,
+    IncidentType,
+    Participant,
+    Service,
+    SeverityLevel,
+    Source,
+)
+from oncall.models import EscalationDelay, EscalationLevel, EscalationPolicy, Layer, LayerMember, Override, Schedule, Team, User
+from oncall.schedules import on_call_at
+from oncall.seed import DEFAULT_LEVELS
 
 ADMIN = "admin"
 LOGIN_FILE = "demo-login.txt"
@@ -36,14 +50,47 @@ DEMO_USERS = [
     ("carol", "Carol", "Schmidt", "Europe/Berlin", "Managers"),
     ("dave", "Dave", "Patel", "Europe/London", "Viewers"),
     ("erin", "Erin", "Walsh", "America/New_York", "Responders"),
+    ("frank", "Frank", "Moreau", "America/New_York", "Managers"),  # the director, last level of escalation
 ]
 
-# slug, name, description, manager, members
+# slug, name, description, manager, members, working-hours time zone (Monday–Friday 09:00–17:00 there)
 TEAMS = [
-    ("payments", "Payments", "Checkout, card processing and refunds.", "carol", ["alice", "erin"]),
-    ("platform", "Platform", "Databases, queues, the edge and internal tooling.", "carol", ["bob", "dave"]),
-    ("identity", "Identity", "Sign-in, sessions and account security.", "carol", ["alice", "bob"]),
-    ("search", "Search", "Product search and the indexing pipeline.", "carol", ["erin", "dave"]),
+    ("payments", "Payments", "Checkout, card processing and refunds.", "carol", ["alice", "erin", "bob"], "Europe/London"),
+    ("platform", "Platform", "Databases, queues, the edge and internal tooling.", "carol", ["bob", "dave"], "Europe/London"),
+    ("identity", "Identity", "Sign-in, sessions and account security.", "carol", ["alice", "bob"], "Europe/Berlin"),
+    ("search", "Search", "Product search and the indexing pipeline.", "carol", ["erin", "dave"], "America/New_York"),
+]
+
+# On call. Schedules: slug, name, team, time zone, description, layers; a layer is
+# (name, priority, rotation, hand-off time, members, restriction days, restriction start, end).
+WEEKDAYS = [1, 2, 3, 4, 5]
+SCHEDULES = [
+    (
+        "platform-primary", "Platform primary", "platform", "Europe/London",
+        "First responder for Platform and for every service without a policy of its own. "
+        "Weekly rotation, hands off on Monday at 09:00 London time.",
+        [("Weekly rotation", 1, Layer.Rotation.WEEKLY, time(9, 0), ["bob", "erin", "alice"], [], None, None)],
+    ),
+    (
+        "payments-primary", "Payments primary", "payments", "Europe/London",
+        "Card processing and checkout. Alice covers London office hours; Erin and Bob take the "
+        "rest of the day in turns, handing off at 17:00 London time.",
+        [
+            ("Daily rotation", 1, Layer.Rotation.DAILY, time(17, 0), ["erin", "bob"], [], None, None),
+            ("London office hours", 2, Layer.Rotation.WEEKLY, time(9, 0), ["alice"], WEEKDAYS, time(9, 0), time(17, 0)),
+        ],
+    ),
+]
+# Escalation targets per level position: schedules (whoever is on call) and people.
+DEFAULT_POLICY_TARGETS = {1: (["platform-primary"], []), 2: ([], ["alice"]), 3: ([], ["carol"]), 4: ([], ["frank"])}
+# Policies of their own: name, team, description, targets, services that use it.
+POLICIES = [
+    (
+        "Payments escalation", "payments",
+        "The default matrix, with the Payments on-call engineer paged first. Used by the payment services.",
+        {1: (["payments-primary"], []), 2: ([], ["alice"]), 3: ([], ["carol"]), 4: ([], ["frank"])},
+        ["payments-gateway", "checkout-api"],
+    ),
 ]
 
 # slug, name, team, customer-facing, depends on (slugs), description, runbook (Markdown)
@@ -115,9 +162,35 @@ SERVICES = [
 ]
 
 
+def run_engine_until(moment: datetime, *, not_before: datetime | None = None) -> int:
+    """Let the deadline engine catch up to `moment`: one tick at each pending deadline's due time
+    (but not before `not_before`), in order, so every escalation, re-page and reminder is stamped
+    when it would really have fired, and what a firing plans next fires in turn. Returns how
+    many deadlines fired."""
+    fired = 0
+    while True:
+        due = (
+            Deadline.objects.filter(fired_at=None, cancelled_at=None, due_at__lte=moment)
+            .order_by("due_at")
+            .values_list("due_at", flat=True)
+            .first()
+        )
+        if due is None:
+            return fired
+        with clock.at(max(due, not_before) if not_before else due):
+            result = engine.tick()
+        if result.failed or not result.fired:
+            raise CommandError(f"The deadline engine could not fire what was due at {due:%Y-%m-%d %H:%M:%S} UTC (see the log).")
+        fired += result.fired
+
+
 class Replay:
     """Plays one incident's history forward from `start`: each step moves the clock on
-    (a minute unless told otherwise) and runs its actions at that past instant."""
+    (a minute unless told otherwise) and runs its actions at that past instant.
+
+    The engine ticks along: before a step, every deadline that fell due since the last one
+    fires at its due time; after it, whatever the step made due at once (a severity change
+    whose new levels are already late) fires at the step's instant, as the next tick would."""
 
     def __init__(self, start: datetime, *, present: datetime):
         self.now = start
@@ -133,9 +206,11 @@ class Replay:
             raise CommandError(f"The demo story went back in time ({moment:%Y-%m-%d %H:%M} UTC).")
         if moment > self.present:
             raise CommandError(f"The demo story ran into the future ({moment:%Y-%m-%d %H:%M} UTC).")
+        run_engine_until(moment)
         self.now = moment
         with clock.at(moment):
             yield
+        run_engine_until(moment, not_before=moment)
 
 
 class Command(BaseCommand):
@@ -159,8 +234,14 @@ class Command(BaseCommand):
             if Incident.objects.exists() and not force_incidents:
                 created = []
             else:
-                catalog = self.ensure_catalog()
-                created = DemoIncidents(catalog, present=timezone.now().replace(second=0, microsecond=0)).create()
+                present = timezone.now().replace(second=0, microsecond=0)
+                catalog = self.ensure_catalog(present)
+                with _quiet(engine.logger):
+                    created = DemoIncidents(catalog, present=present).create()
+                    # Whatever fell due between the stories' last steps and now fires at its due
+                    # time, so the first real tick has nothing old to fire; the future stays pending.
+                    run_engine_until(timezone.now())
+                    engine.tick()
         # Saved once the logins are committed: a run that fails half-way leaves the old file,
         # and a file that could not be written is simply regenerated by the next run.
         if password and password != saved:
@@ -236,16 +317,19 @@ class Command(BaseCommand):
 
     # --- Teams and services ---------------------------------------------------------------
 
-    def ensure_catalog(self) -> dict:
+    def ensure_catalog(self, present: datetime) -> dict:
         people = {u.username: u for u in User.objects.filter(username__in=[row[0] for row in DEMO_USERS])}
         teams = {}
-        for slug, name, description, manager, members in TEAMS:
+        for slug, name, description, manager, members, tz in TEAMS:
             team, created = Team.objects.get_or_create(
-                slug=slug, defaults=dict(name=name, description=description, manager=people.get(manager))
+                slug=slug,
+                defaults=dict(name=name, description=description, manager=people.get(manager), time_zone=tz),
             )
             if created:
                 team.members.add(*[people[m] for m in members if m in people])
             teams[slug] = team
+        schedules = self.ensure_schedules(teams, people, present)
+        policies = self.ensure_policies(teams, schedules, people)
         services = {}
         for slug, name, team, customer_facing, depends_on, description, runbook in SERVICES:
             service, created = Service.objects.get_or_create(
@@ -257,6 +341,7 @@ class Command(BaseCommand):
                     description=description,
                     runbook=runbook,
                     runbook_url=f"https://wiki.example.com/runbooks/{slug}",
+                    escalation_policy=policies.get(slug),
                 ),
             )
             if created:
@@ -265,9 +350,101 @@ class Command(BaseCommand):
         return {
             "users": people,
             "services": services,
+            "schedules": schedules,
             "severities": {s.name: s for s in SeverityLevel.objects.all()},
             "types": {t.slug: t for t in IncidentType.objects.all()},
         }
+
+    # --- On call (configuration, written through the models) -------------------------------
+
+    def ensure_schedules(self, teams: dict, people: dict, present: datetime) -> dict:
+        """The rotations, started weeks before the oldest demo incident so its pages reach someone,
+        and one holiday cover in the coming week."""
+        schedules = {}
+        for slug, name, team, tz, description, layers in SCHEDULES:
+            schedule, created = Schedule.objects.get_or_create(
+                slug=slug, defaults=dict(name=name, team=teams[team], time_zone=tz, description=description)
+            )
+            schedules[slug] = schedule
+            if not created:
+                continue
+            # Six weeks before the latest Monday hand-off: the first member (Bob) holds the current
+            # week, the others the weeks the older demo incidents fall in.
+            local = present.astimezone(schedule.tz)
+            monday = local.date() - timedelta(days=local.weekday())
+            if local.weekday() == 0 and local.time() < time(9, 0):
+                monday -= timedelta(days=7)
+            start_date = monday - timedelta(weeks=6)
+            for layer_name, priority, rotation, handoff, members, days, start, end in layers:
+                layer = Layer.objects.create(
+                    schedule=schedule, name=layer_name, priority=priority, rotation=rotation, start_date=start_date,
+                    handoff_time=handoff, restriction_days=days, restriction_start=start, restriction_end=end,
+                )
+                LayerMember.objects.bulk_create(
+                    LayerMember(layer=layer, user=people[username], position=position)
+                    for position, username in enumerate(members, 1)
+                )
+            if slug == "platform-primary":
+                self.holiday_cover(schedule, [people[u] for u in layers[0][4]], present)
+        return schedules
+
+    @staticmethod
+    def holiday_cover(schedule: Schedule, rotation: list, present: datetime) -> None:
+        """Whoever is on call two days from now takes two days off; the next in the rotation covers."""
+        local_day = present.astimezone(schedule.tz).date() + timedelta(days=2)
+        start = datetime.combine(local_day, time(9, 0), tzinfo=schedule.tz)
+        away = on_call_at(schedule, start)
+        if not away:
+            return
+        cover = rotation[(rotation.index(away[0]) + 1) % len(rotation)]
+        Override.objects.create(
+            schedule=schedule, user=cover, start=start, end=start + timedelta(days=2),
+            reason=f"Holiday cover: {away[0].first_name} is on leave", created_by=cover,
+        )
+
+    def ensure_policies(self, teams: dict, schedules: dict, people: dict) -> dict:
+        """Targets for the default policy's levels (seeded empty by migration oncall/0003), and
+        policies of their own for some services. Returns {service slug: policy}."""
+        default = EscalationPolicy.objects.filter(is_default=True).first()
+        if default is not None:
+            self.fill_levels(default, DEFAULT_POLICY_TARGETS, schedules, people)
+        by_service = {}
+        for name, team, description, targets, services in POLICIES:
+            policy, created = EscalationPolicy.objects.get_or_create(
+                name=name, defaults=dict(team=teams[team], description=description, loop_count=3)
+            )
+            if created:
+                # The response matrix of the default policy, as migration oncall/0003 seeds it.
+                for position, (level_name, cells) in enumerate(DEFAULT_LEVELS, 1):
+                    level = EscalationLevel.objects.create(policy=policy, position=position, name=level_name)
+                    EscalationDelay.objects.bulk_create(
+                        EscalationDelay(level=level, severity_rank=rank, delay=delay, business_hours=business_hours)
+                        for rank, (delay, business_hours) in cells.items()
+                    )
+                self.fill_levels(policy, targets, schedules, people)
+            by_service.update(dict.fromkeys(services, policy))
+        return by_service
+
+    @staticmethod
+    def fill_levels(policy: EscalationPolicy, targets: dict, schedules: dict, people: dict) -> None:
+        """Point each level at its targets, leaving alone any level an operator already filled."""
+        for level in policy.levels.prefetch_related("users", "schedules"):
+            if level.position not in targets or level.users.all() or level.schedules.all():
+                continue
+            schedule_slugs, usernames = targets[level.position]
+            level.schedules.add(*[schedules[slug] for slug in schedule_slugs])
+            level.users.add(*[people[username] for username in usernames])
+
+
+@contextlib.contextmanager
+def _quiet(logger: logging.Logger) -> Iterator[None]:
+    """Hide the engine's per-tick info lines while history replays (warnings still show)."""
+    level = logger.level
+    logger.setLevel(max(level, logging.WARNING))
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def _write_password(path: Path, password: str) -> None:
@@ -277,7 +454,7 @@ def _write_password(path: Path, password: str) -> None:
     with os.fdopen(fd, "w") as f:
         f.write(
             "# Vigil demo login, written by `manage.py seed_demo`. Delete this file and run it again\n"
-            "# for a new password. The demo users (alice, bob, carol, dave, erin) share it.\n"
+            f"# for a new password. The demo users ({', '.join(row[0] for row in DEMO_USERS)}) share it.\n"
             f"user: {ADMIN}\npassword: {password}\n"
         )
 
@@ -309,6 +486,7 @@ class DemoIncidents:
         self.svc = catalog["services"]
         self.sev = catalog["severities"]
         self.type = catalog["types"]
+        self.schedules = catalog["schedules"]
         self.present = present
         missing = {"alice", "bob", "carol", "dave", "erin"} - set(self.u)
         if missing:
@@ -331,6 +509,11 @@ class DemoIncidents:
 
     def replay(self, start: datetime) -> Replay:
         return Replay(start, present=self.present)
+
+    def on_call(self, schedule: str, at: datetime) -> User | None:
+        """Who the schedule had on call at `at` (the person its page went to)."""
+        people = on_call_at(self.schedules[schedule], at)
+        return people[0] if people else None
 
     def days_ago(self, days: int, hour: int, minute: int) -> datetime:
         return (self.present - timedelta(days=days)).replace(hour=hour, minute=minute)
@@ -414,7 +597,7 @@ class DemoIncidents:
             actions.close(inc, actor=alice, source=ADMIN_SRC)
         return inc
 
-    # A game day six days ago: a drill, closed the next morning.
+    # A game day six days ago: a drill (it pages only its participants), closed the next morning.
     def closed_failover_drill(self) -> Incident:
         alice, bob, dave, erin = self.u["alice"], self.u["bob"], self.u["dave"], self.u["erin"]
         r = self.replay(self.days_ago(6, 10, 0))
@@ -427,12 +610,13 @@ class DemoIncidents:
                 "write outage. Announced in #eng on Monday.",
                 actor=alice, source=ADMIN_SRC, commander=alice, is_drill=True,
             )
-        with r.after(1):
-            actions.acknowledge(inc, actor=bob, source=ADMIN_SRC)
-        with r.after(1):
+            # The game-day crew joins up front: a drill pages only its participants.
             actions.assign_role(inc, bob, Role.TECHNICAL_LEAD, actor=alice, source=ADMIN_SRC)
             actions.assign_role(inc, dave, Role.SCRIBE, actor=alice, source=ADMIN_SRC)
+            actions.assign_role(inc, erin, Role.RESPONDER, actor=alice, source=ADMIN_SRC)
         with r.after(1):
+            actions.acknowledge(inc, actor=bob, source=ADMIN_SRC)
+        with r.after(2):
             actions.add_evidence(
                 inc, "https://grafana.example.com/d/pg-overview/postgres-overview?from=now-1h",
                 kind=EvidenceLink.Kind.DASHBOARD, title="Postgres / Overview", actor=bob, source=ADMIN_SRC,
@@ -445,7 +629,12 @@ class DemoIncidents:
                 inc, "pg-2 promoted. Checkout API write errors for 38 s, then recovered on its own; "
                 "no manual step was needed.", actor=bob, source=ADMIN_SRC,
             )
-        with r.after(2):
+        with r.after(1):
+            actions.post_update(
+                inc, "Drill: failover done, 38 s of write errors on Checkout API (target 60 s). Replicas "
+                "re-attaching to pg-2; checking the clients next.", actor=alice, source=ADMIN_SRC,
+            )
+        with r.after(1):
             actions.add_note(
                 inc, "Finding: notification-worker kept its old connections for 4 minutes (no health check "
                 "on its pool). Action item for Platform.", actor=erin, source=ADMIN_SRC,
@@ -650,7 +839,7 @@ class DemoIncidents:
             )
         return inc
 
-    # A SEV-4 open for two days: nobody is in a hurry, and that is fine.
+    # A SEV-4 open for two days: nobody is in a hurry, and the update reminders say so.
     def investigating_admin_export(self) -> Incident:
         bob, dave, erin = self.u["bob"], self.u["dave"], self.u["erin"]
         r = self.replay(self.days_ago(2, 9, 5))
@@ -664,6 +853,7 @@ class DemoIncidents:
             )
         with r.after(hours=3, minutes=20):
             actions.acknowledge(inc, actor=erin, source=ADMIN_SRC)
+            actions.assign_role(inc, erin, Role.COMMANDER, actor=erin, source=ADMIN_SRC)
         with r.after(5):
             actions.add_note(
                 inc, "Workaround for finance: export month by month. Sent them the steps.", actor=erin, source=ADMIN_SRC
@@ -689,7 +879,8 @@ class DemoIncidents:
             )
         return inc
 
-    # Yesterday: SEV-1 sign-in outage, resolved and still inside its 24-hour observation.
+    # Yesterday: SEV-1 sign-in outage, its first page unanswered; resolved and still inside its
+    # 24-hour observation.
     def resolved_sign_in_outage(self) -> Incident:
         alice, bob, carol, erin = self.u["alice"], self.u["bob"], self.u["carol"], self.u["erin"]
         r = self.replay(self.present - timedelta(hours=22, minutes=14))
@@ -702,8 +893,13 @@ class DemoIncidents:
                 origin=Incident.Origin.MONITORING, actor=None, source=SYSTEM_SRC,
                 detected_at=r.now - timedelta(minutes=1),
             )
-        with r.after(2):
-            actions.acknowledge(inc, actor=bob, source=ADMIN_SRC)
+        # Nobody answers the first page: five minutes on, the engine pages the on-call engineer
+        # again and wakes the team lead (Alice), who takes command.
+        on_call = self.on_call("platform-primary", r.now) or bob
+        with r.after(6):
+            actions.acknowledge(inc, actor=on_call, source=ADMIN_SRC)
+            actions.add_note(inc, "Missed the first page; on it now. The sign-in page returns 503 for me too.",
+                             actor=on_call, source=ADMIN_SRC)
         with r.after(1):
             actions.assign_role(inc, alice, Role.COMMANDER, actor=alice, source=ADMIN_SRC)
         with r.after(1):
@@ -753,16 +949,16 @@ class DemoIncidents:
                 inc, "A fix has been implemented and sign-ins are recovering. We are monitoring.",
                 actor=carol, source=ADMIN_SRC, visibility="external", status=S.MONITORING,
             )
-        with r.after(12):
+        with r.after(10):
             actions.post_update(
                 inc, "Sign-in success rate 99.8 % for 10 minutes. Post-mortem owner: Bob. Follow-up: alert "
                 "on certificates expiring within 14 days.", actor=alice, source=ADMIN_SRC,
             )
-        with r.after(8):
+        with r.after(4):
             actions.resolve(
                 inc, actor=alice, source=ADMIN_SRC, mitigation=Incident.Mitigation.FIX_FORWARD,
                 summary="The auth-db.internal certificate expired; it was not in the expiry monitoring. "
-                "Rotated and restarted; sign-ins back to normal 35 minutes after the alert.",
+                "Rotated and restarted; sign-ins recovered 26 minutes after the alert.",
             )
             actions.post_update(
                 inc, "This incident has been resolved. Signing in works normally again.",
@@ -878,6 +1074,12 @@ class DemoIncidents:
                 "notification assessment; MFA enforcement for contractors ships today.",
                 actor=carol, source=ADMIN_SRC,
             )
+        # The update cadence nags; Alice answers the first reminder, then the wait for legal is long.
+        with r.after(32):
+            actions.post_update(
+                inc, "Checked the other 212 contractor accounts: no sign-ins from that network or any other "
+                "unknown one. Password resets forced for every contractor.", actor=alice, source=ADMIN_SRC,
+            )
         with r.until(self.present - timedelta(minutes=14)):
             actions.post_update(
                 inc, "Legal: notifying the 6 customers by email; regulator notification not required. "
@@ -968,9 +1170,11 @@ class DemoIncidents:
         return inc
 
     # Four minutes ago, from monitoring: nobody has acknowledged yet, so the five-minute
-    # acknowledge SLA shows as due soon, and as breached a minute later.
+    # acknowledge SLA shows as due soon, and as breached a minute later, when the engine pages
+    # again live. Counted from the real clock, not the whole minute the other stories use, so
+    # that breach is still a minute ahead when seeding ends.
     def triggered_frontend_502s(self) -> Incident:
-        r = self.replay(self.present - timedelta(minutes=4))
+        r = self.replay(timezone.now().replace(microsecond=0) - timedelta(minutes=4))
         with r.after(0):
             inc = actions.declare(
                 title="Web Frontend: 502s from the CDN origin in eu-west-1",
