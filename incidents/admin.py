@@ -457,7 +457,11 @@ class IncidentAdmin(admin.ModelAdmin):
     def policy_preview_view(self, request):
         if not request.user.has_perm("oncall.view_escalationpolicy") and not request.user.is_superuser:
             raise PermissionDenied
-        form = forms.EscalationPreviewForm(request.GET or None)
+        data = request.GET.copy() if request.GET else None
+        if data is not None and not data.get("severity"):
+            most_severe = SeverityLevel.objects.order_by("rank").first()
+            data["severity"] = str(most_severe.pk) if most_severe else ""
+        form = forms.EscalationPreviewForm(data)
         context = {}
         if form.is_valid():
             policy, severity = form.cleaned_data["policy"], form.cleaned_data["severity"]

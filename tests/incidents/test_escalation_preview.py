@@ -78,6 +78,16 @@ def test_policy_preview_page_lists_who_is_paged_when(client, policy):
 
 
 @pytest.mark.django_db
+def test_the_policy_page_link_previews_the_most_severe_level_by_default(client, policy):
+    client.force_login(UserFactory(manager=True))
+    page = client.get(reverse("admin:oncall_escalationpolicy_change", args=[policy.pk])).content.decode()
+    link = f'{reverse("admin:incidents_policy_escalation_preview")}?policy={policy.pk}'
+    assert link in page
+    preview = client.get(link).content.decode()
+    assert "Level 4 · Director engaged" in preview  # SEV-1 reaches the director
+
+
+@pytest.mark.django_db
 def test_policy_preview_needs_the_permission(client, policy):
     client.force_login(UserFactory())
     response = client.get(reverse("admin:incidents_policy_escalation_preview"))
