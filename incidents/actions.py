@@ -707,7 +707,7 @@ def fire_deadline(deadline: Deadline) -> Deadline:
             reason="acknowledge SLA breached", current=row, drill_people=drill_people,
         )
     elif row.kind == Deadline.Kind.UPDATE_OVERDUE:
-        interval = sev.first_update_interval if deadlines.situation(incident, levels).last_update_at is None else sev.update_interval
+        interval = sev.first_update_interval if sit.last_update_at is None else sev.update_interval
         if row.round == 1:
             people, whom = deadlines.commander_and_comms(incident), "reminding the commander and communications lead"
         else:

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db.models import Prefetch
-
 from oncall.models import EscalationLevel, EscalationPolicy, Team
 from oncall.schedules import on_call_at
 from oncall.working_hours import next_working_moment
@@ -36,9 +34,7 @@ def policy_for_services(services) -> EscalationPolicy | None:
 def policy_levels(policy: EscalationPolicy | None) -> list[EscalationLevel]:
     if policy is None:
         return []
-    return list(
-        policy.levels.prefetch_related("delays", "users", Prefetch("schedules")).order_by("position")
-    )
+    return list(policy.levels.prefetch_related("delays", "users", "schedules").order_by("position"))
 
 
 def _cells(levels: list[EscalationLevel], severity_rank: int) -> list[escalation.LevelCell]:
