@@ -36,7 +36,17 @@ from incidents.models import (
     SeverityLevel,
     Source,
 )
-from oncall.models import EscalationDelay, EscalationLevel, EscalationPolicy, Layer, LayerMember, Override, Schedule, Team, User
+from oncall.models import (
+    EscalationDelay,
+    EscalationLevel,
+    EscalationPolicy,
+    Layer,
+    LayerMember,
+    Override,
+    Schedule,
+    Team,
+    User,
+)
 from oncall.schedules import on_call_at
 from oncall.seed import DEFAULT_LEVELS
 
@@ -180,7 +190,9 @@ def run_engine_until(moment: datetime, *, not_before: datetime | None = None) ->
         with clock.at(max(due, not_before) if not_before else due):
             result = engine.tick()
         if result.failed or not result.fired:
-            raise CommandError(f"The deadline engine could not fire what was due at {due:%Y-%m-%d %H:%M:%S} UTC (see the log).")
+            raise CommandError(
+                f"The deadline engine could not fire what was due at {due:%Y-%m-%d %H:%M:%S} UTC (see the log)."
+            )
         fired += result.fired
 
 
