@@ -40,7 +40,11 @@ _CLOCK_SKEW = timedelta(minutes=5)
 
 
 def _lock(incident: Incident) -> Incident:
-    return Incident.objects.select_for_update(of=("self",)).select_related("severity").get(pk=incident.pk)
+    return (
+        Incident.objects.select_for_update(of=("self",))
+        .select_related("severity", "escalation_policy__team")
+        .get(pk=incident.pk)
+    )
 
 
 def _actor_name(actor, source: str) -> str:
@@ -605,23 +609,26 @@ def add_evidence(incident: Incident, url: str, *, actor, source: str, kind: str 
 # --- The engine's action ------------------------------------------------------------------------
 
 Key = escalation.Key
+_DRILL_NOTE = " (drill: only its participants are notified)"
 
 
-def _engage(incident, sit, positions, levels_by_position, *, now, reason: str, current: Deadline, drill_people):
+def _engage(incident, sit, positions, levels_by_position, *, now, reason: str, current: Deadline, rows: list[Deadline]):
     """Engage levels: page their targets now, record each on the timeline, mark their deadlines
     fired. A level that resolves to nobody says so and hands over to the next level at once."""
-
-    def people_at(position):
-        people = deadlines.level_targets(levels_by_position[position], now)
-        return [u for u in people if drill_people is None or u.pk in drill_people]
-
     paged = []
-    outcome = escalation.engage_with_handover(sit, positions, people_at)
+    outcome = escalation.engage_with_handover(
+        sit, positions, lambda position: deadlines.level_targets(levels_by_position[position], now)
+    )
+    drill = _DRILL_NOTE if incident.is_drill else ""
     for index, (position, people) in enumerate(outcome):
         level = levels_by_position[position]
         if not (current.kind == Deadline.Kind.ESCALATION and current.level == position):
-            row = incident.deadlines.filter(kind=Deadline.Kind.ESCALATION, level=position, **deadlines.PENDING).first()
-            row = row or Deadline(incident=incident, kind=Deadline.Kind.ESCALATION, level=position, due_at=now)
+            row = next(
+                (r for r in rows if (r.kind, r.level) == (Deadline.Kind.ESCALATION, position) and r.state == "pending"), None
+            )
+            if row is None:
+                row = Deadline(incident=incident, kind=Deadline.Kind.ESCALATION, level=position, due_at=now)
+                rows.append(row)
             row.fired_at, row.targets, row.note = now, deadlines.describe(people), reason[:200]
             row.save()
         label = f"level {position} · {level.name}"
@@ -629,7 +636,7 @@ def _engage(incident, sit, positions, levels_by_position, *, now, reason: str, c
             timeline.record(
                 incident,
                 Kind.ESCALATED,
-                f"Escalated to {label} ({reason}): paging {deadlines.names(people)}",
+                f"Escalated to {label} ({reason}): paging {deadlines.names(people)}{drill}",
                 source=Source.ENGINE,
                 data={"level": position, "level_name": level.name, "reason": reason, "targets": deadlines.describe(people)},
             )
@@ -648,19 +655,17 @@ def _engage(incident, sit, positions, levels_by_position, *, now, reason: str, c
     return paged
 
 
-def _tell(incident, kind: str, message: str, people, *, fallback_levels, now, data: dict, drill_people):
+def _tell(incident, kind: str, message: str, people, *, levels, now, data: dict):
     """Remind or warn people; with nobody to tell, fall back to level 1 — never silent."""
-    if drill_people is not None:
-        people = [u for u in people if u.pk in drill_people]
-    if not people and fallback_levels:
-        people = deadlines.level_targets(fallback_levels[0], now)
-        if drill_people is not None:
-            people = [u for u in people if u.pk in drill_people]
-        message += " (nobody holds that role: telling level 1)"
+    fallback = ""
+    if not people and levels:
+        people = deadlines.level_targets(levels[0], now)
+        fallback = f"; nobody holds that role, so level 1 · {levels[0].name} is told"
+    told = f": {deadlines.names(people)}" if people else ": nobody to tell"
     timeline.record(
         incident,
         kind,
-        f"{message}: {deadlines.names(people)}" if people else f"{message}: nobody to tell",
+        f"{message}{fallback}{told}{_DRILL_NOTE if incident.is_drill else ''}",
         source=Source.ENGINE,
         data={**data, "targets": deadlines.describe(people)},
     )
@@ -668,65 +673,72 @@ def _tell(incident, kind: str, message: str, people, *, fallback_levels, now, da
 
 
 @transaction.atomic
-def fire_deadline(deadline: Deadline) -> Deadline:
+def fire_deadline(deadline: Deadline, *, levels_cache: dict | None = None, locked: bool = False) -> Deadline:
     """Act on a due deadline: page or tell the people it resolves to at this instant, record it on
     the timeline, mark it fired, and plan what follows. Firing twice is harmless: a deadline that
-    is no longer pending is left alone."""
-    row = Deadline.objects.select_for_update().get(pk=deadline.pk)
-    if row.fired_at is not None or row.cancelled_at is not None:
-        return row
-    incident = _lock(row.incident)
+    is no longer pending is left alone. Drills are recorded like any incident; notifications
+    keep them to their participants.
+
+    The engine passes `locked=True` for rows it selected in this transaction with
+    `FOR UPDATE OF deadline, incident` (so both are fresh and locked), and a `levels_cache`
+    so a tick loads each policy once."""
+    if locked:
+        incident = deadline.incident
+    else:
+        incident = _lock(deadline.incident)
+    rows = list(incident.deadlines.select_for_update().all()) if not locked else list(incident.deadlines.all())
+    row = next((r for r in rows if r.pk == deadline.pk), None)
+    if row is None or row.fired_at is not None or row.cancelled_at is not None:
+        return row or deadline
     now = clock.now()
-    levels = deadlines.policy_levels(incident.escalation_policy)
+    levels = deadlines.policy_levels(incident.escalation_policy, cache=levels_cache)
     by_position = {level.position: level for level in levels}
-    sit = deadlines.situation(incident, levels)
+    sit = deadlines.situation(incident, levels, rows)
     firing = escalation.fire(sit, Key(row.kind, row.level, row.round))
     sev = incident.severity
-    drill_people = set(incident.participants.filter(left_at=None).values_list("user_id", flat=True)) if incident.is_drill else None
     told = []
 
     if row.kind == Deadline.Kind.ESCALATION:
         if row.level in by_position:
-            told = _engage(incident, sit, [row.level], by_position, now=now, reason="on schedule", current=row, drill_people=drill_people)
+            told = _engage(incident, sit, [row.level], by_position, now=now, reason="on schedule", current=row, rows=rows)
     elif row.kind == Deadline.Kind.ACK_TIMEOUT:
-        first = levels[0] if levels else None
-        repaged = deadlines.level_targets(first, now) if first else []
-        if drill_people is not None:
-            repaged = [u for u in repaged if u.pk in drill_people]
+        repaged = deadlines.level_targets(levels[0], now) if levels else []
         loops = incident.escalation_policy.loop_count if incident.escalation_policy else 1
         timeline.record(
             incident,
             Kind.ACK_SLA_BREACHED,
-            f"Not acknowledged within {formatting.duration(sev.ack_sla * row.round)} ({sev.name}): "
-            f"paging level 1 again ({deadlines.names(repaged)}), round {row.round} of {loops}",
+            f"Not acknowledged {formatting.duration(now - incident.declared_at)} after declaration "
+            f"({sev.name} acknowledge SLA: {formatting.duration(sev.ack_sla)}): paging level 1 again "
+            f"({deadlines.names(repaged)}), round {row.round} of {loops}{_DRILL_NOTE if incident.is_drill else ''}",
             source=Source.ENGINE,
             data={"round": row.round, "level": 1, "targets": deadlines.describe(repaged)},
         )
         told = repaged + _engage(
-            incident, sit, list(firing.engage_levels), by_position, now=now,
-            reason="acknowledge SLA breached", current=row, drill_people=drill_people,
+            incident, sit, list(firing.engage_levels), by_position, now=now, reason="acknowledge SLA breached",
+            current=row, rows=rows,
         )
     elif row.kind == Deadline.Kind.UPDATE_OVERDUE:
         interval = sev.first_update_interval if sit.last_update_at is None else sev.update_interval
         if row.round == 1:
             people, whom = deadlines.commander_and_comms(incident), "reminding the commander and communications lead"
         else:
-            people, whom = deadlines.managers(incident), "telling the manager (second missed update)"
+            people, whom = deadlines.managers(incident), "second miss, telling the manager"
         told = _tell(
             incident, Kind.UPDATE_OVERDUE,
             f"Status update overdue ({sev.name} expects one every {formatting.duration(interval)}); {whom}",
-            people, fallback_levels=levels, now=now, data={"round": row.round}, drill_people=drill_people,
+            people, levels=levels, now=now, data={"round": row.round},
         )
     elif row.kind == Deadline.Kind.RESOLVE_BREACHED:
         people = list({u.pk: u for u in deadlines.current_holders(incident, Role.COMMANDER) + deadlines.managers(incident)}.values())
         told = _tell(
             incident, Kind.RESOLVE_TARGET_BREACHED,
-            f"Not resolved within the {sev.name} target of {formatting.duration(sev.resolve_target)}; telling",
-            people, fallback_levels=levels, now=now, data={}, drill_people=drill_people,
+            f"Not resolved within the {sev.name} target of {formatting.duration(sev.resolve_target)}; telling the commander and manager",
+            people, levels=levels, now=now, data={},
         )
 
     row.fired_at = now
     row.targets = deadlines.describe(list({u.pk: u for u in told}.values()))
     row.save(update_fields=["fired_at", "targets"])
-    deadlines.sync(incident, now=now)
+    escalation.record(sit, firing, now)
+    deadlines.sync(incident, now=now, snapshot=sit, rows=rows)
     return row

@@ -31,10 +31,17 @@ def policy_for_services(services) -> EscalationPolicy | None:
     return default_policy()
 
 
-def policy_levels(policy: EscalationPolicy | None) -> list[EscalationLevel]:
+def policy_levels(policy: EscalationPolicy | None, *, cache: dict | None = None) -> list[EscalationLevel]:
+    """A policy's levels with their cells and targets; `cache` (policy id → levels) spares a
+    tick from loading the same policy for every deadline it fires."""
     if policy is None:
         return []
-    return list(policy.levels.prefetch_related("delays", "users", "schedules").order_by("position"))
+    if cache is not None and policy.pk in cache:
+        return cache[policy.pk]
+    levels = list(policy.levels.prefetch_related("delays", "users", "schedules").order_by("position"))
+    if cache is not None:
+        cache[policy.pk] = levels
+    return levels
 
 
 def _cells(levels: list[EscalationLevel], severity_rank: int) -> list[escalation.LevelCell]:
@@ -71,33 +78,47 @@ def situation_for(
     )
 
 
-def situation(incident: Incident, levels: list[EscalationLevel] | None = None) -> escalation.Situation:
-    """Snapshot of what the plan depends on, read from the database."""
+def situation(incident: Incident, levels: list[EscalationLevel] | None = None, rows: list[Deadline] | None = None) -> escalation.Situation:
+    """Snapshot of what the plan depends on, read from the database (`rows`: the incident's
+    deadline rows, when the caller has them already)."""
     from .selectors import last_update_at
 
     policy = incident.escalation_policy
     if levels is None:
         levels = policy_levels(policy)
+    if rows is None:
+        rows = list(incident.deadlines.all())
     sit = situation_for(policy=policy, levels=levels, severity=incident.severity, declared_at=incident.declared_at)
     sit.acknowledged = incident.acknowledged_at is not None
     sit.finished = incident.status in (Status.RESOLVED, Status.CLOSED)
     sit.last_update_at = last_update_at(incident)
-    for kind, level, round_, fired_at in incident.deadlines.exclude(fired_at=None).values_list(
-        "kind", "level", "round", "fired_at"
-    ):
-        if kind == Deadline.Kind.UPDATE_OVERDUE and sit.last_update_at and fired_at <= sit.last_update_at:
+    for row in rows:
+        if row.fired_at is None:
+            continue
+        if row.kind == Deadline.Kind.UPDATE_OVERDUE and sit.last_update_at and row.fired_at <= sit.last_update_at:
             continue  # an update since then starts the count again
-        sit.fired.add(Key(kind, level, round_))
-        if kind in (Deadline.Kind.ACK_TIMEOUT, Deadline.Kind.UPDATE_OVERDUE):
-            sit.last_fired_at[kind] = max(fired_at, sit.last_fired_at.get(kind, fired_at))
+        sit.fired.add(Key(row.kind, row.level, row.round))
+        if row.kind in (Deadline.Kind.ACK_TIMEOUT, Deadline.Kind.UPDATE_OVERDUE):
+            sit.last_fired_at[row.kind] = max(row.fired_at, sit.last_fired_at.get(row.kind, row.fired_at))
     return sit
 
 
-def sync(incident: Incident, *, now: datetime, reason: str = "") -> None:
+def sync(
+    incident: Incident,
+    *,
+    now: datetime,
+    reason: str = "",
+    snapshot: escalation.Situation | None = None,
+    rows: list[Deadline] | None = None,
+) -> None:
     """Make the incident's pending deadlines match its plan: cancel what no longer applies,
-    move what changed, add what is missing. Idempotent."""
-    desired = escalation.planned(situation(incident))
-    pending = {Key(d.kind, d.level, d.round): d for d in incident.deadlines.filter(**PENDING)}
+    move what changed, add what is missing. Idempotent. A caller that has just brought the
+    snapshot and the rows up to date (the engine, after a firing) passes them to save
+    reading them again."""
+    if rows is None:
+        rows = list(incident.deadlines.all())
+    desired = escalation.planned(snapshot or situation(incident, rows=rows))
+    pending = {Key(d.kind, d.level, d.round): d for d in rows if d.fired_at is None and d.cancelled_at is None}
     for key, row in pending.items():
         if key not in desired:
             row.cancelled_at = now

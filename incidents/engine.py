@@ -35,7 +35,7 @@ class TickResult:
 def _due_batch(now, size: int) -> list[Deadline]:
     return list(
         Deadline.objects.filter(fired_at=None, cancelled_at=None, due_at__lte=now)
-        .select_related("incident")
+        .select_related("incident__severity", "incident__escalation_policy__team")
         .select_for_update(of=("self", "incident"), skip_locked=True)
         .order_by("due_at")[:size]
     )
@@ -49,12 +49,13 @@ def tick(*, batch_size: int | None = None, max_batches: int | None = None) -> Ti
     started = time.monotonic()
     result = TickResult()
     now = clock.now()
+    levels_cache: dict = {}  # policy id → levels, loaded once per tick
     for _ in range(max_batches):
         with transaction.atomic():
             batch = _due_batch(now, batch_size)
             for deadline in batch:
                 try:
-                    actions.fire_deadline(deadline)
+                    actions.fire_deadline(deadline, levels_cache=levels_cache, locked=True)
                 except Exception:
                     result.failed += 1
                     logger.exception("deadline %s of incident %s failed to fire", deadline.pk, deadline.incident_id)

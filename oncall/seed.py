@@ -15,7 +15,8 @@ DEFAULT_POLICY_NAME = "Default escalation"
 
 DEFAULT_LEVELS = [
     ("On-call engineer", {1: (AT_ONCE, False), 2: (AT_ONCE, False), 3: (AT_ONCE, True), 4: (AT_ONCE, True)}),
-    ("Team lead", {1: (15 * MIN, False), 2: (1 * HOUR, False), 3: (4 * HOUR, False), 4: (DAY, True)}),
+    # SEV-3 waits for working hours like its on-call page, so a lead is never woken before the engineer.
+    ("Team lead", {1: (15 * MIN, False), 2: (1 * HOUR, False), 3: (4 * HOUR, True), 4: (DAY, True)}),
     ("Engineering manager", {1: (30 * MIN, False), 2: (4 * HOUR, False), 3: (DAY, True)}),
     ("Director", {1: (1 * HOUR, False), 2: (DAY, True)}),
 ]
