@@ -26,7 +26,8 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from . import feeds, forms, schedules
-from .forms import delay_text, duration_text
+from .formatting import duration
+from .forms import delay_text
 from .models import (
     CalendarFeed,
     EscalationDelay,
@@ -53,7 +54,7 @@ def local(moment: dt.datetime | None, fmt: str = "%a %d %b %H:%M") -> str:
 
 def window_text(start: dt.datetime, end: dt.datetime, now: dt.datetime | None = None) -> str:
     """"Mon 23 Nov 20:00 – Tue 24 Nov 08:00 (12 h)"; a window starting at `now` reads "now – …"."""
-    return f"{'now' if start == now else local(start)} – {local(end)} ({duration_text(end - start)})"
+    return f"{'now' if start == now else local(start)} – {local(end)} ({duration(end - start)})"
 
 
 def windows_text(windows, now: dt.datetime | None = None, most: int = 3) -> str:
@@ -271,7 +272,7 @@ class _Row:
     def __init__(self, start, end, shift, cover_url, now=None):
         # Texts are made now, in the viewer's zone (active only during the request).
         self.start, self.end, self.shift, self.cover_url = start, end, shift, cover_url
-        self.duration = duration_text(end - start)
+        self.duration = duration(end - start)
         self.day = local(start, "%a %d %b")
         same_day = timezone.localtime(start).date() == timezone.localtime(end).date()
         begins = "now" if start == now else local(start, "%H:%M")
@@ -375,7 +376,7 @@ class OverrideAdmin(admin.ModelAdmin):
 
     @admin.display(description="Length")
     def length(self, override):
-        return duration_text(override.end - override.start)
+        return duration(override.end - override.start)
 
     def get_changeform_initial_data(self, request):
         """Pre-filled from a "Cover" link: the schedule and window, with the requesting user on call."""

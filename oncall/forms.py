@@ -8,6 +8,7 @@ import re
 from django import forms
 from django.utils.dateparse import parse_duration
 
+from .formatting import duration
 from .models import EscalationDelay, Layer, Override, Schedule, Team
 
 # Plain inputs for wall-clock times and dates: the admin's widgets offer "Now"/"Today" and warn
@@ -18,28 +19,9 @@ DATE_INPUT = forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
 WEEKDAYS = [(1, "Mon"), (2, "Tue"), (3, "Wed"), (4, "Thu"), (5, "Fri"), (6, "Sat"), (7, "Sun")]
 
 
-def duration_text(delta: dt.timedelta | None) -> str:
-    """Two units at most, as an operator says it: "45 s", "15 min", "2 h 10 min", "3 d 4 h"."""
-    if delta is None:
-        return "—"
-    seconds = int(delta.total_seconds())
-    if seconds < 0:
-        return "-" + duration_text(-delta)
-    if seconds < 60:
-        return f"{seconds} s"
-    minutes = seconds // 60
-    if minutes < 60:
-        return f"{minutes} min"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 24:
-        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
-    days, hours = divmod(hours, 24)
-    return f"{days} d {hours} h" if hours else f"{days} d"
-
-
 def delay_text(delay: dt.timedelta, business_hours: bool = False) -> str:
     """A cell of the escalation matrix: "at once", "15 min", "1 d (business hours)"."""
-    text = "at once" if not delay else duration_text(delay)
+    text = "at once" if not delay else duration(delay)
     return f"{text} (business hours)" if business_hours else text
 
 

@@ -1,0 +1,35 @@
+"""Durations and ages as an operator reads them: "45 s", "5 min", "2 h 10 min", "3 d 4 h".
+
+In `oncall`, the lowest layer, so every app can use it."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+EMPTY = "—"
+
+
+def duration(delta: timedelta | None) -> str:
+    """Two units at most: precise where it matters (seconds to acknowledge), short where it does not."""
+    if delta is None:
+        return EMPTY
+    seconds = int(delta.total_seconds())
+    if seconds < 0:
+        return "-" + duration(-delta)
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes = seconds // 60
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    days, hours = divmod(hours, 24)
+    return f"{days} d {hours} h" if hours else f"{days} d"
+
+
+def age(since: datetime | None, now: datetime) -> str:
+    """How long ago `since` was, never negative (a clock a little ahead reads as 0 s)."""
+    if since is None:
+        return EMPTY
+    return duration(max(now - since, timedelta(0)))
