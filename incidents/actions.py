@@ -29,6 +29,7 @@ from .models import (
     SeverityLevel,
     Source,
     Status,
+    TimelineEvent,
 )
 
 Kind = timeline.Kind
@@ -612,16 +613,37 @@ Key = escalation.Key
 _DRILL_NOTE = " (drill: only its participants are notified)"
 
 
-def _engage(incident, sit, positions, levels_by_position, *, now, reason: str, current: Deadline, rows: list[Deadline]):
+class _Writes:
+    """What firings write, collected so that a tick's whole batch goes out in a few statements."""
+
+    def __init__(self):
+        self.events: list = []
+        self.changed: dict[int, Deadline] = {}
+        self.created: list[Deadline] = []
+
+    def event(self, incident, kind: str, message: str, data: dict) -> None:
+        self.events.append(timeline.build(incident, kind, message, source=Source.ENGINE, data=data))
+
+    def save(self, row: Deadline) -> None:
+        if row.pk:
+            self.changed[row.pk] = row
+        elif not any(row is created for created in self.created):
+            self.created.append(row)
+
+    def flush(self) -> None:
+        timeline.record_many(self.events)
+        Deadline.objects.bulk_update(list(self.changed.values()), ["due_at", "fired_at", "cancelled_at", "targets", "note"])
+        Deadline.objects.bulk_create(self.created)
+
+
+def _engage(incident, sit, positions, by_position, *, now, reason: str, current: Deadline, rows, writes, people_at):
     """Engage levels: page their targets now, record each on the timeline, mark their deadlines
     fired. A level that resolves to nobody says so and hands over to the next level at once."""
     paged = []
-    outcome = escalation.engage_with_handover(
-        sit, positions, lambda position: deadlines.level_targets(levels_by_position[position], now)
-    )
+    outcome = escalation.engage_with_handover(sit, positions, lambda position: people_at(by_position[position]))
     drill = _DRILL_NOTE if incident.is_drill else ""
     for index, (position, people) in enumerate(outcome):
-        level = levels_by_position[position]
+        level = by_position[position]
         if not (current.kind == Deadline.Kind.ESCALATION and current.level == position):
             row = next(
                 (r for r in rows if (r.kind, r.level) == (Deadline.Kind.ESCALATION, position) and r.state == "pending"), None
@@ -630,93 +652,64 @@ def _engage(incident, sit, positions, levels_by_position, *, now, reason: str, c
                 row = Deadline(incident=incident, kind=Deadline.Kind.ESCALATION, level=position, due_at=now)
                 rows.append(row)
             row.fired_at, row.targets, row.note = now, deadlines.describe(people), reason[:200]
-            row.save()
+            writes.save(row)
         label = f"level {position} · {level.name}"
         if people:
-            timeline.record(
+            writes.event(
                 incident,
                 Kind.ESCALATED,
                 f"Escalated to {label} ({reason}): paging {deadlines.names(people)}{drill}",
-                source=Source.ENGINE,
-                data={"level": position, "level_name": level.name, "reason": reason, "targets": deadlines.describe(people)},
+                {"level": position, "level_name": level.name, "reason": reason, "targets": deadlines.describe(people)},
             )
             paged.extend(people)
             continue
-        following = levels_by_position[outcome[index + 1][0]] if index + 1 < len(outcome) else None
-        timeline.record(
+        following = by_position[outcome[index + 1][0]] if index + 1 < len(outcome) else None
+        writes.event(
             incident,
             Kind.NOBODY_TO_PAGE,
             f"Level {position} · {level.name} has nobody to page"
             + (f"; escalating to level {following.position} · {following.name} at once" if following else "; no level is left"),
-            source=Source.ENGINE,
-            data={"level": position, "level_name": level.name, "next_level": following.position if following else None},
+            {"level": position, "level_name": level.name, "next_level": following.position if following else None},
         )
         reason = f"level {position} had nobody to page"
     return paged
 
 
-def _tell(incident, kind: str, message: str, people, *, levels, now, data: dict):
+def _tell(incident, kind: str, message: str, people, *, levels, writes, people_at, data: dict):
     """Remind or warn people; with nobody to tell, fall back to level 1 — never silent."""
     fallback = ""
     if not people and levels:
-        people = deadlines.level_targets(levels[0], now)
+        people = people_at(levels[0])
         fallback = f"; nobody holds that role, so level 1 · {levels[0].name} is told"
     told = f": {deadlines.names(people)}" if people else ": nobody to tell"
-    timeline.record(
-        incident,
-        kind,
-        f"{message}{fallback}{told}{_DRILL_NOTE if incident.is_drill else ''}",
-        source=Source.ENGINE,
-        data={**data, "targets": deadlines.describe(people)},
-    )
+    writes.event(incident, kind, f"{message}{fallback}{told}{_DRILL_NOTE if incident.is_drill else ''}", {**data, "targets": deadlines.describe(people)})
     return people
 
 
-@transaction.atomic
-def fire_deadline(deadline: Deadline, *, levels_cache: dict | None = None, locked: bool = False) -> Deadline:
-    """Act on a due deadline: page or tell the people it resolves to at this instant, record it on
-    the timeline, mark it fired, and plan what follows. Firing twice is harmless: a deadline that
-    is no longer pending is left alone. Drills are recorded like any incident; notifications
-    keep them to their participants.
-
-    The engine passes `locked=True` for rows it selected in this transaction with
-    `FOR UPDATE OF deadline, incident` (so both are fresh and locked), and a `levels_cache`
-    so a tick loads each policy once."""
-    if locked:
-        incident = deadline.incident
-    else:
-        incident = _lock(deadline.incident)
-    rows = list(incident.deadlines.select_for_update().all()) if not locked else list(incident.deadlines.all())
-    row = next((r for r in rows if r.pk == deadline.pk), None)
-    if row is None or row.fired_at is not None or row.cancelled_at is not None:
-        return row or deadline
-    now = clock.now()
-    levels = deadlines.policy_levels(incident.escalation_policy, cache=levels_cache)
+def _fire(incident, row: Deadline, rows: list[Deadline], levels, last_update_at, *, now, writes: _Writes, people_at) -> None:
+    """Fire one pending deadline of a locked incident, collecting what it writes in `writes`."""
     by_position = {level.position: level for level in levels}
-    sit = deadlines.situation(incident, levels, rows)
+    sit = deadlines.situation(incident, levels, rows, last_update_at=last_update_at)
     firing = escalation.fire(sit, Key(row.kind, row.level, row.round))
     sev = incident.severity
     told = []
+    common = dict(now=now, current=row, rows=rows, writes=writes, people_at=people_at)
 
     if row.kind == Deadline.Kind.ESCALATION:
         if row.level in by_position:
-            told = _engage(incident, sit, [row.level], by_position, now=now, reason="on schedule", current=row, rows=rows)
+            told = _engage(incident, sit, [row.level], by_position, reason="on schedule", **common)
     elif row.kind == Deadline.Kind.ACK_TIMEOUT:
-        repaged = deadlines.level_targets(levels[0], now) if levels else []
+        repaged = people_at(levels[0]) if levels else []
         loops = incident.escalation_policy.loop_count if incident.escalation_policy else 1
-        timeline.record(
+        writes.event(
             incident,
             Kind.ACK_SLA_BREACHED,
             f"Not acknowledged {formatting.duration(now - incident.declared_at)} after declaration "
             f"({sev.name} acknowledge SLA: {formatting.duration(sev.ack_sla)}): paging level 1 again "
             f"({deadlines.names(repaged)}), round {row.round} of {loops}{_DRILL_NOTE if incident.is_drill else ''}",
-            source=Source.ENGINE,
-            data={"round": row.round, "level": 1, "targets": deadlines.describe(repaged)},
+            {"round": row.round, "level": 1, "targets": deadlines.describe(repaged)},
         )
-        told = repaged + _engage(
-            incident, sit, list(firing.engage_levels), by_position, now=now, reason="acknowledge SLA breached",
-            current=row, rows=rows,
-        )
+        told = repaged + _engage(incident, sit, list(firing.engage_levels), by_position, reason="acknowledge SLA breached", **common)
     elif row.kind == Deadline.Kind.UPDATE_OVERDUE:
         interval = sev.first_update_interval if sit.last_update_at is None else sev.update_interval
         if row.round == 1:
@@ -726,19 +719,83 @@ def fire_deadline(deadline: Deadline, *, levels_cache: dict | None = None, locke
         told = _tell(
             incident, Kind.UPDATE_OVERDUE,
             f"Status update overdue ({sev.name} expects one every {formatting.duration(interval)}); {whom}",
-            people, levels=levels, now=now, data={"round": row.round},
+            people, levels=levels, writes=writes, people_at=people_at, data={"round": row.round},
         )
     elif row.kind == Deadline.Kind.RESOLVE_BREACHED:
         people = list({u.pk: u for u in deadlines.current_holders(incident, Role.COMMANDER) + deadlines.managers(incident)}.values())
         told = _tell(
             incident, Kind.RESOLVE_TARGET_BREACHED,
             f"Not resolved within the {sev.name} target of {formatting.duration(sev.resolve_target)}; telling the commander and manager",
-            people, levels=levels, now=now, data={},
+            people, levels=levels, writes=writes, people_at=people_at, data={},
         )
 
     row.fired_at = now
     row.targets = deadlines.describe(list({u.pk: u for u in told}.values()))
-    row.save(update_fields=["fired_at", "targets"])
+    writes.save(row)
     escalation.record(sit, firing, now)
-    deadlines.sync(incident, now=now, snapshot=sit, rows=rows)
+    deadlines.sync(incident, now=now, snapshot=sit, rows=rows, save=writes.save)
+
+
+def _targets_resolver(now):
+    """Level targets at `now`, with each schedule asked once per batch."""
+    on_call: dict = {}
+
+    def people_at(level):
+        return deadlines.level_targets(level, now, on_call_cache=on_call)
+
+    return people_at
+
+
+@transaction.atomic
+def fire_deadline(deadline: Deadline) -> Deadline:
+    """Act on one due deadline: page or tell the people it resolves to at this instant, record it
+    on the timeline, mark it fired, and plan what follows — in one transaction. Firing twice is
+    harmless: a deadline that is no longer pending is left alone. Drills are recorded like any
+    incident; notifications keep them to their participants."""
+    incident = _lock(deadline.incident)
+    rows = list(incident.deadlines.select_for_update())
+    row = next((r for r in rows if r.pk == deadline.pk), None)
+    if row is None or row.state != "pending":
+        return row or deadline
+    from .selectors import last_update_at
+
+    now = clock.now()
+    writes = _Writes()
+    levels = deadlines.policy_levels(incident.escalation_policy)
+    _fire(incident, row, rows, levels, last_update_at(incident), now=now, writes=writes, people_at=_targets_resolver(now))
+    writes.flush()
     return row
+
+
+@transaction.atomic
+def fire_due_batch(batch: list[Deadline], *, levels_cache: dict | None = None) -> list[Deadline]:
+    """The engine's batch form of `fire_deadline`, for rows the tick selected in this
+    transaction with `FOR UPDATE OF deadline, incident` (so rows and incidents are locked and
+    fresh): the batch's deadlines, last updates and policies are read in a few queries, and
+    its timeline events and deadline changes are written in a few statements."""
+    if not batch:
+        return []
+    now = clock.now()
+    incidents = {row.incident_id: row.incident for row in batch}
+    rows_of: dict[int, list[Deadline]] = {pk: [] for pk in incidents}
+    for row in Deadline.objects.filter(incident_id__in=list(incidents)):
+        rows_of[row.incident_id].append(row)
+    last_updates = dict(
+        TimelineEvent.objects.filter(incident_id__in=list(incidents), kind=Kind.STATUS_UPDATE)
+        .values("incident_id")
+        .annotate(latest=Max("occurred_at"))
+        .values_list("incident_id", "latest")
+    )
+    writes = _Writes()
+    people_at = _targets_resolver(now)
+    fired = []
+    for due in sorted(batch, key=lambda r: (r.incident_id, r.due_at, r.pk)):
+        incident, rows = incidents[due.incident_id], rows_of[due.incident_id]
+        row = next(r for r in rows if r.pk == due.pk)
+        if row.state != "pending":
+            continue  # an earlier firing in this batch engaged it already
+        levels = deadlines.policy_levels(incident.escalation_policy, cache=levels_cache)
+        _fire(incident, row, rows, levels, last_updates.get(incident.pk), now=now, writes=writes, people_at=people_at)
+        fired.append(row)
+    writes.flush()
+    return fired

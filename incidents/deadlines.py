@@ -78,10 +78,19 @@ def situation_for(
     )
 
 
-def situation(incident: Incident, levels: list[EscalationLevel] | None = None, rows: list[Deadline] | None = None) -> escalation.Situation:
-    """Snapshot of what the plan depends on, read from the database (`rows`: the incident's
-    deadline rows, when the caller has them already)."""
-    from .selectors import last_update_at
+_UNREAD = object()
+
+
+def situation(
+    incident: Incident,
+    levels: list[EscalationLevel] | None = None,
+    rows: list[Deadline] | None = None,
+    *,
+    last_update_at=_UNREAD,
+) -> escalation.Situation:
+    """Snapshot of what the plan depends on, read from the database — except what the caller
+    passes in already (its levels, its deadline rows, its last status update time)."""
+    from . import selectors
 
     policy = incident.escalation_policy
     if levels is None:
@@ -91,7 +100,7 @@ def situation(incident: Incident, levels: list[EscalationLevel] | None = None, r
     sit = situation_for(policy=policy, levels=levels, severity=incident.severity, declared_at=incident.declared_at)
     sit.acknowledged = incident.acknowledged_at is not None
     sit.finished = incident.status in (Status.RESOLVED, Status.CLOSED)
-    sit.last_update_at = last_update_at(incident)
+    sit.last_update_at = selectors.last_update_at(incident) if last_update_at is _UNREAD else last_update_at
     for row in rows:
         if row.fired_at is None:
             continue
@@ -110,38 +119,54 @@ def sync(
     reason: str = "",
     snapshot: escalation.Situation | None = None,
     rows: list[Deadline] | None = None,
+    save=None,
 ) -> None:
     """Make the incident's pending deadlines match its plan: cancel what no longer applies,
     move what changed, add what is missing. Idempotent. A caller that has just brought the
     snapshot and the rows up to date (the engine, after a firing) passes them to save
-    reading them again."""
+    reading them again, and a `save(row)` that collects the writes for its batch; new rows
+    are appended to `rows` so the batch's next firing sees them."""
     if rows is None:
         rows = list(incident.deadlines.all())
     desired = escalation.planned(snapshot or situation(incident, rows=rows))
     pending = {Key(d.kind, d.level, d.round): d for d in rows if d.fired_at is None and d.cancelled_at is None}
+    changed, created = [], []
     for key, row in pending.items():
         if key not in desired:
             row.cancelled_at = now
             row.note = (reason or "no longer planned")[:200]
-            row.save(update_fields=["cancelled_at", "note"])
+            changed.append(row)
         elif row.due_at != desired[key]:
             row.due_at = desired[key]
-            row.save(update_fields=["due_at"])
-    Deadline.objects.bulk_create(
-        Deadline(incident=incident, kind=key.kind, level=key.level, round=key.round, due_at=due)
-        for key, due in desired.items()
-        if key not in pending
-    )
+            changed.append(row)
+    for key, due in desired.items():
+        if key not in pending:
+            created.append(Deadline(incident=incident, kind=key.kind, level=key.level, round=key.round, due_at=due))
+    rows.extend(created)
+    if save is not None:
+        for row in (*changed, *created):
+            save(row)
+        return
+    for row in changed:
+        row.save(update_fields=["cancelled_at", "note", "due_at"])
+    Deadline.objects.bulk_create(created)
 
 
 # --- Who is paged or told ------------------------------------------------------------------------
 
 
-def level_targets(level: EscalationLevel, at: datetime) -> list:
-    """The people a level reaches at instant `at`: its users and whoever is on call on its schedules."""
+def level_targets(level: EscalationLevel, at: datetime, *, on_call_cache: dict | None = None) -> list:
+    """The people a level reaches at instant `at`: its users and whoever is on call on its
+    schedules (`on_call_cache`, schedule id → people, asks each schedule once per batch)."""
     people = [u for u in level.users.all() if u.is_active]
     for schedule in level.schedules.all():
-        people.extend(u for u in on_call_at(schedule, at) if u.is_active)
+        if on_call_cache is None:
+            on_call = on_call_at(schedule, at)
+        elif schedule.pk in on_call_cache:
+            on_call = on_call_cache[schedule.pk]
+        else:
+            on_call = on_call_cache[schedule.pk] = on_call_at(schedule, at)
+        people.extend(u for u in on_call if u.is_active)
     return list({u.pk: u for u in people}.values())
 
 

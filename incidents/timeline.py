@@ -11,7 +11,7 @@ Kind = TimelineEvent.Kind
 Visibility = TimelineEvent.Visibility
 
 
-def record(
+def build(
     incident: Incident,
     kind: str,
     message: str,
@@ -21,8 +21,8 @@ def record(
     data: dict[str, Any] | None = None,
     visibility: str = Visibility.INTERNAL,
 ) -> TimelineEvent:
-    """Append one event. Called only from inside an action's transaction."""
-    return TimelineEvent.objects.create(
+    """An event not yet saved (see `record_many`)."""
+    return TimelineEvent(
         incident=incident,
         kind=kind,
         occurred_at=clock.now(),
@@ -32,3 +32,15 @@ def record(
         data=data or {},
         visibility=visibility,
     )
+
+
+def record(incident: Incident, kind: str, message: str, **fields: Any) -> TimelineEvent:
+    """Append one event. Called only from inside an action's transaction."""
+    event = build(incident, kind, message, **fields)
+    event.save(force_insert=True)
+    return event
+
+
+def record_many(events: list[TimelineEvent]) -> list[TimelineEvent]:
+    """Append several built events in one statement, in order (the engine's batches)."""
+    return TimelineEvent.objects.bulk_create(events)

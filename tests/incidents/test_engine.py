@@ -239,3 +239,23 @@ def test_the_incident_list_warns_when_the_engine_stops(client, people):
         assert 'id="engine-health"' not in client.get(url).content.decode()
     with time_machine.travel(T0 + timedelta(minutes=2), tick=False):
         assert "last ticked 120 s ago" in client.get(url).content.decode()
+
+
+@pytest.mark.django_db
+def test_a_deadline_that_fails_does_not_hold_up_the_others(people, monkeypatch, caplog):
+    first, second = declare_at(T0), declare_at(T0)
+    real_fire = actions._fire
+
+    def fire_but_break_on_first(incident, row, *args, **kwargs):
+        if incident.pk == first.pk:
+            raise RuntimeError("boom")
+        return real_fire(incident, row, *args, **kwargs)
+
+    monkeypatch.setattr(actions, "_fire", fire_but_break_on_first)
+    with time_machine.travel(T0, tick=False):
+        result = engine.tick()
+    assert result.failed >= 1
+    assert escalations(first) == [] and len(escalations(second)) == 1
+    monkeypatch.setattr(actions, "_fire", real_fire)
+    run_at(T0 + timedelta(seconds=5))  # retried on the next tick
+    assert len(escalations(first)) == 1 and len(escalations(second)) == 1
