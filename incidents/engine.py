@@ -54,6 +54,8 @@ def tick(*, batch_size: int | None = None, max_batches: int | None = None) -> Ti
     for _ in range(max_batches):
         with transaction.atomic():
             batch = _due_batch(now, batch_size)
+            if not batch:
+                break
             try:
                 with transaction.atomic():
                     fired = actions.fire_due_batch(batch, levels_cache=levels_cache)
@@ -78,15 +80,15 @@ def tick(*, batch_size: int | None = None, max_batches: int | None = None) -> Ti
         if len(batch) < batch_size:
             break
     result.seconds = time.monotonic() - started
-    EngineHeartbeat.objects.update_or_create(
-        name=HEARTBEAT,
-        defaults={
-            "last_tick_at": clock.now(),
-            "last_tick_seconds": result.seconds,
-            "last_fired": result.fired,
-            "last_lag_seconds": result.max_lag_seconds,
-        },
-    )
+    beat = {
+        "last_tick_at": clock.now(),
+        "last_tick_seconds": result.seconds,
+        "last_fired": result.fired,
+        "last_lag_seconds": result.max_lag_seconds,
+    }
+    # One UPDATE per tick; the row is created by the very first tick only.
+    if not EngineHeartbeat.objects.filter(name=HEARTBEAT).update(**beat):
+        EngineHeartbeat.objects.get_or_create(name=HEARTBEAT, defaults=beat)
     if result.fired or result.failed:
         logger.info("engine tick fired %d deadline(s), %d failed, max lag %.2fs", result.fired, result.failed, result.max_lag_seconds)
     return result
