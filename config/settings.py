@@ -167,9 +167,9 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=50)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=60)
-CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_DEFAULT_QUEUE = env("CELERY_DEFAULT_QUEUE", default="default")
 # Paging has a queue of its own so a slow chat provider or a mail backlog never delays a page.
-CELERY_PAGING_QUEUE = "paging"
+CELERY_PAGING_QUEUE = env("CELERY_PAGING_QUEUE", default="paging")
 CELERY_TASK_ROUTES = {"comms.tasks.deliver_page": {"queue": CELERY_PAGING_QUEUE}}
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 # --- The deadline engine -------------------------------------------------------------------

@@ -9,7 +9,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
@@ -83,10 +82,13 @@ def test_beat_and_a_worker_fire_a_due_deadline_through_redis(tmp_path):
         "CELERY_BROKER_URL": os.environ["REDIS_URL"],
         "VIGIL_ENGINE_TICK_SECONDS": "1",
         "DJANGO_DEBUG": "1",
+        # Queues of its own, so another run's worker on the same Redis cannot take its ticks.
+        "CELERY_PAGING_QUEUE": f"paging-test-{os.getpid()}",
+        "CELERY_DEFAULT_QUEUE": f"default-test-{os.getpid()}",
     }
     worker = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "config", "worker", "--beat", "-s", str(tmp_path / "beat-schedule"),
-         "-Q", f"{settings.CELERY_PAGING_QUEUE},default", "--pool", "solo", "--loglevel", "INFO",
+         "-Q", f"paging-test-{os.getpid()},default-test-{os.getpid()}", "--pool", "solo", "--loglevel", "INFO",
          "-n", f"engine-test-{os.getpid()}@%h"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
