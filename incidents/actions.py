@@ -620,6 +620,7 @@ class _Writes:
         self.events: list = []
         self.changed: dict[int, Deadline] = {}
         self.created: list[Deadline] = []
+        self._created_ids: set[int] = set()
 
     def event(self, incident, kind: str, message: str, data: dict) -> None:
         self.events.append(timeline.build(incident, kind, message, source=Source.ENGINE, data=data))
@@ -627,7 +628,8 @@ class _Writes:
     def save(self, row: Deadline) -> None:
         if row.pk:
             self.changed[row.pk] = row
-        elif not any(row is created for created in self.created):
+        elif id(row) not in self._created_ids:
+            self._created_ids.add(id(row))
             self.created.append(row)
 
     _FIELDS = ("due_at", "fired_at", "cancelled_at", "targets", "note")
