@@ -21,8 +21,6 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from oncall.models import EscalationPolicy
-
 from . import actions, deadlines, engine, escalation, forms, formatting, permissions, selectors, sla
 from .errors import DomainError
 from .formatting import EMPTY

@@ -14,9 +14,7 @@ from oncall.working_hours import next_working_moment
 
 from . import escalation
 from .escalation import Key
-from .models import Deadline, Incident, Participant, Status, TimelineEvent
-
-PENDING = {"fired_at": None, "cancelled_at": None}
+from .models import Deadline, Incident, Participant, Status
 
 
 def default_policy() -> EscalationPolicy | None:
@@ -198,5 +196,3 @@ def describe(people) -> list[dict]:
 def names(people) -> str:
     return ", ".join(str(u) for u in people) or "nobody"
 
-
-Kind = TimelineEvent.Kind

@@ -146,12 +146,12 @@ def fire(situation: Situation, key: Key) -> Firing:
     return Firing(key)
 
 
-def record(situation: Situation, firing: Firing, at: datetime, *, engaged_extra: tuple[int, ...] = ()) -> None:
-    """Update the snapshot after a firing (and after levels engaged because one had nobody)."""
+def record(situation: Situation, firing: Firing, at: datetime) -> None:
+    """Update the snapshot after a firing (levels a handover engaged are added as they engage)."""
     situation.fired.add(firing.key)
     if firing.key.kind in (ACK_TIMEOUT, UPDATE_OVERDUE):
         situation.last_fired_at[firing.key.kind] = at
-    for position in (*firing.engage_levels, *engaged_extra):
+    for position in firing.engage_levels:
         situation.fired.add(Key(ESCALATION, position))
 
 

@@ -26,7 +26,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from . import feeds, forms, schedules
-from .formatting import duration
+from .formatting import EMPTY, duration
 from .forms import delay_text
 from .models import (
     CalendarFeed,
@@ -41,7 +41,6 @@ from .models import (
     User,
 )
 
-EMPTY = "—"
 OUTLOOK_DAYS = 14
 PARKED = 10_000  # added to a member's position while the layer is being reordered (smallint: < 32767)
 RANKS = (1, 2, 3, 4)  # matrix columns always shown (SEV-1 … SEV-4); more appear when cells use them
