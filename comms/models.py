@@ -1,1 +1,263 @@
-"""Reaching people: contact methods, templates, the outbox (built in a later issue)."""
+"""Who hears about an incident, through what, in which words: contact methods, notification
+rules, stakeholder groups, message templates and the notification outbox."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import models
+from django.db.models import Q
+
+from incidents.models import Incident, SeverityLevel, TimelineEvent
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", "Email"
+    SMS = "sms", "SMS"
+    CHAT = "chat", "Chat"
+
+
+class Audience(models.TextChoices):
+    RESPONDERS = "responders", "Responders"
+    INTERNAL = "internal", "Internal stakeholders"
+    EXECUTIVES = "executives", "Executives"
+    CUSTOMERS = "customers", "Customers"
+
+
+class MessageKind(models.TextChoices):
+    """What a message is about: the rows of the template matrix."""
+
+    DECLARED = "declared", "Incident declared"
+    STATUS_UPDATE = "status_update", "Status update"
+    PAGE = "page", "Page / escalation"
+    UPDATE_OVERDUE = "update_overdue", "Update overdue reminder"
+    ACKNOWLEDGED = "acknowledged", "Acknowledged"
+    RESOLUTION = "resolution", "Resolution"
+    EXECUTIVE_SUMMARY = "executive_summary", "Executive summary"
+    CUSTOMER_NOTICE = "customer_notice", "Customer notice"
+    POSTMORTEM_REMINDER = "postmortem_reminder", "Post-mortem reminder"
+    REPORT = "report", "Report"
+
+
+class Subscription(models.TextChoices):
+    """The kinds of message a stakeholder group can subscribe to."""
+
+    INTERNAL_UPDATES = "internal_updates", "Internal updates"
+    EXECUTIVE_SUMMARIES = "executive_summaries", "Executive summaries"
+    CUSTOMER_NOTICES = "customer_notices", "Customer notices"
+
+
+def validate_e164(value: str) -> None:
+    """A phone number in E.164 (+447700900123), checked with `phonenumbers`."""
+    import phonenumbers
+
+    try:
+        number = phonenumbers.parse(value, None)
+    except phonenumbers.NumberParseException as exc:
+        raise ValidationError(f"{value!r} is not a phone number in international format (+44 7700 900123): {exc}.") from exc
+    if not phonenumbers.is_valid_number(number):
+        raise ValidationError(f"{value!r} is not a valid phone number.")
+    if phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164) != value:
+        raise ValidationError(
+            f"Write the number in E.164 form: {phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)}."
+        )
+
+
+def normalize_phone(value: str) -> str:
+    """'+44 7700 900123' → '+447700900123' (left alone if it does not parse)."""
+    import phonenumbers
+
+    try:
+        return phonenumbers.format_number(phonenumbers.parse(value, None), phonenumbers.PhoneNumberFormat.E164)
+    except phonenumbers.NumberParseException:
+        return value
+
+
+class ContactMethod(models.Model):
+    """One way to reach a person: an email address, a phone for SMS, a chat handle and/or webhook."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="contact_methods")
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    address = models.CharField(
+        max_length=254,
+        help_text="Email address; phone number in E.164 (+447700900123); or chat handle (@alice).",
+    )
+    webhook_url = models.URLField(
+        blank=True, help_text="Chat only: an incoming-webhook URL for this person (else the shared chat webhook is used)."
+    )
+    label = models.CharField(max_length=60, blank=True, help_text="e.g. work phone.")
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["user_id", "channel", "pk"]
+        constraints = [models.UniqueConstraint(fields=["user", "channel", "address"], name="contact_unique_address")]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} {self.address}"
+
+    def clean(self) -> None:
+        if self.channel == Channel.SMS:
+            self.address = normalize_phone(self.address.strip())
+            try:
+                validate_e164(self.address)
+            except ValidationError as exc:
+                raise ValidationError({"address": exc.messages}) from exc
+        elif self.channel == Channel.EMAIL:
+            self.address = self.address.strip()
+            try:
+                validate_email(self.address)
+            except ValidationError as exc:
+                raise ValidationError({"address": "Enter a valid email address."}) from exc
+        elif self.channel == Channel.CHAT:
+            self.address = self.address.strip()
+            if not self.address and not self.webhook_url:
+                raise ValidationError("A chat contact needs a handle, a webhook URL, or both.")
+        if self.webhook_url and self.channel != Channel.CHAT:
+            raise ValidationError({"webhook_url": "Only chat contacts have a webhook URL."})
+
+
+class NotificationRule(models.Model):
+    """When to use a contact method for a page: e.g. email at once, SMS after 2 minutes if
+    still unacknowledged. A person with no rules gets `comms.rules.DEFAULT_RULES`."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_rules")
+    contact_method = models.ForeignKey(ContactMethod, on_delete=models.CASCADE, related_name="rules")
+    delay = models.DurationField(default=dt.timedelta(0), help_text="After the page; 0 = at once.")
+    only_if_unacknowledged = models.BooleanField(
+        default=True, help_text="Skip it if someone acknowledged the incident before the delay passed."
+    )
+
+    class Meta:
+        ordering = ["user_id", "delay", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["contact_method", "delay"], name="rule_unique_delay"),
+            models.CheckConstraint(check=Q(delay__gte=dt.timedelta(0)), name="rule_delay_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        from oncall.formatting import duration
+
+        return f"{self.contact_method} {'at once' if not self.delay else 'after ' + duration(self.delay)}"
+
+    def clean(self) -> None:
+        if self.contact_method_id and self.user_id and self.contact_method.user_id != self.user_id:
+            raise ValidationError({"contact_method": "Pick one of this person's own contact methods."})
+
+
+class StakeholderGroup(models.Model):
+    """People (and outside addresses) kept informed: they subscribe to severities and kinds of message."""
+
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+    audience = models.CharField(
+        max_length=20,
+        choices=[(a.value, a.label) for a in (Audience.INTERNAL, Audience.EXECUTIVES, Audience.CUSTOMERS)],
+        default=Audience.INTERNAL,
+        help_text="Which wording they get.",
+    )
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="stakeholder_groups")
+    external_addresses = models.TextField(blank=True, help_text="Email addresses outside Vigil, one per line.")
+    severities = models.ManyToManyField(SeverityLevel, blank=True, related_name="+", help_text="Severities they hear about.")
+    subscriptions = models.JSONField(default=list, blank=True, help_text="Kinds of message: internal updates, executive summaries, customer notices.")
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def external_list(self) -> list[str]:
+        return [line.strip() for line in self.external_addresses.splitlines() if line.strip()]
+
+    def clean(self) -> None:
+        bad = []
+        for address in self.external_list():
+            try:
+                validate_email(address)
+            except ValidationError:
+                bad.append(address)
+        if bad:
+            raise ValidationError({"external_addresses": f"Not email addresses: {', '.join(bad)}."})
+        unknown = set(self.subscriptions or []) - set(Subscription.values)
+        if unknown:
+            raise ValidationError({"subscriptions": f"Unknown kinds: {', '.join(sorted(unknown))}."})
+
+
+class MessageTemplate(models.Model):
+    """The words of one kind of message for one audience on one channel. Rendered with Django's
+    template language from a flat context of plain values (`comms.templating.context`)."""
+
+    kind = models.CharField(max_length=30, choices=MessageKind.choices)
+    audience = models.CharField(max_length=20, choices=Audience.choices)
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    subject = models.CharField(max_length=300, blank=True, help_text="Email only.")
+    body = models.TextField()
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["kind", "audience", "channel"]
+        constraints = [models.UniqueConstraint(fields=["kind", "audience", "channel"], name="template_unique_cell")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.get_audience_display()} · {self.get_channel_display()}"
+
+
+class Notification(models.Model):
+    """The outbox: one message to one recipient on one channel. `key` makes dispatch idempotent:
+    (timeline event, recipient, channel), so dispatching an event twice creates nothing new."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+        SUPPRESSED = "suppressed", "Suppressed"
+
+    key = models.CharField(max_length=200, unique=True)
+    event = models.ForeignKey(TimelineEvent, null=True, blank=True, on_delete=models.SET_NULL, related_name="notifications")
+    incident = models.ForeignKey(Incident, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=30, choices=MessageKind.choices)
+    audience = models.CharField(max_length=20, choices=Audience.choices)
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="notifications")
+    contact_method = models.ForeignKey(ContactMethod, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    address = models.CharField(max_length=254, help_text="Email, E.164 number, chat handle.")
+    webhook_url = models.URLField(blank=True)
+    subject = models.CharField(max_length=300, blank=True)
+    body = models.TextField()
+    html_body = models.TextField(blank=True)
+
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
+    is_page = models.BooleanField(default=False, help_text="A page: carries an acknowledge link and code.")
+    only_if_unacknowledged = models.BooleanField(default=False)
+    send_after = models.DateTimeField(help_text="Not before this instant (delayed rules, throttles, retries).")
+    created_at = models.DateTimeField()
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    locked_until = models.DateTimeField(null=True, blank=True, help_text="A worker is sending it until then.")
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    provider_id = models.CharField(max_length=200, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    bundled_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="bundled",
+        help_text="Throttled: delivered inside another notification's message.",
+    )
+    ack_code = models.CharField(max_length=12, blank=True, db_index=True, help_text="Pages: reply 'ACK <code>' by SMS.")
+    ack_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["send_after"], condition=Q(status="pending"), name="notification_pending_due"),
+            models.Index(fields=["channel", "address", "sent_at"], name="notification_throttle"),
+            models.Index(fields=["incident", "-created_at"], name="notification_incident"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} to {self.address}: {self.subject or self.body[:40]}"

@@ -170,7 +170,11 @@ CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=60)
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_DEFAULT_QUEUE", default="default")
 # Paging has a queue of its own so a slow chat provider or a mail backlog never delays a page.
 CELERY_PAGING_QUEUE = env("CELERY_PAGING_QUEUE", default="paging")
-CELERY_TASK_ROUTES = {"comms.tasks.deliver_page": {"queue": CELERY_PAGING_QUEUE}}
+CELERY_TASK_ROUTES = {
+    "comms.tasks.dispatch_events": {"queue": CELERY_PAGING_QUEUE},
+    "comms.tasks.deliver_page": {"queue": CELERY_PAGING_QUEUE},
+    "comms.tasks.sweep_outbox": {"queue": CELERY_PAGING_QUEUE},
+}
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 # --- The deadline engine -------------------------------------------------------------------
 VIGIL_ENGINE_TICK_SECONDS = env.int("VIGIL_ENGINE_TICK_SECONDS", default=5)
@@ -189,6 +193,13 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": VIGIL_ENGINE_TICK_SECONDS,
         "options": {"queue": CELERY_PAGING_QUEUE, "expires": VIGIL_ENGINE_TICK_SECONDS},
     },
+    # The outbox sweeper: dispatches timeline events no task picked up, and enqueues
+    # notifications that fell due (delayed SMS rules, throttles, retries) or were lost.
+    "outbox-sweep": {
+        "task": "comms.tasks.sweep_outbox",
+        "schedule": env.int("VIGIL_OUTBOX_SWEEP_SECONDS", default=5),
+        "options": {"queue": CELERY_PAGING_QUEUE, "expires": env.int("VIGIL_OUTBOX_SWEEP_SECONDS", default=5)},
+    },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
@@ -206,3 +217,45 @@ LOGGING = {
 # An SLA target is "due soon" in the last quarter of its window, but at most this many
 # seconds before it is due (so a 24 h target is not "due soon" for six hours).
 VIGIL_SLA_DUE_SOON = env.int("VIGIL_SLA_DUE_SOON_SECONDS", default=1800)
+
+# --- Notifications (comms) ----------------------------------------------------------------
+# Absolute links in messages (acknowledge links, the incident page, the status page).
+VIGIL_BASE_URL = env("VIGIL_BASE_URL", default="http://127.0.0.1:8000")
+# The outbox sweeper re-dispatches events and re-enqueues due notifications that no task
+# took within this grace period (a broker down at commit, a killed worker).
+VIGIL_OUTBOX_GRACE_SECONDS = env.int("VIGIL_OUTBOX_GRACE_SECONDS", default=30)
+# A worker holds a notification this long while sending it; past it, another may retry.
+VIGIL_DELIVERY_LEASE_SECONDS = env.int("VIGIL_DELIVERY_LEASE_SECONDS", default=120)
+# Transient failures are retried with exponential backoff (base × 2^(attempt-1), capped),
+# at most this many attempts in all; then the notification is failed and the incident's
+# timeline says so.
+VIGIL_DELIVERY_MAX_ATTEMPTS = env.int("VIGIL_DELIVERY_MAX_ATTEMPTS", default=6)
+VIGIL_DELIVERY_BACKOFF_SECONDS = env.int("VIGIL_DELIVERY_BACKOFF_SECONDS", default=10)
+VIGIL_DELIVERY_BACKOFF_CAP_SECONDS = env.int("VIGIL_DELIVERY_BACKOFF_CAP_SECONDS", default=600)
+# Per contact-method throttles, GoAlert-style: (messages, seconds) windows per channel. A
+# message over a limit waits for the window and goes out bundled with the others waiting
+# for the same address: never dropped.
+VIGIL_THROTTLES = {
+    "sms": [(1, 60), (5, 15 * 60)],
+    "chat": [(5, 60)],
+    "email": [(20, 60)],
+}
+# SMS bodies are cut to fit this many segments (160 GSM-7 / 70 UCS-2 characters for one).
+VIGIL_SMS_MAX_SEGMENTS = env.int("VIGIL_SMS_MAX_SEGMENTS", default=2)
+# Acknowledge links in pages stop working after this many hours (and after one use).
+VIGIL_ACK_LINK_HOURS = env.int("VIGIL_ACK_LINK_HOURS", default=24)
+
+# SMS: the console backend prints; Twilio sends (comms/backends/sms.py).
+VIGIL_SMS_BACKEND = env("VIGIL_SMS_BACKEND", default="comms.backends.sms.ConsoleSMSBackend")
+TWILIO_ACCOUNT_SID = env("TWILIO_ACCOUNT_SID", default="")
+TWILIO_AUTH_TOKEN = env("TWILIO_AUTH_TOKEN", default="")
+TWILIO_FROM_NUMBER = env("TWILIO_FROM_NUMBER", default="")
+
+# Chat: an outbound webhook with a Slack-compatible JSON body, signed with HMAC-SHA256.
+VIGIL_CHAT_BACKEND = env("VIGIL_CHAT_BACKEND", default="comms.backends.chat.WebhookChatBackend")
+VIGIL_CHAT_WEBHOOK_URL = env("VIGIL_CHAT_WEBHOOK_URL", default="")
+VIGIL_CHAT_WEBHOOK_SECRET = env("VIGIL_CHAT_WEBHOOK_SECRET", default="")
+VIGIL_CHAT_TIMEOUT_SECONDS = env.float("VIGIL_CHAT_TIMEOUT_SECONDS", default=5.0)
+# Webhooks to private, loopback or link-local addresses are refused unless this is on
+# (a webhook URL must not become a way to reach internal services).
+VIGIL_CHAT_ALLOW_PRIVATE = env.bool("VIGIL_CHAT_ALLOW_PRIVATE", default=False)

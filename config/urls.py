@@ -15,4 +15,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("oncall/", include("oncall.urls")),
+    path("", include("comms.urls")),
 ]

@@ -123,6 +123,7 @@ class Source(models.TextChoices):
     CHAT = "chat", "Chat"
     INTEGRATION = "integration", "Integration"
     ENGINE = "engine", "SLA engine"
+    PAGE = "page", "Page (acknowledge link or SMS reply)"
     SYSTEM = "system", "System"
 
 
@@ -369,6 +370,8 @@ class TimelineEvent(models.Model):
         UPDATE_OVERDUE = "update_overdue", "Status update overdue"
         RESOLVE_TARGET_BREACHED = "resolve_target_breached", "Resolve target breached"
         NOBODY_TO_PAGE = "nobody_to_page", "Nobody to page"
+        # Written for comms when a message could not be delivered after its retries.
+        NOTIFICATION_FAILED = "notification_failed", "Notification failed"
 
     class Visibility(models.TextChoices):
         INTERNAL = "internal", "Internal"
@@ -382,10 +385,14 @@ class TimelineEvent(models.Model):
     message = models.TextField()
     data = models.JSONField(default=dict, blank=True)
     visibility = models.CharField(max_length=10, choices=Visibility.choices, default=Visibility.INTERNAL)
+    # The outbox marker: set once comms has written this event's notifications. Beat sweeps
+    # events left undispatched (a broker down at commit, a lost task) after a grace period.
+    dispatched_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-occurred_at", "-pk"]
         indexes = [
+            models.Index(fields=["occurred_at"], condition=Q(dispatched_at__isnull=True), name="timeline_undispatched"),
             models.Index(fields=["incident", "-occurred_at"], name="timeline_incident_time"),
             models.Index(
                 fields=["incident", "-occurred_at"],

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.dispatch import Signal
+
 from . import clock
 from .models import Incident, Source, TimelineEvent
 
 Kind = TimelineEvent.Kind
 Visibility = TimelineEvent.Visibility
+
+# Sent inside the writing transaction with `events` (saved, with primary keys). `comms` listens
+# and dispatches them once the transaction commits; `incidents` never imports `comms`.
+events_recorded = Signal()
 
 
 def build(
@@ -38,9 +44,13 @@ def record(incident: Incident, kind: str, message: str, **fields: Any) -> Timeli
     """Append one event. Called only from inside an action's transaction."""
     event = build(incident, kind, message, **fields)
     event.save(force_insert=True)
+    events_recorded.send(sender=TimelineEvent, events=[event])
     return event
 
 
 def record_many(events: list[TimelineEvent]) -> list[TimelineEvent]:
     """Append several built events in one statement, in order (the engine's batches)."""
-    return TimelineEvent.objects.bulk_create(events)
+    saved = TimelineEvent.objects.bulk_create(events)
+    if saved:
+        events_recorded.send(sender=TimelineEvent, events=saved)
+    return saved

@@ -1,0 +1,86 @@
+"""Factories for contact methods, notification rules, stakeholder groups, templates and notifications."""
+
+import datetime as dt
+
+import factory
+from django.utils import timezone
+
+from comms.models import (
+    Audience,
+    Channel,
+    ContactMethod,
+    MessageKind,
+    MessageTemplate,
+    Notification,
+    NotificationRule,
+    StakeholderGroup,
+    Subscription,
+)
+from tests.oncall.factories import UserFactory
+
+
+class ContactMethodFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ContactMethod
+
+    user = factory.SubFactory(UserFactory)
+    channel = Channel.EMAIL
+    address = factory.LazyAttribute(lambda c: {"email": f"{c.user.username}@example.com", "sms": "+447700900123", "chat": f"@{c.user.username}"}[c.channel])
+
+
+class NotificationRuleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = NotificationRule
+
+    contact_method = factory.SubFactory(ContactMethodFactory)
+    user = factory.LazyAttribute(lambda r: r.contact_method.user)
+    delay = dt.timedelta(0)
+
+
+class StakeholderGroupFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = StakeholderGroup
+        skip_postgeneration_save = True
+
+    name = factory.Sequence(lambda n: f"Stakeholders {n}")
+    slug = factory.Sequence(lambda n: f"stakeholders-{n}")
+    audience = Audience.INTERNAL
+    subscriptions = factory.LazyFunction(lambda: [Subscription.INTERNAL_UPDATES])
+
+    @factory.post_generation
+    def members(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.members.set(extracted)
+
+    @factory.post_generation
+    def severities(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.severities.set(extracted)
+
+
+class MessageTemplateFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = MessageTemplate
+        django_get_or_create = ("kind", "audience", "channel")
+
+    kind = MessageKind.REPORT
+    audience = Audience.EXECUTIVES
+    channel = Channel.EMAIL
+    subject = "Report: {{ title }}"
+    body = "{{ title }}"
+
+
+class NotificationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Notification
+
+    key = factory.Sequence(lambda n: f"test:{n}")
+    kind = MessageKind.STATUS_UPDATE
+    audience = Audience.RESPONDERS
+    channel = Channel.EMAIL
+    recipient = factory.SubFactory(UserFactory)
+    address = factory.LazyAttribute(lambda n: n.recipient.email if n.recipient else "someone@example.com")
+    subject = "Update"
+    body = "Something happened."
+    send_after = factory.LazyFunction(timezone.now)
+    created_at = factory.LazyFunction(timezone.now)
