@@ -2,6 +2,11 @@
 
 from django.urls import path
 
+from . import ack_views
+
 app_name = "comms"
 
-urlpatterns: list = []
+urlpatterns: list = [
+    path("ack/<str:token>/", ack_views.ack, name="ack"),
+    path("sms/inbound/", ack_views.sms_inbound, name="sms-inbound"),
+]
