@@ -2,11 +2,13 @@
 
 from django.urls import path
 
-from . import ack_views
+from . import ack_views, status_views
 
 app_name = "comms"
 
 urlpatterns: list = [
+    path("status/", status_views.status_page, name="status"),
+    path("status.json", status_views.status_json, name="status-json"),
     path("ack/<str:token>/", ack_views.ack, name="ack"),
     path("sms/inbound/", ack_views.sms_inbound, name="sms-inbound"),
 ]

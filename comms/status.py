@@ -1,0 +1,301 @@
+"""The public status page's read model: which incidents customers see, and what they are told.
+
+One selection (`select_incidents`) decides what is public; everything after it is pure
+derivation over plain values (`build`), so the page and the JSON say the same thing and a
+test can check the rules without a request. The whole page costs at most four queries,
+however many incidents and updates there are: customer-facing services, the incidents,
+their customer-facing services, their external updates.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
+from django.utils.crypto import salted_hmac
+
+from incidents.models import OPEN_STATUSES, Incident, Service, Status, TimelineEvent
+
+DEFAULT_TITLE = "Vigil status"
+HISTORY_DAYS = 90
+
+# Component states, best first: the order is what "worst" means.
+OPERATIONAL = "operational"
+DEGRADED_PERFORMANCE = "degraded_performance"
+PARTIAL_OUTAGE = "partial_outage"
+MAJOR_OUTAGE = "major_outage"
+STATES = (OPERATIONAL, DEGRADED_PERFORMANCE, PARTIAL_OUTAGE, MAJOR_OUTAGE)
+STATE_LABELS = {
+    OPERATIONAL: "Operational",
+    DEGRADED_PERFORMANCE: "Degraded performance",
+    PARTIAL_OUTAGE: "Partial outage",
+    MAJOR_OUTAGE: "Major outage",
+}
+OVERALL_LABELS = {
+    OPERATIONAL: "All systems operational",
+    DEGRADED_PERFORMANCE: "Degraded performance",
+    PARTIAL_OUTAGE: "Partial outage",
+    MAJOR_OUTAGE: "Major outage",
+}
+
+# The incident lifecycle in status-page words: customers are not told "triggered" or "closed".
+PUBLIC_STATUSES = {
+    Status.TRIGGERED: "investigating",
+    Status.INVESTIGATING: "investigating",
+    Status.IDENTIFIED: "identified",
+    Status.MONITORING: "monitoring",
+    Status.RESOLVED: "resolved",
+    Status.CLOSED: "resolved",
+}
+PUBLIC_STATUS_LABELS = {
+    "investigating": "Investigating",
+    "identified": "Identified",
+    "monitoring": "Monitoring",
+    "resolved": "Resolved",
+}
+
+
+def page_title() -> str:
+    return getattr(settings, "VIGIL_STATUS_PAGE_TITLE", DEFAULT_TITLE)
+
+
+def state_for_rank(rank: int) -> str:
+    """What an open incident of this severity rank does to the components it affects."""
+    if rank <= 1:
+        return MAJOR_OUTAGE
+    if rank == 2:
+        return PARTIAL_OUTAGE
+    return DEGRADED_PERFORMANCE
+
+
+def worst(states: Iterable[str]) -> str:
+    return max(states, key=STATES.index, default=OPERATIONAL)
+
+
+def public_status(status: str | None) -> str | None:
+    return PUBLIC_STATUSES.get(status)
+
+
+def public_id(incident_pk: int) -> str:
+    """A stable id for the JSON that does not reveal the internal incident number (and so how
+    many internal or restricted incidents there have been)."""
+    return salted_hmac("vigil.status.incident", str(incident_pk)).hexdigest()[:16]
+
+
+def iso_utc(moment: dt.datetime | None) -> str | None:
+    if moment is None:
+        return None
+    return moment.astimezone(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+# --- What the page shows ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Component:
+    name: str
+    slug: str
+    state: str
+
+    @property
+    def state_label(self) -> str:
+        return STATE_LABELS[self.state]
+
+
+@dataclass(frozen=True)
+class Update:
+    at: dt.datetime
+    status: str | None  # the incident's public status when the update was posted
+    body: str
+
+    @property
+    def status_label(self) -> str:
+        return PUBLIC_STATUS_LABELS.get(self.status, "Update")
+
+
+@dataclass(frozen=True)
+class PublicIncident:
+    id: str
+    title: str
+    status: str
+    impact: str  # the component state it causes while open
+    components: tuple[str, ...]
+    started_at: dt.datetime
+    resolved_at: dt.datetime | None
+    updates: tuple[Update, ...]  # newest first
+
+    @property
+    def status_label(self) -> str:
+        return PUBLIC_STATUS_LABELS[self.status]
+
+    @property
+    def impact_label(self) -> str:
+        return STATE_LABELS[self.impact]
+
+
+@dataclass(frozen=True)
+class Day:
+    date: dt.date
+    incidents: tuple[PublicIncident, ...]  # newest resolution first
+
+
+@dataclass(frozen=True)
+class StatusPage:
+    title: str
+    generated_at: dt.datetime
+    state: str
+    components: tuple[Component, ...]
+    active: tuple[PublicIncident, ...]
+    history: tuple[Day, ...] = ()  # today first, HISTORY_DAYS days
+
+    @property
+    def state_label(self) -> str:
+        return OVERALL_LABELS[self.state]
+
+
+# --- Selection: the only place that decides what is public -----------------------------------
+
+
+def public_incidents() -> QuerySet[Incident]:
+    """Incidents customers may hear about. Restricted incidents and drills never, whatever
+    their public flag says (an edit can restrict an incident after it was made public)."""
+    return Incident.objects.filter(public_on_status_page=True, is_restricted=False, is_drill=False)
+
+
+def history_start(now: dt.datetime, days: int = HISTORY_DAYS) -> dt.datetime:
+    """Midnight UTC at the start of the oldest day the history shows (today is day 1)."""
+    today = now.astimezone(dt.UTC).date()
+    return dt.datetime.combine(today - dt.timedelta(days=days - 1), dt.time.min, tzinfo=dt.UTC)
+
+
+def select_incidents(now: dt.datetime, days: int = HISTORY_DAYS) -> QuerySet[Incident]:
+    """Open public incidents and those resolved since `history_start`, with their customer-facing
+    services on `public_services` and their external updates (newest first) on `public_updates`."""
+    ended = (Status.RESOLVED, Status.CLOSED)
+    return (
+        public_incidents()
+        .filter(Q(status__in=OPEN_STATUSES) | Q(status__in=ended, resolved_at__gte=history_start(now, days)))
+        .select_related("severity")
+        .only("pk", "title", "status", "detected_at", "declared_at", "resolved_at", "severity__rank")
+        .prefetch_related(
+            Prefetch(
+                "services",
+                queryset=Service.objects.filter(customer_facing=True).only("pk", "name", "slug"),
+                to_attr="public_services",
+            ),
+            Prefetch(
+                "timeline",
+                queryset=TimelineEvent.objects.filter(
+                    kind=TimelineEvent.Kind.STATUS_UPDATE, visibility=TimelineEvent.Visibility.EXTERNAL
+                )
+                .only("pk", "incident_id", "occurred_at", "message", "data")
+                .order_by("-occurred_at", "-pk"),
+                to_attr="public_updates",
+            ),
+        )
+        .order_by("-declared_at", "-pk")
+    )
+
+
+def select_components() -> QuerySet[Service]:
+    return Service.objects.filter(customer_facing=True).only("pk", "name", "slug").order_by("name")
+
+
+# --- Derivation: pure functions over what was selected ----------------------------------------
+
+
+def to_public(incident: Incident) -> PublicIncident:
+    """An incident as customers read it: no internal notes, no people, no non-public services."""
+    return PublicIncident(
+        id=public_id(incident.pk),
+        title=incident.title,
+        status=public_status(incident.status),
+        impact=state_for_rank(incident.severity.rank),
+        components=tuple(s.name for s in sorted(incident.public_services, key=lambda s: s.name)),
+        started_at=incident.started_at,
+        resolved_at=incident.resolved_at,
+        updates=tuple(
+            Update(at=e.occurred_at, status=public_status((e.data or {}).get("status")), body=e.message)
+            for e in incident.public_updates
+        ),
+    )
+
+
+def component_states(services: Iterable[Service], active: Iterable[Incident]) -> list[Component]:
+    """Each customer-facing service takes the worst state its open incidents cause."""
+    impacts: dict[int, list[str]] = defaultdict(list)
+    for incident in active:
+        for service in incident.public_services:
+            impacts[service.pk].append(state_for_rank(incident.severity.rank))
+    return [Component(name=s.name, slug=s.slug, state=worst(impacts[s.pk])) for s in services]
+
+
+def history(resolved: Iterable[PublicIncident], now: dt.datetime, days: int = HISTORY_DAYS) -> list[Day]:
+    """Every day of the window, today first, with the incidents resolved that (UTC) day."""
+    by_day: dict[dt.date, list[PublicIncident]] = defaultdict(list)
+    for incident in resolved:
+        by_day[incident.resolved_at.astimezone(dt.UTC).date()].append(incident)
+    today = now.astimezone(dt.UTC).date()
+    out = []
+    for back in range(days):
+        day = today - dt.timedelta(days=back)
+        incidents = sorted(by_day.get(day, ()), key=lambda i: i.resolved_at, reverse=True)
+        out.append(Day(date=day, incidents=tuple(incidents)))
+    return out
+
+
+def build(services: Iterable[Service], incidents: Iterable[Incident], *, now: dt.datetime, days: int = HISTORY_DAYS) -> StatusPage:
+    incidents = list(incidents)
+    active = [i for i in incidents if i.status in OPEN_STATUSES]
+    resolved = [to_public(i) for i in incidents if i.status not in OPEN_STATUSES]
+    components = component_states(services, active)
+    # The banner follows the incidents, not only the components: a public incident whose
+    # services are all internal still means something is wrong for customers.
+    overall = worst([c.state for c in components] + [state_for_rank(i.severity.rank) for i in active])
+    return StatusPage(
+        title=page_title(),
+        generated_at=now,
+        state=overall,
+        components=tuple(components),
+        active=tuple(to_public(i) for i in active),
+        history=tuple(history(resolved, now, days)),
+    )
+
+
+def status_page(now: dt.datetime | None = None) -> StatusPage:
+    now = now or timezone.now()
+    return build(select_components(), select_incidents(now), now=now)
+
+
+# --- The JSON shape (field names are a public contract: add, never rename) --------------------
+
+
+def _incident_json(incident: PublicIncident) -> dict:
+    return {
+        "id": incident.id,
+        "title": incident.title,
+        "status": incident.status,
+        "impact": incident.impact,
+        "components": list(incident.components),
+        "started_at": iso_utc(incident.started_at),
+        "resolved_at": iso_utc(incident.resolved_at),
+        "updates": [{"at": iso_utc(u.at), "status": u.status, "body": u.body} for u in incident.updates],
+    }
+
+
+def as_json(page: StatusPage) -> dict:
+    return {
+        "page": {"title": page.title, "generated_at": iso_utc(page.generated_at)},
+        "status": {"state": page.state, "description": page.state_label},
+        "components": [{"id": c.slug, "name": c.name, "state": c.state} for c in page.components],
+        "active_incidents": [_incident_json(i) for i in page.active],
+        "history": [
+            {"date": day.date.isoformat(), "incidents": [_incident_json(i) for i in day.incidents]}
+            for day in page.history
+        ],
+    }
