@@ -1,0 +1,75 @@
+"""Email: sends a notification through Django's configured email backend (`EMAIL_BACKEND`).
+
+SMTP failures are sorted for the outbox: a server that cannot be reached, times out, drops
+the connection or answers 4xx may accept the message later (transient, retried); a 5xx
+answer — the recipient refused, the message rejected, authentication failed — will not
+change by retrying (permanent).
+"""
+
+from __future__ import annotations
+
+import smtplib
+from email.utils import make_msgid
+
+from django.conf import settings
+from django.core.mail import BadHeaderError, EmailMultiAlternatives, get_connection
+from django.core.mail.utils import DNS_NAME
+
+from comms.backends import Backend, DeliveryError, Message
+
+# Django's SMTP backend waits forever when EMAIL_TIMEOUT is unset; a page must not hang a
+# worker on a mail server that accepted the connection and went quiet.
+DEFAULT_SMTP_TIMEOUT_SECONDS = 30
+SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+
+
+class EmailBackend(Backend):
+    channel = "email"
+
+    def send(self, message: Message) -> str:
+        if not message.address:
+            raise DeliveryError("The email notification has no address.", transient=False)
+        message_id = make_msgid(idstring=f"vigil.{message.notification_id or 'adhoc'}", domain=str(DNS_NAME))
+        email = EmailMultiAlternatives(
+            # A rendered subject may end in a newline; a header cannot hold one.
+            subject=" ".join(message.subject.split()),
+            body=message.body,
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            to=[message.address],
+            headers={**message.headers, "Message-ID": message_id},
+            connection=_connection(),
+        )
+        if message.html_body:
+            email.attach_alternative(message.html_body, "text/html")
+        try:
+            email.send()
+        except smtplib.SMTPRecipientsRefused as exc:
+            codes = [code for code, _ in exc.recipients.values()]
+            replies = "; ".join(f"{code} {_text(reply)}" for code, reply in exc.recipients.values())
+            raise DeliveryError(
+                f"The mail server refused {message.address}: {replies}",
+                transient=not codes or any(code < 500 for code in codes),
+            ) from exc
+        except smtplib.SMTPResponseException as exc:
+            # Sender refused, data rejected, authentication failed, 421 service not available…
+            raise DeliveryError(
+                f"The mail server answered {exc.smtp_code} {_text(exc.smtp_error)}",
+                transient=not 500 <= exc.smtp_code < 600,
+            ) from exc
+        except (smtplib.SMTPException, OSError) as exc:
+            # Refused or reset connections, timeouts, TLS failures, a server that hung up.
+            raise DeliveryError(f"Could not reach the mail server: {exc!r}", transient=True) from exc
+        except (BadHeaderError, ValueError) as exc:
+            raise DeliveryError(f"The email could not be built: {exc}", transient=False) from exc
+        return message_id
+
+
+def _connection():
+    kwargs = {}
+    if settings.EMAIL_BACKEND == SMTP_BACKEND and getattr(settings, "EMAIL_TIMEOUT", None) is None:
+        kwargs["timeout"] = DEFAULT_SMTP_TIMEOUT_SECONDS
+    return get_connection(fail_silently=False, **kwargs)
+
+
+def _text(reply: bytes | str) -> str:
+    return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)

@@ -1,0 +1,299 @@
+"""Real servers for delivery tests: an SMTP server that keeps what it receives, a chat webhook
+receiver that checks Vigil's signature, and ports that refuse or never answer.
+
+Use them from a test module by importing the fixtures::
+
+    from tests.comms.servers import django_smtp, smtp_server  # noqa: F401
+
+- ``smtp_server`` → ``SMTPSink``: ``.host``, ``.port``, ``.messages`` (``email.message.EmailMessage``,
+  parsed with the modern policy), ``.envelopes`` (``Envelope(mail_from, rcpt_tos)``),
+  ``.wait_for(n, timeout)``, ``.refuse_recipients(reply)`` (e.g. ``"550 5.1.1 User unknown"``).
+- ``django_smtp`` → the same sink, with Django's SMTP email backend pointed at it.
+- ``webhook_server`` → ``WebhookServer``: ``.url``, ``.secret``, ``.requests``
+  (``ReceivedRequest`` with ``.path``, ``.headers``, ``.body``, ``.json``, ``.signature_valid``),
+  ``.respond(status, body=, headers=, delay=)``, ``.redirect(location, status=302)``,
+  ``.require_signature`` (answers 401 to an unsigned or badly signed request when on),
+  ``.wait_for(n, timeout)``.
+- ``django_chat_webhook`` → the same server, with Vigil's chat settings pointed at it (and
+  ``VIGIL_CHAT_ALLOW_PRIVATE`` on, since it listens on 127.0.0.1).
+- ``closed_port`` → ``(host, port)`` where nothing listens (connections are refused).
+- ``silent_server`` → ``(host, port)`` that accepts connections and never says a word.
+"""
+
+from __future__ import annotations
+
+import email.policy
+import hashlib
+import hmac
+import json
+import secrets
+import socket
+import ssl
+import threading
+import time
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.parser import BytesParser
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+
+LOCALHOST = "127.0.0.1"
+
+
+# --- SMTP ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Envelope:
+    mail_from: str
+    rcpt_tos: list[str]
+
+
+class SMTPSink:
+    """An aiosmtpd handler that keeps every message it accepts."""
+
+    def __init__(self) -> None:
+        self.host = LOCALHOST
+        self.port: int = 0
+        self.messages: list[EmailMessage] = []
+        self.envelopes: list[Envelope] = []
+        self.rcpt_reply: str | None = None
+        self._arrived = threading.Condition()
+
+    def refuse_recipients(self, reply: str = "550 5.1.1 User unknown") -> None:
+        """Answer every RCPT TO with `reply` (a 4xx or 5xx line) from now on."""
+        self.rcpt_reply = reply
+
+    def wait_for(self, n: int = 1, timeout: float = 5.0) -> list[EmailMessage]:
+        """The messages once at least `n` have arrived; fails the test after `timeout` seconds."""
+        with self._arrived:
+            if not self._arrived.wait_for(lambda: len(self.messages) >= n, timeout):
+                raise AssertionError(f"expected {n} message(s) within {timeout} s, got {len(self.messages)}")
+            return list(self.messages)
+
+    # aiosmtpd handler hooks
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if self.rcpt_reply:
+            return self.rcpt_reply
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        message = BytesParser(policy=email.policy.default).parsebytes(envelope.original_content or envelope.content)
+        with self._arrived:
+            self.messages.append(message)
+            self.envelopes.append(Envelope(envelope.mail_from, list(envelope.rcpt_tos)))
+            self._arrived.notify_all()
+        return "250 Message accepted for delivery"
+
+
+class _AnyPortController(Controller):
+    """Binds port 0 and learns the port the system chose, so parallel runs never collide."""
+
+    def _trigger_server(self):
+        self.port = self.server.sockets[0].getsockname()[1]
+        super()._trigger_server()
+
+
+@pytest.fixture
+def smtp_server():
+    sink = SMTPSink()
+    controller = _AnyPortController(sink, hostname=LOCALHOST, port=0)
+    controller.start()
+    sink.port = controller.port
+    try:
+        yield sink
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def django_smtp(settings, smtp_server):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = smtp_server.host
+    settings.EMAIL_PORT = smtp_server.port
+    settings.EMAIL_HOST_USER = ""
+    settings.EMAIL_HOST_PASSWORD = ""
+    settings.EMAIL_USE_TLS = False
+    settings.EMAIL_USE_SSL = False
+    settings.EMAIL_TIMEOUT = 5
+    return smtp_server
+
+
+# --- Chat webhook ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReceivedRequest:
+    method: str
+    path: str
+    headers: Any  # http.client.HTTPMessage: case-insensitive .get()
+    body: bytes
+    json: Any
+    signature_valid: bool
+
+
+def _signature_valid(secret: str, headers, body: bytes, tolerance: int = 300) -> bool:
+    """Vigil's documented scheme, written out again here so the backend is checked against the
+    description rather than against itself: v1=hex(HMAC-SHA256(secret, f"{ts}." + body))."""
+    timestamp, header = headers.get("X-Vigil-Timestamp"), headers.get("X-Vigil-Signature")
+    if not timestamp or not header or not timestamp.isdigit() or abs(time.time() - int(timestamp)) > tolerance:
+        return False
+    expected = "v1=" + hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+    return any(hmac.compare_digest(expected, part.strip()) for part in header.split(","))
+
+
+class _QuietHTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        pass  # a client that refused our certificate or hung up: the test asserts on its side
+
+
+class WebhookServer:
+    """A chat webhook receiver on 127.0.0.1 (or over TLS with `ssl_context`) that records
+    every request and answers what the test asks for."""
+
+    def __init__(self, ssl_context: ssl.SSLContext | None = None, hostname: str = LOCALHOST) -> None:
+        self.secret = secrets.token_urlsafe(24)
+        self.requests: list[ReceivedRequest] = []
+        self.require_signature = True
+        self.server_names: list[str | None] = []  # TLS: the SNI each client sent
+        self.respond()
+        self._arrived = threading.Condition()
+        self._release = threading.Event()
+        self._httpd = _QuietHTTPServer((LOCALHOST, 0), self._handler())
+        if ssl_context is not None:
+            ssl_context.sni_callback = lambda sock, name, ctx: self.server_names.append(name)
+            self._httpd.socket = ssl_context.wrap_socket(self._httpd.socket, server_side=True)
+        self.port = self._httpd.server_address[1]
+        scheme = "https" if ssl_context is not None else "http"
+        self.url = f"{scheme}://{hostname}:{self.port}/hooks/vigil"
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="webhook-server", daemon=True
+        )
+
+    def respond(self, status: int = 200, *, body: bytes | str = b"ok", headers: dict | None = None, delay: float = 0.0) -> None:
+        """How to answer from now on; `delay` seconds before answering (for timeouts)."""
+        self.status = status
+        self.response_body = body.encode() if isinstance(body, str) else body
+        self.response_headers = dict(headers or {})
+        self.delay = delay
+
+    def redirect(self, location: str, status: int = 302) -> None:
+        self.respond(status, body=b"", headers={"Location": location})
+
+    def wait_for(self, n: int = 1, timeout: float = 5.0) -> list[ReceivedRequest]:
+        with self._arrived:
+            if not self._arrived.wait_for(lambda: len(self.requests) >= n, timeout):
+                raise AssertionError(f"expected {n} request(s) within {timeout} s, got {len(self.requests)}")
+            return list(self.requests)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._release.set()  # let a handler that is holding back its answer finish
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        self._thread.join(timeout=5)
+
+    def _record(self, handler: BaseHTTPRequestHandler) -> None:
+        length = int(handler.headers.get("Content-Length") or 0)
+        body = handler.rfile.read(length) if length else b""
+        try:
+            parsed = json.loads(body) if body else None
+        except ValueError:
+            parsed = None
+        received = ReceivedRequest(
+            method=handler.command,
+            path=handler.path,
+            headers=handler.headers,
+            body=body,
+            json=parsed,
+            signature_valid=_signature_valid(self.secret, handler.headers, body),
+        )
+        with self._arrived:
+            self.requests.append(received)
+            self._arrived.notify_all()
+        if self.require_signature and not received.signature_valid:
+            self._answer(handler, 401, b"invalid signature", {})
+            return
+        if self.delay:
+            self._release.wait(self.delay)
+        self._answer(handler, self.status, self.response_body, self.response_headers)
+
+    @staticmethod
+    def _answer(handler: BaseHTTPRequestHandler, status: int, body: bytes, headers: dict) -> None:
+        try:
+            handler.send_response(status)
+            for name, value in headers.items():
+                handler.send_header(name, value)
+            handler.send_header("Content-Length", str(len(body)))
+            handler.end_headers()
+            handler.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up (a timeout test)
+
+    def _handler(self):
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                server._record(self)
+
+            do_GET = do_PUT = do_PATCH = do_DELETE = do_POST
+
+            def log_message(self, format, *args):
+                pass
+
+        return Handler
+
+
+@pytest.fixture
+def webhook_server():
+    server = WebhookServer()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def django_chat_webhook(settings, webhook_server):
+    settings.VIGIL_CHAT_BACKEND = "comms.backends.chat.WebhookChatBackend"
+    settings.VIGIL_CHAT_WEBHOOK_URL = webhook_server.url
+    settings.VIGIL_CHAT_WEBHOOK_SECRET = webhook_server.secret
+    settings.VIGIL_CHAT_TIMEOUT_SECONDS = 5.0
+    settings.VIGIL_CHAT_ALLOW_PRIVATE = True
+    return webhook_server
+
+
+# --- Ports that do not help -------------------------------------------------------------------
+
+
+@pytest.fixture
+def closed_port():
+    """A port held bound but not listening: connecting to it is refused at once."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind((LOCALHOST, 0))
+    try:
+        yield sock.getsockname()
+    finally:
+        sock.close()
+
+
+@pytest.fixture
+def silent_server():
+    """A port that completes the TCP handshake (the kernel's backlog) and then says nothing."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind((LOCALHOST, 0))
+    sock.listen(8)
+    try:
+        yield sock.getsockname()
+    finally:
+        sock.close()
