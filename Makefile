@@ -44,9 +44,11 @@ $(STAMP): requirements.lock
 # Web, worker and beat run side by side. Ctrl-C (or any one of them
 # exiting) stops the other two, and make returns only once all three are gone.
 run: export DJANGO_DEBUG := 1
+run: export VIGIL_BASE_URL ?= http://127.0.0.1:$(PORT)
 run: install
 	$(MANAGE) migrate --noinput
 	$(MANAGE) seed_demo --base-url http://127.0.0.1:$(PORT)
+	$(MANAGE) seed_comms_demo
 	@echo "Starting web on http://127.0.0.1:$(PORT)/, a Celery worker and beat. Ctrl-C stops all three."
 	@trap 'trap - INT TERM EXIT; kill $$(jobs -p) 2>/dev/null; wait' INT TERM EXIT; \
 	$(MANAGE) runserver 127.0.0.1:$(PORT) & \

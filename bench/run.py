@@ -31,6 +31,7 @@ POSTGRES_SCHEMES = ("postgres", "postgresql", "pgsql", "psql")
 SUITES = {
     "pages": "admin changelist and change page, list query (data made through the actions)",
     "declare": "actions.declare throughput",
+    "fanout": "comms: one external update to 5,000 recipients rendered and queued, then delivered to an SMTP sink by a Celery worker",
     "engine": "deadline engine: ticks over 1,000,000 pending deadlines, idle tick plan, lag (bulk-loaded data)",
 }
 
@@ -156,15 +157,22 @@ def run(plan: dict) -> tuple[list, str, list[str]]:
         print("Measuring declarations …", flush=True)
         rows += scenarios.declare_rate(world, count=plan["declare"], repeats=repeats)
 
+    if "fanout" in suites:
+        from bench import fanout
+
+        fanout_rows, fanout_notes = fanout.run(smoke=plan["smoke"], repeats=min(repeats, 3), log=lambda line: print(line, flush=True))
+        rows += fanout_rows
+        notes += fanout_notes
     if "engine" in suites:
         from bench import engine
 
         step = time.perf_counter()
-        engine_rows, notes = engine.run(
+        engine_rows, engine_notes = engine.run(
             vendor=connection.vendor, smoke=plan["smoke"], repeats=repeats, tick_seconds=plan["tick_seconds"],
             log=lambda line: print(line, flush=True),
         )
         rows += engine_rows
+        notes += engine_notes
         print(f"  engine benchmark: {time.perf_counter() - step:.0f} s", flush=True)
     # Keep the table grouped by benchmark, in the order they first appear.
     order = {name: i for i, name in reversed(list(enumerate(r.benchmark for r in rows)))}

@@ -135,7 +135,7 @@ class NotificationRule(models.Model):
         ordering = ["user_id", "delay", "pk"]
         constraints = [
             models.UniqueConstraint(fields=["contact_method", "delay"], name="rule_unique_delay"),
-            models.CheckConstraint(check=Q(delay__gte=dt.timedelta(0)), name="rule_delay_not_negative"),
+            models.CheckConstraint(condition=Q(delay__gte=dt.timedelta(0)), name="rule_delay_not_negative"),
         ]
 
     def __str__(self) -> str:

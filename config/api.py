@@ -33,12 +33,14 @@ def database_unavailable(request: HttpRequest, exc: Exception):
 
 @api.get("/health", auth=None, tags=["meta"])
 def health(request: HttpRequest) -> dict:
-    """Liveness, database reachability, and whether the SLA engine is ticking (its last tick
-    and lag: "stale" means beat or the workers have stopped)."""
+    """Liveness, database reachability, whether the SLA engine is ticking (its last tick and
+    lag: "stale" means beat or the workers have stopped), and the notification outbox's
+    backlog ("backlog" means messages are waiting longer than they should)."""
     from django.db import connection
 
+    from comms.outbox import health as outbox_health
     from incidents.engine import health as engine_health
 
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
-    return {"status": "ok", "engine": engine_health()}
+    return {"status": "ok", "engine": engine_health(), "outbox": outbox_health()}

@@ -819,3 +819,15 @@ def fire_due_batch(batch: list[Deadline], *, levels_cache: dict | None = None) -
         fired.append(row)
     writes.flush()
     return fired
+
+
+# --- What comms reports back ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def record_notification_failure(incident: Incident, message: str, *, data: dict | None = None) -> TimelineEvent:
+    """A message about this incident could not be delivered (retries exhausted, or a person
+    with no way to reach them): said on the timeline, so responders know who did not hear."""
+    return timeline.record(
+        incident, Kind.NOTIFICATION_FAILED, message[:2000], source=Source.SYSTEM, data=data or {}
+    )

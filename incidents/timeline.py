@@ -12,8 +12,13 @@ from .models import Incident, Source, TimelineEvent
 Kind = TimelineEvent.Kind
 Visibility = TimelineEvent.Visibility
 
-# Sent inside the writing transaction with `events` (saved, with primary keys). `comms` listens
-# and dispatches them once the transaction commits; `incidents` never imports `comms`.
+# Sent inside the writing transaction, before the insert, with `events` (unsaved): a receiver
+# may stamp `dispatched_at` on events nobody needs to hear about, so the outbox never has to
+# look at them.
+events_recording = Signal()
+# Sent inside the writing transaction, after the insert, with `events` (saved, with primary
+# keys). `comms` listens and dispatches them once the transaction commits; `incidents` never
+# imports `comms`.
 events_recorded = Signal()
 
 
@@ -43,6 +48,7 @@ def build(
 def record(incident: Incident, kind: str, message: str, **fields: Any) -> TimelineEvent:
     """Append one event. Called only from inside an action's transaction."""
     event = build(incident, kind, message, **fields)
+    events_recording.send(sender=TimelineEvent, events=[event])
     event.save(force_insert=True)
     events_recorded.send(sender=TimelineEvent, events=[event])
     return event
@@ -50,6 +56,8 @@ def record(incident: Incident, kind: str, message: str, **fields: Any) -> Timeli
 
 def record_many(events: list[TimelineEvent]) -> list[TimelineEvent]:
     """Append several built events in one statement, in order (the engine's batches)."""
+    if events:
+        events_recording.send(sender=TimelineEvent, events=events)
     saved = TimelineEvent.objects.bulk_create(events)
     if saved:
         events_recorded.send(sender=TimelineEvent, events=saved)

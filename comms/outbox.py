@@ -1,0 +1,384 @@
+"""The notification outbox: timeline events become Notification rows, rows become messages.
+
+- `dispatch_event` writes one row per recipient, channel and rule for a committed event, with
+  a unique key, and stamps the event dispatched — all in one transaction, so dispatching
+  twice (a retried task, the sweeper racing the task) creates nothing new.
+- `deliver` sends one row: it takes a lease on the row (and on other due rows for the same
+  address, which it bundles in when a throttle held them back), sends outside the
+  transaction, then records the provider id or the error. A worker killed between send and
+  record leaves the lease to expire; the sweeper then sends it again — at-least-once, the
+  same duplicate a provider's own retry could cause, never a lost page.
+- `sweep` (beat) dispatches events no task picked up and enqueues rows that fell due
+  (delayed rules, throttles, retry backoff) or whose task was lost.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from incidents import actions
+from incidents.models import TimelineEvent
+
+from . import routing, templating
+from .backends import DeliveryError, Message, backend_for
+from .models import Channel, Notification
+
+log = logging.getLogger(__name__)
+Status = Notification.Status
+
+
+# --- Dispatch -------------------------------------------------------------------------------
+
+
+def notification_key(event_id: int, route: routing.Route) -> str:
+    who = f"u{route.user.pk}" if route.user is not None else "x"
+    target = hashlib.sha256(f"{route.address}|{route.webhook_url}".lower().encode()).hexdigest()[:16]
+    return f"ev{event_id}:{who}:{route.channel}:{target}:{int(route.delay.total_seconds())}"
+
+
+def dispatch_event(event_id: int) -> list[int]:
+    """Write the notifications of one timeline event (once). Returns the ids of rows due now."""
+    with transaction.atomic():
+        event = (
+            TimelineEvent.objects.select_for_update(of=("self",), skip_locked=True)
+            .select_related("incident__severity", "actor")
+            .filter(pk=event_id, dispatched_at__isnull=True)
+            .first()
+        )
+        if event is None:
+            return []  # already dispatched, or another dispatcher holds it right now
+        now = timezone.now()
+        routes, unreachable = routing.plan(event)
+        rows = _build(event, routes, now)
+        pages = [row for row in rows if row.is_page]
+        Notification.objects.bulk_create([row for row in rows if not row.is_page], ignore_conflicts=True, batch_size=1000)
+        for row in pages:
+            _create_page(row)
+        for person in unreachable:
+            actions.record_notification_failure(
+                event.incident,
+                f"{person.user} could not be told ({event.get_kind_display().lower()}): no email, SMS or chat contact method.",
+                data={"user": person.user.pk, "event": event.pk},
+            )
+        TimelineEvent.objects.filter(pk=event.pk).update(dispatched_at=now)
+        due = list(
+            Notification.objects.filter(event=event, status=Status.PENDING, send_after__lte=now).values_list("pk", flat=True)
+        )
+    return due
+
+
+def _build(event: TimelineEvent, routes: list[routing.Route], now) -> list[Notification]:
+    incident = event.incident
+    renderer = templating.Renderer()
+    base = templating.base_context(incident)
+    rows = []
+    for route in routes:
+        row = Notification(
+            key=notification_key(event.pk, route),
+            event=event,
+            incident=incident,
+            kind=route.kind,
+            audience=route.audience,
+            channel=route.channel,
+            recipient=route.user,
+            contact_method=route.contact_method,
+            address=route.address,
+            webhook_url=route.webhook_url,
+            is_page=route.is_page,
+            only_if_unacknowledged=route.only_if_unacknowledged,
+            send_after=now + route.delay,
+            created_at=now,
+        )
+        if not row.is_page:
+            _render(row, renderer, base, event)
+        else:
+            row._render_with = (renderer, base, event)
+        rows.append(row)
+    return rows
+
+
+def _render(row: Notification, renderer, base, event, extra: dict | None = None) -> None:
+    ctx = templating.context(event.incident, event=event, recipient=row.recipient, extra=extra or {}, base=base)
+    rendered = renderer.render(row.kind, row.audience, row.channel, ctx)
+    row.subject, row.body, row.html_body = rendered.subject, rendered.body, rendered.html_body
+
+
+def _create_page(row: Notification) -> None:
+    """Pages carry an acknowledge link signed over their own id, so they are inserted first."""
+    from . import acks
+
+    renderer, base, event = row._render_with
+    row.ack_code = acks.new_code()
+    row.body = "(rendering)"
+    try:
+        with transaction.atomic():
+            row.save(force_insert=True)
+    except IntegrityError:
+        return  # dispatched already: the unique key kept the first row
+    _render(row, renderer, base, event, {"ack_url": acks.link_for(row), "ack_code": row.ack_code})
+    row.save(update_fields=["subject", "body", "html_body"])
+
+
+def dispatch_events(event_ids: Iterable[int]) -> list[int]:
+    due: list[int] = []
+    for event_id in event_ids:
+        due.extend(dispatch_event(event_id))
+    return due
+
+
+# --- Delivery -------------------------------------------------------------------------------
+
+
+def _throttle_wait(channel: str, address: str, now) -> dt.datetime | None:
+    """When the contact method's throttle lets the next message out (None = now)."""
+    windows = settings.VIGIL_THROTTLES.get(channel) or []
+    if not windows:
+        return None
+    longest = max(seconds for _, seconds in windows)
+    most = max(limit for limit, _ in windows)
+    recent = list(
+        Notification.objects.filter(
+            channel=channel, address=address, bundled_into__isnull=True, sent_at__gt=now - dt.timedelta(seconds=longest)
+        )
+        .order_by("-sent_at")
+        .values_list("sent_at", flat=True)[:most]
+    )
+    allowed = None
+    for limit, seconds in windows:
+        in_window = [at for at in recent if at > now - dt.timedelta(seconds=seconds)]
+        if len(in_window) >= limit:
+            at = in_window[limit - 1] + dt.timedelta(seconds=seconds)
+            allowed = at if allowed is None or at > allowed else allowed
+    return allowed
+
+
+def _suppressed_reason(row: Notification) -> str:
+    incident = row.incident
+    if incident is None:
+        return ""
+    if row.only_if_unacknowledged and incident.acknowledged_at and incident.acknowledged_at <= timezone.now():
+        return "Not sent: the incident was acknowledged before this rule's delay passed."
+    if row.is_page and incident.resolved_at:
+        return "Not sent: the incident was resolved before this page went out."
+    return ""
+
+
+def deliver(notification_id: int) -> str:
+    """Send one notification (and any due rows for the same address bundled with it).
+    Returns what happened: sent, failed, retry, throttled, suppressed or skipped."""
+    now = timezone.now()
+    lease = now + dt.timedelta(seconds=settings.VIGIL_DELIVERY_LEASE_SECONDS)
+    with transaction.atomic():
+        row = (
+            Notification.objects.select_for_update(of=("self",), skip_locked=True)
+            .select_related("incident__severity")
+            .filter(pk=notification_id)
+            .first()
+        )
+        if row is None or row.status != Status.PENDING or row.send_after > now:
+            return "skipped"
+        if row.locked_until and row.locked_until > now:
+            return "skipped"  # another worker is sending it
+        reason = _suppressed_reason(row)
+        if reason:
+            row.status, row.last_error = Status.SUPPRESSED, reason
+            row.save(update_fields=["status", "last_error"])
+            return "suppressed"
+        wait = _throttle_wait(row.channel, row.address, now)
+        if wait is not None:
+            row.send_after = wait
+            row.save(update_fields=["send_after"])
+            return "throttled"
+        others = list(
+            Notification.objects.select_for_update(of=("self",), skip_locked=True)
+            .select_related("incident__severity")
+            .filter(channel=row.channel, address=row.address, status=Status.PENDING, send_after__lte=now)
+            .filter(Q(locked_until__isnull=True) | Q(locked_until__lt=now))
+            .exclude(pk=row.pk)
+            .order_by("created_at", "pk")[:50]
+        )
+        kept = []
+        for other in others:
+            why = _suppressed_reason(other)
+            if why:
+                other.status, other.last_error = Status.SUPPRESSED, why
+                other.save(update_fields=["status", "last_error"])
+            else:
+                kept.append(other)
+        others = kept
+        batch = [row, *others]
+        for item in batch:
+            item.attempts += 1
+            item.locked_until = lease
+        Notification.objects.bulk_update(batch, ["attempts", "locked_until"])
+
+    message = _message(row, others)
+    try:
+        provider_id = backend_for(row.channel).send(message)
+    except DeliveryError as exc:
+        return _record_failure(batch, exc)
+    except Exception as exc:  # a backend bug must not lose the page: retry it like a transient error
+        log.exception("Backend for %s raised while sending notification %s", row.channel, row.pk)
+        return _record_failure(batch, DeliveryError(f"{type(exc).__name__}: {exc}", transient=True))
+    with transaction.atomic():
+        sent_at = timezone.now()
+        Notification.objects.filter(pk=row.pk).update(
+            status=Status.SENT, sent_at=sent_at, provider_id=(provider_id or "")[:200], locked_until=None, last_error=""
+        )
+        if others:
+            Notification.objects.filter(pk__in=[o.pk for o in others]).update(
+                status=Status.SENT, sent_at=sent_at, provider_id=(provider_id or "")[:200], locked_until=None,
+                bundled_into=row, last_error="",
+            )
+    return "sent"
+
+
+def _message(row: Notification, others: list[Notification]) -> Message:
+    if not others:
+        return Message(row.pk, row.channel, row.address, row.subject, row.body, row.html_body, row.webhook_url)
+    items = [row, *others]
+    count = len(items)
+    if row.channel == Channel.SMS:
+        from .sms import fit
+
+        # One short line per message, so every incident and its ACK code fit the segments.
+        body = f"Vigil: {count} messages. " + " | ".join(_sms_line(item) for item in items)
+        body = fit(body, settings.VIGIL_SMS_MAX_SEGMENTS)
+        return Message(row.pk, row.channel, row.address, "", body, "", row.webhook_url)
+    subject = f"{count} messages from Vigil: " + "; ".join(item.subject or item.body.splitlines()[0][:60] for item in items)
+    separator = "\n\n" + "—" * 20 + "\n\n"
+    body = f"{count} messages were held back by the delivery limit for this address and are sent together:\n\n" + separator.join(
+        item.body for item in items
+    )
+    html = "<hr>".join(item.html_body for item in items if item.html_body)
+    return Message(row.pk, row.channel, row.address, subject[:300], body, html, row.webhook_url)
+
+
+def _sms_line(item: Notification) -> str:
+    if item.incident is None:
+        return item.body[:60]
+    incident = item.incident
+    line = f"{incident.reference} {incident.severity.name}: {incident.title[:40]}"
+    return line + (f" ACK {item.ack_code}" if item.is_page and item.ack_code else "")
+
+
+def _backoff(attempts: int) -> dt.timedelta:
+    seconds = settings.VIGIL_DELIVERY_BACKOFF_SECONDS * 2 ** max(attempts - 1, 0)
+    return dt.timedelta(seconds=min(seconds, settings.VIGIL_DELIVERY_BACKOFF_CAP_SECONDS))
+
+
+def _record_failure(batch: list[Notification], exc: DeliveryError) -> str:
+    now = timezone.now()
+    error = str(exc)[:2000] or type(exc).__name__
+    outcome = "retry"
+    with transaction.atomic():
+        for item in batch:
+            final = not exc.transient or item.attempts >= settings.VIGIL_DELIVERY_MAX_ATTEMPTS
+            update = {"locked_until": None, "last_error": error}
+            if final:
+                update["status"] = Status.FAILED
+                if item is batch[0]:
+                    outcome = "failed"
+            else:
+                update["send_after"] = now + _backoff(item.attempts)
+            Notification.objects.filter(pk=item.pk, status=Status.PENDING).update(**update)
+            if final and item.incident_id:
+                who = str(item.recipient) if item.recipient_id else item.address
+                actions.record_notification_failure(
+                    item.incident,
+                    f"{item.get_channel_display()} to {who} ({item.get_kind_display().lower()}) failed after "
+                    f"{item.attempts} attempt{'s' if item.attempts != 1 else ''}: {error}",
+                    data={"notification": item.pk, "channel": item.channel},
+                )
+    log.warning("Notification %s: %s (%s)", batch[0].pk, error, outcome)
+    return outcome
+
+
+# --- Sweeping and re-sending ------------------------------------------------------------------
+
+
+def due_for_enqueue(now=None, limit: int = 1000) -> list[tuple[int, bool]]:
+    """Pending rows that are due and that no live task holds: (id, is_page). Marks them enqueued."""
+    now = now or timezone.now()
+    grace = now - dt.timedelta(seconds=settings.VIGIL_OUTBOX_GRACE_SECONDS)
+    with transaction.atomic():
+        rows = list(
+            Notification.objects.select_for_update(skip_locked=True)
+            .filter(status=Status.PENDING, send_after__lte=now)
+            .filter(Q(locked_until__isnull=True) | Q(locked_until__lt=now))
+            # Never enqueued; enqueued but no task took it within the grace period; or enqueued
+            # before it fell due again (a throttle or a retry backoff moved it).
+            .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=grace) | Q(enqueued_at__lt=F("send_after")))
+            .order_by("send_after")
+            .values_list("pk", "is_page")[:limit]
+        )
+        if rows:
+            Notification.objects.filter(pk__in=[pk for pk, _ in rows]).update(enqueued_at=now)
+    return rows
+
+
+def undispatched_events(now=None, limit: int = 500) -> list[int]:
+    now = now or timezone.now()
+    grace = now - dt.timedelta(seconds=settings.VIGIL_OUTBOX_GRACE_SECONDS)
+    return list(
+        TimelineEvent.objects.filter(dispatched_at__isnull=True, occurred_at__lte=grace)
+        .order_by("occurred_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+def mark_enqueued(ids: list[int]) -> None:
+    if ids:
+        Notification.objects.filter(pk__in=ids).update(enqueued_at=timezone.now())
+
+
+def resend(queryset) -> int:
+    """The admin's "resend". A failed or suppressed notification is retried from scratch; a
+    sent one is copied into a new row (the first delivery stays on record). Pending rows are
+    left to their task. Returns how many were queued."""
+    now = timezone.now()
+    queued = []
+    with transaction.atomic():
+        for row in queryset.exclude(status=Status.PENDING).select_for_update():
+            if row.status == Status.SENT:
+                row.pk, row.key = None, f"{row.key}:resent:{now.timestamp():.6f}"[:200]
+                row.status, row.sent_at, row.provider_id, row.bundled_into_id = Status.PENDING, None, "", None
+                row.created_at = now
+            row.status, row.send_after, row.locked_until, row.enqueued_at = Status.PENDING, now, None, None
+            row.attempts, row.last_error = 0, ""
+            row.save()
+            queued.append((row.pk, row.is_page))
+    from . import tasks
+
+    transaction.on_commit(lambda: tasks.enqueue_deliveries(queued))
+    return len(queued)
+
+
+def page_ids(ids: list[int]) -> list[int]:
+    return list(Notification.objects.filter(pk__in=ids, is_page=True).values_list("pk", flat=True)) if ids else []
+
+
+def health(now=None) -> dict:
+    """The outbox's backlog for /api/v1/health: messages overdue for sending (due longer than
+    the grace period ago and still pending: workers or the sweeper are not keeping up),
+    events not yet dispatched past the grace period, and failures in the last 24 hours."""
+    now = now or timezone.now()
+    grace = now - dt.timedelta(seconds=settings.VIGIL_OUTBOX_GRACE_SECONDS)
+    overdue = Notification.objects.filter(status=Status.PENDING, send_after__lt=grace)
+    oldest = overdue.order_by("send_after").values_list("send_after", flat=True).first()
+    stuck_events = TimelineEvent.objects.filter(dispatched_at__isnull=True, occurred_at__lt=grace).count()
+    return {
+        "status": "backlog" if oldest or stuck_events else "ok",
+        "overdue_notifications": overdue.count(),
+        "oldest_overdue_seconds": round((now - oldest).total_seconds(), 1) if oldest else None,
+        "undispatched_events": stuck_events,
+        "failed_last_24h": Notification.objects.filter(status=Status.FAILED, created_at__gte=now - dt.timedelta(days=1)).count(),
+    }

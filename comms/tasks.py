@@ -1,0 +1,69 @@
+"""Celery tasks of the outbox. Every task re-reads the database and is idempotent; publishing
+is best-effort (a broker that is down is logged, and beat's sweeper finds the work later)."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from django.conf import settings
+
+from . import outbox
+
+log = logging.getLogger(__name__)
+
+
+def _publish(task, *args) -> bool:
+    """Queue a task without retrying the broker: the caller has committed its data already,
+    and the sweeper is the safety net. Never raises."""
+    try:
+        task.apply_async(args=args, retry=False)
+        return True
+    except Exception as exc:  # kombu OperationalError, a refused connection, a DNS failure…
+        log.warning("Could not queue %s%r (%s); the outbox sweeper will pick it up", task.name, args, exc)
+        return False
+
+
+def enqueue_dispatch(event_ids: list[int]) -> None:
+    """After the commit that wrote these timeline events."""
+    if event_ids:
+        _publish(dispatch_events, list(event_ids))
+
+
+def enqueue_deliveries(rows: list[tuple[int, bool]]) -> None:
+    """Queue delivery of (notification id, is page) rows: pages on the paging queue."""
+    for pk, is_page in rows:
+        _publish(deliver_page if is_page else deliver, pk)
+
+
+@shared_task(name="comms.tasks.dispatch_events")
+def dispatch_events(event_ids: list[int]) -> int:
+    due = outbox.dispatch_events(event_ids)
+    outbox.mark_enqueued(due)
+    pages = set(outbox.page_ids(due))
+    enqueue_deliveries([(pk, pk in pages) for pk in due])
+    return len(due)
+
+
+@shared_task(name="comms.tasks.deliver")
+def deliver(notification_id: int) -> str:
+    return outbox.deliver(notification_id)
+
+
+@shared_task(name="comms.tasks.deliver_page")
+def deliver_page(notification_id: int) -> str:
+    """The same as `deliver`, routed to the paging queue (settings.CELERY_TASK_ROUTES)."""
+    return outbox.deliver(notification_id)
+
+
+@shared_task(name="comms.tasks.sweep_outbox")
+def sweep_outbox() -> dict:
+    """Beat: dispatch events that were never dispatched and queue notifications that are due
+    (delayed rules, throttles, retries) or whose task was lost."""
+    events = outbox.undispatched_events()
+    if events:
+        log.warning("Dispatching %d timeline events no task picked up", len(events))
+        dispatch_events(events)
+    rows = outbox.due_for_enqueue()
+    enqueue_deliveries(rows)
+    return {"events": len(events), "notifications": len(rows), "grace": settings.VIGIL_OUTBOX_GRACE_SECONDS}

@@ -1,0 +1,419 @@
+"""The outbox: who hears about what, exactly once, and what happens when sending goes wrong."""
+
+import datetime as dt
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from comms import outbox, tasks
+from comms.models import Audience, Channel, MessageKind, Notification, Subscription
+from incidents import actions, engine
+from incidents.models import Source, TimelineEvent
+from oncall.models import EscalationPolicy
+from tests.comms import recording
+from tests.comms.servers import django_chat_webhook, django_smtp, smtp_server, webhook_server  # noqa: F401
+from tests.comms.factories import ContactMethodFactory, NotificationRuleFactory, StakeholderGroupFactory
+from tests.incidents.factories import IncidentFactory, severity
+from tests.oncall.factories import UserFactory
+
+Kind = TimelineEvent.Kind
+Status = Notification.Status
+
+
+@pytest.fixture
+def sms(settings):
+    settings.VIGIL_SMS_BACKEND = "tests.comms.recording.RecordingSMSBackend"
+    recording.reset()
+    yield recording.SENT
+    recording.reset()
+
+
+@pytest.fixture
+def mail(settings, mailoutbox):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    return mailoutbox
+
+
+@pytest.fixture
+def oncall_engineer(db):
+    """Alice is level 1 of the default policy, reachable by email and SMS, with default rules."""
+    alice = UserFactory(username="alice", first_name="Alice", last_name="Chen", email="alice@example.com")
+    ContactMethodFactory(user=alice, channel=Channel.SMS, address="+447700900001")
+    policy = EscalationPolicy.objects.get(is_default=True)
+    for level in policy.levels.all():
+        level.users.set([alice] if level.position == 1 else [UserFactory(username=f"level{level.position}")])
+    return alice
+
+
+def dispatch_all() -> list[int]:
+    """What the on-commit task does: dispatch every event not yet dispatched."""
+    ids = list(TimelineEvent.objects.filter(dispatched_at__isnull=True).order_by("pk").values_list("pk", flat=True))
+    return outbox.dispatch_events(ids)
+
+
+def deliver_due() -> list[str]:
+    return [outbox.deliver(pk) for pk, _ in outbox.due_for_enqueue()]
+
+
+def sev1(**kwargs):
+    return IncidentFactory(severity=severity("SEV-1"), **kwargs)
+
+
+# --- Who hears about what ------------------------------------------------------------------
+
+
+def test_a_page_follows_the_default_rules_email_and_chat_now_sms_after_two_minutes(oncall_engineer, sms, mail):
+    ContactMethodFactory(user=oncall_engineer, channel=Channel.CHAT, address="@alice")
+    incident = sev1()
+    engine.tick()
+    dispatch_all()
+
+    pages = Notification.objects.filter(recipient=oncall_engineer, kind=MessageKind.PAGE)
+    by_channel = {n.channel: n for n in pages}
+    assert set(by_channel) == {Channel.EMAIL, Channel.SMS, Channel.CHAT}
+    assert all(n.is_page and len(n.ack_code) == 6 for n in pages)
+    declared = by_channel[Channel.EMAIL].created_at
+    assert by_channel[Channel.EMAIL].send_after == declared
+    assert by_channel[Channel.SMS].send_after == declared + dt.timedelta(minutes=2)
+    assert by_channel[Channel.SMS].only_if_unacknowledged
+    assert incident.reference in by_channel[Channel.EMAIL].subject
+    assert "/ack/" in by_channel[Channel.EMAIL].body
+
+
+def test_own_rules_replace_the_defaults(oncall_engineer):
+    phone = oncall_engineer.contact_methods.get(channel=Channel.SMS)
+    NotificationRuleFactory(user=oncall_engineer, contact_method=phone, delay=dt.timedelta(0))
+    sev1()
+    engine.tick()
+    dispatch_all()
+    pages = Notification.objects.filter(recipient=oncall_engineer, kind=MessageKind.PAGE)
+    assert [(n.channel, n.send_after == n.created_at) for n in pages] == [(Channel.SMS, True)]
+
+
+def test_dispatching_an_event_twice_creates_nothing_new(oncall_engineer):
+    sev1()
+    engine.tick()
+    dispatch_all()
+    before = sorted(Notification.objects.values_list("key", flat=True))
+    assert before
+
+    # The same events dispatched again — as a retried task or a sweeper racing the task would.
+    TimelineEvent.objects.update(dispatched_at=None)
+    dispatch_all()
+    dispatch_all()
+    assert sorted(Notification.objects.values_list("key", flat=True)) == before
+
+
+def test_declaration_reaches_participants_and_the_groups_subscribed_for_that_severity(commander, service):
+    watcher = UserFactory(username="watcher", email="watcher@example.com")
+    exec_ = UserFactory(username="cto", email="cto@example.com")
+    StakeholderGroupFactory(name="Watchers", members=[watcher], severities=[severity("SEV-1"), severity("SEV-2")])
+    StakeholderGroupFactory(
+        name="Execs", audience=Audience.EXECUTIVES, subscriptions=[Subscription.EXECUTIVE_SUMMARIES],
+        members=[exec_], severities=[severity("SEV-1")],
+    )
+    sev3_only = UserFactory(username="sev3", email="sev3@example.com")
+    StakeholderGroupFactory(name="Low", members=[sev3_only], severities=[severity("SEV-3")])
+    ic = UserFactory(username="other-ic", email="ic2@example.com")
+
+    incident = IncidentFactory(severity=severity("SEV-2"), actor=commander, commander=ic, services=[service])
+    dispatch_all()
+
+    declared = Notification.objects.filter(event__kind=Kind.DECLARED, incident=incident)
+    assert {(n.recipient.username, n.kind, n.audience) for n in declared} == {
+        ("other-ic", MessageKind.DECLARED, Audience.RESPONDERS),
+        ("watcher", MessageKind.DECLARED, Audience.INTERNAL),
+    }
+    assert declared.get(recipient=ic).subject.startswith("INCIDENT DECLARED")
+    # The declarer does not get told what they just did; SEV-1-only leadership hears nothing.
+
+
+def test_external_updates_reach_customers_only_for_customer_facing_incidents(commander, service):
+    StakeholderGroupFactory(
+        name="Subscribers", audience=Audience.CUSTOMERS, subscriptions=[Subscription.CUSTOMER_NOTICES],
+        external_addresses="status-subscriber@customer.example\n", severities=[severity("SEV-2")],
+    )
+    facing = IncidentFactory(severity=severity("SEV-2"), actor=commander, services=[service])
+    actions.post_update(facing, "We are investigating slow checkouts.", actor=commander, source=Source.ADMIN)
+    actions.post_update(facing, "Rolled back build 8812.", actor=commander, source=Source.ADMIN, visibility="external")
+    dispatch_all()
+
+    to_customer = Notification.objects.filter(address="status-subscriber@customer.example")
+    assert [(n.kind, n.audience, n.event.visibility) for n in to_customer] == [
+        (MessageKind.CUSTOMER_NOTICE, Audience.CUSTOMERS, "external")
+    ]
+    assert "Rolled back build 8812." in to_customer.get().body
+
+
+def test_drills_and_restricted_incidents_reach_only_their_participants(commander, oncall_engineer, service):
+    outsider = UserFactory(username="outsider", email="outsider@example.com")
+    StakeholderGroupFactory(
+        members=[outsider], external_addresses="list@example.com", severities=[severity("SEV-1")],
+        subscriptions=[Subscription.INTERNAL_UPDATES],
+    )
+    drill = sev1(actor=commander, services=[service], is_drill=True)
+    secret = sev1(actor=commander, services=[service], is_restricted=True)
+    engine.tick()
+    for incident in (drill, secret):
+        actions.post_update(incident, "Update for participants", actor=commander, source=Source.ADMIN)
+    dispatch_all()
+
+    reached = set(Notification.objects.filter(incident__in=[drill, secret]).values_list("address", flat=True))
+    assert "outsider@example.com" not in reached and "list@example.com" not in reached
+    # Alice is on call but not a participant: the drill's and the restricted incident's pages skip her.
+    assert "alice@example.com" not in reached
+
+
+def test_acknowledgement_tells_everyone_paged_and_cancels_delayed_sms(oncall_engineer, sms, mail):
+    incident = sev1()
+    engine.tick()
+    dispatch_all()
+    deliver_due()
+    assert [m.to for m in mail] == [["alice@example.com"]]  # the page; SMS waits 2 minutes
+
+    bob = UserFactory(username="bob", email="bob@example.com")
+    actions.acknowledge(incident, actor=bob, source=Source.ADMIN)
+    dispatch_all()
+    told = Notification.objects.get(event__kind=Kind.ACKNOWLEDGED, recipient=oncall_engineer)
+    assert told.kind == MessageKind.ACKNOWLEDGED and told.channel == Channel.EMAIL
+
+    with time_machine.travel(timezone.now() + dt.timedelta(minutes=3)):
+        results = deliver_due()
+    sms_row = Notification.objects.get(recipient=oncall_engineer, channel=Channel.SMS, kind=MessageKind.PAGE)
+    assert sms_row.status == Status.SUPPRESSED and "acknowledged" in sms_row.last_error
+    assert sms == []
+    assert "sent" in results
+
+
+def test_a_person_nobody_can_reach_is_named_on_the_timeline(commander, service):
+    ghost = UserFactory(username="ghost", email="")
+    incident = IncidentFactory(severity=severity("SEV-2"), actor=commander, commander=ghost, services=[service])
+    dispatch_all()
+    failure = TimelineEvent.objects.get(incident=incident, kind=Kind.NOTIFICATION_FAILED)
+    assert "ghost" in failure.message or str(ghost) in failure.message
+
+
+# --- Delivery --------------------------------------------------------------------------------
+
+
+def test_transient_failures_retry_with_backoff_then_fail_on_the_timeline(oncall_engineer, sms, settings):
+    settings.VIGIL_DELIVERY_MAX_ATTEMPTS = 3
+    settings.VIGIL_DELIVERY_BACKOFF_SECONDS = 10
+    phone = oncall_engineer.contact_methods.get(channel=Channel.SMS)
+    NotificationRuleFactory(user=oncall_engineer, contact_method=phone)
+    incident = sev1()
+    engine.tick()
+    dispatch_all()
+    row = Notification.objects.get(channel=Channel.SMS, kind=MessageKind.PAGE)
+
+    recording.FAIL_WITH.extend(recording.DeliveryError("carrier timeout") for _ in range(3))
+    start = timezone.now()
+    assert outbox.deliver(row.pk) == "retry"
+    row.refresh_from_db()
+    assert (row.status, row.attempts, row.last_error) == (Status.PENDING, 1, "carrier timeout")
+    assert dt.timedelta(seconds=9) < row.send_after - start < dt.timedelta(seconds=12)
+    assert outbox.deliver(row.pk) == "skipped"  # not due yet
+
+    with time_machine.travel(start + dt.timedelta(seconds=11)):
+        assert outbox.deliver(row.pk) == "retry"
+    row.refresh_from_db()
+    assert dt.timedelta(seconds=30) < row.send_after - start < dt.timedelta(seconds=33)  # 10 s, then 20 s
+    with time_machine.travel(start + dt.timedelta(seconds=40)):
+        assert outbox.deliver(row.pk) == "failed"
+    row.refresh_from_db()
+    assert (row.status, row.attempts) == (Status.FAILED, 3)
+    failure = TimelineEvent.objects.get(incident=incident, kind=Kind.NOTIFICATION_FAILED)
+    assert "SMS" in failure.message and "3 attempts" in failure.message and "carrier timeout" in failure.message
+    assert sms == []
+
+
+def test_a_permanent_failure_is_not_retried(oncall_engineer, sms):
+    phone = oncall_engineer.contact_methods.get(channel=Channel.SMS)
+    NotificationRuleFactory(user=oncall_engineer, contact_method=phone)
+    sev1()
+    engine.tick()
+    dispatch_all()
+    row = Notification.objects.get(channel=Channel.SMS)
+    recording.FAIL_WITH.append(recording.DeliveryError("21211 invalid To number", transient=False))
+    assert outbox.deliver(row.pk) == "failed"
+    row.refresh_from_db()
+    assert (row.status, row.attempts) == (Status.FAILED, 1)
+
+
+def test_a_burst_of_pages_to_one_phone_is_bundled_never_dropped(oncall_engineer, sms, settings):
+    settings.VIGIL_THROTTLES = {"sms": [(1, 60)]}
+    phone = oncall_engineer.contact_methods.get(channel=Channel.SMS)
+    NotificationRuleFactory(user=oncall_engineer, contact_method=phone)
+    first = [sev1(title=f"Outage {i}") for i in range(3)]
+    engine.tick()
+    dispatch_all()
+    start = timezone.now()
+    results = deliver_due()
+    # Three pages due together leave as one message; the other two rows ride along in it.
+    assert results.count("sent") == 1 and len(sms) == 1
+    assert sms[0].body.startswith("Vigil: 3 messages")
+    assert all(i.reference in sms[0].body for i in first)
+
+    # Two more pages inside the throttle window wait for it, then go out together.
+    later = [sev1(title=f"Aftershock {i}") for i in range(2)]
+    engine.tick()
+    dispatch_all()
+    results = deliver_due()
+    assert results.count("throttled") >= 1 and "sent" not in results and len(sms) == 1
+    with time_machine.travel(start + dt.timedelta(seconds=61)):
+        results = deliver_due()
+    assert results.count("sent") == 1 and len(sms) == 2
+    assert sms[1].body.startswith("Vigil: 2 messages") and all(i.reference in sms[1].body for i in later)
+
+    rows = Notification.objects.filter(channel=Channel.SMS)
+    assert rows.count() == 5 and all(n.status == Status.SENT for n in rows)  # none dropped
+    assert rows.filter(bundled_into__isnull=False).count() == 3
+
+
+def test_a_page_reaches_a_real_smtp_server_and_a_signed_chat_webhook(oncall_engineer, django_smtp, django_chat_webhook):
+    ContactMethodFactory(user=oncall_engineer, channel=Channel.CHAT, address="@alice")
+    incident = sev1(title="Checkout is down")
+    engine.tick()
+    dispatch_all()
+    assert sorted(deliver_due()) == ["sent", "sent"]  # email and chat now; SMS waits its 2 minutes
+
+    [mail] = django_smtp.wait_for(1)
+    assert mail["To"] == "alice@example.com"
+    assert incident.reference in mail["Subject"] and "[URGENT]" in mail["Subject"]
+    text = mail.get_body(("plain",)).get_content()
+    html = mail.get_body(("html",)).get_content()
+    assert "/ack/" in text and "/ack/" in html
+    [hook] = django_chat_webhook.wait_for(1)
+    assert hook.signature_valid and "@alice" in hook.json["text"] and incident.reference in hook.json["text"]
+
+    email_row = Notification.objects.get(channel=Channel.EMAIL, kind=MessageKind.PAGE)
+    assert email_row.status == Status.SENT and email_row.provider_id == mail["Message-ID"]
+
+
+def test_a_chat_webhook_that_keeps_failing_is_retried_then_failed(oncall_engineer, django_chat_webhook, settings):
+    settings.VIGIL_DELIVERY_MAX_ATTEMPTS = 2
+    chat = ContactMethodFactory(user=oncall_engineer, channel=Channel.CHAT, address="@alice")
+    NotificationRuleFactory(user=oncall_engineer, contact_method=chat)
+    incident = sev1()
+    engine.tick()
+    dispatch_all()
+    django_chat_webhook.respond(503, body="maintenance")
+    row = Notification.objects.get(channel=Channel.CHAT)
+    assert outbox.deliver(row.pk) == "retry"
+    with time_machine.travel(timezone.now() + dt.timedelta(seconds=settings.VIGIL_DELIVERY_BACKOFF_SECONDS + 1)):
+        assert outbox.deliver(row.pk) == "failed"
+    assert len(django_chat_webhook.requests) == 2
+    row.refresh_from_db()
+    assert row.status == Status.FAILED and "503" in row.last_error
+    assert TimelineEvent.objects.filter(incident=incident, kind=Kind.NOTIFICATION_FAILED).count() == 1
+
+
+def test_health_reports_an_outbox_backlog(oncall_engineer, client, settings):
+    sev1()
+    engine.tick()
+    dispatch_all()
+    assert client.get("/api/v1/health").json()["outbox"]["status"] == "ok"
+    with time_machine.travel(timezone.now() + dt.timedelta(seconds=settings.VIGIL_OUTBOX_GRACE_SECONDS + 5)):
+        outbox_health = client.get("/api/v1/health").json()["outbox"]
+    assert outbox_health["status"] == "backlog" and outbox_health["overdue_notifications"] >= 1
+
+
+# --- Faults ----------------------------------------------------------------------------------
+
+
+def test_a_worker_killed_between_send_and_record_sends_again_after_the_lease(oncall_engineer, settings):
+    """Nothing lost: the row stays pending under a lease; when the lease runs out the sweeper
+    queues it again. One duplicate, as a provider's own retry would cause; never more."""
+    settings.VIGIL_SMS_BACKEND = "tests.comms.recording.SendThenDieSMSBackend"
+    recording.reset()
+    phone = oncall_engineer.contact_methods.get(channel=Channel.SMS)
+    NotificationRuleFactory(user=oncall_engineer, contact_method=phone)
+    sev1()
+    engine.tick()
+    dispatch_all()
+    row = Notification.objects.get(channel=Channel.SMS)
+    start = timezone.now()
+    with pytest.raises(recording.SendThenDie):
+        outbox.deliver(row.pk)
+    row.refresh_from_db()
+    assert row.status == Status.PENDING and row.locked_until > start and len(recording.SENT) == 1
+
+    # While the lease holds, nobody sends it again (the worker might still be alive).
+    assert row.pk not in [pk for pk, _ in outbox.due_for_enqueue()]
+    assert outbox.deliver(row.pk) == "skipped"
+
+    settings.VIGIL_SMS_BACKEND = "tests.comms.recording.RecordingSMSBackend"
+    with time_machine.travel(start + dt.timedelta(seconds=settings.VIGIL_DELIVERY_LEASE_SECONDS + 1)):
+        queued = [pk for pk, _ in outbox.due_for_enqueue()]
+        assert queued == [row.pk]
+        assert outbox.deliver(row.pk) == "sent"
+        assert outbox.deliver(row.pk) == "skipped"
+    row.refresh_from_db()
+    assert (row.status, row.attempts) == (Status.SENT, 2)
+    assert len(recording.SENT) == 2
+    recording.reset()
+
+
+def test_events_committed_while_the_broker_is_down_are_dispatched_by_the_sweeper(
+    oncall_engineer, commander, service, django_capture_on_commit_callbacks, settings, mail
+):
+    from config.celery import app
+
+    old = app.conf.broker_url
+    app.conf.broker_url = "redis://127.0.0.1:9/0"  # nothing listens there
+    app.pool.force_close_all()
+    app._pool = None
+    try:
+        with django_capture_on_commit_callbacks(execute=True) as callbacks:
+            incident = IncidentFactory(severity=severity("SEV-2"), actor=commander, commander=UserFactory(username="ic-b"), services=[service])
+        assert callbacks  # the dispatch was attempted after commit, failed, and was swallowed
+    finally:
+        app.conf.broker_url = old
+        app.pool.force_close_all()
+        app._pool = None
+
+    declared = TimelineEvent.objects.get(incident=incident, kind=Kind.DECLARED)
+    assert declared.dispatched_at is None
+    assert outbox.undispatched_events() == []  # within the grace period the task may still come
+
+    with time_machine.travel(timezone.now() + dt.timedelta(seconds=settings.VIGIL_OUTBOX_GRACE_SECONDS + 1)):
+        assert outbox.undispatched_events() == [declared.pk]
+        outbox.dispatch_events(outbox.undispatched_events())
+    declared.refresh_from_db()
+    assert declared.dispatched_at is not None
+    assert Notification.objects.filter(event=declared, recipient__username="ic-b").exists()
+
+
+def test_events_nobody_hears_about_are_born_dispatched(incident, commander):
+    actions.add_note(incident, "Looking at the dashboards", actor=commander, source=Source.ADMIN)
+    note = TimelineEvent.objects.get(incident=incident, kind=Kind.NOTE)
+    assert note.dispatched_at == note.occurred_at
+
+
+def test_resend_queues_a_failed_notification_again(oncall_engineer, sms, django_capture_on_commit_callbacks):
+    phone = oncall_engineer.contact_methods.get(channel=Channel.SMS)
+    NotificationRuleFactory(user=oncall_engineer, contact_method=phone)
+    sev1()
+    engine.tick()
+    dispatch_all()
+    row = Notification.objects.get(channel=Channel.SMS)
+    recording.FAIL_WITH.append(recording.DeliveryError("bad number", transient=False))
+    outbox.deliver(row.pk)
+    with django_capture_on_commit_callbacks(execute=False):
+        assert outbox.resend(Notification.objects.filter(pk=row.pk)) == 1
+    row.refresh_from_db()
+    assert (row.status, row.attempts, row.last_error) == (Status.PENDING, 0, "")
+    assert outbox.deliver(row.pk) == "sent"
+    assert len(sms) == 1
+
+
+def test_the_sweep_task_dispatches_and_queues(oncall_engineer, settings, monkeypatch):
+    queued = []
+    monkeypatch.setattr(tasks, "enqueue_deliveries", lambda rows: queued.extend(rows))
+    sev1()
+    engine.tick()
+    with time_machine.travel(timezone.now() + dt.timedelta(seconds=settings.VIGIL_OUTBOX_GRACE_SECONDS + 1)):
+        result = tasks.sweep_outbox()
+    assert result["events"] >= 2  # declared + escalated
+    assert any(is_page for _, is_page in queued)

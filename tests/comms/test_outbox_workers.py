@@ -1,0 +1,141 @@
+"""The outbox with real processes: a Celery worker with beat on Redis delivers a page to a real
+SMTP server, and a worker killed with SIGKILL between send and record loses nothing."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+from comms import outbox
+from comms.tasks import deliver_page
+from comms.models import Channel, MessageKind, Notification
+from incidents import engine
+from incidents.models import TimelineEvent
+from oncall.models import EscalationPolicy
+from tests.comms import recording
+from tests.comms.factories import ContactMethodFactory, NotificationRuleFactory
+from tests.comms.servers import smtp_server  # noqa: F401
+from tests.incidents.factories import IncidentFactory, severity
+from tests.oncall.factories import UserFactory
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = [
+    pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs the Redis broker (REDIS_URL)"),
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="worker processes share the PostgreSQL test database"),
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+
+
+def worker_env(**extra) -> dict:
+    db = connection.settings_dict
+    suffix = f"{os.getpid()}-{time.monotonic_ns()}"
+    return {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+        "CELERY_BROKER_URL": os.environ["REDIS_URL"],
+        "DJANGO_DEBUG": "1",
+        # Queues of its own, so another run's worker on the same Redis cannot take its work.
+        "CELERY_PAGING_QUEUE": f"paging-comms-{suffix}",
+        "CELERY_DEFAULT_QUEUE": f"default-comms-{suffix}",
+        **extra,
+    }
+
+
+def start_worker(env: dict, tmp_path: Path, *, beat: bool) -> subprocess.Popen:
+    queues = f"{env['CELERY_PAGING_QUEUE']},{env['CELERY_DEFAULT_QUEUE']}"
+    command = [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", queues, "--pool", "solo",
+               "--loglevel", "INFO", "-n", f"{env['CELERY_PAGING_QUEUE']}@%h"]
+    if beat:
+        command[6:6] = ["--beat", "-s", str(tmp_path / "beat-schedule")]
+    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def stop(worker: subprocess.Popen) -> str:
+    if worker.poll() is None:
+        worker.terminate()
+    try:
+        return worker.communicate(timeout=30)[0] or ""
+    finally:
+        connection.close()
+
+
+def alice_on_level_one():
+    alice = UserFactory(username="alice", first_name="Alice", last_name="Chen", email="alice@example.com")
+    policy = EscalationPolicy.objects.get(is_default=True)
+    for level in policy.levels.all():
+        level.users.set([alice] if level.position == 1 else [UserFactory(username=f"level{level.position}")])
+    return alice
+
+
+def test_beat_engine_and_worker_deliver_a_page_to_smtp(smtp_server, tmp_path):  # noqa: F811
+    alice_on_level_one()
+    env = worker_env(
+        EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+        EMAIL_HOST=smtp_server.host,
+        EMAIL_PORT=str(smtp_server.port),
+        VIGIL_ENGINE_TICK_SECONDS="1",
+        VIGIL_OUTBOX_SWEEP_SECONDS="1",
+        VIGIL_OUTBOX_GRACE_SECONDS="2",
+    )
+    incident = IncidentFactory(severity=severity("SEV-1"), title="Payments are failing")
+    worker = start_worker(env, tmp_path, beat=True)
+    try:
+        # The worker's engine tick engages level 1 (Alice); the escalation's dispatch and the
+        # page's delivery run on the worker; the email lands in the SMTP server.
+        mails = smtp_server.wait_for(1, timeout=60)
+    except AssertionError:
+        pytest.fail(stop(worker)[-4000:])
+    output = stop(worker)
+    page = next(m for m in mails if "[URGENT]" in m["Subject"])
+    assert page["To"] == "alice@example.com" and incident.reference in page["Subject"], output[-2000:]
+    row = Notification.objects.get(kind=MessageKind.PAGE, channel=Channel.EMAIL, recipient__username="alice")
+    assert row.status == Notification.Status.SENT and row.provider_id == page["Message-ID"]
+
+
+def test_a_worker_killed_between_send_and_record_loses_nothing(tmp_path, settings):
+    alice = alice_on_level_one()
+    phone = ContactMethodFactory(user=alice, channel=Channel.SMS, address="+447700900001")
+    NotificationRuleFactory(user=alice, contact_method=phone)
+    IncidentFactory(severity=severity("SEV-1"))
+    engine.tick()
+    outbox.dispatch_events(TimelineEvent.objects.filter(dispatched_at__isnull=True).values_list("pk", flat=True))
+    row = Notification.objects.get(channel=Channel.SMS, kind=MessageKind.PAGE)
+
+    sent_file = tmp_path / "sent.txt"
+    env = worker_env(
+        VIGIL_SMS_BACKEND="tests.comms.recording.SendThenHangSMSBackend",
+        VIGIL_TEST_SENT_FILE=str(sent_file),
+        VIGIL_DELIVERY_LEASE_SECONDS="3",
+    )
+    worker = start_worker(env, tmp_path, beat=False)
+    try:
+        deliver_page.apply_async(args=(row.pk,), queue=env["CELERY_PAGING_QUEUE"])
+        deadline = time.monotonic() + 60
+        while not (sent_file.exists() and sent_file.read_text()) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert sent_file.exists(), "the worker never sent"
+        worker.send_signal(signal.SIGKILL)  # between the send and the record
+        worker.wait(timeout=30)
+    finally:
+        output = stop(worker)
+
+    row.refresh_from_db()
+    assert row.status == Notification.Status.PENDING and row.attempts == 1, output[-2000:]
+    assert outbox.due_for_enqueue() == []  # the lease still holds: the worker might have been alive
+
+    time.sleep(3.5)
+    settings.VIGIL_SMS_BACKEND = "tests.comms.recording.RecordingSMSBackend"
+    recording.reset()
+    assert [pk for pk, _ in outbox.due_for_enqueue()] == [row.pk]
+    assert outbox.deliver(row.pk) == "sent"
+    row.refresh_from_db()
+    assert (row.status, row.attempts) == (Notification.Status.SENT, 2)
+    # Sent twice in all — once by the killed worker, once after the lease — never lost, never more.
+    assert len(sent_file.read_text().splitlines()) + len(recording.SENT) == 2
+    recording.reset()
+
