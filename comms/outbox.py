@@ -137,34 +137,42 @@ def dispatch_events(event_ids: Iterable[int]) -> list[int]:
 # --- Delivery -------------------------------------------------------------------------------
 
 
-def _throttle_wait(channel: str, address: str, now) -> dt.datetime | None:
-    """When the contact method's throttle lets the next message out (None = now)."""
-    windows = settings.VIGIL_THROTTLES.get(channel) or []
-    if not windows:
-        return None
-    longest = max(seconds for _, seconds in windows)
-    most = max(limit for limit, _ in windows)
-    recent = list(
+def _throttle_waits(pairs: set[tuple[str, str]], now) -> dict[tuple[str, str], dt.datetime]:
+    """For each (channel, address): when its throttle lets the next message out (absent =
+    now). Messages bundled into another count as the one message they went out in."""
+    windows_of = {channel: settings.VIGIL_THROTTLES.get(channel) or [] for channel, _ in pairs}
+    limited = {pair for pair in pairs if windows_of[pair[0]]}
+    if not limited:
+        return {}
+    longest = max(seconds for channel, _ in limited for _, seconds in windows_of[channel])
+    recent: dict[tuple[str, str], list] = {}
+    for channel, address, sent_at in (
         Notification.objects.filter(
-            channel=channel, address=address, bundled_into__isnull=True, sent_at__gt=now - dt.timedelta(seconds=longest)
+            channel__in={c for c, _ in limited}, address__in={a for _, a in limited},
+            bundled_into__isnull=True, sent_at__gt=now - dt.timedelta(seconds=longest),
         )
         .order_by("-sent_at")
-        .values_list("sent_at", flat=True)[:most]
-    )
-    allowed = None
-    for limit, seconds in windows:
-        in_window = [at for at in recent if at > now - dt.timedelta(seconds=seconds)]
-        if len(in_window) >= limit:
-            at = in_window[limit - 1] + dt.timedelta(seconds=seconds)
-            allowed = at if allowed is None or at > allowed else allowed
-    return allowed
+        .values_list("channel", "address", "sent_at")
+    ):
+        recent.setdefault((channel, address), []).append(sent_at)
+    waits = {}
+    for pair in limited:
+        allowed = None
+        for limit, seconds in windows_of[pair[0]]:
+            in_window = [at for at in recent.get(pair, []) if at > now - dt.timedelta(seconds=seconds)]
+            if len(in_window) >= limit:
+                at = in_window[limit - 1] + dt.timedelta(seconds=seconds)
+                allowed = at if allowed is None or at > allowed else allowed
+        if allowed is not None:
+            waits[pair] = allowed
+    return waits
 
 
-def _suppressed_reason(row: Notification) -> str:
+def _suppressed_reason(row: Notification, now) -> str:
     incident = row.incident
     if incident is None:
         return ""
-    if row.only_if_unacknowledged and incident.acknowledged_at and incident.acknowledged_at <= timezone.now():
+    if row.only_if_unacknowledged and incident.acknowledged_at and incident.acknowledged_at <= now:
         return "Not sent: the incident was acknowledged before this rule's delay passed."
     if row.is_page and incident.resolved_at:
         return "Not sent: the incident was resolved before this page went out."
@@ -174,71 +182,111 @@ def _suppressed_reason(row: Notification) -> str:
 def deliver(notification_id: int) -> str:
     """Send one notification (and any due rows for the same address bundled with it).
     Returns what happened: sent, failed, retry, throttled, suppressed or skipped."""
+    return deliver_many([notification_id]).get(notification_id, "skipped")
+
+
+_FREE = Q(locked_until__isnull=True)
+
+
+def deliver_many(ids: list[int]) -> dict[int, str]:
+    """Send a batch of notifications in a few statements: lock the due rows, suppress what an
+    acknowledgement made moot, hold back what a throttle does not let out yet, take a lease,
+    then send — one message per address, bundling the rows due for it (including due rows
+    outside the batch) — and record each result. Returns each row's outcome."""
     now = timezone.now()
     lease = now + dt.timedelta(seconds=settings.VIGIL_DELIVERY_LEASE_SECONDS)
+    outcome: dict[int, str] = {}
     with transaction.atomic():
-        row = (
+        rows = list(
             Notification.objects.select_for_update(of=("self",), skip_locked=True)
             .select_related("incident__severity")
-            .filter(pk=notification_id)
-            .first()
+            .filter(pk__in=ids, status=Status.PENDING, send_after__lte=now)
+            .filter(_FREE | Q(locked_until__lt=now))  # a live lease: another worker is sending it
+            .order_by("created_at", "pk")
         )
-        if row is None or row.status != Status.PENDING or row.send_after > now:
-            return "skipped"
-        if row.locked_until and row.locked_until > now:
-            return "skipped"  # another worker is sending it
-        reason = _suppressed_reason(row)
-        if reason:
-            row.status, row.last_error = Status.SUPPRESSED, reason
-            row.save(update_fields=["status", "last_error"])
-            return "suppressed"
-        wait = _throttle_wait(row.channel, row.address, now)
-        if wait is not None:
-            row.send_after = wait
-            row.save(update_fields=["send_after"])
-            return "throttled"
-        others = list(
-            Notification.objects.select_for_update(of=("self",), skip_locked=True)
+        if not rows:
+            return outcome
+        pairs = {(row.channel, row.address) for row in rows}
+        # Due rows for the same addresses that are not in the batch go out in the same message.
+        taken = {row.pk for row in rows}
+        rows += [
+            other
+            for other in Notification.objects.select_for_update(of=("self",), skip_locked=True)
             .select_related("incident__severity")
-            .filter(channel=row.channel, address=row.address, status=Status.PENDING, send_after__lte=now)
-            .filter(Q(locked_until__isnull=True) | Q(locked_until__lt=now))
-            .exclude(pk=row.pk)
-            .order_by("created_at", "pk")[:50]
-        )
-        kept = []
-        for other in others:
-            why = _suppressed_reason(other)
-            if why:
-                other.status, other.last_error = Status.SUPPRESSED, why
-                other.save(update_fields=["status", "last_error"])
+            .filter(status=Status.PENDING, send_after__lte=now, channel__in={c for c, _ in pairs}, address__in={a for _, a in pairs})
+            .filter(_FREE | Q(locked_until__lt=now))
+            .exclude(pk__in=taken)
+            .order_by("created_at", "pk")[:200]
+            if (other.channel, other.address) in pairs
+        ]
+        suppressed: dict[str, list[int]] = {}
+        groups: dict[tuple[str, str], list[Notification]] = {}
+        for row in rows:
+            reason = _suppressed_reason(row, now)
+            if reason:
+                suppressed.setdefault(reason, []).append(row.pk)
+                outcome[row.pk] = "suppressed"
             else:
-                kept.append(other)
-        others = kept
-        batch = [row, *others]
-        for item in batch:
-            item.attempts += 1
-            item.locked_until = lease
-        Notification.objects.bulk_update(batch, ["attempts", "locked_until"])
+                groups.setdefault((row.channel, row.address), []).append(row)
+        for reason, pks in suppressed.items():
+            Notification.objects.filter(pk__in=pks).update(status=Status.SUPPRESSED, last_error=reason)
+        waits = _throttle_waits(set(groups), now)
+        for pair, wait in waits.items():
+            held = groups.pop(pair)
+            Notification.objects.filter(pk__in=[row.pk for row in held]).update(send_after=wait)
+            outcome.update((row.pk, "throttled") for row in held)
+        sending = [row for group in groups.values() for row in group]
+        if not sending:
+            return outcome
+        Notification.objects.filter(pk__in=[row.pk for row in sending]).update(attempts=F("attempts") + 1, locked_until=lease)
+        for row in sending:
+            row.attempts += 1
 
-    message = _message(row, others)
+    sent: list[tuple[Notification, list[Notification], str]] = []
+    backends: dict[str, object] = {}
     try:
-        provider_id = backend_for(row.channel).send(message)
-    except DeliveryError as exc:
-        return _record_failure(batch, exc)
-    except Exception as exc:  # a backend bug must not lose the page: retry it like a transient error
-        log.exception("Backend for %s raised while sending notification %s", row.channel, row.pk)
-        return _record_failure(batch, DeliveryError(f"{type(exc).__name__}: {exc}", transient=True))
+        for (channel, _), group in groups.items():
+            lead, others = group[0], group[1:]
+            backend = backends.get(channel)
+            if backend is None:
+                backend = backends[channel] = backend_for(channel)
+                backend.open()
+            try:
+                provider_id = backend.send(_message(lead, others))
+            except DeliveryError as exc:
+                outcome.update((row.pk, _record_failure(group, exc)) for row in group)
+                continue
+            except Exception as exc:  # a backend bug must not lose the page: retry it like a transient error
+                log.exception("Backend for %s raised while sending notification %s", channel, lead.pk)
+                failure = DeliveryError(f"{type(exc).__name__}: {exc}", transient=True)
+                outcome.update((row.pk, _record_failure(group, failure)) for row in group)
+                continue
+            sent.append((lead, others, (provider_id or "")[:200]))
+            outcome.update((row.pk, "sent") for row in group)
+    finally:
+        for backend in backends.values():
+            backend.close()
+        if sent:
+            _record_sent(sent)
+    return outcome
+
+
+def _record_sent(sent: list[tuple[Notification, list[Notification], str]]) -> None:
+    sent_at = timezone.now()
     with transaction.atomic():
-        sent_at = timezone.now()
-        Notification.objects.filter(pk=row.pk).update(
-            status=Status.SENT, sent_at=sent_at, provider_id=(provider_id or "")[:200], locked_until=None, last_error=""
-        )
-        if others:
-            Notification.objects.filter(pk__in=[o.pk for o in others]).update(
-                status=Status.SENT, sent_at=sent_at, provider_id=(provider_id or "")[:200], locked_until=None,
-                bundled_into=row, last_error="",
+        by_provider_id: dict[str, list[int]] = {}
+        for lead, _, provider_id in sent:
+            by_provider_id.setdefault(provider_id, []).append(lead.pk)
+        for provider_id, pks in by_provider_id.items():
+            Notification.objects.filter(pk__in=pks).update(
+                status=Status.SENT, sent_at=sent_at, provider_id=provider_id, locked_until=None, last_error=""
             )
-    return "sent"
+        for lead, others, provider_id in sent:
+            if others:
+                Notification.objects.filter(pk__in=[o.pk for o in others]).update(
+                    status=Status.SENT, sent_at=sent_at, provider_id=provider_id, locked_until=None,
+                    bundled_into=lead, last_error="",
+                )
 
 
 def _message(row: Notification, others: list[Notification]) -> Message:

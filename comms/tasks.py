@@ -30,10 +30,22 @@ def enqueue_dispatch(event_ids: list[int]) -> None:
         _publish(dispatch_events, list(event_ids))
 
 
+# Messages that are not pages travel in batches: one task sends up to this many (one SMTP
+# connection, a few statements), so a fan-out to thousands is a few hundred tasks, not thousands.
+BATCH = 50
+
+
 def enqueue_deliveries(rows: list[tuple[int, bool]]) -> None:
-    """Queue delivery of (notification id, is page) rows: pages on the paging queue."""
+    """Queue delivery of (notification id, is page) rows: each page on its own task on the
+    paging queue; the rest in batches on the default queue."""
+    rest = []
     for pk, is_page in rows:
-        _publish(deliver_page if is_page else deliver, pk)
+        if is_page:
+            _publish(deliver_page, pk)
+        else:
+            rest.append(pk)
+    for start in range(0, len(rest), BATCH):
+        _publish(deliver_batch, rest[start : start + BATCH])
 
 
 @shared_task(name="comms.tasks.dispatch_events")
@@ -48,6 +60,12 @@ def dispatch_events(event_ids: list[int]) -> int:
 @shared_task(name="comms.tasks.deliver")
 def deliver(notification_id: int) -> str:
     return outbox.deliver(notification_id)
+
+
+@shared_task(name="comms.tasks.deliver_batch")
+def deliver_batch(notification_ids: list[int]) -> dict:
+    outcomes = outbox.deliver_many(notification_ids)
+    return {outcome: sum(1 for o in outcomes.values() if o == outcome) for outcome in set(outcomes.values())}
 
 
 @shared_task(name="comms.tasks.deliver_page")

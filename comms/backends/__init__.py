@@ -33,7 +33,16 @@ class DeliveryError(Exception):
 
 
 class Backend:
+    """One instance sends a batch: `open()`, `send()` per message, `close()` (a backend may keep
+    a connection open between them; the default keeps nothing)."""
+
     channel = ""
+
+    def open(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
 
     def send(self, message: Message) -> str:
         """Send it; return the provider's id for the message (or "" if it gives none).

@@ -26,7 +26,44 @@ SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
 class EmailBackend(Backend):
     channel = "email"
 
+    def __init__(self) -> None:
+        self._shared = False
+        self._connection = None
+
+    def open(self) -> None:
+        """Share one SMTP connection across a batch: opened by its first send (so a server that
+        is down fails that send, not the batch), reopened after a failed send."""
+        self._shared = True
+
+    def close(self) -> None:
+        self._shared = False
+        self._drop()
+
+    def _drop(self) -> None:
+        if self._connection is not None:
+            try:
+                self._connection.close()
+            except Exception:  # closing a broken connection must not hide the send's result
+                pass
+            self._connection = None
+
     def send(self, message: Message) -> str:
+        if not self._shared:
+            return self._send(message, _connection())  # Django opens and closes it around the send
+        if self._connection is None:
+            connection = _connection()
+            try:
+                connection.open()
+            except (smtplib.SMTPException, OSError) as exc:
+                raise DeliveryError(f"Could not reach the mail server: {exc!r}", transient=True) from exc
+            self._connection = connection
+        try:
+            return self._send(message, self._connection)
+        except DeliveryError:
+            self._drop()
+            raise
+
+    def _send(self, message: Message, connection) -> str:
         if not message.address:
             raise DeliveryError("The email notification has no address.", transient=False)
         message_id = make_msgid(idstring=f"vigil.{message.notification_id or 'adhoc'}", domain=str(DNS_NAME))
@@ -37,7 +74,7 @@ class EmailBackend(Backend):
             from_email=settings.DEFAULT_FROM_EMAIL,
             to=[message.address],
             headers={**message.headers, "Message-ID": message_id},
-            connection=_connection(),
+            connection=connection,
         )
         if message.html_body:
             email.attach_alternative(message.html_body, "text/html")
