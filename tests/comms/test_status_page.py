@@ -124,6 +124,8 @@ def test_a_quiet_day_is_public_plain_html_and_cacheable(client, checkout, search
     assert text.count("No incidents reported.") == 90
     assert "22 Nov 2026" in text and "25 Aug 2026" in text and "24 Aug 2026" not in text  # 90 days, today first
     assert "Updated 22 Nov 2026, 14:05 UTC" in text
+    # Anonymous visitors share one cached copy: the session is never read, so no Vary: Cookie.
+    assert "cookie" not in response.get("Vary", "").lower()
 
 
 @pytest.mark.django_db
