@@ -85,7 +85,14 @@ def test_health_answers_ok(client, db):
     response = client.get("/api/v1/health")
 
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "engine": {"status": "never ran", "last_tick_at": None}}
+    assert response.json() == {
+        "status": "ok",
+        "engine": {"status": "never ran", "last_tick_at": None},
+        "outbox": {
+            "status": "ok", "overdue_notifications": 0, "oldest_overdue_seconds": None,
+            "undispatched_events": 0, "failed_last_24h": 0,
+        },
+    }
 
 
 @pytest.mark.parametrize("debug", [False, True], ids=["production", "debug"])
