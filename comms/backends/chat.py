@@ -107,8 +107,10 @@ def verify_signature(
 
 
 def payload(message: Message) -> dict:
-    """The Slack-compatible JSON body for a message."""
-    text = _escape(message.body.strip())
+    """The Slack-compatible JSON body for a message. The body is Slack mrkdwn as rendered by
+    `comms.templating`, which has already escaped every value put into it (so a title cannot
+    say `<!channel>`) while keeping the template's own links (`<url|label>`); it is sent as is."""
+    text = message.body.strip()
     if message.subject.strip():
         text = f"*{_escape(' '.join(message.subject.split()))}*\n{text}"
     mention = _mention(message.address)

@@ -253,7 +253,8 @@ def test_twilio_unreachable_is_transient(twilio, error):
 
 
 def test_chat_posts_a_signed_slack_compatible_body(django_chat_webhook):
-    provider_id = WebhookChatBackend().send(chat(body="INC-42 · SEV-1 · Checkout API down <!channel> & friends"))
+    # Bodies arrive rendered as Slack mrkdwn (values escaped by comms.templating): sent as is.
+    provider_id = WebhookChatBackend().send(chat(body="<https://vigil.example.com/i/42|INC-42> · SEV-1 · Checkout &lt;!channel&gt;"))
 
     assert provider_id == "http-200"
     [request] = django_chat_webhook.requests
@@ -262,7 +263,7 @@ def test_chat_posts_a_signed_slack_compatible_body(django_chat_webhook):
     assert request.signature_valid
     assert request.headers["Content-Type"].startswith("application/json")
     assert request.headers["X-Vigil-Notification-Id"] == "9"
-    text = "@alice INC-42 · SEV-1 · Checkout API down &lt;!channel&gt; &amp; friends"
+    text = "@alice <https://vigil.example.com/i/42|INC-42> · SEV-1 · Checkout &lt;!channel&gt;"
     assert request.json == {"text": text, "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]}
     # The helper receivers are told to use accepts what the backend sent.
     assert verify_signature(

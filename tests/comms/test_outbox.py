@@ -291,6 +291,18 @@ def test_a_page_reaches_a_real_smtp_server_and_a_signed_chat_webhook(oncall_engi
     assert email_row.status == Status.SENT and email_row.provider_id == mail["Message-ID"]
 
 
+def test_a_title_cannot_mention_a_whole_chat_room_but_the_template_links_work(oncall_engineer, django_chat_webhook):
+    ContactMethodFactory(user=oncall_engineer, channel=Channel.CHAT, address="@alice")
+    sev1(title="<!channel> checkout & payments down")
+    engine.tick()
+    dispatch_all()
+    deliver_due()
+    [hook] = django_chat_webhook.wait_for(1)
+    text = hook.json["text"]
+    assert "&lt;!channel&gt; checkout &amp; payments down" in text and "<!channel>" not in text
+    assert "|Acknowledge>" in text and "<http" in text  # the template's own Slack links survive
+
+
 def test_a_chat_webhook_that_keeps_failing_is_retried_then_failed(oncall_engineer, django_chat_webhook, settings):
     settings.VIGIL_DELIVERY_MAX_ATTEMPTS = 2
     chat = ContactMethodFactory(user=oncall_engineer, channel=Channel.CHAT, address="@alice")
