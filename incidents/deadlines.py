@@ -1,20 +1,24 @@
 """An incident's deadlines in the database: the escalation plan (`escalation.py`) kept as rows.
 
 `sync` is called by every action that can change the plan, inside its transaction; the
-engine (`engine.py`) fires due rows through `actions.fire_deadline`.
+engine (`engine.py`) fires due rows through `actions.fire_due_batch`.
 """
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Iterable
 from datetime import datetime
+from itertools import chain
+from typing import NamedTuple
 
-from oncall.models import EscalationLevel, EscalationPolicy, Team
+from oncall.models import EscalationLevel, EscalationPolicy, Team, User
 from oncall.schedules import on_call_at
 from oncall.working_hours import next_working_moment
 
 from . import escalation
 from .escalation import Key
-from .models import Deadline, Incident, Participant, Status
+from .models import Deadline, Incident, Participant, SeverityLevel, Status
 
 
 def default_policy() -> EscalationPolicy | None:
@@ -29,17 +33,11 @@ def policy_for_services(services) -> EscalationPolicy | None:
     return default_policy()
 
 
-def policy_levels(policy: EscalationPolicy | None, *, cache: dict | None = None) -> list[EscalationLevel]:
-    """A policy's levels with their cells and targets; `cache` (policy id → levels) spares a
-    tick from loading the same policy for every deadline it fires."""
+def policy_levels(policy: EscalationPolicy | None) -> list[EscalationLevel]:
+    """A policy's levels with their cells and targets."""
     if policy is None:
         return []
-    if cache is not None and policy.pk in cache:
-        return cache[policy.pk]
-    levels = list(policy.levels.prefetch_related("delays", "users", "schedules").order_by("position"))
-    if cache is not None:
-        cache[policy.pk] = levels
-    return levels
+    return list(policy.levels.prefetch_related("delays", "users", "schedules").order_by("position"))
 
 
 def _cells(levels: list[EscalationLevel], severity_rank: int) -> list[escalation.LevelCell]:
@@ -61,19 +59,127 @@ def working_time_for(policy: EscalationPolicy | None):
 
 
 def situation_for(
-    *, policy: EscalationPolicy | None, levels: list[EscalationLevel], severity, declared_at: datetime
+    *,
+    policy: EscalationPolicy | None,
+    levels: list[EscalationLevel],
+    severity,
+    declared_at: datetime,
+    cache: PlanCache | None = None,
 ) -> escalation.Situation:
-    """A fresh plan for a policy and severity (used by the preview for "what if declared now")."""
+    """A fresh plan for a policy and severity (used by the preview for "what if declared now");
+    with a tick's `cache`, the policy's cells and working hours come from it."""
+    if cache is None:
+        cells, working_time = _cells(levels, severity.rank), working_time_for(policy)
+    else:
+        cells, working_time = cache.cells(policy, severity.rank), cache.working_time(policy)
     return escalation.Situation(
         declared_at=declared_at,
         ack_sla=severity.ack_sla,
         first_update_interval=severity.first_update_interval,
         update_interval=severity.update_interval,
         resolve_target=severity.resolve_target,
-        levels=_cells(levels, severity.rank),
+        levels=cells,
         loop_count=policy.loop_count if policy else 1,
-        working_time=working_time_for(policy),
+        working_time=working_time,
     )
+
+
+class PlanCache:
+    """What a tick's firings share — severities, policies with their team, levels, matrix cells
+    for each severity, working hours — loaded or built once per tick instead of once per
+    deadline fired. The copies are shared between incidents and snapshots, which only read them."""
+
+    def __init__(self):
+        self._severities: dict = {}
+        self._policies: dict = {}
+        self._levels: dict = {}
+        self._cells: dict = {}
+        self._working_time: dict = {}
+
+    def attach(self, incidents: list[Incident]) -> None:
+        """Give each incident its severity and escalation policy (with its team) from the tick's
+        copies: two small queries at most, rather than three more tables joined into every
+        due row."""
+        severities = {i.severity_id for i in incidents} - self._severities.keys()
+        if severities:
+            self._severities.update(SeverityLevel.objects.in_bulk(severities))
+        policies = {i.escalation_policy_id for i in incidents} - self._policies.keys() - {None}
+        if policies:
+            self._policies.update(EscalationPolicy.objects.select_related("team").in_bulk(policies))
+        for incident in incidents:
+            incident.severity = self._severities[incident.severity_id]
+            if incident.escalation_policy_id is not None:
+                incident.escalation_policy = self._policies[incident.escalation_policy_id]
+
+    def levels(self, policy: EscalationPolicy | None) -> list[EscalationLevel]:
+        key = policy.pk if policy else None
+        if key not in self._levels:
+            self._levels[key] = policy_levels(policy)
+        return self._levels[key]
+
+    def cells(self, policy: EscalationPolicy | None, severity_rank: int) -> list[escalation.LevelCell]:
+        key = (policy.pk if policy else None, severity_rank)
+        if key not in self._cells:
+            self._cells[key] = _cells(self.levels(policy), severity_rank)
+        return self._cells[key]
+
+    def working_time(self, policy: EscalationPolicy | None):
+        key = policy.pk if policy else None
+        if key not in self._working_time:
+            self._working_time[key] = working_time_for(policy)
+        return self._working_time[key]
+
+
+# --- The engine's batches read rows as plain values --------------------------------------------
+# A batch reads every pending and fired deadline of a few hundred incidents and changes a few of
+# them; a model instance for each row it reads would cost more than the firings themselves.
+
+
+class PastFiring(NamedTuple):
+    """A deadline fired before the current batch: all a plan needs of it."""
+
+    kind: str
+    level: int
+    round: int
+    fired_at: datetime
+
+
+@dataclasses.dataclass(eq=False)
+class PendingRow:
+    """A pending deadline with the fields a firing reads and writes (`actions._Writes` saves
+    it like a `Deadline`)."""
+
+    pk: int
+    kind: str
+    level: int
+    round: int
+    due_at: datetime
+    fired_at: datetime | None
+    cancelled_at: datetime | None
+    targets: list
+    note: str
+
+    state = Deadline.state
+
+
+def batch_rows(incident_ids: list[int]) -> tuple[dict[int, list[PendingRow]], dict[int, list[PastFiring]]]:
+    """The incidents' pending deadlines and fired history, in two queries. Cancelled rows play
+    no part in a plan."""
+    pending: dict[int, list[PendingRow]] = {pk: [] for pk in incident_ids}
+    for incident_id, *values in (
+        Deadline.objects.filter(incident_id__in=incident_ids, fired_at=None, cancelled_at=None)
+        .order_by()
+        .values_list("incident_id", *(field.name for field in dataclasses.fields(PendingRow)))
+    ):
+        pending[incident_id].append(PendingRow(*values))
+    history: dict[int, list[PastFiring]] = {pk: [] for pk in incident_ids}
+    for incident_id, *values in (
+        Deadline.objects.filter(incident_id__in=incident_ids, fired_at__isnull=False)
+        .order_by()
+        .values_list("incident_id", *PastFiring._fields)
+    ):
+        history[incident_id].append(PastFiring(*values))
+    return pending, history
 
 
 _UNREAD = object()
@@ -85,21 +191,27 @@ def situation(
     rows: list[Deadline] | None = None,
     *,
     last_update_at=_UNREAD,
+    history: Iterable[PastFiring] = (),
+    cache: PlanCache | None = None,
 ) -> escalation.Situation:
     """Snapshot of what the plan depends on, read from the database — except what the caller
-    passes in already (its levels, its deadline rows, its last status update time)."""
+    passes in already (its levels, its deadline rows, its last status update time). The
+    engine's batches pass rows read as plain values: the pending ones as `rows`
+    (`PendingRow`), the fired ones apart as `history` (`PastFiring`)."""
     from . import selectors
 
     policy = incident.escalation_policy
     if levels is None:
-        levels = policy_levels(policy)
+        levels = cache.levels(policy) if cache else policy_levels(policy)
     if rows is None:
         rows = list(incident.deadlines.all())
-    sit = situation_for(policy=policy, levels=levels, severity=incident.severity, declared_at=incident.declared_at)
+    sit = situation_for(
+        policy=policy, levels=levels, severity=incident.severity, declared_at=incident.declared_at, cache=cache
+    )
     sit.acknowledged = incident.acknowledged_at is not None
     sit.finished = incident.status in (Status.RESOLVED, Status.CLOSED)
     sit.last_update_at = selectors.last_update_at(incident) if last_update_at is _UNREAD else last_update_at
-    for row in rows:
+    for row in chain(history, rows):
         if row.fired_at is None:
             continue
         if row.kind == Deadline.Kind.UPDATE_OVERDUE and sit.last_update_at and row.fired_at <= sit.last_update_at:
@@ -168,25 +280,66 @@ def level_targets(level: EscalationLevel, at: datetime, *, on_call_cache: dict |
     return list({u.pk: u for u in people}.values())
 
 
-def current_holders(incident: Incident, *roles: str) -> list:
-    rows = incident.participants.filter(role__in=roles, left_at=None).select_related("user").order_by("role")
-    return list({p.user.pk: p.user for p in rows if p.user.is_active}.values())
+class Audience:
+    """Who the reminders and warnings of a set of incidents go to — current commanders,
+    communications leads and managers — read for the whole set on first use: at most four
+    queries however many incidents (the engine's batches), none if nobody needs telling."""
 
+    _ROLES = (Participant.Role.COMMANDER, Participant.Role.COMMUNICATIONS_LEAD)
 
-def managers(incident: Incident) -> list:
-    """Managers to tell: the policy's team manager, then the managers of the services' owning teams."""
-    people = []
-    policy = incident.escalation_policy
-    if policy and policy.team_id and policy.team.manager_id:
-        people.append(policy.team.manager)
-    for service in incident.services.select_related("owning_team__manager"):
-        if service.owning_team and service.owning_team.manager:
-            people.append(service.owning_team.manager)
-    return list({u.pk: u for u in people if u.is_active}.values())
+    def __init__(self, incidents):
+        self._incidents = {incident.pk: incident for incident in incidents}
+        self._holders: dict[int, list[tuple[str, User]]] | None = None
+        self._managers: dict[int, list[User]] | None = None
 
+    def commander_and_comms(self, incident: Incident) -> list:
+        return self._current_holders(incident, *self._ROLES)
 
-def commander_and_comms(incident: Incident) -> list:
-    return current_holders(incident, Participant.Role.COMMANDER, Participant.Role.COMMUNICATIONS_LEAD)
+    def commanders(self, incident: Incident) -> list:
+        return self._current_holders(incident, Participant.Role.COMMANDER)
+
+    def _current_holders(self, incident: Incident, *roles: str) -> list:
+        if self._holders is None:
+            self._holders = self._read_holders()
+        held = self._holders[incident.pk]
+        return list({user.pk: user for role, user in held if role in roles and user.is_active}.values())
+
+    def _read_holders(self) -> dict[int, list[tuple[str, User]]]:
+        # The same few people hold the roles of many incidents: each is read once.
+        holders = list(
+            Participant.objects.filter(incident_id__in=list(self._incidents), role__in=self._ROLES, left_at=None)
+            .order_by("role", "pk")
+            .values_list("incident_id", "role", "user_id")
+        )
+        users = User.objects.in_bulk({user_id for _, _, user_id in holders})
+        found: dict[int, list[tuple[str, User]]] = {pk: [] for pk in self._incidents}
+        for incident_id, role, user_id in holders:
+            found[incident_id].append((role, users[user_id]))
+        return found
+
+    def managers(self, incident: Incident) -> list:
+        """Managers to tell: the policy's team manager, then the managers of the services' owning teams."""
+        if self._managers is None:
+            self._managers = self._read_managers()
+        return list(self._managers[incident.pk])
+
+    def _read_managers(self) -> dict[int, list[User]]:
+        wanted: dict[int, list[int]] = {}
+        for pk, incident in self._incidents.items():
+            policy = incident.escalation_policy
+            wanted[pk] = [policy.team.manager_id] if policy and policy.team_id and policy.team.manager_id else []
+        for incident_id, manager_id in (
+            Incident.services.through.objects.filter(incident_id__in=list(self._incidents))
+            .order_by("incident_id", "service__name")
+            .values_list("incident_id", "service__owning_team__manager_id")
+        ):
+            if manager_id is not None:
+                wanted[incident_id].append(manager_id)
+        users = User.objects.in_bulk({user_id for ids in wanted.values() for user_id in ids})
+        return {
+            pk: list({user_id: users[user_id] for user_id in ids if users[user_id].is_active}.values())
+            for pk, ids in wanted.items()
+        }
 
 
 def describe(people) -> list[dict]:

@@ -2,9 +2,10 @@
 
 Each tick selects due, pending deadlines with `SELECT … FOR UPDATE SKIP LOCKED`, locking the
 incident rows with them, so concurrent ticks (two beats, a re-run after a crash) split the
-work instead of repeating it; every firing goes through `actions.fire_deadline`, which
-re-checks that the row is still pending. Cost grows with the number of due deadlines, not
-with open incidents: the query walks the partial index on pending `due_at`.
+work instead of repeating it; each batch is fired by `actions.fire_due_batch` (or, if it
+fails, deadline by deadline through `actions.fire_deadline`), which re-checks that a row is
+still pending. Cost grows with the number of due deadlines, not with open incidents: the
+query walks the partial index on pending `due_at`.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import time
 from django.conf import settings
 from django.db import transaction
 
-from . import actions, clock
+from . import actions, clock, deadlines
 from .models import Deadline, EngineHeartbeat
 
 logger = logging.getLogger(__name__)
@@ -32,13 +33,15 @@ class TickResult:
     seconds: float = 0.0
 
 
-def _due_batch(now, size: int) -> list[Deadline]:
-    return list(
+def _due_batch(now, size: int, cache: deadlines.PlanCache) -> list[Deadline]:
+    batch = list(
         Deadline.objects.filter(fired_at=None, cancelled_at=None, due_at__lte=now)
-        .select_related("incident__severity", "incident__escalation_policy__team")
+        .select_related("incident")
         .select_for_update(of=("self", "incident"), skip_locked=True)
         .order_by("due_at")[:size]
     )
+    cache.attach([row.incident for row in batch])
+    return batch
 
 
 def tick(*, batch_size: int | None = None, max_batches: int | None = None) -> TickResult:
@@ -50,15 +53,15 @@ def tick(*, batch_size: int | None = None, max_batches: int | None = None) -> Ti
     started = time.monotonic()
     result = TickResult()
     now = clock.now()
-    levels_cache: dict = {}  # policy id → levels, loaded once per tick
+    cache = deadlines.PlanCache()  # severities, policies and their levels, read once per tick
     for _ in range(max_batches):
         with transaction.atomic():
-            batch = _due_batch(now, batch_size)
+            batch = _due_batch(now, batch_size, cache)
             if not batch:
                 break
             try:
                 with transaction.atomic():
-                    fired = actions.fire_due_batch(batch, levels_cache=levels_cache)
+                    fired = actions.fire_due_batch(batch, cache=cache)
             except Exception:
                 # One bad deadline must not hold up the others: fire the batch one by one,
                 # each in its own savepoint, and leave the failing ones for the next tick.
