@@ -25,7 +25,7 @@ class ContactMethodFactory(factory.django.DjangoModelFactory):
 
     user = factory.SubFactory(UserFactory)
     channel = Channel.EMAIL
-    address = factory.LazyAttribute(lambda c: {"email": f"{c.user.username}@example.com", "sms": "+447700900123", "chat": f"@{c.user.username}"}[c.channel])
+    address = factory.LazyAttribute(lambda c: {"email": f"{c.user.username}@example.com", "sms": "+447400123456", "chat": f"@{c.user.username}"}[c.channel])
 
 
 class NotificationRuleFactory(factory.django.DjangoModelFactory):

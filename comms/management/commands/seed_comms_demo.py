@@ -7,11 +7,11 @@ from django.db import transaction
 from comms.models import Channel, ContactMethod, StakeholderGroup
 from oncall.models import User
 
-# username -> (SMS number, chat handle). Numbers are from the UK/US ranges reserved for drama.
+# username -> (SMS number, chat handle): example numbers that phonenumbers accepts.
 CONTACTS = {
-    "alice": ("+447700900101", "@alice"),
+    "alice": ("+447400123401", "@alice"),
     "bob": ("+12025550142", "@bob"),
-    "carol": ("+447700900103", "@carol"),
+    "carol": ("+447400123403", "@carol"),
     "erin": ("+12025550175", None),
     "frank": ("+12025550188", "@frank"),
 }
