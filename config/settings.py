@@ -252,8 +252,13 @@ TWILIO_AUTH_TOKEN = env("TWILIO_AUTH_TOKEN", default="")
 TWILIO_FROM_NUMBER = env("TWILIO_FROM_NUMBER", default="")
 
 # Chat: an outbound webhook with a Slack-compatible JSON body, signed with HMAC-SHA256.
-VIGIL_CHAT_BACKEND = env("VIGIL_CHAT_BACKEND", default="comms.backends.chat.WebhookChatBackend")
 VIGIL_CHAT_WEBHOOK_URL = env("VIGIL_CHAT_WEBHOOK_URL", default="")
+# In development without a webhook, chat messages are printed (like console email); in
+# production a missing webhook shows up as failed notifications on the incident.
+VIGIL_CHAT_BACKEND = env(
+    "VIGIL_CHAT_BACKEND",
+    default="comms.backends.chat.ConsoleChatBackend" if DEBUG and not VIGIL_CHAT_WEBHOOK_URL else "comms.backends.chat.WebhookChatBackend",
+)
 VIGIL_CHAT_WEBHOOK_SECRET = env("VIGIL_CHAT_WEBHOOK_SECRET", default="")
 VIGIL_CHAT_TIMEOUT_SECONDS = env.float("VIGIL_CHAT_TIMEOUT_SECONDS", default=5.0)
 # Webhooks to private, loopback or link-local addresses are refused unless this is on

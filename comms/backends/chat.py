@@ -276,6 +276,26 @@ class WebhookChatBackend(Backend):
 
 
 @functools.cache
+class ConsoleChatBackend(Backend):
+    """Development: writes the Slack-compatible body it would post to standard output. The
+    default while DEBUG is on and no VIGIL_CHAT_WEBHOOK_URL is set."""
+
+    channel = "chat"
+
+    def __init__(self, stream=None):
+        self.stream = stream
+
+    def send(self, message: Message) -> str:
+        import sys
+        import uuid
+
+        body = payload(message)
+        stream = self.stream or sys.stdout
+        stream.write(f"Chat to {message.webhook_url or 'the shared webhook'}: {json.dumps(body, ensure_ascii=False)}\n")
+        stream.flush()
+        return f"console-{uuid.uuid4()}"
+
+
 def _default_ssl_context():
     # Loading the CA bundle takes ~0.15 s; every webhook shares one context (read-only use).
     return httpx.create_ssl_context()

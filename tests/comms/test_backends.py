@@ -608,3 +608,17 @@ def test_verify_signature():
     assert not verify_signature("s3cret", "yesterday", body, header, now=now)
     assert not verify_signature("s3cret", now, body, None, now=now)
     assert not verify_signature("", now, body, sign("", now, body), now=now)
+
+
+def test_the_console_chat_backend_prints_the_body_it_would_post():
+    import io
+    import json as json_
+
+    from comms.backends.chat import ConsoleChatBackend
+
+    stream = io.StringIO()
+    provider_id = ConsoleChatBackend(stream=stream).send(chat(body="INC-7 · SEV-2 · search is slow"))
+    printed = stream.getvalue()
+    assert provider_id.startswith("console-")
+    assert printed.startswith("Chat to ")
+    assert json_.loads(printed.split(": ", 1)[1])["text"] == "@alice INC-7 · SEV-2 · search is slow"
