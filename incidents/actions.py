@@ -430,12 +430,20 @@ def reopen(incident: Incident, *, actor, source: str, reason: str) -> Incident:
     reason = _clean_text(reason, "The reason for reopening", max_length=2000)
     incident.status = Status.INVESTIGATING
     incident.resolved_at = None
-    incident.save(update_fields=["status", "resolved_at", "updated_at"])
+    fields = ["status", "resolved_at", "updated_at"]
+    taken_on = ""
+    if incident.acknowledged_at is None:
+        # Resolved before anyone acknowledged it: whoever reopens it is working it now (a
+        # working status needs an acknowledgement).
+        incident.acknowledged_at = clock.now()
+        fields.append("acknowledged_at")
+        taken_on = " and acknowledged it"
+    incident.save(update_fields=fields)
     deadlines.sync(incident, now=clock.now(), reason="reopened")
     timeline.record(
         incident,
         Kind.REOPENED,
-        f"{_actor_name(actor, source)} reopened {incident.reference}: {reason}",
+        f"{_actor_name(actor, source)} reopened {incident.reference}{taken_on}: {reason}",
         actor=actor,
         source=source,
         data={"reason": reason},

@@ -324,6 +324,20 @@ def test_resolve_reopen_resolve_keeps_the_story(incident, commander):
 
 
 @pytest.mark.django_db
+def test_reopening_an_incident_resolved_before_anyone_acknowledged_it_acknowledges_it(incident, commander):
+    start = incident.declared_at
+    with time_machine.travel(start + timedelta(minutes=3)):
+        incident = actions.resolve(incident, actor=commander, source=ADMIN, summary="Flapping alert")
+    assert incident.acknowledged_at is None
+    with time_machine.travel(start + timedelta(minutes=20)):
+        incident = actions.reopen(incident, actor=commander, source=ADMIN, reason="It is back")
+    incident.refresh_from_db()
+    assert incident.status == Status.INVESTIGATING
+    assert abs(incident.acknowledged_at - (start + timedelta(minutes=20))) < timedelta(seconds=5)
+    assert "reopened" in incident.timeline.first().message and "acknowledged it" in incident.timeline.first().message
+
+
+@pytest.mark.django_db
 def test_close_waits_for_the_observation_period(commander):
     incident = IncidentFactory(actor=commander, severity=severity("SEV-1"), resolved=True)
     with time_machine.travel(incident.resolved_at + timedelta(hours=23)):
