@@ -1,14 +1,62 @@
-"""The one JSON API (django-ninja). Each app contributes a router; errors share one shape here."""
+"""The one JSON API (django-ninja). Each app contributes a router; errors share one shape here:
+`{"detail": "<what went wrong and what to do>"}`, plus `"errors": [{"field", "message"}]` for
+invalid input (422)."""
 
 from django.db import InterfaceError, OperationalError
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, ValidationError
 
 from config.middleware import RETRY_AFTER_SECONDS
 
 from incidents.errors import IllegalTransition, InvalidInput
+from oncall.api_auth import AUTH, ApiError
 
-api = NinjaAPI(title="Vigil API", version="1", urls_namespace="api")
+api = NinjaAPI(
+    title="Vigil API",
+    version="1",
+    urls_namespace="api",
+    auth=AUTH,
+    description=(
+        "Incidents, on-call and alerts for chat bots and monitoring. Authenticate with an API key "
+        "(`Authorization: Bearer vigil_…` or `X-API-Key`) made in the admin or with "
+        "`manage.py apikey create`; keys have scopes (read, write, ingest, chat) and act as their owner."
+    ),
+)
+
+# Each app's router (mounted here, so the apps never import config).
+# ROUTERS: add_router lines below this comment.
+
+
+@api.exception_handler(ApiError)
+def api_error(request: HttpRequest, exc: ApiError):
+    response = api.create_response(request, {"detail": exc.detail}, status=exc.status)
+    for name, value in exc.headers.items():
+        response[name] = value
+    return response
+
+
+@api.exception_handler(AuthenticationError)
+def unauthenticated(request: HttpRequest, exc: AuthenticationError):
+    return api.create_response(
+        request,
+        {"detail": "Authentication required: send an API key (Authorization: Bearer <key> or X-API-Key) or sign in to the admin."},
+        status=401,
+    )
+
+
+@api.exception_handler(ValidationError)
+def invalid_request(request: HttpRequest, exc: ValidationError):
+    errors = [
+        {"field": ".".join(str(part) for part in error.get("loc", ()) if part not in ("body", "payload")), "message": error.get("msg", "")}
+        for error in exc.errors
+    ]
+    return api.create_response(request, {"detail": "The request is not valid; see errors.", "errors": errors}, status=422)
+
+
+@api.exception_handler(Http404)
+def not_found(request: HttpRequest, exc: Http404):
+    return api.create_response(request, {"detail": str(exc) or "Not found."}, status=404)
 
 
 @api.exception_handler(IllegalTransition)
@@ -44,3 +92,15 @@ def health(request: HttpRequest) -> dict:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return {"status": "ok", "engine": engine_health(), "outbox": outbox_health()}
+
+
+@api.get("/me", tags=["meta"])
+def me(request: HttpRequest) -> dict:
+    """Who the API sees: the key's owner (or the signed-in user) and the key's scopes."""
+    key = getattr(request, "api_key", None)
+    return {
+        "username": request.user.get_username(),
+        "name": str(request.user),
+        "key": {"name": key.name, "prefix": key.prefix, "scopes": key.scopes} if key else None,
+        "scopes": key.scopes if key else ["read", "write", "ingest", "chat"],
+    }

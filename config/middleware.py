@@ -33,3 +33,26 @@ class DatabaseUnavailableMiddleware:
             )
         response["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return response
+
+
+class ApiBodyLimitMiddleware:
+    """API requests over `VIGIL_API_MAX_BODY_BYTES` (512 KB) are refused with 413 before anything
+    reads them (a body without a length is cut off at the same size by `request.body`'s guard)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.conf import settings
+
+        if request.path.startswith("/api/"):
+            limit = settings.VIGIL_API_MAX_BODY_BYTES
+            try:
+                length = int(request.META.get("CONTENT_LENGTH") or 0)
+            except ValueError:
+                length = 0
+            if length > limit:
+                return JsonResponse(
+                    {"detail": f"The request body is {length:,} bytes; the API accepts at most {limit:,}."}, status=413
+                )
+        return self.get_response(request)

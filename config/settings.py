@@ -41,6 +41,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "config.middleware.ApiBodyLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -264,3 +265,7 @@ VIGIL_CHAT_TIMEOUT_SECONDS = env.float("VIGIL_CHAT_TIMEOUT_SECONDS", default=5.0
 # Webhooks to private, loopback or link-local addresses are refused unless this is on
 # (a webhook URL must not become a way to reach internal services).
 VIGIL_CHAT_ALLOW_PRIVATE = env.bool("VIGIL_CHAT_ALLOW_PRIVATE", default=False)
+
+# --- The JSON API ------------------------------------------------------------------------------
+# Bodies over this are refused with 413 (alert payloads are small; this stops a flood early).
+VIGIL_API_MAX_BODY_BYTES = env.int("VIGIL_API_MAX_BODY_BYTES", default=512 * 1024)

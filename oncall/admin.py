@@ -25,10 +25,11 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
-from . import feeds, forms, schedules
+from . import api_auth, feeds, forms, schedules
 from .formatting import EMPTY, duration
 from .forms import delay_text
 from .models import (
+    ApiKey,
     CalendarFeed,
     EscalationDelay,
     EscalationLevel,
@@ -474,6 +475,76 @@ class CalendarFeedAdmin(admin.ModelAdmin):
             url = request.build_absolute_uri(reverse("oncall:calendar_feed", args=[token]))
             context.update(title="Calendar feed created", feed=feed, url=url, webcal_url="webcal://" + url.split("://", 1)[1])
         return TemplateResponse(request, "admin/oncall/calendarfeed/new.html", context)
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    """Staff make keys that act as themselves; holders of `oncall.change_apikey` (Managers,
+    superusers) see everyone's and may make keys for others. Keys are made and revoked, never
+    edited: the secret is shown once, on the page that made it."""
+
+    list_display = ("name", "key", "owner", "scope_list", "rate_limit_per_minute", "last_used_at", "state")
+    list_select_related = ("owner",)
+    list_filter = ("revoked_at",)
+    search_fields = ("name", "prefix", "owner__username")
+    fields = ("name", "prefix", "owner", "scopes", "rate_limit_per_minute", "created_at", "created_by", "last_used_at", "revoked_at")
+    readonly_fields = fields
+    actions = ["revoke"]
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if request.user.has_perm("oncall.change_apikey"):
+            return queryset
+        return queryset.filter(owner=request.user)
+
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_staff
+
+    def has_view_permission(self, request, obj=None):
+        return self.has_module_permission(request)
+
+    def has_add_permission(self, request):
+        return self.has_module_permission(request)
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # revoked keys stay on record
+
+    @admin.display(description="Key")
+    def key(self, key: ApiKey) -> str:
+        return f"{key.prefix}…"
+
+    @admin.display(description="Scopes")
+    def scope_list(self, key: ApiKey) -> str:
+        return ", ".join(key.scopes)
+
+    @admin.display(description="State")
+    def state(self, key: ApiKey) -> str:
+        return f"revoked {local(key.revoked_at)}" if key.revoked_at else "active"
+
+    @admin.action(description="Revoke selected keys (they stop working at once)")
+    def revoke(self, request, queryset):
+        count = api_auth.revoke(queryset)
+        messages.success(request, f"{count} key{'s' if count != 1 else ''} revoked.")
+
+    def add_view(self, request, form_url="", extra_context=None):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = forms.NewApiKeyForm(
+            request.POST if request.method == "POST" else None,
+            user=request.user, may_pick_owner=request.user.has_perm("oncall.change_apikey"),
+        )
+        context = {**self.admin_site.each_context(request), "opts": self.opts, "form": form, "title": "New API key"}
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            key, secret = api_auth.create_key(
+                name=data["name"], owner=data["owner"], scopes=data["scopes"], created_by=request.user,
+                rate_limit_per_minute=data["rate_limit_per_minute"],
+            )
+            context.update(title="API key created", key=key, secret=secret)
+        return TemplateResponse(request, "admin/oncall/apikey/new.html", context)
 
 
 # --- Escalation policies ------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from django import forms
 from django.utils.dateparse import parse_duration
 
 from .formatting import duration
-from .models import EscalationDelay, Layer, Override, Schedule, Team
+from .models import ApiKey, EscalationDelay, Layer, Override, Schedule, Team, User
 
 # Plain inputs for wall-clock times and dates: the admin's widgets offer "Now"/"Today" and warn
 # about the browser's offset, which means nothing for a local hand-off time.
@@ -169,3 +169,23 @@ def parse_instant(value: str | None) -> dt.datetime | None:
     except ValueError:
         return None
     return moment if moment.tzinfo is not None else None
+
+
+class NewApiKeyForm(forms.Form):
+    name = forms.CharField(max_length=100, help_text="What will use it, e.g. “Slack bot” or “Alertmanager”.")
+    scopes = forms.MultipleChoiceField(
+        choices=ApiKey.Scope.choices, widget=forms.CheckboxSelectMultiple,
+        help_text="read: incidents, on-call, services · write: declare, acknowledge, update, resolve · "
+        "ingest: monitoring alerts · chat: chat commands.",
+    )
+    owner = forms.ModelChoiceField(
+        queryset=User.objects.filter(is_active=True).order_by("username"),
+        help_text="The key acts as this person: their permissions, and the restricted incidents they may see.",
+    )
+    rate_limit_per_minute = forms.IntegerField(min_value=1, max_value=100_000, initial=600, help_text="Requests per minute before 429.")
+
+    def __init__(self, *args, user, may_pick_owner: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].initial = user
+        if not may_pick_owner:
+            self.fields["owner"].queryset = User.objects.filter(pk=user.pk)

@@ -259,3 +259,46 @@ class EscalationDelay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.level} · rank {self.severity_rank}: {self.delay}" + (" (business hours)" if self.business_hours else "")
+
+
+class ApiKey(models.Model):
+    """A credential for the JSON API: acts as its owner (their permissions and visibility),
+    limited to its scopes. Shown once when made; only its SHA-256 is kept."""
+
+    class Scope(models.TextChoices):
+        READ = "read", "Read"
+        WRITE = "write", "Write"
+        INGEST = "ingest", "Ingest alerts"
+        CHAT = "chat", "Chat commands"
+
+    name = models.CharField(max_length=100, help_text="What uses it, e.g. Slack bot, Alertmanager.")
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_keys")
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    prefix = models.CharField(max_length=16, editable=False, help_text="The key's first characters, to tell keys apart.")
+    scopes = models.JSONField(default=list, help_text="Any of read, write, ingest, chat.")
+    rate_limit_per_minute = models.PositiveIntegerField(default=600, help_text="Requests per minute before 429.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "API key"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+    def has_scope(self, scope: str) -> bool:
+        return scope in (self.scopes or [])
+
+    def clean(self) -> None:
+        unknown = set(self.scopes or []) - set(self.Scope.values)
+        if unknown:
+            raise ValidationError({"scopes": f"Unknown scopes: {', '.join(sorted(unknown))}; use {', '.join(self.Scope.values)}."})
+        if not self.scopes:
+            raise ValidationError({"scopes": "Give the key at least one scope."})

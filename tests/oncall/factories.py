@@ -8,6 +8,7 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from oncall.models import (
+    ApiKey,
     CalendarFeed,
     EscalationDelay,
     EscalationLevel,
@@ -173,3 +174,23 @@ class EscalationDelayFactory(factory.django.DjangoModelFactory):
     severity_rank = 1
     delay = dt.timedelta(minutes=15)
     business_hours = False
+
+
+class ApiKeyFactory(factory.django.DjangoModelFactory):
+    """A key whose secret is `vigil_test_<n>`, kept on the instance as `.secret` for the test."""
+
+    class Meta:
+        model = ApiKey
+
+    name = factory.Sequence(lambda n: f"Key {n}")
+    owner = factory.SubFactory(UserFactory)
+    scopes = factory.LazyFunction(lambda: ["read"])
+    secret = factory.Sequence(lambda n: f"vigil_test_{n}_{'x' * 20}")
+    key_hash = factory.LazyAttribute(lambda k: hashlib.sha256(k.secret.encode()).hexdigest())
+    prefix = factory.LazyAttribute(lambda k: k.secret[:12])
+
+    @classmethod
+    def _create(cls, model_class, *args, secret, **kwargs):
+        key = super()._create(model_class, *args, **kwargs)
+        key.secret = secret
+        return key

@@ -1,0 +1,129 @@
+"""API authentication: hashed, scoped, rate-limited, revocable keys; admin sessions; the shared
+error shapes (401, 403, 413, 422, 429)."""
+
+import datetime as dt
+import io
+
+import pytest
+import time_machine
+from django.core.cache import cache
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+
+from oncall import api_auth
+from oncall.models import ApiKey
+from tests.oncall.factories import ApiKeyFactory, UserFactory
+
+ME = "/api/v1/me"
+
+
+def bearer(key) -> dict:
+    return {"HTTP_AUTHORIZATION": f"Bearer {key.secret if hasattr(key, 'secret') else key}"}
+
+
+@pytest.fixture(autouse=True)
+def fresh_rate_windows():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.mark.django_db
+def test_a_key_is_shown_once_and_stored_only_as_a_hash(commander):
+    key, secret = api_auth.create_key(name="Slack bot", owner=commander, scopes=["chat", "read"])
+    assert secret.startswith("vigil_") and len(secret) > 40
+    stored = ApiKey.objects.get(pk=key.pk)
+    assert secret not in (stored.key_hash, stored.prefix) and stored.key_hash == api_auth.hash_key(secret)
+    assert stored.prefix == secret[:12] and stored.scopes == ["chat", "read"]
+
+
+@pytest.mark.django_db
+def test_a_key_authenticates_as_its_owner_by_bearer_or_header(client, commander):
+    key, secret = api_auth.create_key(name="Bot", owner=commander, scopes=["read"])
+    for headers in ({"HTTP_AUTHORIZATION": f"Bearer {secret}"}, {"HTTP_X_API_KEY": secret}):
+        response = client.get(ME, **headers)
+        assert response.status_code == 200
+        assert response.json()["username"] == "ic" and response.json()["scopes"] == ["read"]
+    key.refresh_from_db()
+    assert key.last_used_at is not None
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("headers", [{}, {"HTTP_AUTHORIZATION": "Bearer vigil_wrong"}, {"HTTP_X_API_KEY": "nope"}])
+def test_no_key_or_a_wrong_key_is_401_with_a_helpful_body(client, headers):
+    response = client.get(ME, **headers)
+    assert response.status_code == 401
+    assert "API key" in response.json()["detail"]
+
+
+@pytest.mark.django_db
+def test_a_revoked_key_or_a_deactivated_owner_stops_working(client, commander):
+    key = ApiKeyFactory(owner=commander)
+    assert client.get(ME, **bearer(key)).status_code == 200
+    api_auth.revoke(ApiKey.objects.filter(pk=key.pk))
+    assert client.get(ME, **bearer(key)).status_code == 401
+    other = ApiKeyFactory(owner=UserFactory(username="leaver"))
+    other.owner.is_active = False
+    other.owner.save()
+    assert client.get(ME, **bearer(other)).status_code == 401
+
+
+@pytest.mark.django_db
+def test_going_over_the_rate_limit_is_429_with_retry_after(client, commander):
+    key = ApiKeyFactory(owner=commander, rate_limit_per_minute=3)
+    with time_machine.travel(timezone.now().replace(second=5), tick=False):
+        assert [client.get(ME, **bearer(key)).status_code for _ in range(4)] == [200, 200, 200, 429]
+        response = client.get(ME, **bearer(key))
+        assert response.status_code == 429 and response["Retry-After"] == "55"
+        assert "3 requests per minute" in response.json()["detail"]
+    with time_machine.travel(timezone.now().replace(second=5) + dt.timedelta(minutes=1), tick=False):
+        assert client.get(ME, **bearer(key)).status_code == 200  # a new window
+
+
+@pytest.mark.django_db
+def test_a_signed_in_staff_session_may_call_the_api(client, commander):
+    client.force_login(commander)
+    response = client.get(ME)
+    assert response.status_code == 200 and response.json()["key"] is None
+
+
+@pytest.mark.django_db
+def test_a_body_over_512_kb_is_413(client, commander):
+    key = ApiKeyFactory(owner=commander)
+    response = client.post(ME, data=b"x" * (512 * 1024 + 1), content_type="application/json", **bearer(key))
+    assert response.status_code == 413 and "at most 524,288" in response.json()["detail"]
+
+
+@pytest.mark.django_db
+def test_the_management_command_prints_a_working_key(client, commander):
+    out, err = io.StringIO(), io.StringIO()
+    call_command("apikey", "create", "--name", "Alertmanager", "--scopes", "ingest,read", "--owner", "ic", stdout=out, stderr=err)
+    secret = out.getvalue().strip()
+    assert "shown once" in err.getvalue()
+    assert client.get(ME, HTTP_X_API_KEY=secret).json()["scopes"] == ["ingest", "read"]
+    with pytest.raises(CommandError, match="choose from read, write, ingest, chat"):
+        call_command("apikey", "create", "--name", "x", "--scopes", "admin", "--owner", "ic", stdout=io.StringIO())
+
+
+@pytest.mark.django_db
+def test_the_admin_shows_a_new_key_once(client, manager):
+    client.force_login(manager)
+    response = client.post(
+        "/admin/oncall/apikey/add/",
+        {"name": "Grafana", "scopes": ["ingest"], "owner": manager.pk, "rate_limit_per_minute": 100},
+    )
+    assert response.status_code == 200
+    secret = response.context["secret"]
+    assert secret in response.content.decode() and "only time this key is shown" in response.content.decode()
+    listing = client.get("/admin/oncall/apikey/").content.decode()
+    assert "Grafana" in listing and secret not in listing
+
+
+@pytest.mark.django_db
+def test_people_without_the_permission_see_and_make_only_their_own_keys(client, responder, manager):
+    ApiKeyFactory(owner=manager, name="Managers key")
+    client.force_login(responder)
+    assert "Managers key" not in client.get("/admin/oncall/apikey/").content.decode()
+    response = client.post("/admin/oncall/apikey/add/", {"name": "Mine", "scopes": ["read"], "owner": manager.pk, "rate_limit_per_minute": 10})
+    assert "secret" not in response.context or not response.context.get("secret")
+    assert not ApiKey.objects.filter(name="Mine").exists()
