@@ -28,6 +28,7 @@ api = NinjaAPI(
 # ROUTERS: add_router lines below this comment.
 api.add_router("/", "incidents.api.router")
 api.add_router("/", "oncall.api.router")
+api.add_router("/chat", "comms.api.router")
 
 
 @api.exception_handler(ApiError)

@@ -269,3 +269,6 @@ VIGIL_CHAT_ALLOW_PRIVATE = env.bool("VIGIL_CHAT_ALLOW_PRIVATE", default=False)
 # --- The JSON API ------------------------------------------------------------------------------
 # Bodies over this are refused with 413 (alert payloads are small; this stops a flood early).
 VIGIL_API_MAX_BODY_BYTES = env.int("VIGIL_API_MAX_BODY_BYTES", default=512 * 1024)
+
+# Slack slash commands (/api/v1/chat/slack) are checked against this signing secret; empty refuses them all.
+SLACK_SIGNING_SECRET = env("SLACK_SIGNING_SECRET", default="")
