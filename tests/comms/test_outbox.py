@@ -368,22 +368,19 @@ def test_a_worker_killed_between_send_and_record_sends_again_after_the_lease(onc
 
 
 def test_events_committed_while_the_broker_is_down_are_dispatched_by_the_sweeper(
-    oncall_engineer, commander, service, django_capture_on_commit_callbacks, settings, mail
+    oncall_engineer, commander, service, django_capture_on_commit_callbacks, settings, mail, monkeypatch, caplog
 ):
-    from config.celery import app
+    from kombu import Connection
 
-    old = app.conf.broker_url
-    app.conf.broker_url = "redis://127.0.0.1:9/0"  # nothing listens there
-    app.pool.force_close_all()
-    app._pool = None
-    try:
-        with django_capture_on_commit_callbacks(execute=True) as callbacks:
-            incident = IncidentFactory(severity=severity("SEV-2"), actor=commander, commander=UserFactory(username="ic-b"), services=[service])
-        assert callbacks  # the dispatch was attempted after commit, failed, and was swallowed
-    finally:
-        app.conf.broker_url = old
-        app.pool.force_close_all()
-        app._pool = None
+    # The dispatch task is published over a connection to a port nobody listens on: a real
+    # refused connection, not a stub.
+    dead = Connection("redis://127.0.0.1:9/0", connect_timeout=1)
+    publish = tasks.dispatch_events.apply_async
+    monkeypatch.setattr(tasks.dispatch_events, "apply_async", lambda *a, **kw: publish(*a, connection=dead, **kw))
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        incident = IncidentFactory(severity=severity("SEV-2"), actor=commander, commander=UserFactory(username="ic-b"), services=[service])
+    assert callbacks  # the dispatch was attempted after commit, failed, and was swallowed
+    assert "the outbox sweeper will pick it up" in caplog.text
 
     declared = TimelineEvent.objects.get(incident=incident, kind=Kind.DECLARED)
     assert declared.dispatched_at is None
