@@ -297,7 +297,7 @@ def _clip(text: str, limit: int) -> str:
 
 
 def usage(command: str = "", *, prefix: str = "") -> str:
-    lead = f"{prefix} " if prefix else ""
+    lead = f"{escape(prefix)} " if prefix else ""
     if command in USAGE:
         form, what = USAGE[command]
         return f"Usage: `{lead}{form}` — {what}."
