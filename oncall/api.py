@@ -34,14 +34,20 @@ EARLIEST = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 LATEST = dt.datetime(2200, 1, 1, tzinfo=dt.UTC)
 
 Id = Path[int, {"ge": 1}]
+# Hand-offs and restrictions are wall-clock times without an offset, which JSON Schema's "time"
+# format (RFC 3339, offset required) does not describe: they go out as "HH:MM".
+LOCAL_TIME = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
 
 
 # --- Schemas ------------------------------------------------------------------------------------
 
 
-class ErrorOut(Schema):
-    """Every refusal: what went wrong and what to do (config/api.py)."""
+# The error shapes config/api.py writes. Ninja names OpenAPI components after the class and keeps
+# one of two same-named ones, so these stay field for field what the other routers declare
+# (tests/api/test_schema.py checks that no two schemas share a name with different shapes).
 
+
+class ErrorOut(Schema):
     detail: str
 
 
@@ -50,11 +56,9 @@ class FieldErrorOut(Schema):
     message: str
 
 
-class InvalidRequestOut(Schema):
-    """422: the request does not validate; `errors` names each field (`username`, `query.end`)."""
-
+class ValidationErrorOut(Schema):
     detail: str
-    errors: list[FieldErrorOut]
+    errors: list[FieldErrorOut] = []
 
 
 class PersonOut(Schema):
@@ -111,10 +115,12 @@ class LayerOut(Schema):
     rotation: str = Field(description="daily, weekly or hours (every `rotation_hours` hours).")
     rotation_hours: int | None
     start_date: dt.date
-    handoff_time: dt.time = Field(description="Local time in the schedule's zone.")
+    handoff_time: str = Field(pattern=LOCAL_TIME, description="HH:MM, wall-clock time in the schedule's zone.")
     restriction_days: list[int] = Field(description="ISO weekdays covered (1 = Monday); empty = every day.")
-    restriction_start: dt.time | None
-    restriction_end: dt.time | None
+    restriction_start: str | None = Field(pattern=LOCAL_TIME, description="HH:MM local; none = whole days.")
+    restriction_end: str | None = Field(
+        pattern=LOCAL_TIME, description="HH:MM local; at or before the start, the window crosses midnight."
+    )
     members: list[LayerMemberOut]
 
 
@@ -165,31 +171,31 @@ class OverrideIn(Schema):
     reason: str = Field("", max_length=200, description="e.g. holiday cover, shift swap with Bob.")
 
 
-class DelayOut(Schema):
+class EscalationDelayOut(Schema):
     severity_rank: int = Field(description="1 = SEV-1, the most severe.")
     delay_seconds: int = Field(description="From declaration.")
     business_hours: bool
 
 
-class LevelOut(Schema):
+class EscalationLevelOut(Schema):
     position: int
     name: str
     users: list[PersonOut]
     schedules: list[ScheduleRefOut]
-    delays: list[DelayOut]
+    delays: list[EscalationDelayOut]
 
 
-class PolicyOut(Schema):
+class EscalationPolicyOut(Schema):
     id: int
     name: str
     team: TeamRefOut | None
     description: str
     loop_count: int
     is_default: bool
-    levels: list[LevelOut]
+    levels: list[EscalationLevelOut]
 
 
-class PolicyRefOut(Schema):
+class EscalationPolicyRefOut(Schema):
     id: int
     name: str
 
@@ -199,7 +205,7 @@ class ScheduleOnCallOut(Schema):
     on_call: list[PersonOut]
 
 
-class LevelOnCallOut(Schema):
+class EscalationLevelOnCallOut(Schema):
     position: int
     name: str
     users: list[PersonOut] = Field(description="People the level names directly.")
@@ -207,16 +213,20 @@ class LevelOnCallOut(Schema):
     pages: list[PersonOut] = Field(description="Everyone the level would page now, each once.")
 
 
-class PolicyOnCallOut(Schema):
-    policy: PolicyRefOut
+class EscalationPolicyOnCallOut(Schema):
+    policy: EscalationPolicyRefOut
     at: dt.datetime
-    levels: list[LevelOnCallOut]
+    levels: list[EscalationLevelOnCallOut]
 
 
 # Every keyed request may be refused before the operation runs (401 no key, 403 scope or
-# permission, 429 rate limit) or have its input refused (422).
-REFUSALS = {401: ErrorOut, 403: ErrorOut, 422: InvalidRequestOut, 429: ErrorOut}
+# permission, 429 rate limit, 503 database unavailable: config/api.py and api_auth.py).
+REFUSALS = {401: ErrorOut, 403: ErrorOut, 429: ErrorOut, 503: ErrorOut}
+# Parameters that do not validate (422); an object in the path that does not exist (404); a body
+# that is not JSON (400, ninja's "Cannot parse request body") or too large (413, the middleware).
+INVALID = {422: ValidationErrorOut}
 NOT_FOUND = {404: ErrorOut}
+BODY = {400: ErrorOut, 413: ErrorOut}
 
 
 # --- Schedules ----------------------------------------------------------------------------------
@@ -240,7 +250,7 @@ def list_schedules(request: HttpRequest):
     ]
 
 
-@router.get("/schedules/{schedule_id}", response={200: ScheduleOut, **REFUSALS, **NOT_FOUND})
+@router.get("/schedules/{schedule_id}", response={200: ScheduleOut, **REFUSALS, **INVALID, **NOT_FOUND})
 def get_schedule(request: HttpRequest, schedule_id: Id, start: dt.datetime | None = None, end: dt.datetime | None = None):
     """A schedule's layers, who is on call now, and its shifts and gaps from `start` (default now)
     to `end` (default 14 days later; at most 31 days)."""
@@ -271,7 +281,7 @@ def get_schedule(request: HttpRequest, schedule_id: Id, start: dt.datetime | Non
     }
 
 
-@router.get("/schedules/{schedule_id}/oncall", response={200: OnCallAtOut, **REFUSALS, **NOT_FOUND})
+@router.get("/schedules/{schedule_id}/oncall", response={200: OnCallAtOut, **REFUSALS, **INVALID, **NOT_FOUND})
 def schedule_on_call(request: HttpRequest, schedule_id: Id, at: dt.datetime | None = None):
     """Who is on call for the schedule at the instant `at` (default now)."""
     _may_read(request, "oncall.view_schedule", "see on-call schedules")
@@ -284,7 +294,7 @@ def schedule_on_call(request: HttpRequest, schedule_id: Id, at: dt.datetime | No
     }
 
 
-@router.get("/schedules/{schedule_id}/overrides", response={200: list[OverrideOut], **REFUSALS, **NOT_FOUND})
+@router.get("/schedules/{schedule_id}/overrides", response={200: list[OverrideOut], **REFUSALS, **INVALID, **NOT_FOUND})
 def list_overrides(request: HttpRequest, schedule_id: Id):
     """The schedule's current and upcoming overrides, soonest first."""
     _may_read(request, "oncall.view_override", "see overrides")
@@ -297,7 +307,7 @@ def list_overrides(request: HttpRequest, schedule_id: Id):
     return [_override(override) for override in found]
 
 
-@router.post("/schedules/{schedule_id}/overrides", response={201: OverrideOut, **REFUSALS, **NOT_FOUND})
+@router.post("/schedules/{schedule_id}/overrides", response={201: OverrideOut, **REFUSALS, **INVALID, **NOT_FOUND, **BODY})
 def add_override(request: HttpRequest, schedule_id: Id, payload: OverrideIn):
     """Put someone on call for a window (holiday cover, a swap): it beats every layer."""
     require_scope(request, "write")
@@ -316,7 +326,7 @@ def add_override(request: HttpRequest, schedule_id: Id, payload: OverrideIn):
     return Status(201, _override(override))
 
 
-@router.delete("/schedules/{schedule_id}/overrides/{override_id}", response={204: None, **REFUSALS, **NOT_FOUND})
+@router.delete("/schedules/{schedule_id}/overrides/{override_id}", response={204: None, **REFUSALS, **INVALID, **NOT_FOUND})
 def remove_override(request: HttpRequest, schedule_id: Id, override_id: Id):
     """Take an override off the schedule: the layers decide again for its window."""
     require_scope(request, "write")
@@ -331,7 +341,7 @@ def remove_override(request: HttpRequest, schedule_id: Id, override_id: Id):
 # --- Escalation policies ------------------------------------------------------------------------
 
 
-@router.get("/escalation-policies", response={200: list[PolicyOut], **REFUSALS})
+@router.get("/escalation-policies", response={200: list[EscalationPolicyOut], **REFUSALS})
 def list_policies(request: HttpRequest):
     """Every escalation policy with its levels: targets and the delay per severity."""
     _may_read(request, "oncall.view_escalationpolicy", "see escalation policies")
@@ -373,7 +383,7 @@ def list_policies(request: HttpRequest):
     ]
 
 
-@router.get("/escalation-policies/{policy_id}/oncall", response={200: PolicyOnCallOut, **REFUSALS, **NOT_FOUND})
+@router.get("/escalation-policies/{policy_id}/oncall", response={200: EscalationPolicyOnCallOut, **REFUSALS, **INVALID, **NOT_FOUND})
 def policy_on_call(request: HttpRequest, policy_id: Id):
     """Level by level, who the policy would page now: its people and the current on-call of its
     schedules (what the engine asks `oncall.schedules.on_call_at` when it engages a level)."""
@@ -483,15 +493,19 @@ def _layer(layer) -> dict:
         "rotation": layer.rotation,
         "rotation_hours": layer.rotation_hours,
         "start_date": layer.start_date,
-        "handoff_time": layer.handoff_time,
+        "handoff_time": _local_time(layer.handoff_time),
         "restriction_days": layer.restriction_days or [],
-        "restriction_start": layer.restriction_start,
-        "restriction_end": layer.restriction_end,
+        "restriction_start": _local_time(layer.restriction_start),
+        "restriction_end": _local_time(layer.restriction_end),
         "members": [
             {"position": member.position, "user": PersonOut.of(member.user)}
             for member in sorted(layer.members.all(), key=lambda member: member.position)
         ],
     }
+
+
+def _local_time(time: dt.time | None) -> str | None:
+    return f"{time:%H:%M}" if time is not None else None
 
 
 def _override(override: Override) -> dict:

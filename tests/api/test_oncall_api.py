@@ -140,6 +140,8 @@ def test_a_schedule_shows_its_layers_who_is_on_call_and_14_days_of_shifts_and_ga
     assert [(layer["name"], layer["restriction_days"], layer["members"]) for layer in body["layers"]] == [
         ("DBAs", [1, 2, 3, 4, 5], [{"position": 1, "user": person(alice)}])
     ]
+    layer = body["layers"][0]
+    assert (layer["handoff_time"], layer["restriction_start"], layer["restriction_end"]) == ("09:00", "09:00", "17:00")
     assert body["on_call_now"] == []
     assert body["window"] == {"start": "2026-05-06T12:00:00Z", "end": "2026-05-20T12:00:00Z"}
     # Ten working days in two weeks, 09:00–17:00 New York (13:00–21:00 UTC in May).
