@@ -26,6 +26,7 @@ api = NinjaAPI(
 
 # Each app's router (mounted here, so the apps never import config).
 # ROUTERS: add_router lines below this comment.
+api.add_router("/", "incidents.api_ingest.router")  # alerts in: /events, Alertmanager, heartbeats, maintenance
 api.add_router("/", "incidents.api.router")
 api.add_router("/", "oncall.api.router")
 api.add_router("/chat", "comms.api.router")

@@ -194,6 +194,13 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": VIGIL_ENGINE_TICK_SECONDS,
         "options": {"queue": CELERY_PAGING_QUEUE, "expires": VIGIL_ENGINE_TICK_SECONDS},
     },
+    # Alert ingestion, every minute: declare an incident for each heartbeat whose ping is overdue
+    # (interval + grace; once per outage), and process alert events stored but left unprocessed.
+    "ingest-check": {
+        "task": "incidents.tasks.check_ingestion",
+        "schedule": 60,
+        "options": {"queue": CELERY_PAGING_QUEUE, "expires": 60},
+    },
     # The outbox sweeper: dispatches timeline events no task picked up, and enqueues
     # notifications that fell due (delayed SMS rules, throttles, retries) or were lost.
     "outbox-sweep": {
@@ -218,6 +225,11 @@ LOGGING = {
 # An SLA target is "due soon" in the last quarter of its window, but at most this many
 # seconds before it is due (so a 24 h target is not "due soon" for six hours).
 VIGIL_SLA_DUE_SOON = env.int("VIGIL_SLA_DUE_SOON_SECONDS", default=1800)
+
+# --- Alert ingestion ----------------------------------------------------------------------
+# A repeated alert is noted on its incident's timeline at most once per this many seconds
+# (the count is kept on its alert group either way).
+VIGIL_ALERT_REPEAT_NOTE_SECONDS = env.int("VIGIL_ALERT_REPEAT_NOTE_SECONDS", default=300)
 
 # --- Notifications (comms) ----------------------------------------------------------------
 # Absolute links in messages (acknowledge links, the incident page, the status page).

@@ -48,10 +48,11 @@ def _lock(incident: Incident) -> Incident:
     )
 
 
-def _actor_name(actor, source: str) -> str:
+def _actor_name(actor, source: str, actor_label: str = "") -> str:
     if getattr(actor, "is_authenticated", False):
         return str(actor)
-    return Source(source).label
+    # Without a person, the caller may name what acted (an integration, a heartbeat).
+    return actor_label or Source(source).label
 
 
 def _clean_text(value: str, what: str, *, max_length: int | None = None, required: bool = True) -> str:
@@ -98,6 +99,7 @@ def declare(
     public_on_status_page: bool | None = None,
     is_restricted: bool | None = None,
     is_drill: bool = False,
+    actor_label: str = "",
 ) -> Incident:
     """Open a new incident. Unset flags are derived: customer-facing from the services,
     restricted from the type, public from customer-facing and the severity's policy."""
@@ -150,7 +152,7 @@ def declare(
     timeline.record(
         incident,
         Kind.DECLARED,
-        f"{_actor_name(actor, source)} declared {severity.name} {incident.reference}: {title}"
+        f"{_actor_name(actor, source, actor_label)} declared {severity.name} {incident.reference}: {title}"
         + (f" ({', '.join(flags)})" if flags else ""),
         actor=actor,
         source=source,
@@ -174,9 +176,9 @@ def declare(
 # --- Working ----------------------------------------------------------------------------------
 
 
-def _stamp_acknowledged(incident: Incident, actor, source: str, *, now: datetime) -> None:
+def _stamp_acknowledged(incident: Incident, actor, source: str, *, now: datetime, actor_label: str = "") -> None:
     incident.acknowledged_at = now
-    message = f"{_actor_name(actor, source)} acknowledged {incident.reference}"
+    message = f"{_actor_name(actor, source, actor_label)} acknowledged {incident.reference}"
     timeline.record(
         incident,
         Kind.ACKNOWLEDGED,
@@ -190,7 +192,7 @@ def _stamp_acknowledged(incident: Incident, actor, source: str, *, now: datetime
 
 
 @transaction.atomic
-def acknowledge(incident: Incident, *, actor, source: str) -> Incident:
+def acknowledge(incident: Incident, *, actor, source: str, actor_label: str = "") -> Incident:
     """Someone is on it: stops the acknowledge SLA and moves a triggered incident to investigating."""
     incident = _lock(incident)
     if incident.acknowledged_at is not None and incident.is_open:
@@ -198,7 +200,7 @@ def acknowledge(incident: Incident, *, actor, source: str) -> Incident:
         raise IllegalTransition(f"{incident.reference} was already acknowledged at {when}.")
     _require_step(incident, Status.INVESTIGATING, "acknowledge", "only a triggered incident can be acknowledged.")
     now = clock.now()
-    _stamp_acknowledged(incident, actor, source, now=now)
+    _stamp_acknowledged(incident, actor, source, now=now, actor_label=actor_label)
     incident.status = Status.INVESTIGATING
     incident.save(update_fields=["status", "acknowledged_at", "updated_at"])
     deadlines.sync(incident, now=now, reason="acknowledged")
@@ -392,6 +394,7 @@ def resolve(
     source: str,
     summary: str = "",
     mitigation: str | None = None,
+    actor_label: str = "",
 ) -> Incident:
     """The impact is over. Stamps mitigation too if it was never recorded."""
     incident = _lock(incident)
@@ -414,7 +417,7 @@ def resolve(
     timeline.record(
         incident,
         Kind.RESOLVED,
-        f"{_actor_name(actor, source)} resolved {incident.reference}" + (f": {summary}" if summary else ""),
+        f"{_actor_name(actor, source, actor_label)} resolved {incident.reference}" + (f": {summary}" if summary else ""),
         actor=actor,
         source=source,
         data={"from": previous, "seconds_to_resolve": int(duration.total_seconds()), "mitigation": incident.mitigation},

@@ -565,3 +565,6 @@ class ServiceAdmin(admin.ModelAdmin):
     @admin.display(description="Escalation policy", ordering="escalation_policy__name")
     def policy(self, service):
         return service.escalation_policy or format_html("<span class='vigil-muted'>{}</span>", "default")
+
+
+from . import admin_ingest  # noqa: E402,F401  (integrations, alert log, maintenance, heartbeats)

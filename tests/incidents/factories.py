@@ -9,13 +9,19 @@ import factory
 from django.utils import timezone
 
 from incidents import actions
+from incidents import ingest
 from incidents.models import (
+    AlertEvent,
+    AlertGroup,
     Deadline,
     EngineHeartbeat,
     EvidenceLink,
+    Heartbeat,
     Incident,
     IncidentTask,
     IncidentType,
+    Integration,
+    MaintenanceWindow,
     Participant,
     Service,
     SeverityLevel,
@@ -175,3 +181,84 @@ class EngineHeartbeatFactory(factory.django.DjangoModelFactory):
 
     name = "deadline-engine"
     last_tick_at = factory.LazyFunction(timezone.now)
+
+
+# --- Alert ingestion --------------------------------------------------------------------------
+
+
+class _KeyedFactory(factory.django.DjangoModelFactory):
+    """Made with a known secret key (`obj.key`), stored as its hash like the real thing."""
+
+    key = factory.LazyFunction(ingest.new_key)
+
+    @classmethod
+    def _create(cls, model_class, *args, key, **kwargs):
+        kwargs.update(key_hash=ingest.hash_key(key), key_prefix=key[:6])
+        obj = super()._create(model_class, *args, **kwargs)
+        obj.key = key
+        return obj
+
+
+class IntegrationFactory(_KeyedFactory):
+    """`IntegrationFactory().key` is its routing key."""
+
+    class Meta:
+        model = Integration
+
+    name = factory.Sequence(lambda n: f"Monitoring {n}")
+    service = factory.SubFactory(ServiceFactory)
+
+
+class AlertGroupFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AlertGroup
+
+    integration = factory.SubFactory(IntegrationFactory)
+    dedup_key = factory.Sequence(lambda n: f"alert-{n}")
+    incident = factory.SubFactory(IncidentFactory)
+    opened_at = factory.LazyFunction(timezone.now)
+    last_alert_at = factory.LazyFunction(timezone.now)
+    last_noted_at = factory.LazyFunction(timezone.now)
+
+
+class AlertEventFactory(factory.django.DjangoModelFactory):
+    """A raw alert-log row; real ones come through the API (`incidents.ingest`)."""
+
+    class Meta:
+        model = AlertEvent
+
+    integration = factory.SubFactory(IntegrationFactory)
+    received_at = factory.LazyFunction(timezone.now)
+    dedup_key = factory.Sequence(lambda n: f"alert-{n}")
+    action = AlertEvent.Action.TRIGGER
+    summary = "CPU above 95% on db-1"
+    source = "db-1"
+    severity = "critical"
+    payload = factory.LazyAttribute(
+        lambda o: {
+            "routing_key": "x" * 32, "event_action": o.action, "dedup_key": o.dedup_key,
+            "payload": {"summary": o.summary, "source": o.source, "severity": o.severity},
+        }
+    )
+
+
+class MaintenanceWindowFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = MaintenanceWindow
+
+    service = factory.SubFactory(ServiceFactory)
+    starts_at = factory.LazyFunction(lambda: timezone.now() - timezone.timedelta(minutes=5))
+    ends_at = factory.LazyFunction(lambda: timezone.now() + timezone.timedelta(hours=1))
+    reason = "Database upgrade"
+
+
+class HeartbeatFactory(_KeyedFactory):
+    """`HeartbeatFactory().key` is its ping key."""
+
+    class Meta:
+        model = Heartbeat
+
+    service = factory.SubFactory(ServiceFactory)
+    name = factory.Sequence(lambda n: f"Nightly backup {n}")
+    interval_minutes = 60
+    grace_minutes = 5
