@@ -607,7 +607,10 @@ class MaintenanceWindow(models.Model):
         ordering = ["-starts_at"]
         indexes = [models.Index(fields=["service", "ends_at"], name="maintenance_service_ends")]
         constraints = [
-            models.CheckConstraint(condition=Q(ends_at__gt=models.F("starts_at")), name="maintenance_ends_after_start"),
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=models.F("starts_at")), name="maintenance_ends_after_start",
+                violation_error_message="A maintenance window must end after it starts.",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -138,7 +138,7 @@ class Migration(migrations.Migration):
             options={
                 'ordering': ['-starts_at'],
                 'indexes': [models.Index(fields=['service', 'ends_at'], name='maintenance_service_ends')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('ends_at__gt', models.F('starts_at'))), name='maintenance_ends_after_start')],
+                'constraints': [models.CheckConstraint(condition=models.Q(('ends_at__gt', models.F('starts_at'))), name='maintenance_ends_after_start', violation_error_message='A maintenance window must end after it starts.')],
             },
         ),
         migrations.RunPython(grant, migrations.RunPython.noop),
