@@ -125,8 +125,8 @@ def _decode_cursor(cursor: str) -> tuple[dt.datetime, int]:
         moment = dt.datetime.fromisoformat(moment)
         if timezone.is_naive(moment) or not pk.isdigit() or len(pk) > 18:
             raise ValueError
-        return moment, int(pk)
-    except (ValueError, UnicodeDecodeError, binascii.Error):
+        return moment.astimezone(dt.timezone.utc), int(pk)
+    except (ValueError, OverflowError, UnicodeDecodeError, binascii.Error):
         raise _invalid("cursor", "Not a cursor this API gave out; start again without one.") from None
 
 
@@ -187,7 +187,7 @@ def _detail_queryset(user) -> QuerySet[Incident]:
 def _incident(request: HttpRequest, ref: str) -> Incident:
     """The incident `ref` names if the caller may see it; otherwise the same 404 whether it exists or not."""
     match = _REFERENCE.fullmatch(ref.strip())
-    shown = f"INC-{int(match[1])}" if match else ref[:40]
+    shown = f"INC-{int(match[1])}" if match else "".join(ch for ch in ref[:40] if ch.isprintable())
     incident = _detail_queryset(request.user).filter(number=int(match[1])).first() if match else None
     if incident is None:
         raise Http404(f"No incident {shown}.")

@@ -64,7 +64,7 @@ WRITE_ERRORS: dict[int, Any] = {**READ_ERRORS, 400: ErrorOut, 409: ErrorOut, 413
 # --- People and catalog ---------------------------------------------------------------------------
 
 
-class PersonOut(Schema):
+class UserRefOut(Schema):
     username: str
     name: str
 
@@ -101,7 +101,7 @@ class IncidentOut(Schema):
     status: StatusName
     type: str | None = Field(description="The incident type's slug.")
     services: list[str] = Field(description="Affected services' slugs.")
-    commander: PersonOut | None
+    commander: UserRefOut | None
     customer_facing: bool
     restricted: bool
     drill: bool
@@ -182,7 +182,7 @@ class TimelineEventOut(Schema):
     id: int
     kind: str
     occurred_at: datetime
-    actor: PersonOut | None
+    actor: UserRefOut | None
     actor_label: str = Field(description="Who or what did it: a person, or the source (SLA engine, integration…).")
     source: str
     message: str
@@ -201,7 +201,7 @@ class TaskOut(Schema):
     title: str
     done: bool
     done_at: datetime | None
-    done_by: PersonOut | None
+    done_by: UserRefOut | None
 
 
 class TaskListOut(Schema):
@@ -219,7 +219,7 @@ class TaskPatchIn(Schema):
 # --- Services -------------------------------------------------------------------------------------
 
 
-class TeamOut(Schema):
+class OwningTeamOut(Schema):
     slug: str
     name: str
 
@@ -229,7 +229,7 @@ class ServiceOut(Schema):
     name: str
     description: str
     customer_facing: bool
-    owning_team: TeamOut | None
+    owning_team: OwningTeamOut | None
     escalation_policy: str | None = Field(description="The policy that pages for it (the default policy when it has none).")
     uses_default_policy: bool
     runbook_url: str
@@ -251,7 +251,7 @@ class OnCallPersonOut(Schema):
     until: datetime | None = Field(description="End of the current shift (null: direct, or beyond the next 14 days).")
 
 
-class LevelOut(Schema):
+class FirstLevelOut(Schema):
     position: int
     name: str
 
@@ -259,7 +259,7 @@ class LevelOut(Schema):
 class OnCallOut(Schema):
     service: str
     escalation_policy: str | None
-    level: LevelOut | None = Field(description="The level paged first.")
+    level: FirstLevelOut | None = Field(description="The level paged first.")
     at: datetime
     on_call: list[OnCallPersonOut]
     uncovered_schedules: list[str] = Field(description="Schedules of that level with nobody on call right now.")
