@@ -32,6 +32,7 @@ SUITES = {
     "pages": "admin changelist and change page, list query (data made through the actions)",
     "declare": "actions.declare throughput",
     "fanout": "comms: one external update to 5,000 recipients rendered and queued, then delivered to an SMTP sink by a Celery worker",
+    "ingest": "alert ingestion: POST /api/v1/events under gunicorn with a load generator on loopback (events/s, p50/p95/p99, every 202 in the database)",
     "engine": "deadline engine: ticks over 1,000,000 pending deadlines, idle tick plan, lag (bulk-loaded data)",
 }
 
@@ -163,6 +164,12 @@ def run(plan: dict) -> tuple[list, str, list[str]]:
         fanout_rows, fanout_notes = fanout.run(smoke=plan["smoke"], repeats=min(repeats, 3), log=lambda line: print(line, flush=True))
         rows += fanout_rows
         notes += fanout_notes
+    if "ingest" in suites:
+        from bench import ingest
+
+        ingest_rows, ingest_notes = ingest.run(smoke=plan["smoke"], repeats=min(repeats, 3), log=lambda line: print(line, flush=True))
+        rows += ingest_rows
+        notes += ingest_notes
     if "engine" in suites:
         from bench import engine
 

@@ -49,10 +49,14 @@ def unauthenticated(request: HttpRequest, exc: AuthenticationError):
     )
 
 
+# Where ninja found the value (query, path, body…) is left out: `field` names the input itself.
+_LOCATIONS = ("body", "payload", "query", "path", "form", "header", "cookie")
+
+
 @api.exception_handler(ValidationError)
 def invalid_request(request: HttpRequest, exc: ValidationError):
     errors = [
-        {"field": ".".join(str(part) for part in error.get("loc", ()) if part not in ("body", "payload")), "message": error.get("msg", "")}
+        {"field": ".".join(str(part) for part in error.get("loc", ()) if part not in _LOCATIONS), "message": error.get("msg", "")}
         for error in exc.errors
     ]
     return api.create_response(request, {"detail": "The request is not valid; see errors.", "errors": errors}, status=422)

@@ -1,10 +1,12 @@
-"""Alert ingestion: monitoring events stored as received, then turned into incident actions.
+"""Alert ingestion: monitoring events kept in the alert log and turned into incident actions.
 
-Every accepted event is first committed to the alert log (`AlertEvent`, status `received`), then
-processed in a transaction of its own that applies its effect (declare, join, acknowledge,
-resolve) and marks the event processed together — so an event is never lost, and one is never
-applied twice (the mark only succeeds on a row still `received`; `sweep_unprocessed` picks up
-rows a dead process left behind). Repeated triggers for one (integration, dedup key) join the
+Every accepted event gets its `AlertEvent` row in the transaction that applies its effect
+(declare, join, acknowledge, resolve), so the row and the effect commit together with one WAL
+flush; if applying fails, that transaction is rolled back and the event is stored alone as
+`failed` with its error — an event answered 202 is never lost, and one is never applied twice.
+Rows stored `received` (`receive()`, a failed event sent back by the admin) are processed by
+`process()`, whose mark only succeeds on a row still `received`; `sweep_unprocessed` picks up
+any left behind. Repeated triggers for one (integration, dedup key) join the
 open `AlertGroup`; a partial unique constraint makes concurrent first triggers open one incident.
 Heartbeats (a job that must ping) live here too. See docs/architecture.md, "Alert ingestion".
 """
@@ -276,12 +278,24 @@ def receive(integration: Integration, event: Event, payload, *, format: str = Al
 
 
 def ingest(integration: Integration, event: Event, payload, *, format: str = AlertEvent.Format.EVENTS_V2) -> AlertEvent:
-    """Store, then process. Database errors propagate (the API answers 503 and the sender
-    retries; a stored event left `received` is picked up by the sweeper); any other failure
-    leaves the event `failed` with its error, on record in the alert log."""
-    alert = receive(integration, event, payload, format=format)
-    process(alert, integration=integration, event=event)
-    return alert
+    """Store the event and apply it, in one transaction: the alert-log row commits with its
+    effect (one WAL flush per event — a commit costs ~3.5 ms on the reference machine against
+    ~0.2 ms for a round trip, so a separate commit for the row would halve throughput). If
+    applying fails, that transaction is rolled back and the event is stored on its own as
+    `failed`, with the error, to be processed again from the admin: every accepted event has
+    its row. Database errors propagate: the API answers 503 and the sender retries."""
+    alert = AlertEvent(
+        integration=integration,
+        received_at=clock.now(),
+        format=format,
+        payload=payload,
+        dedup_key=event.dedup_key,
+        action=event.action,
+        summary=event.summary,
+        source=event.source,
+        severity=event.severity,
+    )
+    return _apply(alert, integration, event)
 
 
 class _AlreadyProcessed(Exception):
@@ -289,12 +303,18 @@ class _AlreadyProcessed(Exception):
 
 
 def process(alert: AlertEvent, *, integration: Integration | None = None, event: Event | None = None) -> AlertEvent:
-    """Apply one received event. Safe to call twice: only the first to mark it processed commits."""
+    """Apply an event already in the log as `received` (the sweeper, the admin's retry). Safe to
+    call twice: only the first to mark it processed commits."""
     integration = integration or _integration_with_maintenance(alert.integration_id)
     event = event or Event(
         action=alert.action, dedup_key=alert.dedup_key, summary=alert.summary, source=alert.source, severity=alert.severity,
         detected_at=_payload_time(alert.payload),
     )
+    return _apply(alert, integration, event)
+
+
+def _apply(alert: AlertEvent, integration: Integration, event: Event) -> AlertEvent:
+    new = alert.pk is None
     try:
         if event.action == Action.TRIGGER:
             _trigger(alert, integration, event)
@@ -305,12 +325,18 @@ def process(alert: AlertEvent, *, integration: Integration | None = None, event:
     except (OperationalError, InterfaceError):
         raise
     except Exception as exc:  # a bug or a refusal we did not expect: keep the event, say why
-        log.exception("Alert event %s could not be processed", alert.pk)
+        log.exception("Alert event %s (%s %s) could not be processed", alert.pk or "(new)", event.action, event.dedup_key)
         error = f"{type(exc).__name__}: {exc}"[:2000]
-        AlertEvent.objects.filter(pk=alert.pk, status=EventStatus.RECEIVED).update(
-            status=EventStatus.FAILED, error=error, processed_at=clock.now()
-        )
-        alert.status, alert.error = EventStatus.FAILED, error
+        now = clock.now()
+        if new:
+            alert.pk, alert._state.adding = None, True  # its transaction was rolled back
+            alert.status, alert.error, alert.outcome, alert.incident, alert.processed_at = EventStatus.FAILED, error, "", None, now
+            alert.save(force_insert=True)
+        else:
+            AlertEvent.objects.filter(pk=alert.pk, status=EventStatus.RECEIVED).update(
+                status=EventStatus.FAILED, error=error, processed_at=now
+            )
+            alert.status, alert.error = EventStatus.FAILED, error
     return alert
 
 
@@ -333,9 +359,14 @@ def _payload_time(payload) -> datetime | None:
 
 
 def _mark(alert: AlertEvent, status: str, outcome: str, incident: Incident | None = None) -> None:
-    """Mark the event done in the transaction that applied it; if another process got there
-    first, undo ours."""
+    """Write the event with its outcome in the transaction that applied it: a new event is
+    inserted; a stored one is updated only if still `received` — if another process got there
+    first, ours is undone."""
     now = clock.now()
+    if alert.pk is None:
+        alert.status, alert.outcome, alert.incident, alert.processed_at = status, outcome[:200], incident, now
+        alert.save(force_insert=True)
+        return
     done = AlertEvent.objects.filter(pk=alert.pk, status=EventStatus.RECEIVED).update(
         status=status, outcome=outcome[:200], incident=incident, processed_at=now, error=""
     )
@@ -372,6 +403,7 @@ def _trigger(alert: AlertEvent, integration: Integration, event: Event) -> None:
         return
     # Exactly one incident per open key: claim the group row first (a partial unique index);
     # a concurrent claimer waits for ours to commit, fails, and joins on the next attempt.
+    new = alert.pk is None
     for attempt in range(5):
         try:
             with transaction.atomic():
@@ -389,6 +421,8 @@ def _trigger(alert: AlertEvent, integration: Integration, event: Event) -> None:
                 _mark(alert, EventStatus.PROCESSED, f"Declared {incident.reference}", incident)
                 return
         except IntegrityError:
+            if new:  # rolled back with everything else; insert it on the next attempt
+                alert.pk, alert._state.adding = None, True
             if attempt == 4:
                 raise
 
