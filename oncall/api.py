@@ -33,7 +33,8 @@ MAX_WINDOW = dt.timedelta(days=31)
 EARLIEST = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 LATEST = dt.datetime(2200, 1, 1, tzinfo=dt.UTC)
 
-Id = Path[int, {"ge": 1}]
+# Ids are BigAutoField values: a larger number is refused (422) rather than sent to the database.
+Id = Path[int, {"ge": 1, "le": 2**63 - 1}]
 # Hand-offs and restrictions are wall-clock times without an offset, which JSON Schema's "time"
 # format (RFC 3339, offset required) does not describe: they go out as "HH:MM".
 LOCAL_TIME = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"

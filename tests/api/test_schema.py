@@ -10,6 +10,7 @@ are drawn both from the real objects (so the happy path is exercised) and at ran
 
 import datetime as dt
 import json
+import os
 from collections import defaultdict
 
 import pydantic
@@ -42,12 +43,13 @@ from tests.oncall.factories import (
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
+# Fifteen cases an operation keeps the run under a minute; VIGIL_SCHEMA_EXAMPLES=200 (and
+# VIGIL_SCHEMA_COVERAGE=1 for every boundary case the schema defines) looks harder, locally.
+EXAMPLES = int(os.environ.get("VIGIL_SCHEMA_EXAMPLES", "15"))
 config = schemathesis.Config.from_dict(
     {
-        "generation": {"mode": "all", "max-examples": 15},
-        # The coverage phase sends every boundary case the schema defines: too many for a unit
-        # test run; fuzzing with the examples above finds the same classes of mismatch.
-        "phases": {"coverage": {"enabled": False}},
+        "generation": {"mode": "all", "max-examples": EXAMPLES},
+        "phases": {"coverage": {"enabled": os.environ.get("VIGIL_SCHEMA_COVERAGE") == "1"}},
     }
 )
 schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", application, config=config)
@@ -111,7 +113,7 @@ def data_set(db, in_process_requests):
 @pytest.mark.django_db
 @schema.parametrize()
 @settings(
-    max_examples=15,
+    max_examples=EXAMPLES,
     deadline=None,
     database=None,  # the same cases on every run: a failure here is reproducible, not remembered
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.function_scoped_fixture],
