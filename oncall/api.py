@@ -6,8 +6,10 @@ offset is read as UTC). Reading needs the key's "read" scope and the owner's vie
 covering a shift needs "write" and `oncall.add_override` (Managers), removing a cover
 `oncall.delete_override`.
 
-The schemas live here rather than in `oncall/schemas.py`: they are only this router's, and the
-error shapes must stay the ones `config/api.py` writes.
+The schemas live here until they outgrow one module (then `oncall/schemas.py`). Adding and
+removing an override are one-row writes with nothing else to do, so they are made here; when
+they gain a side effect (an audit entry, telling the person), they move to an `oncall/actions.py`
+verb that the admin calls too.
 """
 
 from __future__ import annotations
@@ -265,10 +267,10 @@ def get_schedule(request: HttpRequest, schedule_id: Id, start: dt.datetime | Non
         raise _invalid("query", "end", f"The window is at most {MAX_WINDOW.days} days; ask for a shorter one.")
 
     schedule = _schedule(schedule_id, Schedule.objects.select_related("team"))
-    ahead = now + dt.timedelta(days=OUTLOOK_DAYS)
-    # One prefetch answers both questions: the window asked about, and who is on call now.
-    schedules.prefetch_rotations([schedule], min(start, now), max(end, ahead))
-    current = schedules.shifts(schedule, now, ahead)[:1]
+    # Layers and the window's overrides in three queries; who is on call now reads the layers
+    # from there and, when now is outside the window, its overrides with one more.
+    schedules.prefetch_rotations([schedule], start, end)
+    current = schedules.shifts(schedule, now, now + dt.timedelta(days=OUTLOOK_DAYS))[:1]
     return {
         **_schedule_ref(schedule),
         "team": _team(schedule.team),
@@ -440,8 +442,7 @@ def _schedule(schedule_id: int, queryset=None) -> Schedule:
 
 
 def _invalid(where: str, field: str, message: str) -> ValidationError:
-    # The same `loc` ninja gives its own errors, so config/api.py names the field the same way
-    # ("query.end"; body fields by their own name).
+    # The same `loc` ninja gives its own errors, so config/api.py reports the field the same way.
     loc = ("body", "payload", field) if where == "body" else (where, field)
     return ValidationError([{"loc": loc, "msg": message}])
 

@@ -209,6 +209,9 @@ def test_an_unknown_schedule_is_404_and_no_key_is_401(client, reader, primary):
     assert missing.status_code == 404 and missing.json() == {"detail": f"No schedule has id {primary.pk + 100}."}
     assert client.get(f"{API}/schedules/{primary.pk}").status_code == 401
     assert client.get(f"{API}/schedules/0", **bearer(reader)).status_code == 422
+    # Beyond a 64-bit id: refused before the database sees it (SQLite raised OverflowError on delete).
+    too_big = client.delete(f"{API}/schedules/{primary.pk}/overrides/{2**63}", **bearer(ApiKeyFactory(owner=UserFactory(superuser=True), scopes=["write"])))
+    assert too_big.status_code == 422 and too_big.json()["errors"][0]["field"] == "override_id"
 
 
 def test_reading_needs_the_read_scope_and_the_owners_view_permission(client, primary):
