@@ -18,7 +18,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Field, Router, Schema
 
-from oncall.api_auth import ApiError, require_scope
+from oncall.api_auth import ApiError, ErrorOut, ValidationErrorOut, require_scope
 
 from . import chat
 
@@ -39,18 +39,6 @@ class ChatReply(Schema):
     blocks: list[dict]
 
 
-class ErrorOut(Schema):
-    detail: str
-
-
-class FieldErrorOut(Schema):
-    field: str
-    message: str
-
-
-class ValidationErrorOut(Schema):
-    detail: str
-    errors: list[FieldErrorOut] = []
 
 
 # The shapes config/api.py gives errors; 200 carries every problem with the command itself.

@@ -10,7 +10,7 @@ from ninja.errors import AuthenticationError, ValidationError
 from config.middleware import RETRY_AFTER_SECONDS
 
 from incidents.errors import IllegalTransition, InvalidInput
-from oncall.api_auth import AUTH, ApiError
+from oncall.api_auth import AUTH, ApiError, ErrorOut
 
 api = NinjaAPI(
     title="Vigil API",
@@ -87,7 +87,7 @@ def database_unavailable(request: HttpRequest, exc: Exception):
     return response
 
 
-@api.get("/health", auth=None, tags=["meta"])
+@api.get("/health", auth=None, tags=["meta"], response={200: dict, 503: ErrorOut})
 def health(request: HttpRequest) -> dict:
     """Liveness, database reachability, whether the SLA engine is ticking (its last tick and
     lag: "stale" means beat or the workers have stopped), and the notification outbox's
@@ -102,7 +102,7 @@ def health(request: HttpRequest) -> dict:
     return {"status": "ok", "engine": engine_health(), "outbox": outbox_health()}
 
 
-@api.get("/me", tags=["meta"])
+@api.get("/me", tags=["meta"], response={200: dict, 401: ErrorOut, 429: ErrorOut, 503: ErrorOut})
 def me(request: HttpRequest) -> dict:
     """Who the API sees: the key's owner (or the signed-in user) and the key's scopes."""
     key = getattr(request, "api_key", None)

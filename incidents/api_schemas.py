@@ -9,6 +9,8 @@ from typing import Annotated, Any, Literal
 from ninja import Schema
 from pydantic import AfterValidator, Field, StringConstraints
 
+from oncall.api_auth import ErrorOut, ValidationErrorOut
+
 from .models import Incident, Participant, Status
 
 
@@ -40,18 +42,6 @@ MitigationName = Literal[tuple(Incident.Mitigation.values)]  # type: ignore[vali
 # --- Errors ---------------------------------------------------------------------------------------
 
 
-class ErrorOut(Schema):
-    detail: str
-
-
-class FieldErrorOut(Schema):
-    field: str
-    message: str
-
-
-class ValidationErrorOut(Schema):
-    detail: str
-    errors: list[FieldErrorOut] = []
 
 
 # Every route may answer these (authentication, scopes and permissions, rate limits, a database

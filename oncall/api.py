@@ -23,7 +23,7 @@ from ninja import Field, Path, Router, Schema, Status
 from ninja.errors import ValidationError
 
 from . import schedules
-from .api_auth import require_perm, require_scope
+from .api_auth import ErrorOut, ValidationErrorOut, require_perm, require_scope
 from .models import EscalationLevel, EscalationPolicy, Override, Schedule, Team, User
 
 router = Router(tags=["on-call"])
@@ -50,18 +50,6 @@ LOCAL_TIME = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
 # (tests/api/test_schema.py checks that no two schemas share a name with different shapes).
 
 
-class ErrorOut(Schema):
-    detail: str
-
-
-class FieldErrorOut(Schema):
-    field: str
-    message: str
-
-
-class ValidationErrorOut(Schema):
-    detail: str
-    errors: list[FieldErrorOut] = []
 
 
 class PersonOut(Schema):

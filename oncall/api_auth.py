@@ -16,6 +16,7 @@ import secrets
 from django.core.cache import cache
 from django.http import HttpRequest
 from django.utils import timezone
+from ninja import Schema
 from ninja.security import APIKeyHeader, HttpBearer, SessionAuth
 
 from .models import ApiKey, User
@@ -35,6 +36,21 @@ class ApiError(Exception):
         self.detail = detail
         self.status = status or self.status
         self.headers = headers or {}
+
+
+# The error bodies config/api.py sends, for every router's OpenAPI `response={…}`.
+class ErrorOut(Schema):
+    detail: str
+
+
+class FieldErrorOut(Schema):
+    field: str
+    message: str
+
+
+class ValidationErrorOut(Schema):
+    detail: str
+    errors: list[FieldErrorOut] = []
 
 
 class Forbidden(ApiError):
@@ -165,6 +181,6 @@ def require_perm(request: HttpRequest, perm: str, what: str) -> None:
 
 
 __all__ = [
-    "AUTH", "ApiError", "Forbidden", "RateLimited", "Scope", "create_key", "revoke", "lookup", "hash_key",
+    "AUTH", "ApiError", "ErrorOut", "FieldErrorOut", "ValidationErrorOut", "Forbidden", "RateLimited", "Scope", "create_key", "revoke", "lookup", "hash_key",
     "require_scope", "require_perm", "check_rate",
 ]
