@@ -6,10 +6,11 @@ from django.apps import apps
 from tests.comms import factories as comms_factories
 from tests.incidents import factories as incident_factories
 from tests.oncall import factories as oncall_factories
+from tests.postmortems import factories as postmortem_factories
 
 FACTORIES = {
     factory._meta.model: factory
-    for module in (incident_factories, oncall_factories, comms_factories)
+    for module in (incident_factories, oncall_factories, postmortem_factories, comms_factories)
     for factory in vars(module).values()
     if isinstance(factory, type) and hasattr(factory, "_meta") and getattr(factory._meta, "model", None)
 }
