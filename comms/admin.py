@@ -56,7 +56,7 @@ PREVIEW_EVENTS = {
     MessageKind.RESOLUTION: [TimelineEvent.Kind.RESOLVED],
     MessageKind.EXECUTIVE_SUMMARY: [TimelineEvent.Kind.STATUS_UPDATE, TimelineEvent.Kind.DECLARED],
     MessageKind.CUSTOMER_NOTICE: [TimelineEvent.Kind.STATUS_UPDATE, TimelineEvent.Kind.DECLARED],
-    MessageKind.POSTMORTEM_REMINDER: [TimelineEvent.Kind.RESOLVED],
+    MessageKind.POSTMORTEM_REMINDER: [TimelineEvent.Kind.POSTMORTEM_REMINDER, TimelineEvent.Kind.RESOLVED],
     MessageKind.REPORT: [],
 }
 

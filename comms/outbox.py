@@ -98,11 +98,20 @@ def _build(event: TimelineEvent, routes: list[routing.Route], now) -> list[Notif
             created_at=now,
         )
         if not row.is_page:
-            _render(row, renderer, base, event)
+            _render(row, renderer, base, event, _event_extra(event))
         else:
             row._render_with = (renderer, base, event)
         rows.append(row)
     return rows
+
+
+def _event_extra(event: TimelineEvent) -> dict[str, str]:
+    """Extra words an event carries for its message (`data["context"]`: a post-mortem
+    reminder's due date, item and link), limited to the documented extra variables."""
+    given = (event.data or {}).get("context")
+    if not isinstance(given, dict):
+        return {}
+    return {name: str(given[name]) for name in templating.EXTRA_VARIABLES if given.get(name) is not None}
 
 
 def _render(row: Notification, renderer, base, event, extra: dict | None = None) -> None:

@@ -8,6 +8,9 @@ into Notification rows. The rules:
   rules only while the incident is unacknowledged).
 - Reminders and warnings (`update_overdue`, `resolve_target_breached`) go to their targets,
   on the channels that reach a person at once.
+- Post-mortem reminders (`postmortem_reminder`, written by postmortems' daily run) go to their
+  targets the same way; being reminded of a post-mortem is not being paged, so they are not
+  told of the incident's later acknowledgement or resolution.
 - Declarations and status updates go to the incident's participants and to the stakeholder
   groups subscribed for the severity (internal updates, executive summaries); external
   updates also go to customer groups when the incident is customer-facing.
@@ -32,7 +35,8 @@ Kind = TimelineEvent.Kind
 
 PAGE_KINDS = frozenset({Kind.ESCALATED, Kind.ACK_SLA_BREACHED})
 TELL_KINDS = frozenset({Kind.UPDATE_OVERDUE, Kind.RESOLVE_TARGET_BREACHED})
-ROUTED_KINDS = PAGE_KINDS | TELL_KINDS | {Kind.DECLARED, Kind.STATUS_UPDATE, Kind.ACKNOWLEDGED, Kind.RESOLVED}
+REMINDER_KINDS = frozenset({Kind.POSTMORTEM_REMINDER})
+ROUTED_KINDS = PAGE_KINDS | TELL_KINDS | REMINDER_KINDS | {Kind.DECLARED, Kind.STATUS_UPDATE, Kind.ACKNOWLEDGED, Kind.RESOLVED}
 
 # A person with no rules of their own: email at once, SMS after 2 minutes if still
 # unacknowledged, chat at once (each only if they have such a contact method).
@@ -95,6 +99,9 @@ def plan(event: TimelineEvent) -> tuple[list[Route], list[Unreachable]]:
     elif event.kind == Kind.RESOLVE_TARGET_BREACHED:
         for target in _targets(event):
             want(target, MessageKind.PAGE, Audience.RESPONDERS)
+    elif event.kind == Kind.POSTMORTEM_REMINDER:
+        for target in _targets(event):
+            want(target, MessageKind.POSTMORTEM_REMINDER, Audience.RESPONDERS)
     elif event.kind == Kind.ACKNOWLEDGED:
         for user_id in _everyone_paged(incident):
             want(user_id, MessageKind.ACKNOWLEDGED, Audience.RESPONDERS)

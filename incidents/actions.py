@@ -875,3 +875,20 @@ def record_notification_failure(incident: Incident, message: str, *, data: dict 
     return timeline.record(
         incident, Kind.NOTIFICATION_FAILED, message[:2000], source=Source.SYSTEM, data=data or {}
     )
+
+
+# --- What postmortems asks to be said -------------------------------------------------------------
+
+
+@transaction.atomic
+def record_postmortem_reminder(incident: Incident, message: str, *, targets: Iterable, data: dict | None = None) -> TimelineEvent:
+    """A post-mortem (or one of its action items) is due soon or overdue: said on the incident's
+    timeline with whom to remind (`data["targets"]`, the engine's shape), so comms tells them.
+    `data["context"]` carries the message's extra words (due_date, item, postmortem_url)."""
+    return timeline.record(
+        incident,
+        Kind.POSTMORTEM_REMINDER,
+        message[:2000],
+        source=Source.SYSTEM,
+        data={**(data or {}), "targets": deadlines.describe(targets)},
+    )

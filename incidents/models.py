@@ -372,6 +372,9 @@ class TimelineEvent(models.Model):
         NOBODY_TO_PAGE = "nobody_to_page", "Nobody to page"
         # Written for comms when a message could not be delivered after its retries.
         NOTIFICATION_FAILED = "notification_failed", "Notification failed"
+        # Written by postmortems' daily reminders; `data["targets"]` names who is reminded and
+        # `data["context"]` the message's extra words (due_date, item, postmortem_url).
+        POSTMORTEM_REMINDER = "postmortem_reminder", "Post-mortem reminder"
 
     class Visibility(models.TextChoices):
         INTERNAL = "internal", "Internal"
