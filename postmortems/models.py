@@ -191,3 +191,6 @@ class ActionItem(models.Model):
     @property
     def is_overdue(self) -> bool:
         return self.is_overdue_on(timezone.localdate())
+
+
+from .models_reminders import ReminderSent  # noqa: E402,F401  (the daily reminders' ledger; postmortems/reminders.py)
