@@ -8,6 +8,7 @@ a missing one fails at start-up rather than running with a default.
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -208,6 +209,15 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": env.int("VIGIL_OUTBOX_SWEEP_SECONDS", default=5),
         "options": {"queue": CELERY_PAGING_QUEUE, "expires": env.int("VIGIL_OUTBOX_SWEEP_SECONDS", default=5)},
     },
+    # Post-mortem reminders, daily at VIGIL_REMINDER_HOUR_UTC (08:00 UTC): drafts and action
+    # items due soon or overdue, to their owners and, long overdue, their managers. Once per
+    # item and person a day, so a second beat or a late run reminds nobody twice; a run the
+    # broker held back for six hours is dropped (tomorrow's does the same work).
+    "postmortem-reminders": {
+        "task": "postmortems.tasks.send_due_reminders",
+        "schedule": crontab(hour=env.int("VIGIL_REMINDER_HOUR_UTC", default=8), minute=0),
+        "options": {"expires": 6 * 3600},
+    },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
@@ -225,6 +235,11 @@ LOGGING = {
 # An SLA target is "due soon" in the last quarter of its window, but at most this many
 # seconds before it is due (so a 24 h target is not "due soon" for six hours).
 VIGIL_SLA_DUE_SOON = env.int("VIGIL_SLA_DUE_SOON_SECONDS", default=1800)
+
+# --- Post-mortems --------------------------------------------------------------------------
+# An overdue post-mortem or action item is also sent to the owner's manager once it is overdue
+# by more than this many days (before that, only the owner is reminded).
+VIGIL_REMINDER_MANAGER_AFTER_DAYS = env.int("VIGIL_REMINDER_MANAGER_AFTER_DAYS", default=2)
 
 # --- Alert ingestion ----------------------------------------------------------------------
 # A repeated alert is noted on its incident's timeline at most once per this many seconds
