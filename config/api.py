@@ -29,6 +29,7 @@ api = NinjaAPI(
 api.add_router("/", "incidents.api_ingest.router")  # alerts in: /events, Alertmanager, heartbeats, maintenance
 api.add_router("/", "incidents.api.router")
 api.add_router("/", "oncall.api.router")
+api.add_router("/", "postmortems.api.router")  # post-mortems, action items, review meetings
 api.add_router("/chat", "comms.api.router")
 
 

@@ -28,6 +28,7 @@ from .reminders import postmortem_url
 
 PRODID = "-//Vigil//Post-mortem review//EN"
 MIN_MINUTES, MAX_MINUTES = 15, 480
+MAX_AHEAD = dt.timedelta(days=366)
 # SEQUENCE must grow with every revision of the invitation; seconds since this moment do.
 _SEQUENCE_EPOCH = dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)
 
@@ -147,6 +148,8 @@ def _clean(starts_at: dt.datetime, minutes: int) -> dt.datetime:
         raise InvalidInput(f"A review meeting lasts {MIN_MINUTES} to {MAX_MINUTES} minutes, not {minutes}.")
     if starts_at < timezone.now() - dt.timedelta(minutes=5):
         raise InvalidInput("The review meeting cannot start in the past.")
+    if starts_at > timezone.now() + MAX_AHEAD:
+        raise InvalidInput("Schedule the review meeting within a year.")
     return starts_at.astimezone(dt.timezone.utc).replace(microsecond=0)
 
 

@@ -44,6 +44,7 @@ from tests.oncall.factories import (
     ScheduleFactory,
     UserFactory,
 )
+from tests.postmortems.factories import ActionItemFactory, PostMortemFactory
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
@@ -105,11 +106,12 @@ def data_set(db, in_process_requests):
     service = ServiceFactory(name="Checkout API", slug="checkout-api", customer_facing=True)
     incident = IncidentFactory(actor=owner, services=[service], commander=owner)
     task = IncidentTaskFactory(incident=incident)
+    item = ActionItemFactory(postmortem=PostMortemFactory(incident=incident, owner=owner), owner=alice)
     key = ApiKeyFactory(owner=owner, scopes=["read", "write", "ingest", "chat"], rate_limit_per_minute=100_000)
     REAL_IDS.clear()
     REAL_IDS.update(
         schedule_id=[schedule.pk], override_id=[override.pk], policy_id=[policy.pk],
-        slug=[service.slug], ref=[incident.reference, str(incident.number)], task_id=[task.pk],
+        slug=[service.slug], ref=[incident.reference, str(incident.number)], task_id=[task.pk], item_id=[item.pk],
     )
     yield key
     REAL_IDS.clear()

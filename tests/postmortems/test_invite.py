@@ -133,6 +133,7 @@ def test_people_without_an_email_address_are_named_not_mailed(postmortem, people
         (STARTS, 600, "15 to 480 minutes"),
         (NOW - dt.timedelta(days=1), 60, "cannot start in the past"),
         (STARTS.replace(tzinfo=None), 60, "time zone"),
+        (dt.datetime(9999, 12, 31, 23, 59, tzinfo=dt.timezone.utc), 480, "within a year"),
     ],
 )
 def test_a_meeting_that_cannot_be_is_refused_and_nothing_is_sent(postmortem, people, django_smtp, starts_at, minutes, refusal):
