@@ -456,7 +456,8 @@ def reopen(incident: Incident, *, actor, source: str, reason: str) -> Incident:
 
 @transaction.atomic
 def close(incident: Incident, *, actor, source: str) -> Incident:
-    """Final: allowed once the severity's observation period after resolution has passed."""
+    """Final: allowed once the severity's observation period after resolution has passed and
+    every registered close guard agrees (`lifecycle.close_guards`)."""
     incident = _lock(incident)
     lifecycle.require(incident.reference, incident.status, Status.CLOSED)
     now = clock.now()
@@ -466,6 +467,7 @@ def close(incident: Incident, *, actor, source: str) -> Incident:
             f"{incident.reference} is under observation until {watch_until:%Y-%m-%d %H:%M} UTC "
             f"({incident.severity.name} is watched for {formatting.duration(incident.severity.observation_period)} after resolution)."
         )
+    lifecycle.require_closable(incident)
     incident.status = Status.CLOSED
     incident.closed_at = now
     incident.save(update_fields=["status", "closed_at", "updated_at"])

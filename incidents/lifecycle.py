@@ -12,8 +12,10 @@ reopen. `closed` is final. Nothing ever returns to `triggered`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from .errors import IllegalTransition
-from .models import Status
+from .models import Incident, Status
 
 WORKING = (Status.INVESTIGATING, Status.IDENTIFIED, Status.MONITORING)
 
@@ -50,3 +52,17 @@ def require(reference: str, current: str, target: str) -> str:
     if target == Status.CLOSED:
         raise IllegalTransition(f"{reference} is {current_label}; resolve it before closing.")
     raise IllegalTransition(f"{reference} cannot move from {current_label} to {target_label}.")
+
+
+# What else must be true before an incident closes, registered by higher layers that
+# `incidents` cannot import (postmortems: "its post-mortem is published"). A guard returns
+# why the incident may not close yet, or None. `actions.close` asks each one.
+close_guards: list[Callable[[Incident], str | None]] = []
+
+
+def require_closable(incident: Incident) -> None:
+    """Raise IllegalTransition with the first registered guard's refusal."""
+    for guard in close_guards:
+        refusal = guard(incident)
+        if refusal:
+            raise IllegalTransition(refusal)

@@ -77,6 +77,19 @@ class ServiceFactory(factory.django.DjangoModelFactory):
     customer_facing = False
 
 
+def publish_postmortem(incident: Incident) -> None:
+    """Publish the incident's post-mortem if it has one, as closing a SEV-1/SEV-2 requires
+    (postmortems registers that close guard; tests may import any app)."""
+    from postmortems import services
+    from postmortems.models import PostMortem
+
+    postmortem = PostMortem.objects.filter(incident=incident).first()
+    if postmortem is not None and postmortem.status != PostMortem.Status.PUBLISHED:
+        if postmortem.status == PostMortem.Status.DRAFT:
+            postmortem = services.submit_for_review(postmortem)
+        services.publish(postmortem)
+
+
 class IncidentFactory(factory.Factory):
     """Declares through `actions.declare`, then walks the lifecycle for the traits asked."""
 
@@ -111,6 +124,7 @@ class IncidentFactory(factory.Factory):
                 resolved_at=incident.resolved_at - incident.severity.observation_period
             )
             incident.refresh_from_db()
+            publish_postmortem(incident)
             incident = actions.close(incident, actor=actor, source=source)
         return incident
 

@@ -12,7 +12,7 @@ from incidents import actions, timeline
 from incidents.errors import IllegalTransition, InvalidInput
 from incidents.models import Incident, Participant, Source, Status, TimelineEvent
 from incidents.selectors import visible_incidents
-from tests.incidents.factories import IncidentFactory, ServiceFactory, incident_type, severity
+from tests.incidents.factories import IncidentFactory, ServiceFactory, incident_type, publish_postmortem, severity
 from tests.oncall.factories import UserFactory
 
 Kind = TimelineEvent.Kind
@@ -340,6 +340,7 @@ def test_reopening_an_incident_resolved_before_anyone_acknowledged_it_acknowledg
 @pytest.mark.django_db
 def test_close_waits_for_the_observation_period(commander):
     incident = IncidentFactory(actor=commander, severity=severity("SEV-1"), resolved=True)
+    publish_postmortem(incident)  # SEV-1 also needs its post-mortem published
     with time_machine.travel(incident.resolved_at + timedelta(hours=23)):
         with pytest.raises(IllegalTransition, match="under observation until"):
             actions.close(incident, actor=commander, source=ADMIN)

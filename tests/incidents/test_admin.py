@@ -16,7 +16,7 @@ from incidents.admin import badge
 from incidents.errors import InvalidInput
 from incidents.formatting import duration
 from incidents.models import EvidenceLink, Incident, IncidentType, Participant, Source, Status, TimelineEvent
-from tests.incidents.factories import IncidentFactory, IncidentTypeFactory, ServiceFactory, incident_type
+from tests.incidents.factories import IncidentFactory, IncidentTypeFactory, ServiceFactory, incident_type, publish_postmortem
 from tests.oncall.factories import UserFactory
 
 Kind = TimelineEvent.Kind
@@ -491,6 +491,7 @@ def test_resolve_reopen_and_close(as_user, commander, incident):
         assert "Under observation until" in client.get(page_url(incident)).content.decode()
 
         traveller.shift(timedelta(hours=13))
+        publish_postmortem(incident)  # SEV-2 also needs its post-mortem published
         response = operate(client, incident, "close")
         assert messages_of(response) == [f"{incident.reference} closed."]
         assert incident.status == Status.CLOSED

@@ -9,7 +9,7 @@ from django.utils import timezone
 from incidents import actions, lifecycle
 from incidents.errors import IllegalTransition
 from incidents.models import Incident, Source, Status, TimelineEvent
-from tests.incidents.factories import IncidentFactory
+from tests.incidents.factories import IncidentFactory, publish_postmortem
 
 Kind = TimelineEvent.Kind
 S = Status
@@ -47,6 +47,7 @@ def incident_in(status: Status, user) -> Incident:
         incident = actions.change_status(incident, status, **act)
     if status in (S.RESOLVED, S.CLOSED):
         incident = actions.resolve(incident, **act)
+        publish_postmortem(incident)  # SEV-2 closes only once its post-mortem is published
     if status == S.CLOSED:
         with time_machine.travel(timezone.now() + incident.severity.observation_period + timedelta(minutes=1)):
             incident = actions.close(incident, **act)

@@ -513,7 +513,7 @@ class DemoIncidents:
         stories = [
             self.closed_refund_duplicates,
             self.closed_failover_drill,
-            self.closed_card_payments,
+            self.resolved_card_payments,
             self.investigating_admin_export,
             self.reopened_notification_delays,
             self.resolved_sign_in_outage,
@@ -669,8 +669,10 @@ class DemoIncidents:
             actions.close(inc, actor=alice, source=ADMIN_SRC)
         return inc
 
-    # Three days ago: SEV-1 card failures, downgraded once mitigated, closed after observation.
-    def closed_card_payments(self) -> Incident:
+    # Three days ago: SEV-1 card failures, downgraded once mitigated, resolved. It stays resolved:
+    # SEV-1/SEV-2 incidents close only once their post-mortem (opened on resolution, in draft
+    # here) is published.
+    def resolved_card_payments(self) -> Incident:
         alice, bob, carol, erin = self.u["alice"], self.u["bob"], self.u["carol"], self.u["erin"]
         r = self.replay(self.days_ago(3, 9, 41))
         with r.after(0):
@@ -776,8 +778,6 @@ class DemoIncidents:
                 inc, "This incident has been resolved. Card payments have been working normally for the past hour.",
                 actor=carol, source=ADMIN_SRC, visibility="external",
             )
-        with r.after(hours=23, minutes=12):
-            actions.close(inc, actor=alice, source=ADMIN_SRC)
         return inc
 
     # Two days ago: resolved, back 40 minutes later, reopened and resolved again.

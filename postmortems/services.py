@@ -1,0 +1,186 @@
+"""Every change to a post-mortem's state, one function each: creating it and moving its status.
+
+Like `incidents.actions`, each runs in one transaction, locks the row it changes, checks the
+step and raises `IllegalTransition` with a message a person can act on. The admin (and the
+API) call these; nothing else writes `PostMortem.status` or `published_at`.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from incidents.errors import IllegalTransition
+from incidents.models import Incident, Participant, TimelineEvent
+
+from . import due_dates
+from .models import PostMortem, PostMortemTimelineEntry
+
+Kind = TimelineEvent.Kind
+
+# Timeline kinds copied hidden: bookkeeping a reader of the post-mortem rarely needs. The
+# author can show any of them again.
+HIDDEN_BY_DEFAULT = frozenset(
+    {
+        Kind.TASK_ADDED,
+        Kind.TASK_DONE,
+        Kind.TASK_REOPENED,
+        Kind.DETAILS_CHANGED,
+        Kind.UPDATE_OVERDUE,
+        Kind.NOTIFICATION_FAILED,
+        "postmortem_reminder",
+    }
+)
+
+
+def requires_postmortem(incident: Incident) -> bool:
+    """Its severity requires one; drills never do (they are exercises, left out of metrics)."""
+    return incident.severity.requires_postmortem and not incident.is_drill
+
+
+def current_commander(incident: Incident):
+    participant = (
+        Participant.objects.filter(incident=incident, role=Participant.Role.COMMANDER, left_at=None)
+        .select_related("user")
+        .first()
+    )
+    return participant.user if participant else None
+
+
+def _time_zone(owner) -> str:
+    return getattr(owner, "time_zone", None) or settings.TIME_ZONE
+
+
+def _timeline_rows(postmortem: PostMortem) -> list[PostMortemTimelineEntry]:
+    events = TimelineEvent.objects.filter(incident=postmortem.incident_id).order_by("occurred_at", "pk")
+    return [
+        PostMortemTimelineEntry(
+            postmortem=postmortem,
+            event=event,
+            occurred_at=event.occurred_at,
+            text=event.message,
+            hidden=event.kind in HIDDEN_BY_DEFAULT,
+            position=position,
+        )
+        for position, event in enumerate(events, 1)
+    ]
+
+
+@transaction.atomic
+def create_for(incident: Incident, *, owner=None) -> PostMortem:
+    """Open the post-mortem of `incident` (any incident, on request or on resolution).
+
+    Owner: the one given, else the current incident commander. Due dates count from the
+    resolution (from today if the incident is still open) on the owner's calendar. The
+    timeline is copied from the incident's events, bookkeeping rows hidden."""
+    # The incident row lock makes "one post-mortem per incident" safe against a concurrent
+    # request; the OneToOne unique index backs it up.
+    incident = (
+        Incident.objects.select_for_update(of=("self",)).select_related("severity").get(pk=incident.pk)
+    )
+    if PostMortem.objects.filter(incident=incident).exists():
+        raise IllegalTransition(f"{incident.reference} already has a post-mortem.")
+    owner = owner or current_commander(incident)
+    dates = due_dates.due_dates(
+        incident.resolved_at or timezone.now(),
+        time_zone=_time_zone(owner),
+        draft_business_days=incident.severity.postmortem_draft_business_days,
+    )
+    postmortem = PostMortem.objects.create(
+        incident=incident,
+        owner=owner,
+        draft_due=dates.draft,
+        review_due=dates.review,
+        publish_due=dates.publish,
+        summary=incident.resolution_summary or incident.summary,
+        business_impact=incident.impact_description,
+    )
+    PostMortemTimelineEntry.objects.bulk_create(_timeline_rows(postmortem))
+    return postmortem
+
+
+def on_events_recorded(sender, *, events, **kwargs) -> None:
+    """`incidents.timeline.events_recorded` receiver: a resolution that requires a post-mortem
+    opens one, in the resolving transaction. Resolving again after a reopen keeps the first."""
+    for event in events:
+        if event.kind != Kind.RESOLVED:
+            continue
+        incident = event.incident
+        if not requires_postmortem(incident) or PostMortem.objects.filter(incident_id=incident.pk).exists():
+            continue
+        create_for(incident, owner=current_commander(incident) or event.actor)
+
+
+# --- Status -----------------------------------------------------------------------------------
+
+
+def _lock(postmortem: PostMortem) -> PostMortem:
+    return (
+        PostMortem.objects.select_for_update(of=("self",))
+        .select_related("incident", "owner")
+        .get(pk=postmortem.pk)
+    )
+
+
+def _move(postmortem: PostMortem, frm: str, to: str, refusal: str) -> PostMortem:
+    postmortem = _lock(postmortem)
+    if postmortem.status != frm:
+        label = PostMortem.Status(postmortem.status).label.lower()
+        raise IllegalTransition(f"The post-mortem of {postmortem.incident.reference} is {label}; {refusal}")
+    postmortem.status = to
+    postmortem.published_at = timezone.now() if to == PostMortem.Status.PUBLISHED else None
+    postmortem.save(update_fields=["status", "published_at"])
+    return postmortem
+
+
+@transaction.atomic
+def submit_for_review(postmortem: PostMortem, *, actor=None) -> PostMortem:
+    """draft → in review."""
+    return _move(postmortem, PostMortem.Status.DRAFT, PostMortem.Status.IN_REVIEW, "only a draft can go to review.")
+
+
+@transaction.atomic
+def return_to_draft(postmortem: PostMortem, *, actor=None) -> PostMortem:
+    """in review → draft (the review asked for changes). A published post-mortem stays published."""
+    return _move(
+        postmortem, PostMortem.Status.IN_REVIEW, PostMortem.Status.DRAFT, "only one in review can go back to draft."
+    )
+
+
+@transaction.atomic
+def publish(postmortem: PostMortem, *, actor=None) -> PostMortem:
+    """in review → published, stamping `published_at`."""
+    return _move(
+        postmortem, PostMortem.Status.IN_REVIEW, PostMortem.Status.PUBLISHED, "it must be in review before it is published."
+    )
+
+
+TRANSITIONS = {
+    "submit_for_review": submit_for_review,
+    "return_to_draft": return_to_draft,
+    "publish": publish,
+}
+
+
+# --- The close guard --------------------------------------------------------------------------
+
+
+def close_guard(incident: Incident) -> str | None:
+    """Registered in `incidents.actions.close_guards`: why `incident` may not close yet, or None."""
+    if not requires_postmortem(incident):
+        return None
+    postmortem = PostMortem.objects.filter(incident_id=incident.pk).select_related("owner").first()
+    if postmortem is None:
+        return (
+            f"{incident.reference} needs its post-mortem published before it can be closed "
+            f"({incident.severity.name} requires one and none exists yet)."
+        )
+    if postmortem.status == PostMortem.Status.PUBLISHED:
+        return None
+    owner = str(postmortem.owner) if postmortem.owner else "no owner"
+    due = postmortem.current_due
+    return (
+        f"{incident.reference} needs its post-mortem published before it can be closed "
+        f"(it is {PostMortem.Status(postmortem.status).label.lower()}, owner {owner}, due {due:%Y-%m-%d})."
+    )
