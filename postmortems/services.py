@@ -11,11 +11,11 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from incidents.errors import IllegalTransition
+from incidents.errors import IllegalTransition, InvalidInput
 from incidents.models import Incident, Participant, TimelineEvent
 
 from . import due_dates
-from .models import PostMortem, PostMortemTimelineEntry
+from .models import ActionItem, PostMortem, PostMortemTimelineEntry
 
 Kind = TimelineEvent.Kind
 
@@ -184,3 +184,28 @@ def close_guard(incident: Incident) -> str | None:
         f"{incident.reference} needs its post-mortem published before it can be closed "
         f"(it is {PostMortem.Status(postmortem.status).label.lower()}, owner {owner}, due {due:%Y-%m-%d})."
     )
+
+
+# --- Action items -----------------------------------------------------------------------------
+
+
+def stamp_completion(item: ActionItem, *, now=None) -> None:
+    """Keep `completed_at` in step with the status (unsaved): set when it becomes done, cleared otherwise."""
+    if item.status == ActionItem.Status.DONE:
+        item.completed_at = item.completed_at or now or timezone.now()
+    else:
+        item.completed_at = None
+
+
+@transaction.atomic
+def set_action_items_status(items, status: str) -> int:
+    """Move several action items to `status` (the admin's bulk actions); returns how many changed."""
+    if status not in ActionItem.Status.values:
+        raise InvalidInput(f"Unknown action item status {status!r}.")
+    now = timezone.now()
+    changed = [item for item in items.select_for_update() if item.status != status]
+    for item in changed:
+        item.status = status
+        stamp_completion(item, now=now)
+    ActionItem.objects.bulk_update(changed, ["status", "completed_at"])
+    return len(changed)

@@ -1,0 +1,409 @@
+"""The post-mortem pages: the list, the document with its timeline, five whys and action items
+inline, status buttons, the Markdown download and the print page; and every action item across
+post-mortems.
+
+State moves only through `postmortems.services`; a refused step becomes an error message.
+A post-mortem is visible only to who may see its incident (`incidents.selectors`).
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.utils import quote, unquote
+from django.core.exceptions import PermissionDenied
+from django.db import models
+from django.db.models import Q
+from django.http import Http404, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+
+from incidents import selectors
+from incidents.errors import DomainError
+from incidents.formatting import EMPTY
+from incidents.models import Incident
+
+from . import export, metrics, services
+from .models import ActionItem, PostMortem, PostMortemTimelineEntry, Why
+
+STATUS_COLORS = {
+    PostMortem.Status.DRAFT: "#ef6c00",
+    PostMortem.Status.IN_REVIEW: "#1565c0",
+    PostMortem.Status.PUBLISHED: "#2e7d32",
+}
+# Transition (URL name) → its button label.
+TRANSITION_LABELS = {
+    "submit_for_review": "Submit for review",
+    "return_to_draft": "Back to draft",
+    "publish": "Publish",
+}
+TRANSITIONS_FROM = {
+    PostMortem.Status.DRAFT: ["submit_for_review"],
+    PostMortem.Status.IN_REVIEW: ["publish", "return_to_draft"],
+    PostMortem.Status.PUBLISHED: [],
+}
+
+
+def _badge(text: str, color: str):
+    return format_html('<span class="vigil-badge" style="background:{};color:#fff">{}</span>', color, text)
+
+
+def _visible_postmortems(user):
+    return PostMortem.objects.filter(incident__in=selectors.visible_incidents(user))
+
+
+class OverdueFilter(admin.SimpleListFilter):
+    title = "due"
+    parameter_name = "overdue"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Overdue"), ("no", "Not overdue")]
+
+    def queryset(self, request, queryset):
+        today = timezone.localdate()
+        overdue = Q(status=PostMortem.Status.DRAFT, draft_due__lt=today) | Q(
+            status=PostMortem.Status.IN_REVIEW, publish_due__lt=today
+        )
+        if self.value() == "yes":
+            return queryset.filter(overdue)
+        if self.value() == "no":
+            return queryset.exclude(overdue)
+        return queryset
+
+
+class ActionItemOverdueFilter(admin.SimpleListFilter):
+    title = "due"
+    parameter_name = "overdue"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Overdue"), ("week", "Due within 7 days")]
+
+    def queryset(self, request, queryset):
+        today = timezone.localdate()
+        unfinished = queryset.exclude(status__in=ActionItem.FINISHED)
+        if self.value() == "yes":
+            return unfinished.filter(due_date__lt=today)
+        if self.value() == "week":
+            return unfinished.filter(due_date__gte=today, due_date__lte=today + timezone.timedelta(days=7))
+        return queryset
+
+
+# --- The post-mortem page --------------------------------------------------------------------
+
+_TEXTAREA = {models.TextField: {"widget": admin.widgets.AdminTextareaWidget(attrs={"rows": 3})}}
+
+
+class TimelineEntryInline(admin.TabularInline):
+    model = PostMortemTimelineEntry
+    fields = ("position", "occurred_at", "text", "hidden", "annotation")
+    extra = 0
+    formfield_overrides = {models.TextField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 50})}}
+
+
+class WhyInline(admin.TabularInline):
+    model = Why
+    fields = ("position", "question", "answer")
+    formfield_overrides = {models.TextField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 60})}}
+
+    def get_extra(self, request, obj=None, **kwargs):
+        # Room for five whys; more can be added.
+        return max(0, 5 - (obj.whys.count() if obj else 0))
+
+
+class ActionItemInline(admin.StackedInline):
+    model = ActionItem
+    fields = (
+        "description", ("owner", "due_date"), ("priority", "status", "horizon"), "completion_criteria", "ticket_url",
+        "completed_at",
+    )
+    readonly_fields = ("completed_at",)
+    autocomplete_fields = ("owner",)
+    extra = 0
+    formfield_overrides = _TEXTAREA
+
+
+class CreateForm(forms.Form):
+    """The on-request post-mortem: any incident the user may see that has none yet."""
+
+    incident = forms.ModelChoiceField(queryset=Incident.objects.none())
+    owner = forms.ModelChoiceField(queryset=None, required=False, help_text="Empty: the incident's current commander.")
+
+    def __init__(self, *args, user, **kwargs):
+        from django.contrib.auth import get_user_model
+
+        super().__init__(*args, **kwargs)
+        self.fields["incident"].queryset = (
+            selectors.visible_incidents(user).filter(postmortem__isnull=True).select_related("severity").order_by("-number")
+        )
+        self.fields["owner"].queryset = get_user_model().objects.filter(is_active=True).order_by("username")
+
+
+@admin.register(PostMortem)
+class PostMortemAdmin(admin.ModelAdmin):
+    list_display = ("reference", "incident_title", "status_badge", "owner", "draft_due", "publish_due", "due_badge")
+    list_display_links = ("reference", "incident_title")
+    list_filter = ("status", OverdueFilter)
+    list_select_related = ("incident", "owner")
+    search_fields = ("incident__title",)
+    ordering = ("-created_at",)
+    list_per_page = 50
+    show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
+    actions = ("submit_for_review", "publish", "return_to_draft")
+    autocomplete_fields = ("owner",)
+    inlines = (TimelineEntryInline, WhyInline, ActionItemInline)
+    readonly_fields = ("incident_link", "status_badge", "created_at", "published_at", "impact_duration_default")
+    fieldsets = (
+        ("State", {"fields": (("incident_link", "status_badge"), "owner", ("draft_due", "review_due", "publish_due"),
+                              ("created_at", "published_at"))}),
+        ("Summary and impact", {"fields": ("summary", "users_affected", ("impact_duration", "impact_duration_default"),
+                                           "business_impact")}),
+        ("Root cause analysis", {"fields": ("immediate_cause", "root_cause")}),
+        ("Contributing factors", {"fields": ("contributing_technical", "contributing_process")}),
+        ("Review", {"fields": ("went_well", "could_improve", "lessons_learned",
+                               ("review_meeting_at", "review_meeting_minutes"))}),
+    )
+    formfield_overrides = _TEXTAREA
+    empty_value_display = EMPTY
+    change_form_template = "admin/postmortems/postmortem/change_form.html"
+
+    def get_queryset(self, request):
+        return _visible_postmortems(request.user).select_related("incident__severity", "owner")
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # the record is the history
+
+    # --- Columns ---
+
+    @admin.display(description="incident", ordering="incident__number")
+    def reference(self, obj):
+        return obj.incident.reference
+
+    @admin.display(description="title")
+    def incident_title(self, obj):
+        return obj.incident.title
+
+    @admin.display(description="status", ordering="status")
+    def status_badge(self, obj):
+        return _badge(obj.get_status_display(), STATUS_COLORS[obj.status])
+
+    @admin.display(description="due")
+    def due_badge(self, obj):
+        if obj.current_due is None:
+            return EMPTY
+        if obj.is_overdue:
+            return _badge(f"overdue since {obj.current_due:%Y-%m-%d}", "#c62828")
+        return f"{obj.current_due:%Y-%m-%d}"
+
+    @admin.display(description="incident")
+    def incident_link(self, obj):
+        url = reverse("admin:incidents_incident_change", args=[quote(obj.incident_id)], current_app=self.admin_site.name)
+        return format_html('<a href="{}">{}</a>', url, str(obj.incident))
+
+    @admin.display(description="duration from the incident")
+    def impact_duration_default(self, obj):
+        return export.impact_duration(PostMortem(incident=obj.incident)) if obj.pk else EMPTY
+
+    # --- Saving: action items keep completed_at in step with their status ---
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is ActionItem:
+            for inline_form in formset.forms:
+                if inline_form.has_changed() and not formset._should_delete_form(inline_form):
+                    services.stamp_completion(inline_form.instance)
+        super().save_formset(request, form, formset, change)
+
+    # --- Status: list actions and the page's buttons ---
+
+    def _transition(self, request, postmortems, name: str) -> None:
+        done = 0
+        for postmortem in postmortems:
+            try:
+                services.TRANSITIONS[name](postmortem, actor=request.user)
+                done += 1
+            except DomainError as error:
+                messages.error(request, str(error))
+        if done:
+            messages.success(request, f"{TRANSITION_LABELS[name]}: {done} post-mortem{'s' if done != 1 else ''}.")
+
+    @admin.action(description="Submit for review", permissions=["change"])
+    def submit_for_review(self, request, queryset):
+        self._transition(request, queryset, "submit_for_review")
+
+    @admin.action(description="Publish", permissions=["change"])
+    def publish(self, request, queryset):
+        self._transition(request, queryset, "publish")
+
+    @admin.action(description="Back to draft", permissions=["change"])
+    def return_to_draft(self, request, queryset):
+        self._transition(request, queryset, "return_to_draft")
+
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        return [
+            path("<path:object_id>/transition/<str:name>/", self.admin_site.admin_view(self.transition_view),
+                 name="%s_%s_transition" % info),
+            path("<path:object_id>/export.md", self.admin_site.admin_view(self.export_view), name="%s_%s_export" % info),
+            path("<path:object_id>/print/", self.admin_site.admin_view(self.print_view), name="%s_%s_print" % info),
+            *super().get_urls(),
+        ]
+
+    def _get_or_404(self, request, object_id) -> PostMortem:
+        postmortem = self.get_object(request, unquote(object_id))
+        if postmortem is None or not self.has_view_permission(request, postmortem):
+            raise Http404("No such post-mortem.")
+        return postmortem
+
+    def transition_view(self, request, object_id, name):
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if name not in services.TRANSITIONS:
+            raise Http404("No such step.")
+        postmortem = self._get_or_404(request, object_id)
+        if not self.has_change_permission(request, postmortem):
+            raise PermissionDenied
+        self._transition(request, [postmortem], name)
+        return HttpResponseRedirect(
+            reverse("admin:postmortems_postmortem_change", args=[quote(postmortem.pk)], current_app=self.admin_site.name)
+        )
+
+    def _document(self, request, object_id) -> PostMortem:
+        postmortem = self._get_or_404(request, object_id)
+        return (
+            PostMortem.objects.select_related("incident__severity", "owner")
+            .prefetch_related("whys", "action_items__owner", "timeline_entries")
+            .get(pk=postmortem.pk)
+        )
+
+    def export_view(self, request, object_id):
+        postmortem = self._document(request, object_id)
+        response = HttpResponse(export.to_markdown(postmortem), content_type="text/markdown; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{export.filename(postmortem)}"'
+        return response
+
+    def print_view(self, request, object_id):
+        """The document on one plain page (no admin chrome), laid out for printing."""
+        postmortem = self._document(request, object_id)
+        context = {
+            "postmortem": postmortem,
+            "incident": postmortem.incident,
+            "impact_duration": export.impact_duration(postmortem),
+            "entries": [e for e in postmortem.timeline_entries.all() if not e.hidden],
+            "metrics": metrics.metrics(postmortem.incident),
+        }
+        return TemplateResponse(request, "admin/postmortems/postmortem/print.html", context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        postmortem = self.get_object(request, unquote(object_id))
+        extra = {}
+        if postmortem is not None:
+            can_change = self.has_change_permission(request, postmortem)
+            extra = {
+                "metrics": metrics.metrics(postmortem.incident),
+                "transitions": [
+                    (name, TRANSITION_LABELS[name]) for name in TRANSITIONS_FROM[postmortem.status]
+                ] if can_change else [],
+            }
+        return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})
+
+    # --- Creating on request ---
+
+    def add_view(self, request, form_url="", extra_context=None):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = CreateForm(request.POST or None, user=request.user)
+        if request.method == "POST" and form.is_valid():
+            try:
+                postmortem = services.create_for(form.cleaned_data["incident"], owner=form.cleaned_data["owner"])
+            except DomainError as error:
+                messages.error(request, str(error))
+            else:
+                messages.success(request, f"Post-mortem of {postmortem.incident.reference} created.")
+                return HttpResponseRedirect(
+                    reverse("admin:postmortems_postmortem_change", args=[quote(postmortem.pk)], current_app=self.admin_site.name)
+                )
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "form": form,
+            "title": "Create post-mortem",
+            **(extra_context or {}),
+        }
+        return TemplateResponse(request, "admin/postmortems/postmortem/create.html", context)
+
+
+# --- Every action item ------------------------------------------------------------------------
+
+
+@admin.register(ActionItem)
+class ActionItemAdmin(admin.ModelAdmin):
+    list_display = ("description_short", "postmortem_link", "owner", "due_date", "due_in", "priority", "status", "horizon")
+    list_display_links = ("description_short",)
+    list_filter = (ActionItemOverdueFilter, "status", "priority", "horizon", ("owner", admin.RelatedOnlyFieldListFilter))
+    list_select_related = ("postmortem__incident", "owner")
+    search_fields = ("description",)
+    ordering = ("due_date", "pk")
+    list_per_page = 100
+    show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
+    actions = ("mark_in_progress", "mark_done", "mark_wont_do", "mark_open")
+    autocomplete_fields = ("owner",)
+    readonly_fields = ("postmortem_link", "created_at", "completed_at")
+    fields = (
+        "postmortem_link", "description", ("owner", "due_date"), ("priority", "status", "horizon"),
+        "completion_criteria", "ticket_url", ("created_at", "completed_at"),
+    )
+    formfield_overrides = _TEXTAREA
+    empty_value_display = EMPTY
+
+    def get_queryset(self, request):
+        return ActionItem.objects.filter(postmortem__in=_visible_postmortems(request.user)).select_related(
+            "postmortem__incident", "owner"
+        )
+
+    def has_add_permission(self, request):
+        return False  # added on their post-mortem's page
+
+    def save_model(self, request, obj, form, change):
+        services.stamp_completion(obj)
+        super().save_model(request, obj, form, change)
+
+    @admin.display(description="action", ordering="description")
+    def description_short(self, obj):
+        return obj.description if len(obj.description) <= 80 else obj.description[:79] + "…"
+
+    @admin.display(description="post-mortem", ordering="postmortem__incident__number")
+    def postmortem_link(self, obj):
+        url = reverse("admin:postmortems_postmortem_change", args=[quote(obj.postmortem_id)], current_app=self.admin_site.name)
+        return format_html('<a href="{}">{}</a>', url, obj.postmortem.incident.reference)
+
+    @admin.display(description="due in")
+    def due_in(self, obj):
+        days = obj.days_until_due
+        if days is None or obj.is_finished:
+            return EMPTY
+        if days < 0:
+            return _badge(f"{-days} d overdue", "#c62828")
+        return "today" if days == 0 else f"{days} d"
+
+    def _mark(self, request, queryset, status):
+        changed = services.set_action_items_status(queryset, status)
+        messages.success(request, f"{changed} action item{'s' if changed != 1 else ''} marked {ActionItem.Status(status).label.lower()}.")
+
+    @admin.action(description="Mark in progress", permissions=["change"])
+    def mark_in_progress(self, request, queryset):
+        self._mark(request, queryset, ActionItem.Status.IN_PROGRESS)
+
+    @admin.action(description="Mark done", permissions=["change"])
+    def mark_done(self, request, queryset):
+        self._mark(request, queryset, ActionItem.Status.DONE)
+
+    @admin.action(description="Mark won't do", permissions=["change"])
+    def mark_wont_do(self, request, queryset):
+        self._mark(request, queryset, ActionItem.Status.WONT_DO)
+
+    @admin.action(description="Reopen (mark open)", permissions=["change"])
+    def mark_open(self, request, queryset):
+        self._mark(request, queryset, ActionItem.Status.OPEN)

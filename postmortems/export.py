@@ -1,0 +1,150 @@
+"""A post-mortem as the Markdown document of the procedures' template.
+
+Times are written in one zone named in the document (UTC unless asked), so the file reads the
+same whoever downloads it. Hidden timeline rows are left out.
+"""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from incidents import formatting
+
+from . import metrics as metrics_module
+from .models import PostMortem
+
+EMPTY = "_Not written yet._"
+
+
+def _cell(text) -> str:
+    """A value fit for one Markdown table cell: pipes escaped, line breaks as <br>."""
+    text = str(text if text not in (None, "") else "—").strip()
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\r\n", "\n").replace("\n", "<br>")
+
+
+def _block(text: str) -> str:
+    return text.strip() if text and text.strip() else EMPTY
+
+
+def impact_duration(postmortem: PostMortem) -> str:
+    """The author's words, else from the incident: impact start (detection or declaration) to resolution."""
+    if postmortem.impact_duration.strip():
+        return postmortem.impact_duration.strip()
+    incident = postmortem.incident
+    if incident.resolved_at:
+        return formatting.duration(incident.resolved_at - incident.started_at)
+    return "ongoing"
+
+
+def to_markdown(postmortem: PostMortem, *, time_zone: str = "UTC") -> str:
+    incident = postmortem.incident
+    zone = ZoneInfo(time_zone)
+
+    def when(at) -> str:
+        return at.astimezone(zone).strftime("%Y-%m-%d %H:%M") if at else "—"
+
+    owner = str(postmortem.owner) if postmortem.owner else "—"
+    lines = [
+        f"# Post-Mortem: {incident.reference} — {incident.title}",
+        "",
+        f"- **Severity:** {incident.severity}",
+        f"- **Status:** {postmortem.get_status_display()}",
+        f"- **Owner:** {owner}",
+        f"- **Draft due:** {postmortem.draft_due:%Y-%m-%d} · **Review due:** {postmortem.review_due:%Y-%m-%d}"
+        f" · **Publish due:** {postmortem.publish_due:%Y-%m-%d}",
+    ]
+    if postmortem.published_at:
+        lines.append(f"- **Published:** {when(postmortem.published_at)} {time_zone}")
+    lines += [
+        "",
+        "## Summary",
+        "",
+        _block(postmortem.summary),
+        "",
+        "## Impact",
+        "",
+        f"- **Users affected:** {postmortem.users_affected.strip() or '—'}",
+        f"- **Duration:** {impact_duration(postmortem)}",
+        f"- **Business impact:** {postmortem.business_impact.strip() or '—'}",
+        "",
+        "## Timeline",
+        "",
+        f"All times {time_zone}.",
+        "",
+        "| Time | Event | Notes |",
+        "|---|---|---|",
+    ]
+    for entry in postmortem.timeline_entries.all():
+        if not entry.hidden:
+            lines.append(f"| {when(entry.occurred_at)} | {_cell(entry.text)} | {_cell(entry.annotation)} |")
+    lines += [
+        "",
+        "## Root Cause Analysis",
+        "",
+        "### Immediate cause",
+        "",
+        _block(postmortem.immediate_cause),
+        "",
+        "### Root cause",
+        "",
+        _block(postmortem.root_cause),
+        "",
+        "### Five whys",
+        "",
+    ]
+    whys = list(postmortem.whys.all())
+    if whys:
+        for number, why in enumerate(whys, 1):
+            lines.append(f"{number}. **{why.question.strip()}** {why.answer.strip() or '—'}")
+    else:
+        lines.append(EMPTY)
+    lines += [
+        "",
+        "## Contributing Factors",
+        "",
+        "### Technical",
+        "",
+        _block(postmortem.contributing_technical),
+        "",
+        "### Process",
+        "",
+        _block(postmortem.contributing_process),
+        "",
+        "## What Went Well",
+        "",
+        _block(postmortem.went_well),
+        "",
+        "## What Could Be Improved",
+        "",
+        _block(postmortem.could_improve),
+        "",
+        "## Action Items",
+        "",
+        "| Action | Owner | Due | Priority | Status | Horizon |",
+        "|---|---|---|---|---|---|",
+    ]
+    for item in postmortem.action_items.all():
+        due = f"{item.due_date:%Y-%m-%d}" if item.due_date else "—"
+        description = item.description + (f" ({item.ticket_url})" if item.ticket_url else "")
+        lines.append(
+            f"| {_cell(description)} | {_cell(item.owner or '—')} | {due} | {item.get_priority_display()} "
+            f"| {item.get_status_display()} | {item.get_horizon_display()} |"
+        )
+    lines += [
+        "",
+        "## Lessons Learned",
+        "",
+        _block(postmortem.lessons_learned),
+        "",
+        "## Metrics",
+        "",
+        "| Measure | Took | Target | Result |",
+        "|---|---|---|---|",
+    ]
+    for metric in metrics_module.metrics(incident):
+        lines.append(f"| {metric.name} | {metric.duration_text} | {metric.target_text} | {metric.verdict} |")
+    return "\n".join(lines) + "\n"
+
+
+def filename(postmortem: PostMortem) -> str:
+    return f"postmortem-{postmortem.incident.reference}.md"
