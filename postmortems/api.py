@@ -14,10 +14,11 @@ import binascii
 import datetime as dt
 import re
 import smtplib
+import zoneinfo
 
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Prefetch, Q, QuerySet
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
 from ninja import Query, Router
 from ninja.errors import ValidationError
 
@@ -219,6 +220,38 @@ def get_postmortem(request: HttpRequest, ref: str):
         "whys": [{"position": w.position, "question": w.question, "answer": w.answer} for w in pm.whys.all()],
         "action_items": [_item_out(item, today, reference) for item in pm.action_items.all()],
     }
+
+
+_MARKDOWN = {
+    "responses": {
+        "200": {
+            "description": "The post-mortem as a Markdown document (what the admin's export downloads).",
+            "content": {"text/markdown": {"schema": {"type": "string"}}},
+        }
+    }
+}
+
+
+@router.get("/postmortems/{ref}/markdown", response=READ_ERRORS, openapi_extra=_MARKDOWN, tags=TAGS)
+def postmortem_markdown(request: HttpRequest, ref: str):
+    """The post-mortem as Markdown (`postmortems.export`), times in the caller's time zone."""
+    from .export import filename, to_markdown
+
+    _can_read(request)
+    qs = _visible_postmortems(request.user).prefetch_related("whys", "action_items__owner", "timeline_entries")
+    pm = _postmortem(request, ref, qs)
+    response = HttpResponse(to_markdown(pm, time_zone=_zone_of(request.user)), content_type="text/markdown; charset=utf-8")
+    response["Content-Disposition"] = f'inline; filename="{filename(pm)}"'
+    return response
+
+
+def _zone_of(user) -> str:
+    name = getattr(user, "time_zone", "") or "UTC"
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (ValueError, zoneinfo.ZoneInfoNotFoundError):
+        return "UTC"
+    return name
 
 
 @router.post("/postmortems/{ref}/review", response={200: ReviewOut, **REVIEW_ERRORS}, tags=TAGS)

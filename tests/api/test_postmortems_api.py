@@ -110,11 +110,12 @@ def test_unknown_restricted_or_missing_post_mortems_are_404(client, reader, pm, 
         assert response.json()["detail"].startswith("No post-mortem for")
 
 
-def test_reading_needs_the_scope_and_the_permission(client, pm, commander):
-    assert client.get("/api/v1/postmortems", **auth(commander, "read")).status_code == 403  # no view_postmortem
-    grant(commander, "view_postmortem")
-    assert client.get("/api/v1/postmortems", **auth(commander, "chat")).status_code == 403
-    assert client.get("/api/v1/postmortems", **auth(commander, "read")).status_code == 200
+def test_reading_needs_the_scope_and_the_permission(client, pm):
+    nobody = UserFactory(username="nobody")  # in no group
+    assert client.get("/api/v1/postmortems", **auth(nobody, "read")).status_code == 403  # no view_postmortem
+    grant(nobody, "view_postmortem")
+    assert client.get("/api/v1/postmortems", **auth(nobody, "chat")).status_code == 403
+    assert client.get("/api/v1/postmortems", **auth(nobody, "read")).status_code == 200
     assert client.get("/api/v1/postmortems").status_code == 401
 
 
@@ -208,10 +209,10 @@ def test_patch_changes_status_owner_and_due_date(client, editor, items):
     assert patch(client, "/api/v1/action-items/999999", headers, {"status": "done"}).status_code == 404
 
 
-def test_patch_needs_the_write_scope_and_the_change_permission(client, reader, items):
+def test_patch_needs_the_write_scope_and_the_change_permission(client, editor, viewer, items):
     item = items["soon"]
-    assert patch(client, f"/api/v1/action-items/{item.pk}", auth(reader, "read"), {"status": "done"}).status_code == 403
-    response = patch(client, f"/api/v1/action-items/{item.pk}", auth(reader), {"status": "done"})
+    assert patch(client, f"/api/v1/action-items/{item.pk}", auth(editor, "read"), {"status": "done"}).status_code == 403
+    response = patch(client, f"/api/v1/action-items/{item.pk}", auth(viewer), {"status": "done"})  # Viewers only read
     assert response.status_code == 403 and "postmortems.change_actionitem" in response.json()["detail"]
     item.refresh_from_db()
     assert item.status == "open"
@@ -261,3 +262,18 @@ def test_a_mail_server_that_is_down_is_a_503_with_the_meeting_kept(client, edito
     assert "schedule it again" in response.json()["detail"]
     pm.refresh_from_db()
     assert pm.review_meeting_at is not None
+
+
+# --- Markdown -------------------------------------------------------------------------------------
+
+
+def test_the_markdown_export(client, reader, pm, items, commander):
+    response = client.get(f"/api/v1/postmortems/{pm.incident.reference}/markdown", **auth(reader, "read"))
+    assert response.status_code == 200, response.content
+    assert response["Content-Type"].startswith("text/markdown")
+    text = response.content.decode()
+    assert text.startswith(f"# Post-Mortem: {pm.incident.reference}")
+    assert "Late one" in text
+    secret = IncidentFactory(actor=UserFactory(username="sec"), is_restricted=True)
+    PostMortemFactory(incident=secret)
+    assert client.get(f"/api/v1/postmortems/{secret.reference}/markdown", **auth(reader, "read")).status_code == 404
