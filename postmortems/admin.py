@@ -344,7 +344,7 @@ class ActionItemAdmin(admin.ModelAdmin):
     list_filter = (ActionItemOverdueFilter, "status", "priority", "horizon", ("owner", admin.RelatedOnlyFieldListFilter))
     list_select_related = ("postmortem__incident", "owner")
     search_fields = ("description",)
-    ordering = ("due_date", "pk")
+    ordering = (models.F("due_date").asc(nulls_last=True), "pk")
     list_per_page = 100
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER

@@ -158,7 +158,8 @@ class ActionItem(models.Model):
     completed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        ordering = ["due_date", "pk"]
+        # Undated items last on every database (SQLite and PostgreSQL differ by default).
+        ordering = [models.F("due_date").asc(nulls_last=True), "pk"]
         verbose_name = "action item"
         indexes = [
             # Overdue and "due soon" lists: unfinished items by due date.

@@ -148,9 +148,9 @@ def test_action_item_status_stamps_completion():
     items = [ActionItemFactory(), ActionItemFactory(status=ActionItem.Status.DONE, completed_at=datetime(2026, 3, 1, tzinfo=UTC))]
     qs = ActionItem.objects.filter(pk__in=[i.pk for i in items])
     assert services.set_action_items_status(qs, ActionItem.Status.DONE) == 1
-    assert all(i.completed_at for i in qs)
+    assert all(i.completed_at for i in qs.all())
     services.set_action_items_status(qs, ActionItem.Status.IN_PROGRESS)
-    assert all(i.completed_at is None for i in qs)
+    assert [(i.status, i.completed_at) for i in qs.all()] == [("in_progress", None)] * 2
 
 
 @pytest.mark.django_db
