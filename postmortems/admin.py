@@ -92,7 +92,10 @@ class ActionItemOverdueFilter(admin.SimpleListFilter):
 
 # --- The post-mortem page --------------------------------------------------------------------
 
-_TEXTAREA = {models.TextField: {"widget": admin.widgets.AdminTextareaWidget(attrs={"rows": 3})}}
+_TEXTAREA = {
+    models.TextField: {"widget": admin.widgets.AdminTextareaWidget(attrs={"rows": 3})},
+    models.URLField: {"assume_scheme": "https"},
+}
 
 
 class TimelineEntryInline(admin.TabularInline):

@@ -203,7 +203,10 @@ def set_action_items_status(items, status: str) -> int:
     if status not in ActionItem.Status.values:
         raise InvalidInput(f"Unknown action item status {status!r}.")
     now = timezone.now()
-    changed = [item for item in items.select_for_update() if item.status != status]
+    # Lock the rows alone: the admin's queryset joins nullable relations, which PostgreSQL
+    # cannot lock (FOR UPDATE on the nullable side of an outer join).
+    locked = ActionItem.objects.select_for_update().filter(pk__in=list(items.values_list("pk", flat=True)))
+    changed = [item for item in locked if item.status != status]
     for item in changed:
         item.status = status
         stamp_completion(item, now=now)
