@@ -8,7 +8,7 @@ incident (`IncidentFactory(resolved=True)` on a severity that requires one) or c
 import factory
 from django.utils import timezone
 
-from postmortems.models import ActionItem, PostMortem, PostMortemTimelineEntry, Why
+from postmortems.models import ActionItem, PostMortem, PostMortemTimelineEntry, ReminderSent, Why
 from tests.incidents.factories import IncidentFactory
 from tests.oncall.factories import UserFactory
 
@@ -58,4 +58,19 @@ class ActionItemFactory(factory.django.DjangoModelFactory):
     completion_criteria = "A deploy that breaks payments fails the pipeline."
 
 
-__all__ = ["ActionItemFactory", "PostMortemFactory", "PostMortemTimelineEntryFactory", "WhyFactory"]
+__all__ = ["ActionItemFactory", "PostMortemFactory", "PostMortemTimelineEntryFactory", "ReminderSentFactory", "WhyFactory"]
+
+
+class ReminderSentFactory(factory.django.DjangoModelFactory):
+    """A raw record of a reminder already sent (postmortems.reminders writes the real ones)."""
+
+    class Meta:
+        model = ReminderSent
+
+    # An action-item reminder: the model's `action_item` is null but not blank, so full_clean
+    # accepts only rows that name one.
+    kind = "action_item_overdue"
+    action_item = factory.SubFactory(ActionItemFactory)
+    postmortem = factory.SelfAttribute("action_item.postmortem")
+    recipient = factory.SubFactory(UserFactory)
+    sent_on = factory.LazyFunction(timezone.localdate)
