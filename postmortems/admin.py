@@ -25,7 +25,7 @@ from incidents.errors import DomainError
 from incidents.formatting import EMPTY
 from incidents.models import Incident
 
-from . import export, metrics, services
+from . import export, invites, metrics, services
 from .models import ActionItem, PostMortem, PostMortemTimelineEntry, Why
 
 STATUS_COLORS = {
@@ -143,6 +143,13 @@ class CreateForm(forms.Form):
         self.fields["owner"].queryset = get_user_model().objects.filter(is_active=True).order_by("username")
 
 
+class ReviewMeetingForm(forms.Form):
+    starts_at = forms.DateTimeField(
+        label="Starts", help_text="In your time zone.", widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    minutes = forms.IntegerField(min_value=15, max_value=480, initial=60, label="Minutes")
+
+
 @admin.register(PostMortem)
 class PostMortemAdmin(admin.ModelAdmin):
     list_display = ("reference", "incident_title", "status_badge", "owner", "draft_due", "publish_due", "due_badge")
@@ -250,6 +257,7 @@ class PostMortemAdmin(admin.ModelAdmin):
                  name="%s_%s_transition" % info),
             path("<path:object_id>/export.md", self.admin_site.admin_view(self.export_view), name="%s_%s_export" % info),
             path("<path:object_id>/print/", self.admin_site.admin_view(self.print_view), name="%s_%s_print" % info),
+            path("<path:object_id>/review/", self.admin_site.admin_view(self.review_view), name="%s_%s_review" % info),
             *super().get_urls(),
         ]
 
@@ -271,6 +279,35 @@ class PostMortemAdmin(admin.ModelAdmin):
         return HttpResponseRedirect(
             reverse("admin:postmortems_postmortem_change", args=[quote(postmortem.pk)], current_app=self.admin_site.name)
         )
+
+    def review_view(self, request, object_id):
+        """Schedule the review meeting: the incident's participants get an email invitation (.ics)."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        postmortem = self._get_or_404(request, object_id)
+        if not self.has_change_permission(request, postmortem):
+            raise PermissionDenied
+        form = ReviewMeetingForm(request.POST)
+        back = HttpResponseRedirect(
+            reverse("admin:postmortems_postmortem_change", args=[quote(postmortem.pk)], current_app=self.admin_site.name)
+        )
+        if not form.is_valid():
+            messages.error(request, "Review meeting not scheduled: " + " ".join(e for errors in form.errors.values() for e in errors))
+            return back
+        try:
+            invitation = invites.schedule_review(
+                postmortem, form.cleaned_data["starts_at"], form.cleaned_data["minutes"], request.user
+            )
+        except DomainError as exc:
+            messages.error(request, f"Review meeting not scheduled: {exc}")
+            return back
+        except OSError as exc:  # the mail server: the meeting is saved, the invitations are not sent
+            messages.warning(request, f"Review meeting saved, but the invitations could not be sent ({exc}); schedule it again to resend.")
+            return back
+        sent = ", ".join(invitation.sent_to) or "nobody"
+        missing = f" No email address for {', '.join(invitation.without_email)}." if invitation.without_email else ""
+        messages.success(request, f"Review meeting scheduled; invitations sent to {sent}.{missing}")
+        return back
 
     def _document(self, request, object_id) -> PostMortem:
         postmortem = self._get_or_404(request, object_id)
@@ -308,6 +345,7 @@ class PostMortemAdmin(admin.ModelAdmin):
                 "transitions": [
                     (name, TRANSITION_LABELS[name]) for name in TRANSITIONS_FROM[postmortem.status]
                 ] if can_change else [],
+                "review_form": ReviewMeetingForm() if can_change and postmortem.status != PostMortem.Status.PUBLISHED else None,
             }
         return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})
 

@@ -150,3 +150,24 @@ def test_a_published_post_mortem_has_no_review_left(postmortem, people, django_s
     with pytest.raises(InvalidInput, match="is published"):
         invites.schedule_review(postmortem, STARTS, 60, people["ivy"])
     assert django_smtp.messages == []
+
+
+def test_the_admin_schedules_the_review_from_the_post_mortem_page(postmortem, people, django_smtp, client, manager):
+    client.force_login(manager)
+    page = f"/admin/postmortems/postmortem/{postmortem.pk}/change/"
+    assert "Schedule and invite the participants" in client.get(page).content.decode()
+
+    # Europe/London is on GMT in November: 14:00 there is 14:00 UTC.
+    manager.time_zone = "Europe/London"
+    manager.save()
+    response = client.post(
+        f"/admin/postmortems/postmortem/{postmortem.pk}/review/", {"starts_at": "2026-11-27T14:00", "minutes": 45}, follow=True
+    )
+    assert "Review meeting scheduled; invitations sent to" in response.content.decode()
+    postmortem.refresh_from_db()
+    assert postmortem.review_meeting_at == STARTS and postmortem.review_meeting_minutes == 45
+    mails = django_smtp.wait_for(3)
+    assert {m["To"] for m in mails} >= {people["ivy"].email, people["sam"].email, people["olga"].email}
+
+    refused = client.post(f"/admin/postmortems/postmortem/{postmortem.pk}/review/", {"starts_at": "2026-11-20T14:00", "minutes": 45}, follow=True)
+    assert "Review meeting not scheduled" in refused.content.decode()
