@@ -41,6 +41,14 @@ def integration(db, service):
     return IntegrationFactory(name="Grafana", service=service)
 
 
+@pytest.fixture(autouse=True)
+def fresh_lookups():
+    """Integration lookups are kept per process for a few seconds; no test sees another's."""
+    ingest.forget_lookups()
+    yield
+    ingest.forget_lookups()
+
+
 @pytest.mark.django_db
 def test_a_trigger_declares_an_incident_on_the_integrations_service(client, integration, sev1):
     response = post(client, trigger(integration.key, "checkout-latency"))
@@ -88,6 +96,53 @@ def test_repeated_triggers_join_the_open_incident_and_are_noted_at_most_every_fi
     assert len(notes) == 1
     assert notes[0].startswith("Alert repeated 3 times since") and "(4 in all) via Grafana: Disk 99% full" in notes[0]
     assert AlertEvent.objects.filter(incident=incident, status="processed").count() == 5
+
+
+@pytest.mark.django_db
+def test_a_repeat_joins_in_one_statement_and_says_so_in_the_alert_log(client, integration, django_assert_max_num_queries):
+    post(client, trigger(integration.key, "queue-depth"))
+    incident = Incident.objects.get()
+
+    # The lookup is remembered and, on PostgreSQL, the join is one statement (plus a savepoint
+    # here, as the test runs inside a transaction); the general path elsewhere.
+    with django_assert_max_num_queries(3 if connection.vendor == "postgresql" else 8):
+        response = post(client, trigger(integration.key, "queue-depth", summary="Queue depth 12k"))
+
+    assert response.status_code == 202 and response.json()["dedup_key"] == "queue-depth"
+    event = AlertEvent.objects.order_by("pk").last()
+    assert (event.status, event.incident, event.outcome) == ("processed", incident, f"Joined {incident.reference} (alert 2)")
+    assert event.summary == "Queue depth 12k" and event.payload["payload"]["summary"] == "Queue depth 12k"
+    assert event.processed_at is not None and event.received_at <= event.processed_at
+    group = AlertGroup.objects.get()
+    assert group.alert_count == 2 and group.noted_count == 1 and group.last_alert_at >= event.received_at
+    assert not incident.timeline.filter(kind=TimelineEvent.Kind.NOTE).exists()
+
+
+@pytest.mark.django_db
+def test_a_deactivated_integration_may_be_honoured_for_the_lookup_ttl_and_no_longer(client, integration):
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        assert post(client, trigger(integration.key, "flap")).status_code == 202
+        Integration.objects.filter(pk=integration.pk).update(is_active=False)
+        assert post(client, trigger(integration.key, "flap")).status_code == 202  # remembered: documented
+    with time_machine.travel(start + ingest.LOOKUP_TTL, tick=False):
+        assert post(client, trigger(integration.key, "flap")).status_code == 400
+    assert AlertEvent.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_a_maintenance_window_applies_within_the_lookup_ttl_and_ends_on_time(client, integration):
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        post(client, trigger(integration.key, "cpu"))
+        MaintenanceWindowFactory(service=integration.service, starts_at=start, ends_at=start + dt.timedelta(minutes=1))
+    with time_machine.travel(start + ingest.LOOKUP_TTL, tick=False):
+        post(client, trigger(integration.key, "cpu"))
+    with time_machine.travel(start + dt.timedelta(minutes=1), tick=False):
+        post(client, trigger(integration.key, "cpu"))
+    statuses = list(AlertEvent.objects.order_by("pk").values_list("status", flat=True))
+    assert statuses == ["processed", "suppressed", "processed"]
+    assert AlertGroup.objects.get().alert_count == 2
 
 
 @pytest.mark.django_db
