@@ -354,7 +354,8 @@ class PostMortemAdmin(admin.ModelAdmin):
     def add_view(self, request, form_url="", extra_context=None):
         if not self.has_add_permission(request):
             raise PermissionDenied
-        form = CreateForm(request.POST or None, user=request.user)
+        # The incident page links here with ?incident=<id> to pre-select it.
+        form = CreateForm(request.POST or None, user=request.user, initial={"incident": request.GET.get("incident")})
         if request.method == "POST" and form.is_valid():
             try:
                 postmortem = services.create_for(form.cleaned_data["incident"], owner=form.cleaned_data["owner"])

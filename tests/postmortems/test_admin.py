@@ -139,3 +139,16 @@ def test_overdue_filters(as_user, commander):
     assert list(client.get(LIST_URL, {"overdue": "yes"}).context["cl"].result_list) == [late]
     assert list(client.get(ITEMS_URL, {"overdue": "yes"}).context["cl"].result_list) == [overdue_item]
     assert "3 d overdue" in client.get(ITEMS_URL).content.decode()
+
+
+def test_the_incident_page_links_its_post_mortem_or_offers_to_create_one(client, manager, commander, service):
+    client.force_login(manager)
+    required = IncidentFactory(actor=commander, services=[service], severity=severity("SEV-1"), resolved=True)
+    page = client.get(f"/admin/incidents/incident/{required.pk}/change/").content.decode()
+    assert f"/admin/postmortems/postmortem/{required.postmortem.pk}/change/" in page and "Post-mortem</a> · draft" in page
+
+    optional = IncidentFactory(actor=commander, services=[service], severity=severity("SEV-4"), resolved=True)
+    page = client.get(f"/admin/incidents/incident/{optional.pk}/change/").content.decode()
+    assert f"/admin/postmortems/postmortem/add/?incident={optional.pk}" in page
+    form = client.get(f"/admin/postmortems/postmortem/add/?incident={optional.pk}").context["form"]
+    assert str(form["incident"].value()) == str(optional.pk)
