@@ -49,6 +49,7 @@ run: install
 	$(MANAGE) migrate --noinput
 	$(MANAGE) seed_demo --base-url http://127.0.0.1:$(PORT)
 	$(MANAGE) seed_comms_demo
+	$(MANAGE) seed_postmortems_demo
 	@echo "Starting web on http://127.0.0.1:$(PORT)/, a Celery worker and beat. Ctrl-C stops all three."
 	@trap 'trap - INT TERM EXIT; kill $$(jobs -p) 2>/dev/null; wait' INT TERM EXIT; \
 	$(MANAGE) runserver 127.0.0.1:$(PORT) & \
