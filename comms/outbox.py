@@ -310,13 +310,15 @@ def _message(row: Notification, others: list[Notification]) -> Message:
         body = f"Vigil: {count} messages. " + " | ".join(_sms_line(item) for item in items)
         body = fit(body, settings.VIGIL_SMS_MAX_SEGMENTS)
         return Message(row.pk, row.channel, row.address, "", body, "", row.webhook_url)
-    subject = f"{count} messages from Vigil: " + "; ".join(item.subject or item.body.splitlines()[0][:60] for item in items)
     separator = "\n\n" + "—" * 20 + "\n\n"
-    body = f"{count} messages were held back by the delivery limit for this address and are sent together:\n\n" + separator.join(
-        item.body for item in items
-    )
+    if row.channel == Channel.CHAT:
+        # Chat bodies are Slack mrkdwn already; a subject cut from them could break their links.
+        body = f"*{count} messages from Vigil*\n\n" + separator.join(item.body for item in items)
+        return Message(row.pk, row.channel, row.address, "", body, "", row.webhook_url)
+    subject = f"{count} messages from Vigil: " + "; ".join(item.subject or item.body.splitlines()[0][:60] for item in items)
+    body = f"{count} messages from Vigil for this address, sent together:\n\n" + separator.join(item.body for item in items)
     html = "<hr>".join(item.html_body for item in items if item.html_body)
-    return Message(row.pk, row.channel, row.address, subject[:300], body, html, row.webhook_url)
+    return Message(row.pk, row.channel, row.address, " ".join(subject.split())[:300], body, html, row.webhook_url)
 
 
 def _sms_line(item: Notification) -> str:

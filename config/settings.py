@@ -142,7 +142,8 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Vigil <vigil@localhost>"
 # --- Celery -------------------------------------------------------------------------------
 # Redis and Celery only wake things up; PostgreSQL holds the truth. Without a broker URL the
 # file-system transport under var/ needs no server (development, `make run`).
-CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
+# (A host name, though unused, keeps kombu from warning "No hostname was supplied" on every start.)
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://localhost//")
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _queue_dir = VAR_DIR / "celery"
     (_queue_dir / "processed").mkdir(parents=True, exist_ok=True)

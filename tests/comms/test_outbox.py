@@ -303,6 +303,19 @@ def test_a_title_cannot_mention_a_whole_chat_room_but_the_template_links_work(on
     assert "|Acknowledge>" in text and "<http" in text  # the template's own Slack links survive
 
 
+def test_chat_messages_due_together_go_out_as_one_post_with_their_links_intact(oncall_engineer, django_chat_webhook):
+    chat = ContactMethodFactory(user=oncall_engineer, channel=Channel.CHAT, address="@alice")
+    NotificationRuleFactory(user=oncall_engineer, contact_method=chat)
+    first, second = sev1(title="Checkout down"), sev1(title="Search down")
+    engine.tick()
+    dispatch_all()
+    assert deliver_due().count("sent") == 1
+    [hook] = django_chat_webhook.wait_for(1)
+    text = hook.json["text"]
+    assert text.startswith("@alice *2 messages from Vigil*")
+    assert first.reference in text and second.reference in text and text.count("|Acknowledge>") == 2
+
+
 def test_a_chat_webhook_that_keeps_failing_is_retried_then_failed(oncall_engineer, django_chat_webhook, settings):
     settings.VIGIL_DELIVERY_MAX_ATTEMPTS = 2
     chat = ContactMethodFactory(user=oncall_engineer, channel=Channel.CHAT, address="@alice")
