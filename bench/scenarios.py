@@ -109,7 +109,19 @@ def _story(world: World, i: int) -> None:
     if state in (4, 5):
         return  # resolved
     with at(31 + sev.observation_period.total_seconds() / 60):
+        _publish_postmortem(inc)  # severities that require one are closed only once it is published
         actions.close(inc, actor=ic, source=ADMIN)
+
+
+def _publish_postmortem(incident: Incident) -> None:
+    from postmortems import services
+    from postmortems.models import PostMortem
+
+    postmortem = PostMortem.objects.filter(incident=incident).first()
+    if postmortem is not None and postmortem.status != PostMortem.Status.PUBLISHED:
+        if postmortem.status == PostMortem.Status.DRAFT:
+            postmortem = services.submit_for_review(postmortem)
+        services.publish(postmortem)
 
 
 @transaction.atomic
