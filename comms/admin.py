@@ -9,7 +9,6 @@ read-only; the one thing done to them here is the "Resend" action, one call to `
 
 from __future__ import annotations
 
-import re
 
 from django.conf import settings
 from django.contrib import admin, messages
@@ -20,7 +19,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from incidents.admin import badge
-from incidents.models import SeverityLevel, TimelineEvent
+from incidents.models import Incident, SeverityLevel, TimelineEvent
 from incidents.permissions import VIEW_RESTRICTED
 from incidents.selectors import visible_incidents
 from oncall.formatting import EMPTY, duration
@@ -37,7 +36,6 @@ from .models import (
     Subscription,
 )
 
-_REFERENCE = re.compile(r"(?:inc-?)?(\d{1,9})", re.IGNORECASE)
 
 STATUS_COLORS = {
     Notification.Status.PENDING: "#1565c0",
@@ -368,9 +366,9 @@ class NotificationAdmin(admin.ModelAdmin):
         return queryset.filter(Q(incident__isnull=True) | Q(incident__in=visible_incidents(request.user).values("pk")))
 
     def get_search_results(self, request, queryset, search_term):
-        match = _REFERENCE.fullmatch(search_term.strip())
-        if match:
-            return queryset.filter(Q(incident__number=int(match[1])) | Q(address__icontains=search_term.strip())), False
+        number = Incident.number_from_reference(search_term)
+        if number:
+            return queryset.filter(Q(incident__number=number) | Q(address__icontains=search_term.strip())), False
         return super().get_search_results(request, queryset, search_term)
 
     def has_add_permission(self, request):

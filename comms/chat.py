@@ -125,7 +125,6 @@ ALIASES = {
 }
 _EXTERNAL_FLAGS = {"--external", "-e"}
 _INTERNAL_FLAGS = {"--internal", "-i"}
-_INCIDENT = re.compile(r"(?:inc-?|#)?(\d{1,9})", re.IGNORECASE)
 _SEVERITY = re.compile(r"(?:sev-?)?(\d{1,3})", re.IGNORECASE)
 # `<@U024BE7LH>` or `<@U024BE7LH|alice>`: how Slack sends a mention when it escapes them.
 _MENTION = re.compile(r"<@([A-Z0-9]+)(?:\|([^>]*))?>", re.IGNORECASE)
@@ -231,10 +230,10 @@ def _flag(current: bool | None, external: bool) -> bool:
 
 
 def _parse_incident(token: str, verb: str) -> int:
-    match = _INCIDENT.fullmatch(token)
-    if not match or int(match.group(1)) == 0:
+    number = Incident.number_from_reference(token)
+    if number is None:
         raise ParseError(f"`{_code(_short(token))}` is not an incident reference; write `INC-42` or `42`.", verb)
-    return int(match.group(1))
+    return number
 
 
 def _parse_severity(token: str, verb: str) -> int:

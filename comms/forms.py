@@ -3,18 +3,16 @@ stakeholder groups (subscriptions as checkboxes) and people's own contact method
 
 from __future__ import annotations
 
-import re
 
 from django import forms
 from django.contrib.auth import get_user_model
 
-from incidents.models import SeverityLevel
+from incidents.models import Incident, SeverityLevel
 from incidents.selectors import visible_incidents
 
 from . import templating
 from .models import ContactMethod, MessageTemplate, NotificationRule, StakeholderGroup, Subscription
 
-REFERENCE = re.compile(r"(?:inc-?)?\s*(\d{1,9})", re.IGNORECASE)
 
 
 class MessageTemplateForm(forms.ModelForm):
@@ -78,10 +76,10 @@ class TemplatePreviewForm(forms.Form):
         text = self.cleaned_data["incident"].strip()
         if not text:
             return None
-        match = REFERENCE.fullmatch(text)
+        number = Incident.number_from_reference(text)
         incident = None
-        if match:
-            incident = self._incidents().select_related("severity").filter(number=int(match[1])).first()
+        if number:
+            incident = self._incidents().select_related("severity").filter(number=number).first()
         if incident is None:
             # The same answer whether it does not exist or is restricted: its existence is not given away.
             raise forms.ValidationError(f"No incident {text} that you can see.")

@@ -36,7 +36,6 @@ STATUS_COLORS = {
 }
 SLA_COLORS = {sla.SlaState.ON_TIME: "#2e7d32", sla.SlaState.DUE_SOON: "#ffb300", sla.SlaState.BREACHED: "#c62828"}
 _HEX_COLOR = re.compile(r"#[0-9a-fA-F]{6}")
-_REFERENCE = re.compile(r"(?:inc-?)?(\d{1,9})", re.IGNORECASE)
 
 
 def badge(label: str, color: str, title: str = ""):
@@ -247,9 +246,9 @@ class IncidentAdmin(admin.ModelAdmin):
 
     def get_search_results(self, request, queryset, search_term):
         """A reference ("INC-42" or "42") finds that incident as well as titles containing the words."""
-        match = _REFERENCE.fullmatch(search_term.strip())
-        if match:
-            return queryset.filter(Q(number=int(match[1])) | Q(title__icontains=search_term.strip())), False
+        number = Incident.number_from_reference(search_term)
+        if number:
+            return queryset.filter(Q(number=number) | Q(title__icontains=search_term.strip())), False
         return super().get_search_results(request, queryset, search_term)
 
     @admin.display(description="Ref", ordering="number")

@@ -54,7 +54,6 @@ from .models import OPEN_STATUSES, Incident, IncidentTask, IncidentType, Partici
 router = Router()
 
 INCIDENTS, SERVICES = ["incidents"], ["services"]
-_REFERENCE = re.compile(r"(?:inc-?)?(\d{1,9})", re.IGNORECASE)
 _SLUG = re.compile(r"[-a-zA-Z0-9_]{1,100}")
 MAX_LIMIT, DEFAULT_LIMIT = 200, 50
 ON_CALL_HORIZON = dt.timedelta(days=14)
@@ -186,9 +185,9 @@ def _detail_queryset(user) -> QuerySet[Incident]:
 
 def _incident(request: HttpRequest, ref: str) -> Incident:
     """The incident `ref` names if the caller may see it; otherwise the same 404 whether it exists or not."""
-    match = _REFERENCE.fullmatch(ref.strip())
-    shown = f"INC-{int(match[1])}" if match else "".join(ch for ch in ref[:40] if ch.isprintable())
-    incident = _detail_queryset(request.user).filter(number=int(match[1])).first() if match else None
+    number = Incident.number_from_reference(ref)
+    shown = f"INC-{number}" if number else "".join(ch for ch in ref[:40] if ch.isprintable())
+    incident = _detail_queryset(request.user).filter(number=number).first() if number else None
     if incident is None:
         raise Http404(f"No incident {shown}.")
     return incident

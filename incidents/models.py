@@ -5,6 +5,7 @@ Fields that describe an incident's state are written only by `incidents.actions`
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from django.conf import settings
@@ -127,6 +128,9 @@ class Source(models.TextChoices):
     SYSTEM = "system", "System"
 
 
+_REFERENCE = re.compile(r"(?:inc-?\s*|#)?(\d{1,9})", re.IGNORECASE)
+
+
 class Incident(models.Model):
     Status = Status
 
@@ -234,6 +238,12 @@ class Incident(models.Model):
     @property
     def reference(self) -> str:
         return f"INC-{self.number}"
+
+    @staticmethod
+    def number_from_reference(text: str) -> int | None:
+        """The number a person typed: "INC-42", "inc42", "INC- 42", "#42" or "42"; else None."""
+        match = _REFERENCE.fullmatch(text.strip())
+        return int(match[1]) if match and int(match[1]) else None
 
     @property
     def is_open(self) -> bool:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
-import re
 import smtplib
 import zoneinfo
 
@@ -23,6 +22,7 @@ from ninja import Query, Router
 from ninja.errors import ValidationError
 
 from incidents.api_schemas import READ_ERRORS, WRITE_ERRORS
+from incidents.models import Incident
 from incidents.selectors import visible_incidents
 from oncall.api_auth import ApiError, require_perm, require_scope
 
@@ -46,7 +46,6 @@ from .reminders import postmortem_url, utc_today
 router = Router()
 
 TAGS = ["post-mortems"]
-_REFERENCE = re.compile(r"(?:inc-?)?(\d{1,9})", re.IGNORECASE)
 MAX_LIMIT, DEFAULT_LIMIT = 200, 50
 UNFINISHED = (ActionItem.Status.OPEN, ActionItem.Status.IN_PROGRESS)
 SECTIONS = (
@@ -114,10 +113,10 @@ def _with_counts(qs: QuerySet[PostMortem], today: dt.date) -> QuerySet[PostMorte
 
 
 def _postmortem(request: HttpRequest, ref: str, qs: QuerySet[PostMortem] | None = None) -> PostMortem:
-    match = _REFERENCE.fullmatch(ref.strip())
-    shown = f"INC-{int(match[1])}" if match else "".join(ch for ch in ref[:40] if ch.isprintable())
+    number = Incident.number_from_reference(ref)
+    shown = f"INC-{number}" if number else "".join(ch for ch in ref[:40] if ch.isprintable())
     qs = qs if qs is not None else _visible_postmortems(request.user)
-    postmortem = qs.filter(incident__number=int(match[1])).first() if match else None
+    postmortem = qs.filter(incident__number=number).first() if number else None
     if postmortem is None:
         raise Http404(f"No post-mortem for {shown}.")
     return postmortem
