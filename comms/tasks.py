@@ -57,11 +57,6 @@ def dispatch_events(event_ids: list[int]) -> int:
     return len(due)
 
 
-@shared_task(name="comms.tasks.deliver")
-def deliver(notification_id: int) -> str:
-    return outbox.deliver(notification_id)
-
-
 @shared_task(name="comms.tasks.deliver_batch")
 def deliver_batch(notification_ids: list[int]) -> dict:
     outcomes = outbox.deliver_many(notification_ids)
@@ -70,7 +65,8 @@ def deliver_batch(notification_ids: list[int]) -> dict:
 
 @shared_task(name="comms.tasks.deliver_page")
 def deliver_page(notification_id: int) -> str:
-    """The same as `deliver`, routed to the paging queue (settings.CELERY_TASK_ROUTES)."""
+    """One page, on its own task on the paging queue (settings.CELERY_TASK_ROUTES), so a page
+    never waits behind a batch of status updates."""
     return outbox.deliver(notification_id)
 
 
