@@ -380,7 +380,11 @@ class TimelineEvent(models.Model):
         UPDATE_OVERDUE = "update_overdue", "Status update overdue"
         RESOLVE_TARGET_BREACHED = "resolve_target_breached", "Resolve target breached"
         NOBODY_TO_PAGE = "nobody_to_page", "Nobody to page"
-        # Written for comms when a message could not be delivered after its retries.
+        # The severity's status-page window passed with the incident still unpublished:
+        # `data["targets"]` names who is reminded (the communications lead, else the commander).
+        STATUS_PAGE_OVERDUE = "status_page_overdue", "Status page publication overdue"
+        # Written for comms when a message could not be delivered after its retries, or when
+        # routing decided not to deliver to someone the timeline named (`data["reason"]`).
         NOTIFICATION_FAILED = "notification_failed", "Notification failed"
         # Written by postmortems' daily reminders; `data["targets"]` names who is reminded and
         # `data["context"]` the message's extra words (due_date, item, postmortem_url).
@@ -433,6 +437,7 @@ class Deadline(models.Model):
         ACK_TIMEOUT = "ack_timeout", "Acknowledge SLA"
         UPDATE_OVERDUE = "update_overdue", "Status update due"
         RESOLVE_BREACHED = "resolve_breached", "Resolve target"
+        STATUS_PAGE = "status_page", "Status page publication"
 
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="deadlines")
     kind = models.CharField(max_length=20, choices=Kind.choices)
