@@ -9,7 +9,18 @@ from django import forms
 from django.utils.dateparse import parse_duration
 
 from .formatting import duration
-from .models import ApiKey, EscalationDelay, Layer, Override, Schedule, Team, User
+from .models import (
+    ESCALATION_DELAY_MOST,
+    NO_WORKING_DAYS,
+    ApiKey,
+    EscalationDelay,
+    Layer,
+    Override,
+    Schedule,
+    Team,
+    User,
+    list_of_weekdays,
+)
 
 # Plain inputs for wall-clock times and dates: the admin's widgets offer "Now"/"Today" and warn
 # about the browser's offset, which means nothing for a local hand-off time.
@@ -39,7 +50,13 @@ class WeekdaysField(forms.TypedMultipleChoiceField):
 
 
 class TeamForm(forms.ModelForm):
-    working_days = WeekdaysField(help_text="Business-hours escalations wait for these days. None ticked = every day.")
+    # Declared here, the field would lose the model's default: a new team starts Monday–Friday.
+    working_days = WeekdaysField(
+        required=True,
+        initial=list_of_weekdays,
+        help_text="Business-hours escalations wait for these days. A team that works every day ticks all seven.",
+        error_messages={"required": NO_WORKING_DAYS},
+    )
 
     class Meta:
         model = Team
@@ -134,20 +151,31 @@ class DelayField(forms.DurationField):
             return None
         if text in ("at once", "immediately", "now", "0"):
             return dt.timedelta(0)
+        try:
+            return self._parse(text)
+        except (OverflowError, ValueError):  # "99999999999 d" is past what a timedelta (or int()) holds
+            raise forms.ValidationError(TOO_LONG, code="out_of_bounds") from None
+
+    def _parse(self, text: str) -> dt.timedelta:
+        if text.startswith("-") and text[1:].strip()[:1].isdigit():
+            return -self._parse(text[1:].strip())  # "-15 min": refused as negative by the form, not as a typo
         parts = _DELAY_PART.findall(text)
         if parts and _DELAY_PART.sub("", text).strip() == "":
             total = dt.timedelta()
             for amount, unit in parts:
                 total += dt.timedelta(**{_UNITS[unit[0].lower()]: int(amount)})
             return total
-        parsed = parse_duration(str(value).strip().upper() if text.startswith("p") else text)
+        parsed = parse_duration(text.upper() if text.startswith("p") else text)
         if parsed is None:
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
         return parsed
 
 
+TOO_LONG = f"A delay is at most {duration(ESCALATION_DELAY_MOST)} after declaration."
+
+
 class EscalationDelayForm(forms.ModelForm):
-    delay = DelayField(help_text="Counted from declaration.")
+    delay = DelayField(help_text=f"Counted from declaration: from “at once” to {duration(ESCALATION_DELAY_MOST)}.")
 
     class Meta:
         model = EscalationDelay
@@ -158,7 +186,9 @@ class EscalationDelayForm(forms.ModelForm):
     def clean_delay(self):
         delay = self.cleaned_data["delay"]
         if delay is not None and delay < dt.timedelta(0):
-            raise forms.ValidationError("A delay cannot be negative.")
+            raise forms.ValidationError("A delay cannot be negative: “at once” is the earliest.", code="out_of_bounds")
+        if delay is not None and delay > ESCALATION_DELAY_MOST:
+            raise forms.ValidationError(TOO_LONG, code="out_of_bounds")
         return delay
 
 
