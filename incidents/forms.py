@@ -246,13 +246,27 @@ class PostUpdateForm(OperationForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["status"].choices = [("", "(unchanged)"), *_working_targets(self.incident)]
+        if self.incident.status == Status.TRIGGERED:
+            # `post_update` acknowledges exactly when the update moves a triggered incident on.
+            ref = self.incident.reference
+            self.fields["status"].help_text = (
+                f"{ref} is not acknowledged yet. Choosing a status also acknowledges it (you join as a responder "
+                f"and the acknowledge-SLA paging stops); left unchanged, the update does not acknowledge {ref}."
+            )
 
     def perform(self, *, actor, source) -> str:
         data = self.cleaned_data
-        actions.post_update(
+        was_triggered = self.incident.status == Status.TRIGGERED
+        incident = actions.post_update(
             self.incident, data["text"], visibility=data["visibility"], status=data["status"] or None, actor=actor, source=source
         )
-        return f"{TimelineEvent.Visibility(data['visibility']).label} update posted on {self.incident.reference}."
+        posted = f"{TimelineEvent.Visibility(data['visibility']).label} update posted"
+        if was_triggered and incident.status != Status.TRIGGERED:
+            now = "" if incident.status == Status.INVESTIGATING else f", now {incident.get_status_display().lower()}"
+            return f"{posted}; {incident.reference} acknowledged{now}."
+        if incident.status == Status.TRIGGERED:
+            return f"{posted} on {incident.reference}; it is still not acknowledged, so paging goes on."
+        return f"{posted} on {incident.reference}."
 
 
 class NoteForm(OperationForm):
