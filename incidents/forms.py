@@ -15,6 +15,8 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.html import format_html
 
+from oncall.formatting import typed_duration
+from oncall.forms import DelayField
 from oncall.models import EscalationPolicy
 
 from . import actions, lifecycle
@@ -152,6 +154,30 @@ class IncidentDetailsForm(forms.ModelForm):
         if detected_at and detected_at > timezone.now() + timedelta(minutes=5):
             raise forms.ValidationError("The detection time is in the future.")
         return detected_at
+
+
+class MatrixDurationField(DelayField):
+    """A duration of the response matrix typed as the matrix says it: "5 min", "4 h", "14 d"
+    (Django's "00:05:00" works too). Shown exactly, so saving the page never rounds a target."""
+
+    widget = forms.TextInput(attrs={"size": 14, "placeholder": "e.g. 15 min"})
+    default_error_messages = {
+        "invalid": "Type a duration such as “5 min”, “4 h”, “1 h 30 min” or “14 d”.",
+        "overflow": "Far longer than any target of the matrix may be: see the bound below.",
+    }
+
+    def prepare_value(self, value):
+        return typed_duration(value) if isinstance(value, timedelta) else value
+
+
+class SeverityLevelForm(forms.ModelForm):
+    class Meta:
+        model = SeverityLevel
+        fields = "__all__"
+        field_classes = dict.fromkeys(
+            ["ack_sla", "first_update_interval", "update_interval", "resolve_target", "observation_period"],
+            MatrixDurationField,
+        )
 
 
 class IncidentTypeForm(forms.ModelForm):

@@ -8,7 +8,7 @@ import re
 from django import forms
 from django.utils.dateparse import parse_duration
 
-from .formatting import duration
+from .formatting import duration, typed_duration
 from .models import (
     ESCALATION_DELAY_MOST,
     NO_WORKING_DAYS,
@@ -131,16 +131,20 @@ _DELAY_PART = re.compile(r"(\d+)\s*(days?|d|hours?|hrs?|h|minutes?|mins?|m|secon
 _UNITS = {"d": "days", "h": "hours", "m": "minutes", "s": "seconds"}
 
 
+TOO_LONG = f"A delay is at most {duration(ESCALATION_DELAY_MOST)} after declaration."
+
+
 class DelayField(forms.DurationField):
     """An escalation delay typed as an operator says it: "at once", "15 min", "1 h 30 min", "1 d".
     Django's own forms ("00:15:00", "1 00:00:00", ISO 8601) work too."""
 
     widget = forms.TextInput(attrs={"size": 12, "placeholder": "e.g. 15 min"})
-    default_error_messages = {"invalid": "Type a delay such as “at once”, “15 min”, “4 h” or “1 d”."}
+    default_error_messages = {"invalid": "Type a delay such as “at once”, “15 min”, “4 h” or “1 d”.", "overflow": TOO_LONG}
 
     def prepare_value(self, value):
         if isinstance(value, dt.timedelta):
-            return delay_text(value)
+            # Exact, not the matrix's two units: saving the page must not round a cell.
+            return "at once" if not value else typed_duration(value)
         return value
 
     def to_python(self, value):
@@ -154,24 +158,23 @@ class DelayField(forms.DurationField):
         try:
             return self._parse(text)
         except (OverflowError, ValueError):  # "99999999999 d" is past what a timedelta (or int()) holds
-            raise forms.ValidationError(TOO_LONG, code="out_of_bounds") from None
+            raise forms.ValidationError(self.error_messages["overflow"], code="overflow") from None
 
     def _parse(self, text: str) -> dt.timedelta:
-        if text.startswith("-") and text[1:].strip()[:1].isdigit():
-            return -self._parse(text[1:].strip())  # "-15 min": refused as negative by the form, not as a typo
-        parts = _DELAY_PART.findall(text)
-        if parts and _DELAY_PART.sub("", text).strip() == "":
+        # "-15 min" is read as negative (and refused as such by the form), not as a typo.
+        negative = text.startswith("-")
+        words = text[1:].strip() if negative else text
+        parts = _DELAY_PART.findall(words)
+        if parts and _DELAY_PART.sub("", words).strip() == "":
             total = dt.timedelta()
             for amount, unit in parts:
                 total += dt.timedelta(**{_UNITS[unit[0].lower()]: int(amount)})
-            return total
-        parsed = parse_duration(text.upper() if text.startswith("p") else text)
+            return -total if negative else total
+        # Django's own forms carry their sign themselves ("-1 23:55:00" is minus five minutes).
+        parsed = parse_duration(text.upper() if text.lstrip("-+").startswith("p") else text)
         if parsed is None:
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
         return parsed
-
-
-TOO_LONG = f"A delay is at most {duration(ESCALATION_DELAY_MOST)} after declaration."
 
 
 class EscalationDelayForm(forms.ModelForm):

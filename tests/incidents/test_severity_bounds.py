@@ -24,6 +24,11 @@ BAD_VALUES = [
     ("ack_sla", "-00:05:00", "Must be more than 0 s and at most 7 d."),
     ("ack_sla", "0", "Must be more than 0 s and at most 7 d."),
     ("ack_sla", "8 00:00:00", "Must be more than 0 s and at most 7 d."),
+    ("ack_sla", "-5 min", "Must be more than 0 s and at most 7 d."),
+    ("ack_sla", "at once", "Must be more than 0 s and at most 7 d."),
+    ("ack_sla", "8 d", "Must be more than 0 s and at most 7 d."),
+    ("ack_sla", "99999999999 d", "Far longer than any target of the matrix may be: see the bound below."),
+    ("ack_sla", "soon", "Type a duration such as “5 min”, “4 h”, “1 h 30 min” or “14 d”."),
     ("first_update_interval", "0", "Must be more than 0 s and at most 7 d."),
     ("update_interval", "0", "Must be more than 0 s and at most 7 d."),
     ("update_interval", "-01:00:00", "Must be more than 0 s and at most 7 d."),
@@ -77,6 +82,18 @@ def test_editing_the_seeded_sev4_to_a_negative_sla_changes_nothing(as_admin):
     assert response.context["adminform"].form.errors == {"ack_sla": ["Must be more than 0 s and at most 7 d."]}
     sev4.refresh_from_db()
     assert sev4.ack_sla == timedelta(hours=24)
+
+
+def test_durations_are_typed_and_shown_as_the_matrix_says_them(as_admin):
+    response = as_admin.post(ADD_URL, form_data(ack_sla="1 min 30 s", resolve_target="14 d", observation_period="0 s"))
+    assert response.status_code == 302
+    sev5 = SeverityLevel.objects.get(name="SEV-5")
+    assert (sev5.ack_sla, sev5.resolve_target, sev5.observation_period) == (
+        timedelta(seconds=90), timedelta(days=14), timedelta(0)
+    )
+    html = as_admin.get(reverse("admin:incidents_severitylevel_change", args=[sev5.pk])).content.decode()
+    for shown in ('value="1 min 30 s"', 'value="4 h"', 'value="1 d"', 'value="14 d"', 'value="0 s"'):
+        assert shown in html  # exactly, so saving the page again changes nothing
 
 
 def test_the_form_says_the_bounds(as_admin):

@@ -142,9 +142,21 @@ def test_level_page_says_the_bounds(manager, level):
     assert 'title="Counted from declaration: from “at once” to 30 d."' in html  # the column's help tooltip
 
 
+def test_level_page_shows_a_cell_exactly_so_saving_it_changes_nothing(manager, level):
+    level.delays.update(delay=dt.timedelta(minutes=1, seconds=30))
+    html = manager.get(reverse("admin:oncall_escalationlevel_change", args=[level.pk])).content.decode()
+    assert 'value="1 min 30 s"' in html
+    assert post_cell(manager, level, "1 min 30 s").status_code == 302
+    assert level.delays.get().delay == dt.timedelta(seconds=90)
+
+
 @pytest.mark.parametrize("typed", ["-15 min", "- 1 h 30 min"])
 def test_a_typed_minus_reads_as_negative_not_as_a_typo(typed):
     assert DelayField().clean(typed) < dt.timedelta(0)
+
+
+def test_django_negative_durations_keep_their_meaning():
+    assert DelayField().clean("-1 23:55:00") == dt.timedelta(minutes=-5)
 
 
 @pytest.mark.parametrize("delay", [dt.timedelta(minutes=-1), dt.timedelta(days=30, seconds=1)])
