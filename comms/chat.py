@@ -111,7 +111,7 @@ USAGE = {
     "create": ("create <severity> <title>", "declare an incident, e.g. `create SEV-2 Checkout errors`"),
     "ack": ("ack <INC>", "acknowledge an incident, e.g. `ack INC-42`"),
     "status": ("status [<INC>]", "one incident's state, or the open incidents"),
-    "update": ("update <INC> [--external|-e] <text>", "post a status update (internal; -e: customer-facing)"),
+    "update": ("update <INC> [--external|-e] <text>", "post a status update (internal; -e: customer-facing); it does not acknowledge"),
     "severity": ("severity <INC> <severity>", "re-rate an incident, e.g. `severity INC-42 SEV-1`"),
     "commander": ("commander <INC> <@user>", "hand the incident commander role to someone"),
     "resolve": ("resolve <INC> [summary]", "resolve an incident"),
@@ -465,7 +465,14 @@ def _update(command: Update, user: User) -> Reply:
     visibility = TimelineEvent.Visibility.EXTERNAL if command.external else TimelineEvent.Visibility.INTERNAL
     incident = actions.post_update(incident, command.text, actor=user, source=Source.CHAT, visibility=visibility)
     kind = "External (customer-facing) update" if command.external else "Internal update"
-    return Reply([f":memo: {kind} on {_headline(incident)} by {escape(str(user))}:", _quote(command.text)], in_channel=True)
+    lines = [f":memo: {kind} on {_headline(incident)} by {escape(str(user))}:", _quote(command.text)]
+    if incident.status == Incident.Status.TRIGGERED:
+        # A chat update never moves the status, so it never acknowledges: say so, or the paging surprises.
+        lines.append(
+            f":warning: {incident.reference} is still not acknowledged (an update does not acknowledge it); "
+            f"`ack {incident.reference}` stops the paging."
+        )
+    return Reply(lines, in_channel=True)
 
 
 def _change_severity(command: Severity, user: User) -> Reply:

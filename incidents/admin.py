@@ -501,6 +501,7 @@ class IncidentAdmin(admin.ModelAdmin):
 
 @admin.register(SeverityLevel)
 class SeverityLevelAdmin(admin.ModelAdmin):
+    form = forms.SeverityLevelForm
     list_display = (
         "name_badge", "label", "rank", "ack", "first_update", "updates", "resolve", "observation",
         "postmortem_policy", "show_on_status_page", "notify_customers",

@@ -426,7 +426,8 @@ def assign_role(request: HttpRequest, ref: str, payload: RoleIn):
 @router.post("/incidents/{ref}/updates", response={200: IncidentDetailOut, **WRITE_ERRORS}, tags=INCIDENTS)
 def post_update(request: HttpRequest, ref: str, payload: UpdateIn):
     """A status update, internal (stakeholders) or external (customers, status page); may move
-    the incident to another working status at the same time (responder rights)."""
+    the incident to another working status at the same time (responder rights). Moving a
+    triggered incident acknowledges it: the response then has `acknowledged_at` set."""
     _can_write(request)
     incident = _incident(request, ref)
     _need_respond(request, incident, "post updates on")

@@ -165,7 +165,12 @@ class UpdateIn(Schema):
     visibility: Literal["internal", "external"] = Field(
         default="internal", description="External updates go to customers and the status page."
     )
-    status: WorkingStatus | None = Field(default=None, description="Move to this working status at the same time.")
+    status: WorkingStatus | None = Field(
+        default=None,
+        description="Move to this working status at the same time. On a triggered incident this also acknowledges "
+        "it (the caller joins as a responder; the response's `acknowledged_at` says when); without a status, an "
+        "update does not acknowledge.",
+    )
 
 
 class TimelineEventOut(Schema):

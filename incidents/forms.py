@@ -15,6 +15,8 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.html import format_html
 
+from oncall.formatting import typed_duration
+from oncall.forms import DelayField
 from oncall.models import EscalationPolicy
 
 from . import actions, lifecycle
@@ -154,6 +156,30 @@ class IncidentDetailsForm(forms.ModelForm):
         return detected_at
 
 
+class MatrixDurationField(DelayField):
+    """A duration of the response matrix typed as the matrix says it: "5 min", "4 h", "14 d"
+    (Django's "00:05:00" works too). Shown exactly, so saving the page never rounds a target."""
+
+    widget = forms.TextInput(attrs={"size": 14, "placeholder": "e.g. 15 min"})
+    default_error_messages = {
+        "invalid": "Type a duration such as “5 min”, “4 h”, “1 h 30 min” or “14 d”.",
+        "overflow": "Far longer than any target of the matrix may be: see the bound below.",
+    }
+
+    def prepare_value(self, value):
+        return typed_duration(value) if isinstance(value, timedelta) else value
+
+
+class SeverityLevelForm(forms.ModelForm):
+    class Meta:
+        model = SeverityLevel
+        fields = "__all__"
+        field_classes = dict.fromkeys(
+            ["ack_sla", "first_update_interval", "update_interval", "resolve_target", "observation_period"],
+            MatrixDurationField,
+        )
+
+
 class IncidentTypeForm(forms.ModelForm):
     checklist = ListField(
         separator="\n",
@@ -246,13 +272,27 @@ class PostUpdateForm(OperationForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["status"].choices = [("", "(unchanged)"), *_working_targets(self.incident)]
+        if self.incident.status == Status.TRIGGERED:
+            # `post_update` acknowledges exactly when the update moves a triggered incident on.
+            ref = self.incident.reference
+            self.fields["status"].help_text = (
+                f"{ref} is not acknowledged yet. Choosing a status also acknowledges it (you join as a responder "
+                f"and the acknowledge-SLA paging stops); left unchanged, the update does not acknowledge {ref}."
+            )
 
     def perform(self, *, actor, source) -> str:
         data = self.cleaned_data
-        actions.post_update(
+        was_triggered = self.incident.status == Status.TRIGGERED
+        incident = actions.post_update(
             self.incident, data["text"], visibility=data["visibility"], status=data["status"] or None, actor=actor, source=source
         )
-        return f"{TimelineEvent.Visibility(data['visibility']).label} update posted on {self.incident.reference}."
+        posted = f"{TimelineEvent.Visibility(data['visibility']).label} update posted"
+        if was_triggered and incident.status != Status.TRIGGERED:
+            now = "" if incident.status == Status.INVESTIGATING else f", now {incident.get_status_display().lower()}"
+            return f"{posted}; {incident.reference} acknowledged{now}."
+        if incident.status == Status.TRIGGERED:
+            return f"{posted} on {incident.reference}; it is still not acknowledged, so paging goes on."
+        return f"{posted} on {incident.reference}."
 
 
 class NoteForm(OperationForm):

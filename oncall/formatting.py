@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from django.utils.duration import duration_string
+
 EMPTY = "—"
 
 
@@ -26,6 +28,17 @@ def duration(delta: timedelta | None) -> str:
         return f"{hours} h {minutes} min" if minutes else f"{hours} h"
     days, hours = divmod(hours, 24)
     return f"{days} d {hours} h" if hours else f"{days} d"
+
+
+def typed_duration(delta: timedelta) -> str:
+    """A duration as a form shows it to be typed back, exactly: "1 h 30 min", "1 d 2 h 15 s", "0 s".
+    Negative or sub-second values keep Django's own form ("-1 23:55:00"), which reads back the same."""
+    if delta < timedelta(0) or delta.microseconds:
+        return duration_string(delta)
+    hours, rest = divmod(delta.seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    parts = [f"{n} {unit}" for n, unit in ((delta.days, "d"), (hours, "h"), (minutes, "min"), (seconds, "s")) if n]
+    return " ".join(parts) or "0 s"
 
 
 def age(since: datetime | None, now: datetime) -> str:

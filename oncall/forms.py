@@ -8,8 +8,19 @@ import re
 from django import forms
 from django.utils.dateparse import parse_duration
 
-from .formatting import duration
-from .models import ApiKey, EscalationDelay, Layer, Override, Schedule, Team, User
+from .formatting import duration, typed_duration
+from .models import (
+    ESCALATION_DELAY_MOST,
+    NO_WORKING_DAYS,
+    ApiKey,
+    EscalationDelay,
+    Layer,
+    Override,
+    Schedule,
+    Team,
+    User,
+    list_of_weekdays,
+)
 
 # Plain inputs for wall-clock times and dates: the admin's widgets offer "Now"/"Today" and warn
 # about the browser's offset, which means nothing for a local hand-off time.
@@ -39,7 +50,13 @@ class WeekdaysField(forms.TypedMultipleChoiceField):
 
 
 class TeamForm(forms.ModelForm):
-    working_days = WeekdaysField(help_text="Business-hours escalations wait for these days. None ticked = every day.")
+    # Declared here, the field would lose the model's default: a new team starts Monday–Friday.
+    working_days = WeekdaysField(
+        required=True,
+        initial=list_of_weekdays,
+        help_text="Business-hours escalations wait for these days. A team that works every day ticks all seven.",
+        error_messages={"required": NO_WORKING_DAYS},
+    )
 
     class Meta:
         model = Team
@@ -114,16 +131,20 @@ _DELAY_PART = re.compile(r"(\d+)\s*(days?|d|hours?|hrs?|h|minutes?|mins?|m|secon
 _UNITS = {"d": "days", "h": "hours", "m": "minutes", "s": "seconds"}
 
 
+TOO_LONG = f"A delay is at most {duration(ESCALATION_DELAY_MOST)} after declaration."
+
+
 class DelayField(forms.DurationField):
     """An escalation delay typed as an operator says it: "at once", "15 min", "1 h 30 min", "1 d".
     Django's own forms ("00:15:00", "1 00:00:00", ISO 8601) work too."""
 
     widget = forms.TextInput(attrs={"size": 12, "placeholder": "e.g. 15 min"})
-    default_error_messages = {"invalid": "Type a delay such as “at once”, “15 min”, “4 h” or “1 d”."}
+    default_error_messages = {"invalid": "Type a delay such as “at once”, “15 min”, “4 h” or “1 d”.", "overflow": TOO_LONG}
 
     def prepare_value(self, value):
         if isinstance(value, dt.timedelta):
-            return delay_text(value)
+            # Exact, not the matrix's two units: saving the page must not round a cell.
+            return "at once" if not value else typed_duration(value)
         return value
 
     def to_python(self, value):
@@ -134,20 +155,30 @@ class DelayField(forms.DurationField):
             return None
         if text in ("at once", "immediately", "now", "0"):
             return dt.timedelta(0)
-        parts = _DELAY_PART.findall(text)
-        if parts and _DELAY_PART.sub("", text).strip() == "":
+        try:
+            return self._parse(text)
+        except (OverflowError, ValueError):  # "99999999999 d" is past what a timedelta (or int()) holds
+            raise forms.ValidationError(self.error_messages["overflow"], code="overflow") from None
+
+    def _parse(self, text: str) -> dt.timedelta:
+        # "-15 min" is read as negative (and refused as such by the form), not as a typo.
+        negative = text.startswith("-")
+        words = text[1:].strip() if negative else text
+        parts = _DELAY_PART.findall(words)
+        if parts and _DELAY_PART.sub("", words).strip() == "":
             total = dt.timedelta()
             for amount, unit in parts:
                 total += dt.timedelta(**{_UNITS[unit[0].lower()]: int(amount)})
-            return total
-        parsed = parse_duration(str(value).strip().upper() if text.startswith("p") else text)
+            return -total if negative else total
+        # Django's own forms carry their sign themselves ("-1 23:55:00" is minus five minutes).
+        parsed = parse_duration(text.upper() if text.lstrip("-+").startswith("p") else text)
         if parsed is None:
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
         return parsed
 
 
 class EscalationDelayForm(forms.ModelForm):
-    delay = DelayField(help_text="Counted from declaration.")
+    delay = DelayField(help_text=f"Counted from declaration: from “at once” to {duration(ESCALATION_DELAY_MOST)}.")
 
     class Meta:
         model = EscalationDelay
@@ -158,7 +189,9 @@ class EscalationDelayForm(forms.ModelForm):
     def clean_delay(self):
         delay = self.cleaned_data["delay"]
         if delay is not None and delay < dt.timedelta(0):
-            raise forms.ValidationError("A delay cannot be negative.")
+            raise forms.ValidationError("A delay cannot be negative: “at once” is the earliest.", code="out_of_bounds")
+        if delay is not None and delay > ESCALATION_DELAY_MOST:
+            raise forms.ValidationError(TOO_LONG, code="out_of_bounds")
         return delay
 
 

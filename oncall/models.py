@@ -6,12 +6,33 @@ import zoneinfo
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+
+from .validators import DurationWithin
+
+# Bounds of the escalation matrix (validators for the admin, CheckConstraints for every path):
+# a policy re-pages level 1 at least once and at most ten times; a level is engaged at once or
+# within 30 days of declaration.
+LOOP_COUNT_LEAST, LOOP_COUNT_MOST = 1, 10
+ESCALATION_DELAY_MOST = dt.timedelta(days=30)
+_ESCALATION_DELAY = DurationWithin(ESCALATION_DELAY_MOST, zero_allowed=True)
 
 
 def list_of_weekdays() -> list[int]:
     return [1, 2, 3, 4, 5]
+
+
+NO_WORKING_DAYS = "Tick the days the team works (all seven for a team that works every day)."
+
+
+def validate_working_days(value) -> None:
+    """At least one ISO weekday: "none" would read as every day, so a team that works every day says so."""
+    if not isinstance(value, list) or not value:
+        raise ValidationError(NO_WORKING_DAYS)
+    if any(isinstance(day, bool) or day not in range(1, 8) for day in value):
+        raise ValidationError("Working days are ISO weekday numbers, 1 = Monday … 7 = Sunday.")
 
 
 def validate_time_zone(value: str) -> None:
@@ -54,10 +75,17 @@ class Team(models.Model):
     # Working hours: "business hours" escalation cells wait for these.
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
     working_days = models.JSONField(
-        default=list_of_weekdays, blank=True, help_text="ISO weekday numbers, 1 = Monday … 7 = Sunday."
+        default=list_of_weekdays,
+        validators=[validate_working_days],
+        error_messages={"blank": NO_WORKING_DAYS},
+        help_text="ISO weekday numbers, 1 = Monday … 7 = Sunday; at least one (a team that works every day lists all seven).",
     )
     working_hours_start = models.TimeField(default=dt.time(9, 0))
-    working_hours_end = models.TimeField(default=dt.time(17, 0))
+    working_hours_end = models.TimeField(
+        default=dt.time(17, 0),
+        help_text="In the team's zone. An end before the start crosses midnight (a night team); "
+        "an end equal to the start means all day (24 h).",
+    )
 
     class Meta:
         ordering = ["name"]
@@ -203,8 +231,12 @@ class EscalationPolicy(models.Model):
     description = models.TextField(blank=True)
     loop_count = models.PositiveSmallIntegerField(
         default=3,
+        validators=[
+            MinValueValidator(LOOP_COUNT_LEAST, f"Re-page at least {LOOP_COUNT_LEAST} time."),
+            MaxValueValidator(LOOP_COUNT_MOST, f"Re-page at most {LOOP_COUNT_MOST} times."),
+        ],
         help_text="How many times an unacknowledged incident re-pages level 1 (and engages the next level early), "
-        "one acknowledge-SLA period apart.",
+        f"one acknowledge-SLA period apart; {LOOP_COUNT_LEAST} to {LOOP_COUNT_MOST}.",
     )
     is_default = models.BooleanField(default=False, help_text="Used for services without a policy of their own.")
 
@@ -212,7 +244,11 @@ class EscalationPolicy(models.Model):
         ordering = ["name"]
         verbose_name_plural = "escalation policies"
         constraints = [
-            models.UniqueConstraint(fields=["is_default"], condition=Q(is_default=True), name="one_default_escalation_policy")
+            models.UniqueConstraint(fields=["is_default"], condition=Q(is_default=True), name="one_default_escalation_policy"),
+            models.CheckConstraint(
+                condition=Q(loop_count__gte=LOOP_COUNT_LEAST, loop_count__lte=LOOP_COUNT_MOST),
+                name="escalation_policy_loop_count_in_bounds",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -248,14 +284,22 @@ class EscalationDelay(models.Model):
 
     level = models.ForeignKey(EscalationLevel, on_delete=models.CASCADE, related_name="delays")
     severity_rank = models.PositiveSmallIntegerField()
-    delay = models.DurationField()
+    delay = models.DurationField(
+        validators=[_ESCALATION_DELAY], help_text=f"Counted from declaration; {_ESCALATION_DELAY.words}."
+    )
     business_hours = models.BooleanField(
         default=False, help_text="If the delay ends outside the team's working hours, wait for the next working-hours start."
     )
 
     class Meta:
         ordering = ["level", "severity_rank"]
-        constraints = [models.UniqueConstraint(fields=["level", "severity_rank"], name="escalation_delay_one_per_severity")]
+        constraints = [
+            models.UniqueConstraint(fields=["level", "severity_rank"], name="escalation_delay_one_per_severity"),
+            models.CheckConstraint(
+                condition=Q(delay__gte=dt.timedelta(0), delay__lte=ESCALATION_DELAY_MOST),
+                name="escalation_delay_in_bounds",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.level} · rank {self.severity_rank}: {self.delay}" + (" (business hours)" if self.business_hours else "")

@@ -1,8 +1,10 @@
 """A team's working hours: when "business hours" escalation cells may fire.
 
-A team works on `working_days` (ISO weekdays; empty = every day) from `working_hours_start` to
-`working_hours_end` in its own `time_zone`. An end at or before the start crosses midnight (a
-night team), and such a period belongs to the day it starts on, as schedule restrictions do.
+A team works on `working_days` (ISO weekdays) from `working_hours_start` to `working_hours_end` in
+its own `time_zone`. The admin and the model refuse an empty week (a team that works every day
+lists all seven); an empty list that reaches here anyway is still read as every day. An end before
+the start crosses midnight (a night team), an end equal to the start is a whole 24 hours, and such
+a period belongs to the day it starts on, as schedule restrictions do.
 Both questions read only the team's fields, so an unsaved `Team()` (the default working week,
 Monday–Friday 09:00–17:00 UTC) works too.
 """

@@ -455,6 +455,18 @@ def test_post_internal_and_external_updates(client, incident, ic):
     assert call(client, "post", path, ic, {"text": ""}).status_code == 422
 
 
+@pytest.mark.django_db
+def test_an_update_acknowledges_a_triggered_incident_only_when_it_moves_it(client, incident, ic):
+    path = f"{BASE}/{incident.reference}/updates"
+    alone = call(client, "post", path, ic, {"text": "Looking into it"}).json()
+    assert (alone["status"], alone["acknowledged_at"]) == ("triggered", None)
+    moved = call(client, "post", path, ic, {"text": "Found it", "status": "identified"}).json()
+    assert moved["status"] == "identified" and moved["acknowledged_at"] is not None
+    assert incident.timeline.filter(kind=TimelineEvent.Kind.ACKNOWLEDGED, source="api").count() == 1
+    described = client.get("/api/v1/openapi.json").json()["components"]["schemas"]["UpdateIn"]["properties"]["status"]
+    assert "On a triggered incident this also acknowledges it" in described["description"]
+
+
 # --- Timeline and tasks -----------------------------------------------------------------------
 
 

@@ -234,6 +234,21 @@ def test_viewer_refusal_says_what_is_needed(people, incident):
 
 
 @pytest.mark.django_db
+def test_update_on_a_triggered_incident_says_it_is_still_unacknowledged(people, incident):
+    commander, responder, viewer, manager = people
+    reply = say(f"update {incident.reference} Looking at the database", responder)
+    assert reply.ok and reply.sections[-1] == (
+        f":warning: {incident.reference} is still not acknowledged (an update does not acknowledge it); "
+        f"`ack {incident.reference}` stops the paging."
+    )
+    assert Incident.objects.get(pk=incident.pk).acknowledged_at is None
+    say(f"ack {incident.reference}", responder)
+    again = say(f"update {incident.reference} Failing over", responder)
+    assert "acknowledge" not in again.text
+    assert "it does not acknowledge" in chat.usage("update")
+
+
+@pytest.mark.django_db
 def test_update_is_internal_by_default_and_external_with_the_flag(people, incident):
     commander, responder, viewer, manager = people
     say(f"update {incident.reference} Rolled back <the> deploy", responder)

@@ -362,11 +362,42 @@ def test_acknowledge(as_user, commander, incident):
 
 @pytest.mark.parametrize("visibility", ["internal", "external"])
 def test_post_update(as_user, commander, incident, visibility):
+    actions.acknowledge(incident, actor=commander, source=Source.ADMIN)
     response = operate(as_user(commander), incident, "post_update", text="DB failover started", visibility=visibility, status="identified")
     assert messages_of(response) == [f"{visibility.capitalize()} update posted on {incident.reference}."]
     update = incident.timeline.get(kind=Kind.STATUS_UPDATE)
     assert (update.message, update.visibility) == ("DB failover started", visibility)
     assert incident.status == Status.IDENTIFIED
+
+
+@pytest.mark.parametrize(
+    "visibility, status, said",
+    [("internal", "investigating", "Internal update posted; {ref} acknowledged."),
+     ("external", "identified", "External update posted; {ref} acknowledged, now identified.")],
+)
+def test_an_update_that_moves_a_triggered_incident_says_it_acknowledged_it(as_user, responder, incident, visibility, status, said):
+    response = operate(as_user(responder), incident, "post_update", text="Looking at the database", visibility=visibility, status=status)
+    assert messages_of(response) == [said.format(ref=incident.reference)]
+    assert incident.status == status and incident.acknowledged_at is not None
+    acknowledged = incident.timeline.get(kind=Kind.ACKNOWLEDGED)
+    assert (acknowledged.actor, acknowledged.source) == (responder, Source.ADMIN)
+    assert incident.participants.filter(user=responder, left_at=None).exists()
+
+
+def test_an_update_alone_says_the_incident_is_still_unacknowledged(as_user, responder, incident):
+    response = operate(as_user(responder), incident, "post_update", text="Looking", visibility="internal")
+    assert messages_of(response) == [
+        f"Internal update posted on {incident.reference}; it is still not acknowledged, so paging goes on."
+    ]
+    assert incident.status == Status.TRIGGERED and incident.acknowledged_at is None
+
+
+def test_the_update_form_says_when_it_acknowledges(as_user, commander, incident):
+    client = as_user(commander)
+    said = f"{incident.reference} is not acknowledged yet. Choosing a status also acknowledges it"
+    assert said in client.get(page_url(incident)).content.decode()
+    actions.acknowledge(incident, actor=commander, source=Source.ADMIN)
+    assert "Choosing a status also acknowledges" not in client.get(page_url(incident)).content.decode()
 
 
 def test_post_update_without_text_is_a_form_error(as_user, commander, incident):
