@@ -58,8 +58,14 @@ def test_template_list_filters_by_cell(as_user, manager):
     response = client.get(url("messagetemplate_changelist"), {"kind": "page", "channel": "sms"})
     assert response.status_code == 200
     rows = list(response.context["cl"].result_list)
-    assert [(t.kind, t.audience, t.channel) for t in rows] == [("page", "responders", "sms")]
+    assert sorted((t.kind, t.audience, t.channel) for t in rows) == [("page", "responders", "sms"), ("page", "restricted", "sms")]
     assert "Page / escalation" in response.content.decode()
+    response = client.get(url("messagetemplate_changelist"), {"audience": "restricted", "channel": "email"})
+    assert {t.kind for t in response.context["cl"].result_list} == {
+        "declared", "status_update", "page", "update_overdue", "acknowledged", "resolution", "reopened",
+        "escalation_info", "status_page_overdue", "postmortem_reminder",
+    }
+    assert "Restricted incident" in response.content.decode()
 
 
 def test_manager_edits_a_template_and_is_recorded_as_its_editor(as_user, manager, declared):
