@@ -138,6 +138,16 @@ def test_preview_renders_unsaved_edits_against_a_chosen_incident(as_user, manage
     assert "Preview of" not in declared.subject and "INCIDENT DECLARED" in declared.subject  # nothing was saved
 
 
+def test_a_restricted_template_previews_as_it_will_be_sent_without_the_title(as_user, manager, commander):
+    restricted = MessageTemplate.objects.get(kind="status_update", audience="restricted", channel="email")
+    incident = IncidentFactory(title="Customer data exposed", severity=severity("SEV-1"), actor=commander, is_restricted=True)
+    data = template_form(restricted, subject="{{ ref }}: {{ title }}", body="{{ ref }} {{ severity }} {{ summary }}{{ title }}")
+    data.update({"_preview": "1", "preview-incident": incident.reference, "preview-recipient": commander.pk})
+    response = as_user(manager).post(url("messagetemplate_change", restricted.pk), data)
+    rendered = response.context["preview"]["rendered"]
+    assert (rendered.subject, rendered.body) == (f"{incident.reference}:", f"{incident.reference} SEV-1")
+
+
 def test_a_new_template_can_be_previewed_before_it_is_first_saved(as_user, manager):
     data = {"kind": "report", "audience": "executives", "channel": "sms", "subject": "", "body": "{{ report_title }}: {{ report_body }}",
             "_preview": "1", "preview-incident": ""}

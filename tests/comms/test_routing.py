@@ -15,6 +15,7 @@ from comms.models import Audience, Channel, MessageKind, MessageTemplate, Notifi
 from incidents import actions, deadlines, engine, timeline
 from incidents.models import Participant, SeverityLevel, Source, TimelineEvent
 from oncall.models import EscalationPolicy
+from tests.comms import recording
 from tests.comms.factories import ContactMethodFactory, NotificationRuleFactory, StakeholderGroupFactory
 from tests.comms.servers import django_smtp, smtp_server  # noqa: F401
 from tests.incidents.factories import IncidentFactory, severity
@@ -140,6 +141,22 @@ def test_an_edited_restricted_template_still_cannot_reach_the_title_or_the_updat
     assert (row.subject, row.body) == (f"{incident.reference}:", incident.reference)
     ctx = templating.for_audience(Audience.RESTRICTED, templating.context(incident))
     assert ctx["title"] == ctx["summary"] == ctx["commander"] == "" and ctx["ref"] == incident.reference
+
+
+def test_restricted_pages_bundled_into_one_sms_keep_their_titles_out(oncall_engineer, commander, service, settings):
+    settings.VIGIL_SMS_BACKEND = "tests.comms.recording.RecordingSMSBackend"
+    recording.reset()
+    NotificationRuleFactory(user=oncall_engineer, contact_method=oncall_engineer.contact_methods.get(channel=Channel.SMS))
+    secrets = [secret_incident(commander, service) for _ in range(2)]
+    for incident in secrets:
+        Participant.objects.create(incident=incident, user=oncall_engineer, role=Participant.Role.RESPONDER, joined_at=timezone.now())
+    engine.tick()
+    dispatch_all()
+    deliver_due()
+    [message] = recording.SENT
+    assert message.body.startswith("Vigil: 2 messages.") and all(f"{i.reference} SEV-1: restricted" in message.body for i in secrets)
+    assert "Customer data" not in message.body
+    recording.reset()
 
 
 @pytest.mark.parametrize("channel", Channel.values)
