@@ -7,7 +7,9 @@ Variables are the flat context of `comms.templating.context` (listed in `templat
 
 SMS texts use plain ASCII punctuation (a dash, not an en dash): one character outside GSM-7
 makes the whole message UCS-2 and halves what a segment holds. Chat texts are Slack mrkdwn.
-Customer texts name no person and no internal detail.
+Customer texts name no person and no internal detail. Restricted-incident texts say the
+reference, severity and services (and the acknowledge link of a page), and render from a
+context where everything else is blank; they never fall back to another audience's words.
 """
 
 from __future__ import annotations
