@@ -56,6 +56,9 @@ PREVIEW_EVENTS = {
     MessageKind.CUSTOMER_NOTICE: [TimelineEvent.Kind.STATUS_UPDATE, TimelineEvent.Kind.DECLARED],
     MessageKind.POSTMORTEM_REMINDER: [TimelineEvent.Kind.POSTMORTEM_REMINDER, TimelineEvent.Kind.RESOLVED],
     MessageKind.REPORT: [],
+    MessageKind.REOPENED: [TimelineEvent.Kind.REOPENED],
+    MessageKind.ESCALATION_INFO: [TimelineEvent.Kind.ESCALATED, TimelineEvent.Kind.ACKNOWLEDGED],
+    MessageKind.STATUS_PAGE_OVERDUE: [TimelineEvent.Kind.STATUS_PAGE_OVERDUE],
 }
 
 
@@ -164,14 +167,18 @@ class MessageTemplateAdmin(admin.ModelAdmin):
                 result["preview_error"] = "Correct the errors above to see a preview."
                 return result
             data = model_form.cleaned_data
-            kind, channel, subject, body = data["kind"], data["channel"], data.get("subject") or "", data["body"]
+            kind, audience, channel = data["kind"], data["audience"], data["channel"]
+            subject, body = data.get("subject") or "", data["body"]
         elif obj is not None:
-            kind, channel, subject, body = obj.kind, obj.channel, obj.subject, obj.body
+            kind, audience, channel, subject, body = obj.kind, obj.audience, obj.channel, obj.subject, obj.body
         else:
             return result
         if not preview_form.is_valid():
             return result
         values = self._preview_values(preview_form.cleaned_data["incident"], preview_form.cleaned_data["recipient"], kind)
+        # What the message will really be rendered from: a restricted incident's words see only
+        # its reference, severity and services.
+        values = templating.for_audience(audience, values)
         try:
             rendered = templating.render_text(subject, body, channel, values)
         except Exception as error:  # a row saved around the admin may not render

@@ -25,6 +25,9 @@ class Audience(models.TextChoices):
     INTERNAL = "internal", "Internal stakeholders"
     EXECUTIVES = "executives", "Executives"
     CUSTOMERS = "customers", "Customers"
+    # Everyone told about a restricted incident (its participants): reference, severity and
+    # services only, whatever the message is about (`comms.templating.RESTRICTED_VARIABLES`).
+    RESTRICTED = "restricted", "Restricted incident"
 
 
 class MessageKind(models.TextChoices):
@@ -40,6 +43,9 @@ class MessageKind(models.TextChoices):
     CUSTOMER_NOTICE = "customer_notice", "Customer notice"
     POSTMORTEM_REMINDER = "postmortem_reminder", "Post-mortem reminder"
     REPORT = "report", "Report"
+    REOPENED = "reopened", "Reopened"
+    ESCALATION_INFO = "escalation_info", "Escalation for information (no acknowledgement)"
+    STATUS_PAGE_OVERDUE = "status_page_overdue", "Status page publication overdue"
 
 
 class Subscription(models.TextChoices):

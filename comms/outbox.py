@@ -56,17 +56,18 @@ def dispatch_event(event_id: int) -> list[int]:
         if event is None:
             return []  # already dispatched, or another dispatcher holds it right now
         now = timezone.now()
-        routes, unreachable = routing.plan(event)
+        routes, refusals = routing.plan(event)
         rows = _build(event, routes, now)
         pages = [row for row in rows if row.is_page]
         Notification.objects.bulk_create([row for row in rows if not row.is_page], ignore_conflicts=True, batch_size=1000)
         for row in pages:
             _create_page(row)
-        for person in unreachable:
+        for refusal in refusals:
+            # Never silent: whoever routing meant to tell and will not reach is named, with why.
             actions.record_notification_failure(
                 event.incident,
-                f"{person.user} could not be told ({event.get_kind_display().lower()}): no email, SMS or chat contact method.",
-                data={"user": person.user.pk, "event": event.pk},
+                f"{refusal.user} was not told ({event.get_kind_display().lower()}): {refusal.why}.",
+                data={"user": refusal.user.pk, "event": event.pk, "reason": refusal.reason, "kind": str(refusal.kind)},
             )
         TimelineEvent.objects.filter(pk=event.pk).update(dispatched_at=now)
         due = list(
@@ -325,7 +326,9 @@ def _sms_line(item: Notification) -> str:
     if item.incident is None:
         return item.body[:60]
     incident = item.incident
-    line = f"{incident.reference} {incident.severity.name}: {incident.title[:40]}"
+    # A restricted incident's title is not said outside Vigil, bundled or not.
+    about = "restricted" if incident.is_restricted else incident.title[:40]
+    line = f"{incident.reference} {incident.severity.name}: {about}"
     return line + (f" ACK {item.ack_code}" if item.is_page and item.ack_code else "")
 
 

@@ -5,19 +5,25 @@ into Notification rows. The rules:
 
 - Pages (`escalated`, `ack_sla_breached`) go to the targets the engine resolved at that
   instant (`event.data["targets"]`), through each person's notification rules (delayed
-  rules only while the incident is unacknowledged).
-- Reminders and warnings (`update_overdue`, `resolve_target_breached`) go to their targets,
-  on the channels that reach a person at once.
+  rules only while the incident is unacknowledged). An escalation marked
+  `data["page"] = False` (a level engaged to inform, after acknowledgement) is told instead:
+  `escalation_info`, at once, no acknowledge link, no rules.
+- Reminders and warnings (`update_overdue`, `resolve_target_breached`, `status_page_overdue`)
+  go to their targets, on the channels that reach a person at once.
 - Post-mortem reminders (`postmortem_reminder`, written by postmortems' daily run) go to their
   targets the same way; being reminded of a post-mortem is not being paged, so they are not
   told of the incident's later acknowledgement or resolution.
-- Declarations and status updates go to the incident's participants and to the stakeholder
-  groups subscribed for the severity (internal updates, executive summaries); external
-  updates also go to customer groups when the incident is customer-facing.
-- Acknowledgement and resolution go to everyone who was paged for the incident, so nobody
-  keeps working a fixed problem; resolution also reaches the subscribed groups.
-- Drills and restricted incidents reach only their current participants.
+- Declarations, status updates, resolution and reopening go to the incident's participants
+  and to the stakeholder groups subscribed for the severity (internal updates, executive
+  summaries). Customer groups hear external updates, the resolution and a reopening when the
+  incident is customer-facing and its severity notifies customers.
+- Acknowledgement, resolution and reopening go to everyone the engine paged or told for the
+  incident, so nobody keeps working a fixed problem or misses its return.
+- Drills and restricted incidents reach only their current participants; everything said
+  about a restricted incident uses the restricted audience's words.
 - Nobody is told about their own action.
+- Never silent: whoever routing meant to tell and does not reach is returned as a `Refusal`
+  with a code from `REFUSALS`, and the outbox names them on the incident's timeline.
 """
 
 from __future__ import annotations
@@ -34,9 +40,23 @@ from .models import Audience, Channel, ContactMethod, MessageKind, NotificationR
 Kind = TimelineEvent.Kind
 
 PAGE_KINDS = frozenset({Kind.ESCALATED, Kind.ACK_SLA_BREACHED})
-TELL_KINDS = frozenset({Kind.UPDATE_OVERDUE, Kind.RESOLVE_TARGET_BREACHED})
+TELL_KINDS = frozenset({Kind.UPDATE_OVERDUE, Kind.RESOLVE_TARGET_BREACHED, Kind.STATUS_PAGE_OVERDUE})
 REMINDER_KINDS = frozenset({Kind.POSTMORTEM_REMINDER})
-ROUTED_KINDS = PAGE_KINDS | TELL_KINDS | REMINDER_KINDS | {Kind.DECLARED, Kind.STATUS_UPDATE, Kind.ACKNOWLEDGED, Kind.RESOLVED}
+# Told to the incident's circle: participants and subscribed stakeholder groups.
+BROADCAST_KINDS = {
+    Kind.DECLARED: MessageKind.DECLARED,
+    Kind.STATUS_UPDATE: MessageKind.STATUS_UPDATE,
+    Kind.RESOLVED: MessageKind.RESOLUTION,
+    Kind.REOPENED: MessageKind.REOPENED,
+}
+# Told to the event's targets, on the channels that reach a person at once.
+TOLD_KINDS = {
+    Kind.UPDATE_OVERDUE: MessageKind.UPDATE_OVERDUE,
+    Kind.RESOLVE_TARGET_BREACHED: MessageKind.PAGE,
+    Kind.STATUS_PAGE_OVERDUE: MessageKind.STATUS_PAGE_OVERDUE,
+    Kind.POSTMORTEM_REMINDER: MessageKind.POSTMORTEM_REMINDER,
+}
+ROUTED_KINDS = PAGE_KINDS | TELL_KINDS | REMINDER_KINDS | {Kind.ACKNOWLEDGED} | frozenset(BROADCAST_KINDS)
 
 # A person with no rules of their own: email at once, SMS after 2 minutes if still
 # unacknowledged, chat at once (each only if they have such a contact method).
@@ -45,6 +65,19 @@ DEFAULT_RULES: tuple[tuple[str, dt.timedelta, bool], ...] = (
     (Channel.SMS, dt.timedelta(minutes=2), True),
     (Channel.CHAT, dt.timedelta(0), False),
 )
+
+# Every reason routing may decide not to deliver to someone it meant to tell. Each refusal is
+# named on the incident's timeline (`notification_failed`, `data["reason"]` = the code): a
+# new way of not delivering needs a code here, so it cannot be silent.
+REFUSALS: dict[str, str] = {
+    "inactive_user": "their account is deactivated",
+    "restricted_not_participant": "the incident is restricted and they are not one of its participants",
+    "drill_not_participant": "the incident is a drill and they are not one of its participants",
+    "opted_out": "every contact method of theirs is turned off",
+    "no_contact_method": "they have no email, SMS or chat contact method",
+    "sms_only": "they can only be reached by SMS, which is kept for pages",
+    "already_acknowledged": "their notification rules are all for unacknowledged incidents, and this one is acknowledged",
+}
 
 # When one person would be reached as several audiences, the most involved one wins.
 _AUDIENCE_ORDER = {Audience.RESPONDERS: 0, Audience.EXECUTIVES: 1, Audience.INTERNAL: 2, Audience.CUSTOMERS: 3}
@@ -67,62 +100,78 @@ class Route:
 
 
 @dataclass(frozen=True)
-class Unreachable:
-    """A person who should hear but has no contact method that can reach them."""
+class Refusal:
+    """A person routing meant to tell and does not: who, about what (message kind) and why
+    (a code of `REFUSALS`)."""
 
     user: object
     kind: str
+    reason: str
+
+    def __post_init__(self):
+        if self.reason not in REFUSALS:
+            raise ValueError(f"Unknown refusal {self.reason!r}: add it to routing.REFUSALS.")
+
+    @property
+    def why(self) -> str:
+        return REFUSALS[self.reason]
 
 
-def plan(event: TimelineEvent) -> tuple[list[Route], list[Unreachable]]:
-    """Everyone who must hear about `event`, one Route per (person or address, channel, rule)."""
+def is_page(event: TimelineEvent) -> bool:
+    """A page carries an acknowledge link and follows notification rules; an escalation the
+    engine marks `data["page"] = False` (a level engaged to inform) is told, not paged."""
+    return event.kind in PAGE_KINDS and (event.data or {}).get("page", True) is not False
+
+
+def plan(event: TimelineEvent) -> tuple[list[Route], list[Refusal]]:
+    """Everyone who must hear about `event`, one Route per (person or address, channel, rule),
+    and everyone it meant to tell but will not reach, with the reason."""
     if event.kind not in ROUTED_KINDS:
         return [], []
     incident: Incident = event.incident
     wanted: dict[int, tuple[str, str, bool]] = {}  # user id -> (message kind, audience, page?)
     externals: dict[str, tuple[str, str]] = {}  # address -> (message kind, audience)
+    targets = _targets(event)
 
     def want(user_id, kind, audience, page=False):
         if user_id is None or user_id == event.actor_id:
-            return
+            return  # nobody is told about their own action
         current = wanted.get(user_id)
         if current is None or _AUDIENCE_ORDER[audience] < _AUDIENCE_ORDER[current[1]]:
             wanted[user_id] = (kind, audience, page)
 
     participants = _current_participants(incident)
     if event.kind in PAGE_KINDS:
-        for target in _targets(event):
-            want(target, MessageKind.PAGE, Audience.RESPONDERS, page=True)
-    elif event.kind == Kind.UPDATE_OVERDUE:
-        for target in _targets(event):
-            want(target, MessageKind.UPDATE_OVERDUE, Audience.RESPONDERS)
-    elif event.kind == Kind.RESOLVE_TARGET_BREACHED:
-        for target in _targets(event):
-            want(target, MessageKind.PAGE, Audience.RESPONDERS)
-    elif event.kind == Kind.POSTMORTEM_REMINDER:
-        for target in _targets(event):
-            want(target, MessageKind.POSTMORTEM_REMINDER, Audience.RESPONDERS)
+        paging = is_page(event)
+        for target in targets:
+            want(target, MessageKind.PAGE if paging else MessageKind.ESCALATION_INFO, Audience.RESPONDERS, page=paging)
+    elif event.kind in TOLD_KINDS:
+        for target in targets:
+            want(target, TOLD_KINDS[event.kind], Audience.RESPONDERS)
     elif event.kind == Kind.ACKNOWLEDGED:
         for user_id in _everyone_paged(incident):
             want(user_id, MessageKind.ACKNOWLEDGED, Audience.RESPONDERS)
     else:
-        kind = {Kind.DECLARED: MessageKind.DECLARED, Kind.STATUS_UPDATE: MessageKind.STATUS_UPDATE, Kind.RESOLVED: MessageKind.RESOLUTION}[event.kind]
+        kind = BROADCAST_KINDS[event.kind]
+        ends_or_returns = event.kind in (Kind.RESOLVED, Kind.REOPENED)
         for user_id in participants:
             want(user_id, kind, Audience.RESPONDERS)
-        if event.kind == Kind.RESOLVED:
+        if ends_or_returns:
             for user_id in _everyone_paged(incident):
                 want(user_id, kind, Audience.RESPONDERS)
         external_update = event.kind == Kind.STATUS_UPDATE and event.visibility == TimelineEvent.Visibility.EXTERNAL
+        # Customers hear of customer-facing incidents whose severity notifies customers.
+        tells_customers = incident.customer_facing and incident.severity.notify_customers
         for group in _subscribed_groups(incident):
             subs = set(group.subscriptions or [])
-            targets: list[tuple[str, str]] = []
+            told: list[tuple[str, str]] = []
             if Subscription.INTERNAL_UPDATES in subs and group.audience != Audience.CUSTOMERS:
-                targets.append((kind, group.audience))
+                told.append((kind, group.audience))
             if Subscription.EXECUTIVE_SUMMARIES in subs:
-                targets.append((MessageKind.EXECUTIVE_SUMMARY if event.kind != Kind.RESOLVED else kind, Audience.EXECUTIVES))
-            if Subscription.CUSTOMER_NOTICES in subs and incident.customer_facing and (external_update or event.kind == Kind.RESOLVED):
-                targets.append((MessageKind.CUSTOMER_NOTICE if external_update else kind, Audience.CUSTOMERS))
-            for message_kind, audience in targets:
+                told.append((kind if ends_or_returns else MessageKind.EXECUTIVE_SUMMARY, Audience.EXECUTIVES))
+            if Subscription.CUSTOMER_NOTICES in subs and tells_customers and (external_update or ends_or_returns):
+                told.append((MessageKind.CUSTOMER_NOTICE if external_update else kind, Audience.CUSTOMERS))
+            for message_kind, audience in told:
                 for member in group.members.all():
                     if member.is_active:
                         want(member.pk, message_kind, audience)
@@ -131,28 +180,51 @@ def plan(event: TimelineEvent) -> tuple[list[Route], list[Unreachable]]:
                     if key not in externals or _AUDIENCE_ORDER[audience] < _AUDIENCE_ORDER[externals[key][1]]:
                         externals[key] = (message_kind, audience)
 
+    # Drills and restricted incidents reach only their current participants, and never an
+    # outside address. Leaving out a group member is the rule working; leaving out someone
+    # the event itself names (a person it pages or tells) is said on the timeline.
+    outside: dict[int, tuple[str, str]] = {}  # user id -> (message kind, refusal)
     if incident.is_drill or incident.is_restricted:
-        wanted = {pk: v for pk, v in wanted.items() if pk in participants}
+        reason = "restricted_not_participant" if incident.is_restricted else "drill_not_participant"
+        for user_id in [pk for pk in wanted if pk not in participants]:
+            kind = wanted.pop(user_id)[0]
+            if user_id in targets:
+                outside[user_id] = (kind, reason)
         externals = {}
 
-    users = get_user_model().objects.filter(pk__in=wanted, is_active=True).prefetch_related("contact_methods", "notification_rules")
+    users = (
+        get_user_model()
+        .objects.filter(pk__in=[*wanted, *outside])
+        .prefetch_related("contact_methods", "notification_rules")
+        .order_by("pk")
+    )
     routes: list[Route] = []
-    unreachable: list[Unreachable] = []
+    refusals: list[Refusal] = []
     acknowledged = incident.acknowledged_at is not None
     for user in users:
+        if user.pk in outside:
+            refusals.append(Refusal(user, *outside[user.pk]))
+            continue
         kind, audience, page = wanted[user.pk]
-        mine = _routes_for(user, kind, audience, page=page, acknowledged=acknowledged)
+        if incident.is_restricted:
+            audience = Audience.RESTRICTED  # one wording for everything said about it
+        if not user.is_active:
+            refusals.append(Refusal(user, kind, "inactive_user"))
+            continue
+        mine, reason = _routes_for(user, kind, audience, page=page, acknowledged=acknowledged)
         if mine:
             routes.extend(mine)
         else:
-            unreachable.append(Unreachable(user, kind))
+            refusals.append(Refusal(user, kind, reason))
     for address, (kind, audience) in sorted(externals.items()):
         routes.append(Route(kind, audience, Channel.EMAIL, address))
-    return routes, unreachable
+    return routes, refusals
 
 
-def _routes_for(user, kind: str, audience: str, *, page: bool, acknowledged: bool) -> list[Route]:
-    methods = [m for m in user.contact_methods.all() if m.is_active]
+def _routes_for(user, kind: str, audience: str, *, page: bool, acknowledged: bool) -> tuple[list[Route], str]:
+    """The person's routes for one message, or none and the refusal code saying why."""
+    every = list(user.contact_methods.all())
+    methods = [m for m in every if m.is_active]
     if page:
         rules = [(r.contact_method, r.delay, r.only_if_unacknowledged) for r in user.notification_rules.all()]
         rules = [(m, delay, only) for m, delay, only in rules if m.is_active]
@@ -160,25 +232,36 @@ def _routes_for(user, kind: str, audience: str, *, page: bool, acknowledged: boo
             rules = [
                 (method, delay, only)
                 for channel, delay, only in DEFAULT_RULES
-                for method in _methods(user, methods, channel)[:1]
+                for method in _methods(user, every, methods, channel)[:1]
             ]
-        return [
+        # A delayed "only if unacknowledged" rule is moot once someone acknowledged: the person
+        # is still reached by their other rules — unless that was all they had.
+        routes = [
             Route(kind, audience, m.channel, m.address, user, m if m.pk else None, m.webhook_url, delay, only, is_page=True)
             for m, delay, only in rules
             if not (only and acknowledged)
         ]
+        return routes, "" if routes else ("already_acknowledged" if rules else _no_method(every))
     # Everything else reaches a person at once: their email, and chat if they have it.
-    return [
+    routes = [
         Route(kind, audience, m.channel, m.address, user, m if m.pk else None, m.webhook_url)
         for channel in (Channel.EMAIL, Channel.CHAT)
-        for m in _methods(user, methods, channel)[:1]
+        for m in _methods(user, every, methods, channel)[:1]
     ]
+    if routes:
+        return routes, ""
+    return routes, "sms_only" if any(m.channel == Channel.SMS for m in methods) else _no_method(every)
 
 
-def _methods(user, methods: list[ContactMethod], channel: str) -> list[ContactMethod]:
+def _no_method(every: list[ContactMethod]) -> str:
+    return "opted_out" if every else "no_contact_method"
+
+
+def _methods(user, every: list[ContactMethod], methods: list[ContactMethod], channel: str) -> list[ContactMethod]:
     found = [m for m in methods if m.channel == channel]
-    if not found and channel == Channel.EMAIL and user.email:
-        # The account's email address, when no email contact method was set up.
+    if not found and channel == Channel.EMAIL and user.email and not any(m.channel == Channel.EMAIL for m in every):
+        # The account's email address, when no email contact method was set up (one turned
+        # off means "not by email").
         found = [ContactMethod(user=user, channel=Channel.EMAIL, address=user.email)]
     return found
 

@@ -21,6 +21,8 @@ from django.utils.crypto import salted_hmac
 
 from incidents.models import OPEN_STATUSES, Incident, Service, Status, TimelineEvent
 
+from .defaults import REOPENED_PUBLIC_WORDS
+
 DEFAULT_TITLE = "Vigil status"
 HISTORY_DAYS = 90
 
@@ -112,9 +114,12 @@ class Update:
     at: dt.datetime
     status: str | None  # the incident's public status when the update was posted
     body: str
+    kind: str = "update"  # or "reopened": the incident came back after its resolution
 
     @property
     def status_label(self) -> str:
+        if self.kind == "reopened":
+            return "Reopened"
         return PUBLIC_STATUS_LABELS.get(self.status, "Update")
 
 
@@ -162,9 +167,12 @@ class StatusPage:
 
 
 def public_incidents() -> QuerySet[Incident]:
-    """Incidents customers may hear about. Restricted incidents and drills never, whatever
-    their public flag says (an edit can restrict an incident after it was made public)."""
-    return Incident.objects.filter(public_on_status_page=True, is_restricted=False, is_drill=False)
+    """Incidents customers may hear about: marked public, of a severity the status page shows.
+    Restricted incidents and drills never, whatever their public flag says (an edit can
+    restrict an incident after it was made public)."""
+    return Incident.objects.filter(
+        public_on_status_page=True, severity__show_on_status_page=True, is_restricted=False, is_drill=False
+    )
 
 
 def history_start(now: dt.datetime, days: int = HISTORY_DAYS) -> dt.datetime:
@@ -175,7 +183,8 @@ def history_start(now: dt.datetime, days: int = HISTORY_DAYS) -> dt.datetime:
 
 def select_incidents(now: dt.datetime, days: int = HISTORY_DAYS) -> QuerySet[Incident]:
     """Open public incidents and those resolved since `history_start`, with their customer-facing
-    services on `public_services` and their external updates (newest first) on `public_updates`."""
+    services on `public_services` and their external updates and reopenings (newest first) on
+    `public_updates`."""
     ended = (Status.RESOLVED, Status.CLOSED)
     return (
         public_incidents()
@@ -191,9 +200,10 @@ def select_incidents(now: dt.datetime, days: int = HISTORY_DAYS) -> QuerySet[Inc
             Prefetch(
                 "timeline",
                 queryset=TimelineEvent.objects.filter(
-                    kind=TimelineEvent.Kind.STATUS_UPDATE, visibility=TimelineEvent.Visibility.EXTERNAL
+                    Q(kind=TimelineEvent.Kind.STATUS_UPDATE, visibility=TimelineEvent.Visibility.EXTERNAL)
+                    | Q(kind=TimelineEvent.Kind.REOPENED)
                 )
-                .only("pk", "incident_id", "occurred_at", "message", "data")
+                .only("pk", "incident_id", "kind", "occurred_at", "message", "data")
                 .order_by("-occurred_at", "-pk"),
                 to_attr="public_updates",
             ),
@@ -219,11 +229,18 @@ def to_public(incident: Incident) -> PublicIncident:
         components=tuple(s.name for s in sorted(incident.public_services, key=lambda s: s.name)),
         started_at=incident.started_at,
         resolved_at=incident.resolved_at,
-        updates=tuple(
-            Update(at=e.occurred_at, status=public_status((e.data or {}).get("status")), body=e.message)
-            for e in incident.public_updates
-        ),
+        updates=tuple(_public_update(e) for e in incident.public_updates),
     )
+
+
+def _public_update(event: TimelineEvent) -> Update:
+    data = event.data or {}
+    if event.kind == TimelineEvent.Kind.REOPENED:
+        # The reason is internal: customers read the words given for them, or generic ones.
+        words = data.get("public_update")
+        body = words.strip() if isinstance(words, str) and words.strip() else REOPENED_PUBLIC_WORDS
+        return Update(at=event.occurred_at, status="investigating", body=body, kind="reopened")
+    return Update(at=event.occurred_at, status=public_status(data.get("status")), body=event.message)
 
 
 def component_states(services: Iterable[Service], active: Iterable[Incident]) -> list[Component]:
@@ -284,7 +301,7 @@ def _incident_json(incident: PublicIncident) -> dict:
         "components": list(incident.components),
         "started_at": iso_utc(incident.started_at),
         "resolved_at": iso_utc(incident.resolved_at),
-        "updates": [{"at": iso_utc(u.at), "status": u.status, "body": u.body} for u in incident.updates],
+        "updates": [{"at": iso_utc(u.at), "status": u.status, "body": u.body, "kind": u.kind} for u in incident.updates],
     }
 
 

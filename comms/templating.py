@@ -104,6 +104,10 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "targets": ("Who the event paged or told", "Bob Smith, Carol Jones"),
     "ack_url": ("Acknowledge link (pages)", "https://vigil.example.com/ack/abc123/"),
     "ack_code": ("Code to reply by SMS: ACK <code> (pages)", "123456"),
+    "acknowledged_by": ("Who acknowledged the incident (blank until acknowledged)", "Bob Smith"),
+    "acknowledged_at": ("When it was acknowledged, in the recipient's time zone", "22 Nov 2026 14:08 GMT"),
+    "running_for": ("How long after declaration the event happened", "15 min"),
+    "status_page_window": ("How soon this severity goes on the status page (publication reminders)", "15 min"),
 }
 # Keys later features add through `extra`; blank unless given, listed so templates using them validate.
 EXTRA_VARIABLES: dict[str, tuple[str, str]] = {
@@ -114,6 +118,18 @@ EXTRA_VARIABLES: dict[str, tuple[str, str]] = {
     "report_body": ("Reports: the text", "3 incidents, 1 SLA breach."),
 }
 
+# All a message about a restricted incident may say: its reference, severity and services,
+# times, and the links and codes its recipient acts on — never its title, summary, impact,
+# people or the text of its updates. Every other variable is blank when the audience is
+# restricted, whatever an operator's template asks for.
+RESTRICTED_VARIABLES = frozenset(
+    {
+        "ref", "severity", "severity_label", "services", "customer_services", "status", "status_label",
+        "is_drill", "declared_at", "resolved_at", "acknowledged_at", "duration", "running_for",
+        "update_interval", "next_update", "status_page_window", "incident_url", "now", "event_kind",
+        "occurred_at", "recipient_name", "level", "ack_url", "ack_code", "due_date",
+    }
+)
 PUBLIC_STATUS = {
     Status.TRIGGERED: "investigating",
     Status.INVESTIGATING: "investigating",
@@ -186,6 +202,27 @@ def _commanders(incident) -> list:
     ]
 
 
+def for_audience(audience: str, ctx: dict[str, str]) -> dict[str, str]:
+    """The context an audience's template renders from: for a restricted incident's audience,
+    everything but `RESTRICTED_VARIABLES` blanked."""
+    if audience != Audience.RESTRICTED:
+        return ctx
+    return {name: value if name in RESTRICTED_VARIABLES else "" for name, value in ctx.items()}
+
+
+def _acknowledger(incident) -> str:
+    """Who acknowledged: the actor of the incident's acknowledgement on the timeline."""
+    from incidents.models import TimelineEvent
+
+    event = (
+        TimelineEvent.objects.filter(incident=incident, kind=TimelineEvent.Kind.ACKNOWLEDGED)
+        .select_related("actor")
+        .order_by("-occurred_at", "-pk")
+        .first()
+    )
+    return event.actor_label if event is not None else ""
+
+
 def _blank_base() -> dict[str, str]:
     values = {name: "" for name in VARIABLES}
     values.update(status_page_url=f"{_base_url()}/status/", customer_facing="no", is_drill="no", commander="unassigned")
@@ -199,7 +236,7 @@ def base_context(incident) -> dict[str, str]:
     (`_declared_iso`…) and put in each recipient's time zone by `context`. `incident` may be
     None (a report about no one incident)."""
     values = _blank_base()
-    values.update(_declared_iso="", _resolved_iso="", _started_iso="", _next_update_iso="")
+    values.update(_declared_iso="", _resolved_iso="", _started_iso="", _next_update_iso="", _acknowledged_iso="")
     if incident is None:
         return values
     severity = incident.severity
@@ -215,6 +252,7 @@ def base_context(incident) -> dict[str, str]:
             .values_list("due_at", flat=True)
             .first()
         )
+    window = getattr(severity, "status_page_window", None)
     values.update(
         ref=incident.reference,
         title=incident.title,
@@ -238,6 +276,9 @@ def base_context(incident) -> dict[str, str]:
         _resolved_iso=incident.resolved_at.isoformat() if incident.resolved_at else "",
         _started_iso=incident.started_at.isoformat(),
         _next_update_iso=next_update.isoformat() if next_update else "",
+        _acknowledged_iso=incident.acknowledged_at.isoformat() if incident.acknowledged_at else "",
+        acknowledged_by=_acknowledger(incident) if incident.acknowledged_at else "",
+        status_page_window=duration(window) if window else "",
     )
     return values
 
@@ -256,9 +297,13 @@ def context(incident, *, event=None, recipient=None, extra: dict | None = None, 
     now = timezone.now()
     declared, resolved = _moment(values.pop("_declared_iso", "")), _moment(values.pop("_resolved_iso", ""))
     started, next_update = _moment(values.pop("_started_iso", "")), _moment(values.pop("_next_update_iso", ""))
+    acknowledged = _moment(values.pop("_acknowledged_iso", ""))
     values["declared_at"] = format_moment(declared, zone)
+    values["acknowledged_at"] = format_moment(acknowledged, zone)
     values["resolved_at"] = format_moment(resolved, zone)
     values["now"] = format_moment(now, zone)
+    if declared is not None:
+        values["running_for"] = duration(max(now - declared, timedelta(0)))
     if started is not None:
         values["duration"] = duration(max((resolved or now) - started, timedelta(0)))
     if values.get("ref") and values.get("public_status") != "resolved":
@@ -277,6 +322,13 @@ def context(incident, *, event=None, recipient=None, extra: dict | None = None, 
         is_update = event.kind == "status_update"
         values["update"] = event.message if is_update else ""
         values["public_update"] = event.message if is_update and event.visibility == "external" else ""
+        if event.kind == "reopened":
+            # The reopen's reason is internal; customers get words given for them, if any.
+            values["public_update"] = str(data.get("public_update") or "")
+        if declared is not None:
+            values["running_for"] = duration(max(event.occurred_at - declared, timedelta(0)))
+        if data.get("window_seconds"):
+            values["status_page_window"] = duration(timedelta(seconds=int(data["window_seconds"])))
         if data.get("level") is not None:
             values["level"] = str(data["level"])
         values["level_name"] = str(data.get("level_name") or "")
@@ -458,7 +510,10 @@ def render_text(subject: str, body: str, channel: str, ctx: dict[str, str]) -> R
 
 def _last_resort(audience: str, channel: str, ctx: dict[str, str]) -> Rendered:
     """Words that cannot fail, for when no template (row or default) renders."""
-    if audience == Audience.CUSTOMERS:
+    if audience == Audience.RESTRICTED:
+        subject = f"{ctx.get('ref', '')} {ctx.get('severity', '')}: restricted incident".strip()
+        body = f"{subject}\n{ctx.get('ack_url', '')}\n{ctx.get('incident_url', '')}"
+    elif audience == Audience.CUSTOMERS:
         subject = f"Service Disruption Update – {ctx.get('title', '')}"
         body = f"{subject}\nCurrent status: {ctx.get('public_status', '')}.\n{ctx.get('status_page_url', '')}"
     else:
@@ -508,6 +563,7 @@ class Renderer:
                 yield cell, "default", *defaults.DEFAULTS[cell]
 
     def render(self, kind: str, audience: str, channel: str, ctx: dict[str, str]) -> Rendered:
+        ctx = for_audience(audience, ctx)
         for cell, origin, subject, body in self.sources(kind, audience, channel):
             key = f"{origin}:{cell}"
             if key in self._broken:

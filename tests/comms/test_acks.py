@@ -124,6 +124,17 @@ def test_link_round_trip(client, triggered, alice):
     assert client.get(url).status_code == 410
 
 
+def test_the_link_of_a_restricted_page_does_not_show_its_title(client, commander, sev1, alice):
+    secret = IncidentFactory(actor=commander, severity=sev1, title="Customer data exposed", is_restricted=True)
+    url = path_of(acks.link_for(page(secret, alice)))
+
+    confirm = text(client.get(url))
+    assert f"Acknowledge {secret.reference} SEV-1 (restricted) as Alice Chen?" in confirm
+    done = text(client.post(url))
+    assert f"acknowledged {secret.reference} SEV-1 (restricted) at" in done
+    assert "Customer data exposed" not in confirm + done
+
+
 def test_post_needs_the_csrf_token_from_the_confirmation_page(triggered, alice):
     browser = Client(enforce_csrf_checks=True)
     url = path_of(acks.link_for(page(triggered, alice)))

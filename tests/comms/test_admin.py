@@ -58,8 +58,14 @@ def test_template_list_filters_by_cell(as_user, manager):
     response = client.get(url("messagetemplate_changelist"), {"kind": "page", "channel": "sms"})
     assert response.status_code == 200
     rows = list(response.context["cl"].result_list)
-    assert [(t.kind, t.audience, t.channel) for t in rows] == [("page", "responders", "sms")]
+    assert sorted((t.kind, t.audience, t.channel) for t in rows) == [("page", "responders", "sms"), ("page", "restricted", "sms")]
     assert "Page / escalation" in response.content.decode()
+    response = client.get(url("messagetemplate_changelist"), {"audience": "restricted", "channel": "email"})
+    assert {t.kind for t in response.context["cl"].result_list} == {
+        "declared", "status_update", "page", "update_overdue", "acknowledged", "resolution", "reopened",
+        "escalation_info", "status_page_overdue", "postmortem_reminder",
+    }
+    assert "Restricted incident" in response.content.decode()
 
 
 def test_manager_edits_a_template_and_is_recorded_as_its_editor(as_user, manager, declared):
@@ -130,6 +136,16 @@ def test_preview_renders_unsaved_edits_against_a_chosen_incident(as_user, manage
     assert f"Preview of {incident.reference}: Checkout down" in html and "Unsaved text" in html
     declared.refresh_from_db()
     assert "Preview of" not in declared.subject and "INCIDENT DECLARED" in declared.subject  # nothing was saved
+
+
+def test_a_restricted_template_previews_as_it_will_be_sent_without_the_title(as_user, manager, commander):
+    restricted = MessageTemplate.objects.get(kind="status_update", audience="restricted", channel="email")
+    incident = IncidentFactory(title="Customer data exposed", severity=severity("SEV-1"), actor=commander, is_restricted=True)
+    data = template_form(restricted, subject="{{ ref }}: {{ title }}", body="{{ ref }} {{ severity }} {{ summary }}{{ title }}")
+    data.update({"_preview": "1", "preview-incident": incident.reference, "preview-recipient": commander.pk})
+    response = as_user(manager).post(url("messagetemplate_change", restricted.pk), data)
+    rendered = response.context["preview"]["rendered"]
+    assert (rendered.subject, rendered.body) == (f"{incident.reference}:", f"{incident.reference} SEV-1")
 
 
 def test_a_new_template_can_be_previewed_before_it_is_first_saved(as_user, manager):
