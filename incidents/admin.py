@@ -325,7 +325,7 @@ class IncidentAdmin(admin.ModelAdmin):
             [
                 (None, {"fields": ["title", "severity", "incident_type", "services", "summary"]}),
                 ("Who and when", {"fields": ["commander", "detected_at"]}),
-                ("Audience", {"fields": ["is_restricted", "is_drill"]}),
+                ("Audience", {"fields": ["is_restricted", "is_drill", "public_on_status_page"]}),
             ],
             prepopulated_fields={},
             model_admin=self,
@@ -503,7 +503,7 @@ class IncidentAdmin(admin.ModelAdmin):
 class SeverityLevelAdmin(admin.ModelAdmin):
     list_display = (
         "name_badge", "label", "rank", "ack", "first_update", "updates", "resolve", "observation",
-        "postmortem_policy", "show_on_status_page", "notify_customers",
+        "postmortem_policy", "show_on_status_page", "status_page", "notify_customers",
     )
     list_display_links = ("name_badge", "label")
 
@@ -530,6 +530,12 @@ class SeverityLevelAdmin(admin.ModelAdmin):
     @admin.display(description="Observed for", ordering="observation_period")
     def observation(self, severity):
         return formatting.duration(severity.observation_period)
+
+    @admin.display(description="Public within", ordering="status_page_window")
+    def status_page(self, severity):
+        if severity.status_page_window is None:
+            return "optional"
+        return formatting.duration(severity.status_page_window) if severity.status_page_window else "at once"
 
 
 @admin.register(IncidentType)
