@@ -133,7 +133,8 @@ def _describe_step(step, by_position, situation) -> list[tuple[str, list]]:
     key = step.key
     lines = []
     if key.kind == escalation.ACK_TIMEOUT:
-        lines.append((f"Acknowledge SLA breached (round {key.round}): level 1 paged again", step.pages[0][1] if step.pages else []))
+        rounds = key.round - situation.earlier_ack_rounds
+        lines.append((f"Acknowledge SLA breached (round {rounds}): level 1 paged again", step.pages[0][1] if step.pages else []))
         pages = step.pages[1:]
     else:
         pages = step.pages
@@ -142,10 +143,13 @@ def _describe_step(step, by_position, situation) -> list[tuple[str, list]]:
     for position, people in pages:
         lines.append((f"Level {position} · {by_position[position].name} engaged", people))
     if key.kind == escalation.UPDATE_OVERDUE:
-        whom = "commander and communications lead" if key.round == 1 else "the manager"
-        lines.append((f"Status update overdue (miss {key.round}): {whom} told", []))
+        miss = key.round - situation.earlier_update_misses
+        whom = "commander and communications lead" if miss == 1 else "the manager"
+        lines.append((f"Status update overdue (miss {miss}): {whom} told", []))
     if key.kind == escalation.RESOLVE_BREACHED:
         lines.append(("Resolve target breached: commander and manager told", []))
+    if key.kind == escalation.STATUS_PAGE:
+        lines.append(("Not on the status page within its window: communications lead (else commander) told", []))
     return lines
 
 
