@@ -172,7 +172,7 @@ class IncidentAdmin(admin.ModelAdmin):
 
     readonly_fields = (
         "reference", "status_badge", "severity_badge", "sla_badge", "commander",
-        "declared", "acknowledged", "mitigated", "resolved", "closed",
+        "declared", "acknowledged", "mitigated", "resolved", "closed", "reopened", "reopen_acknowledged",
         "time_to_acknowledge", "time_to_mitigate", "time_to_resolve", "created_by",
     )
     fieldsets = (
@@ -181,6 +181,7 @@ class IncidentAdmin(admin.ModelAdmin):
             ("sla_badge", "commander"),
             ("declared", "acknowledged", "mitigated"),
             ("resolved", "closed"),
+            ("reopened", "reopen_acknowledged"),
             ("time_to_acknowledge", "time_to_mitigate", "time_to_resolve"),
             "created_by",
         )}),
@@ -296,6 +297,8 @@ class IncidentAdmin(admin.ModelAdmin):
     mitigated = _timestamp("mitigated_at", "Mitigated")
     resolved = _timestamp("resolved_at", "Resolved")
     closed = _timestamp("closed_at", "Closed")
+    reopened = _timestamp("reopened_at", "Last reopened")
+    reopen_acknowledged = _timestamp("reopen_acknowledged_at", "Acknowledged after the reopen")
 
     @admin.display(description="Time to acknowledge")
     def time_to_acknowledge(self, incident):

@@ -232,3 +232,22 @@ def test_resolve_and_reopen_twice_keeps_one_deadline_row_per_planned_deadline(pe
     table = table[: table.index("</table>")]
     assert table.count("<tr class=\"vigil-deadline-") == len(keys)
     assert table.count("Resolve target") == 1
+
+
+@pytest.mark.django_db
+def test_the_incident_page_acknowledges_a_reopened_incident_and_shows_both_rounds(people, client):
+    incident = sev1_resolved_then_reopened(people)
+    # A reopen restarts the update cadence, as an update does (SEV-1: every 15 min).
+    update_row = incident.deadlines.get(kind=Deadline.Kind.UPDATE_OVERDUE, fired_at=None, cancelled_at=None)
+    assert update_row.due_at == T0 + timedelta(minutes=25 + 15)
+
+    client.force_login(UserFactory(username="root", superuser=True))
+    page = reverse("admin:incidents_incident_change", args=[incident.pk])
+    assert 'id="op-acknowledge"' in client.get(page).content.decode()  # offered again for the new round
+    with at(31):
+        response = client.post(reverse("admin:incidents_incident_operate", args=[incident.pk, "acknowledge"]), follow=True)
+    assert f"{incident.reference} acknowledged." in response.content.decode()
+    incident.refresh_from_db()
+    assert incident.reopen_acknowledged_at == T0 + timedelta(minutes=31)
+    html = client.get(page).content.decode()
+    assert "Last reopened" in html and "Acknowledged after the reopen" in html
