@@ -251,3 +251,17 @@ def test_the_incident_page_acknowledges_a_reopened_incident_and_shows_both_round
     assert incident.reopen_acknowledged_at == T0 + timedelta(minutes=31)
     html = client.get(page).content.decode()
     assert "Last reopened" in html and "Acknowledged after the reopen" in html
+
+
+@pytest.mark.django_db
+def test_the_sla_badge_chases_the_reopen_round(people):
+    from incidents import sla
+
+    incident = sev1_resolved_then_reopened(people)
+    with at(26):
+        assert sla.summary(incident, now=T0 + timedelta(minutes=26), last_update_at=None).label == "on time: acknowledge after the reopen"
+    assert sla.summary(incident, now=T0 + timedelta(minutes=31), last_update_at=None).label == "breached: acknowledge after the reopen"
+    with at(32):
+        incident = actions.acknowledge(incident, actor=people["oncall"], source=ADMIN)
+    # Then the next target is the update the reopen asked for (15 min after it), then the resolve target.
+    assert sla.summary(incident, now=T0 + timedelta(minutes=33), last_update_at=None).target.name == "status update"
