@@ -912,7 +912,6 @@ def _fire(incident, row, rows: list, last_update_at, batch: _Batch, *, history=(
             f"Not resolved within the {sev.name} target of {formatting.duration(sev.resolve_target)}; telling the commander and manager",
             people, levels=levels, writes=writes, people_at=people_at, data={},
         )
-
     elif row.kind == Deadline.Kind.STATUS_PAGE:
         people, whom = audience.communications_leads(incident), "the communications lead"
         if not people:

@@ -399,7 +399,9 @@ class TimelineEvent(models.Model):
         RESOLVED = "resolved", "Resolved"
         REOPENED = "reopened", "Reopened"
         CLOSED = "closed", "Closed"
-        # Written by the deadline engine; `data["targets"]` names who was paged or told.
+        # Written by the deadline engine; `data["targets"]` names who was paged or told. A reopen
+        # pages level 1 with an `escalated` event of its own: `data["page"]` True,
+        # `data["reason"]` "reopened".
         ESCALATED = "escalated", "Escalated"
         ACK_SLA_BREACHED = "ack_sla_breached", "Acknowledge SLA breached"
         UPDATE_OVERDUE = "update_overdue", "Status update overdue"
