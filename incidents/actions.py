@@ -494,21 +494,18 @@ def reopen(incident: Incident, *, actor, source: str, reason: str) -> Incident:
     message = f"{name} reopened {incident.reference}{taken_on}: {reason}"
     if taken:
         message += f". Not paging level {level.position} · {level.name}: {name} is who it would page, and takes the new round"
+    elif waits_until is not None:
+        message += (
+            f". Not paging level {level.position} · {level.name} now: it is paged in working hours only, "
+            f"not before {waits_until:%Y-%m-%d %H:%M} UTC"
+        )
     timeline.record(
         incident, Kind.REOPENED, message, actor=actor, source=source,
         data={"reason": reason, "paged": bool(people) and not taken and waits_until is None},
     )
-    if level is not None and not taken:
+    if level is not None and not taken and waits_until is None:
         label = f"level {level.position} · {level.name}"
-        if waits_until is not None:
-            timeline.record(
-                incident, Kind.NOBODY_TO_PAGE,
-                f"Reopened outside working hours: {label} is paged in working hours only, not before "
-                f"{waits_until:%Y-%m-%d %H:%M} UTC",
-                actor=actor, source=Source.ENGINE,
-                data={"level": level.position, "level_name": level.name, "next_level": None, "reason": "reopened"},
-            )
-        elif people:
+        if people:
             if not incident.is_drill:
                 _add_responders(incident, people, now=now)
             timeline.record(

@@ -265,3 +265,20 @@ def test_the_sla_badge_chases_the_reopen_round(people):
         incident = actions.acknowledge(incident, actor=people["oncall"], source=ADMIN)
     # Then the next target is the update the reopen asked for (15 min after it), then the resolve target.
     assert sla.summary(incident, now=T0 + timedelta(minutes=33), last_update_at=None).target.name == "status update"
+
+
+@pytest.mark.django_db
+def test_a_working_hours_level_is_not_paged_by_a_reopen_at_the_weekend(people):
+    # SEV-3 pages the on-call engineer in working hours only (Mon–Fri 09:00–17:00 UTC by default).
+    friday = datetime(2026, 3, 6, 15, 0, tzinfo=dt_timezone.utc)
+    with time_machine.travel(friday, tick=False):
+        incident = IncidentFactory(severity=severity("SEV-3"), actor=people["ic"], commander=people["ic"], acknowledged=True)
+        actions.resolve(incident, actor=people["ic"], source=ADMIN)
+    with time_machine.travel(friday + timedelta(days=1), tick=False):
+        incident = actions.reopen(incident, actor=people["ic"], source=ADMIN, reason="Back on Saturday")
+    reopened = incident.timeline.get(kind=Kind.REOPENED)
+    assert reopened.message.endswith(
+        "Not paging level 1 · On-call engineer now: it is paged in working hours only, not before 2026-03-09 09:00 UTC"
+    )
+    assert reopened.data["paged"] is False
+    assert not incident.timeline.filter(kind__in=[Kind.ESCALATED, Kind.NOBODY_TO_PAGE], data__reason="reopened").exists()
