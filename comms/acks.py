@@ -168,8 +168,8 @@ def standing(incident: Incident, *, viewer) -> str | None:
         done = "closed"
     elif incident.status == Status.RESOLVED:
         done = "resolved"
-    elif incident.acknowledged_at is not None:
-        done = "acknowledged"
+    elif not incident.awaiting_acknowledgement:
+        done = "acknowledged"  # the current round: the declaration's, or the latest reopen's
     else:
         return None
     event = (

@@ -455,8 +455,11 @@ def _ack(command: Ack, user: User) -> Reply:
     incident = _visible_incident(command.number, user)
     _require(permissions.can_respond(user, incident), user, f"acknowledge {incident.reference}", _RESPOND_NEEDS)
     incident = actions.acknowledge(incident, actor=user, source=Source.CHAT)
-    taken = age(incident.declared_at, incident.acknowledged_at)
-    return Reply([f":eyes: {escape(str(user))} acknowledged {_headline(incident)} ({taken} after it was declared)"], in_channel=True)
+    if incident.reopened_at:
+        since = f"{age(incident.reopened_at, incident.reopen_acknowledged_at)} after it was reopened"
+    else:
+        since = f"{age(incident.declared_at, incident.acknowledged_at)} after it was declared"
+    return Reply([f":eyes: {escape(str(user))} acknowledged {_headline(incident)} ({since})"], in_channel=True)
 
 
 def _update(command: Update, user: User) -> Reply:

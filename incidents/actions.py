@@ -102,7 +102,8 @@ def declare(
     actor_label: str = "",
 ) -> Incident:
     """Open a new incident. Unset flags are derived: customer-facing from the services,
-    restricted from the type, public from customer-facing and the severity's policy."""
+    restricted from the type, public from customer-facing and the severity's status-page policy
+    (shown, with a window of zero)."""
     now = clock.now()
     title = _clean_text(title, "The title", max_length=200)
     services = list(services)
@@ -115,7 +116,15 @@ def declare(
     if is_restricted is None:
         is_restricted = bool(incident_type and incident_type.restricted_by_default)
     if public_on_status_page is None:
-        public_on_status_page = customer_facing and severity.show_on_status_page and not is_restricted and not is_drill
+        # Public at once only where the severity's status-page window is zero; a longer window
+        # leaves the choice to the communications lead, reminded when it passes.
+        public_on_status_page = (
+            customer_facing
+            and severity.show_on_status_page
+            and severity.status_page_window == timedelta(0)
+            and not is_restricted
+            and not is_drill
+        )
 
     fields = dict(
         title=title,
@@ -191,13 +200,38 @@ def _stamp_acknowledged(incident: Incident, actor, source: str, *, now: datetime
         Participant.objects.create(incident=incident, user=actor, role=Role.RESPONDER, joined_at=now)
 
 
+def _acknowledge_reopen_round(incident: Incident, actor, source: str, *, now: datetime, actor_label: str = "") -> None:
+    """The reopen's acknowledge round is taken; the first acknowledgement (time to acknowledge)
+    stays as it was."""
+    incident.reopen_acknowledged_at = now
+    timeline.record(
+        incident,
+        Kind.ACKNOWLEDGED,
+        f"{_actor_name(actor, source, actor_label)} acknowledged reopened {incident.reference} "
+        f"({formatting.duration(now - incident.reopened_at)} after the reopen)",
+        actor=actor,
+        source=source,
+        data={"round": "reopened", "seconds_since_reopen": int((now - incident.reopened_at).total_seconds())},
+    )
+    if getattr(actor, "is_authenticated", False):
+        _add_responders(incident, [actor], now=now)
+
+
 @transaction.atomic
 def acknowledge(incident: Incident, *, actor, source: str, actor_label: str = "") -> Incident:
-    """Someone is on it: stops the acknowledge SLA and moves a triggered incident to investigating."""
+    """Someone is on it: stops the acknowledge SLA and moves a triggered incident to investigating.
+    A reopened incident is acknowledged again, once per reopen (its status stays)."""
     incident = _lock(incident)
-    if incident.acknowledged_at is not None and incident.is_open:
-        when = incident.acknowledged_at.isoformat(timespec="minutes")
-        raise IllegalTransition(f"{incident.reference} was already acknowledged at {when}.")
+    if incident.awaiting_acknowledgement and incident.reopened_at:
+        now = clock.now()
+        _acknowledge_reopen_round(incident, actor, source, now=now, actor_label=actor_label)
+        incident.save(update_fields=["reopen_acknowledged_at", "updated_at"])
+        deadlines.sync(incident, now=now, reason="acknowledged")
+        return incident
+    if incident.round_acknowledged_at is not None and incident.is_open:
+        when = incident.round_acknowledged_at.isoformat(timespec="minutes")
+        again = " after it was reopened" if incident.reopened_at else ""
+        raise IllegalTransition(f"{incident.reference} was already acknowledged{again} at {when}.")
     _require_step(incident, Status.INVESTIGATING, "acknowledge", "only a triggered incident can be acknowledged.")
     now = clock.now()
     _stamp_acknowledged(incident, actor, source, now=now, actor_label=actor_label)
@@ -215,12 +249,17 @@ def _set_status(incident: Incident, target: str, *, actor, source: str, message:
     if previous == Status.TRIGGERED:
         _stamp_acknowledged(incident, actor, source, now=now)
         update_fields.append("acknowledged_at")
+    elif incident.awaiting_acknowledgement:
+        # Working a reopened incident takes its acknowledge round, as leaving triggered does.
+        _acknowledge_reopen_round(incident, actor, source, now=now)
+        update_fields.append("reopen_acknowledged_at")
+    acknowledging = "acknowledged_at" in update_fields or "reopen_acknowledged_at" in update_fields
     if target == Status.MONITORING and incident.mitigated_at is None:
         incident.mitigated_at = now
         update_fields.append("mitigated_at")
     incident.status = target
     incident.save(update_fields=update_fields)
-    if previous == Status.TRIGGERED:
+    if acknowledging:
         deadlines.sync(incident, now=now, reason="acknowledged")
     text = f"Status {Status(previous).label.lower()} → {Status(target).label.lower()}"
     timeline.record(
@@ -427,31 +466,100 @@ def resolve(
 
 @transaction.atomic
 def reopen(incident: Incident, *, actor, source: str, reason: str) -> Incident:
-    """The problem is back: a resolved incident returns to investigating."""
+    """The problem is back: a resolved incident returns to investigating and a new acknowledge
+    round starts — its deadlines are planned again and level 1's current targets are paged,
+    unless the person who reopened it is the one they would page (they have taken it). Levels
+    engaged before the resolution stay engaged."""
     incident = _lock(incident)
     _require_step(incident, Status.INVESTIGATING, "reopen", "only a resolved incident can be reopened.")
     reason = _clean_text(reason, "The reason for reopening", max_length=2000)
+    now = clock.now()
     incident.status = Status.INVESTIGATING
     incident.resolved_at = None
-    fields = ["status", "resolved_at", "updated_at"]
+    incident.reopened_at, incident.reopen_acknowledged_at = now, None
+    fields = ["status", "resolved_at", "reopened_at", "reopen_acknowledged_at", "updated_at"]
     taken_on = ""
     if incident.acknowledged_at is None:
         # Resolved before anyone acknowledged it: whoever reopens it is working it now (a
         # working status needs an acknowledgement).
-        incident.acknowledged_at = clock.now()
+        incident.acknowledged_at = now
         fields.append("acknowledged_at")
         taken_on = " and acknowledged it"
+    level, people, waits_until = _reopen_page(incident, now)
+    taken = getattr(actor, "is_authenticated", False) and any(u.pk == actor.pk for u in people)
+    if taken:
+        incident.reopen_acknowledged_at = now
     incident.save(update_fields=fields)
-    deadlines.sync(incident, now=clock.now(), reason="reopened")
+    name = _actor_name(actor, source)
+    message = f"{name} reopened {incident.reference}{taken_on}: {reason}"
+    if taken:
+        message += f". Not paging level {level.position} · {level.name}: {name} is who it would page, and takes the new round"
+    elif waits_until is not None:
+        message += (
+            f". Not paging level {level.position} · {level.name} now: it is paged in working hours only, "
+            f"not before {waits_until:%Y-%m-%d %H:%M} UTC"
+        )
     timeline.record(
-        incident,
-        Kind.REOPENED,
-        f"{_actor_name(actor, source)} reopened {incident.reference}{taken_on}: {reason}",
-        actor=actor,
-        source=source,
-        data={"reason": reason},
+        incident, Kind.REOPENED, message, actor=actor, source=source,
+        data={"reason": reason, "paged": bool(people) and not taken and waits_until is None},
     )
+    if level is not None and not taken and waits_until is None:
+        label = f"level {level.position} · {level.name}"
+        if people:
+            if not incident.is_drill:
+                _add_responders(incident, people, now=now)
+            timeline.record(
+                incident, Kind.ESCALATED,
+                f"Reopened: paging {label} for a new acknowledge round: {deadlines.names(people)}"
+                + (_DRILL_NOTE if incident.is_drill else ""),
+                actor=actor, source=Source.ENGINE,
+                data={
+                    "level": level.position, "level_name": level.name, "reason": "reopened", "page": True,
+                    "targets": deadlines.describe(people),
+                },
+            )
+        else:
+            timeline.record(
+                incident, Kind.NOBODY_TO_PAGE,
+                f"Reopened: {label} has nobody to page; the acknowledge SLA engages the next level "
+                f"if nobody acknowledges within {formatting.duration(incident.severity.ack_sla)}",
+                actor=actor, source=Source.ENGINE,
+                data={"level": level.position, "level_name": level.name, "next_level": None, "reason": "reopened"},
+            )
+    deadlines.sync(incident, now=now, reason="reopened")
     return incident
+
+
+def _reopen_page(incident: Incident, now: datetime):
+    """Whom a reopen pages: the first level the matrix engages for the incident's severity, its
+    targets at `now`, and — for a working-hours-only cell outside working hours — when it may be
+    paged instead (then nobody is paged now)."""
+    levels = deadlines.policy_levels(incident.escalation_policy)
+    cells = deadlines.situation_for(
+        policy=incident.escalation_policy, levels=levels, severity=incident.severity, declared_at=incident.declared_at
+    )
+    cell = next((c for c in cells.levels if c.delay is not None), None)
+    if cell is None:
+        return None, [], None
+    level = next(lv for lv in levels if lv.position == cell.position)
+    if cell.business_hours:
+        opens = cells.working_time(now)
+        if opens > now:
+            return level, [], opens
+    return level, deadlines.level_targets(level, now), None
+
+
+def _add_responders(incident: Incident, people, *, now: datetime) -> list[Participant]:
+    """People paged for the incident become its responders (so a restricted incident reaches and
+    opens for them); those already taking part in it are left as they are."""
+    current = set(incident.participants.filter(left_at=None).values_list("user_id", flat=True))
+    added = [
+        Participant(incident=incident, user=user, role=Role.RESPONDER, joined_at=now)
+        for user in {u.pk: u for u in people}.values()
+        if user.pk not in current
+    ]
+    Participant.objects.bulk_create(added)
+    return added
 
 
 @transaction.atomic
@@ -556,6 +664,10 @@ def update_details(incident: Incident, *, actor, source: str, services: Iterable
     if not changed:
         return incident
     incident.save(update_fields=update_fields + ["updated_at"])
+    if changed.keys() & {"public_on_status_page", "customer_facing", "is_restricted", "is_drill"}:
+        # Whether the status-page reminder is still needed.
+        reason = "published on the status page" if incident.public_on_status_page else "details changed"
+        deadlines.sync(incident, now=clock.now(), reason=reason)
     labels = {f.name: str(f.verbose_name) for f in Incident._meta.get_fields() if hasattr(f, "verbose_name")}
     parts = [f"{labels.get(field, field)}: {old} → {new}" for field, (old, new) in changed.items()]
     timeline.record(incident, Kind.DETAILS_CHANGED, "Changed " + "; ".join(parts), actor=actor, source=source, data={"changes": changed})
@@ -765,25 +877,30 @@ def _fire(incident, row, rows: list, last_update_at, batch: _Batch, *, history=(
     elif row.kind == Deadline.Kind.ACK_TIMEOUT:
         repaged = people_at(levels[0]) if levels else []
         loops = incident.escalation_policy.loop_count if incident.escalation_policy else 1
+        # After a reopen the round counts from the reopen (its rounds numbered after earlier ones).
+        since = f"{formatting.duration(now - sit.reopened_at)} after the reopen" if sit.reopened_at else (
+            f"{formatting.duration(now - incident.declared_at)} after declaration"
+        )
         writes.event(
             incident,
             Kind.ACK_SLA_BREACHED,
-            f"Not acknowledged {formatting.duration(now - incident.declared_at)} after declaration "
+            f"Not acknowledged {since} "
             f"({sev.name} acknowledge SLA: {formatting.duration(sev.ack_sla)}): paging level 1 again "
-            f"({deadlines.names(repaged)}), round {row.round} of {loops}{_DRILL_NOTE if incident.is_drill else ''}",
+            f"({deadlines.names(repaged)}), round {row.round - sit.earlier_ack_rounds} of {loops}"
+            f"{_DRILL_NOTE if incident.is_drill else ''}",
             {"round": row.round, "level": 1, "targets": deadlines.describe(repaged)},
         )
         told = repaged + _engage(incident, sit, list(firing.engage_levels), by_position, reason="acknowledge SLA breached", **common)
     elif row.kind == Deadline.Kind.UPDATE_OVERDUE:
         interval = sev.first_update_interval if sit.last_update_at is None else sev.update_interval
-        if row.round == 1:
+        if row.round - sit.earlier_update_misses == 1:
             people, whom = audience.commander_and_comms(incident), "reminding the commander and communications lead"
         else:
             people, whom = audience.managers(incident), "second miss, telling the manager"
         told = _tell(
             incident, Kind.UPDATE_OVERDUE,
             f"Status update overdue ({sev.name} expects one every {formatting.duration(interval)}); {whom}",
-            people, levels=levels, writes=writes, people_at=people_at, data={"round": row.round},
+            people, levels=levels, writes=writes, people_at=people_at, data={"round": row.round - sit.earlier_update_misses},
         )
     elif row.kind == Deadline.Kind.RESOLVE_BREACHED:
         people = list({u.pk: u for u in audience.commanders(incident) + audience.managers(incident)}.values())
@@ -791,6 +908,18 @@ def _fire(incident, row, rows: list, last_update_at, batch: _Batch, *, history=(
             incident, Kind.RESOLVE_TARGET_BREACHED,
             f"Not resolved within the {sev.name} target of {formatting.duration(sev.resolve_target)}; telling the commander and manager",
             people, levels=levels, writes=writes, people_at=people_at, data={},
+        )
+    elif row.kind == Deadline.Kind.STATUS_PAGE:
+        people, whom = audience.communications_leads(incident), "the communications lead"
+        if not people:
+            people, whom = audience.commanders(incident), "the commander"
+        window = sev.status_page_window or timedelta(0)
+        told = _tell(
+            incident, Kind.STATUS_PAGE_OVERDUE,
+            f"Not on the status page {formatting.duration(now - incident.declared_at)} after declaration "
+            f"({sev.name} window: {formatting.duration(window)}); reminding {whom}",
+            people, levels=levels, writes=writes, people_at=people_at,
+            data={"window_seconds": int(window.total_seconds())},
         )
 
     row.fired_at = now

@@ -133,7 +133,8 @@ def _describe_step(step, by_position, situation) -> list[tuple[str, list]]:
     key = step.key
     lines = []
     if key.kind == escalation.ACK_TIMEOUT:
-        lines.append((f"Acknowledge SLA breached (round {key.round}): level 1 paged again", step.pages[0][1] if step.pages else []))
+        rounds = key.round - situation.earlier_ack_rounds
+        lines.append((f"Acknowledge SLA breached (round {rounds}): level 1 paged again", step.pages[0][1] if step.pages else []))
         pages = step.pages[1:]
     else:
         pages = step.pages
@@ -142,10 +143,13 @@ def _describe_step(step, by_position, situation) -> list[tuple[str, list]]:
     for position, people in pages:
         lines.append((f"Level {position} · {by_position[position].name} engaged", people))
     if key.kind == escalation.UPDATE_OVERDUE:
-        whom = "commander and communications lead" if key.round == 1 else "the manager"
-        lines.append((f"Status update overdue (miss {key.round}): {whom} told", []))
+        miss = key.round - situation.earlier_update_misses
+        whom = "commander and communications lead" if miss == 1 else "the manager"
+        lines.append((f"Status update overdue (miss {miss}): {whom} told", []))
     if key.kind == escalation.RESOLVE_BREACHED:
         lines.append(("Resolve target breached: commander and manager told", []))
+    if key.kind == escalation.STATUS_PAGE:
+        lines.append(("Not on the status page within its window: communications lead (else commander) told", []))
     return lines
 
 
@@ -168,7 +172,7 @@ class IncidentAdmin(admin.ModelAdmin):
 
     readonly_fields = (
         "reference", "status_badge", "severity_badge", "sla_badge", "commander",
-        "declared", "acknowledged", "mitigated", "resolved", "closed",
+        "declared", "acknowledged", "mitigated", "resolved", "closed", "reopened", "reopen_acknowledged",
         "time_to_acknowledge", "time_to_mitigate", "time_to_resolve", "created_by",
     )
     fieldsets = (
@@ -177,6 +181,7 @@ class IncidentAdmin(admin.ModelAdmin):
             ("sla_badge", "commander"),
             ("declared", "acknowledged", "mitigated"),
             ("resolved", "closed"),
+            ("reopened", "reopen_acknowledged"),
             ("time_to_acknowledge", "time_to_mitigate", "time_to_resolve"),
             "created_by",
         )}),
@@ -292,6 +297,8 @@ class IncidentAdmin(admin.ModelAdmin):
     mitigated = _timestamp("mitigated_at", "Mitigated")
     resolved = _timestamp("resolved_at", "Resolved")
     closed = _timestamp("closed_at", "Closed")
+    reopened = _timestamp("reopened_at", "Last reopened")
+    reopen_acknowledged = _timestamp("reopen_acknowledged_at", "Acknowledged after the reopen")
 
     @admin.display(description="Time to acknowledge")
     def time_to_acknowledge(self, incident):
@@ -325,7 +332,7 @@ class IncidentAdmin(admin.ModelAdmin):
             [
                 (None, {"fields": ["title", "severity", "incident_type", "services", "summary"]}),
                 ("Who and when", {"fields": ["commander", "detected_at"]}),
-                ("Audience", {"fields": ["is_restricted", "is_drill"]}),
+                ("Audience", {"fields": ["is_restricted", "is_drill", "public_on_status_page"]}),
             ],
             prepopulated_fields={},
             model_admin=self,
@@ -504,7 +511,7 @@ class SeverityLevelAdmin(admin.ModelAdmin):
     form = forms.SeverityLevelForm
     list_display = (
         "name_badge", "label", "rank", "ack", "first_update", "updates", "resolve", "observation",
-        "postmortem_policy", "show_on_status_page", "notify_customers",
+        "postmortem_policy", "show_on_status_page", "status_page", "notify_customers",
     )
     list_display_links = ("name_badge", "label")
 
@@ -531,6 +538,12 @@ class SeverityLevelAdmin(admin.ModelAdmin):
     @admin.display(description="Observed for", ordering="observation_period")
     def observation(self, severity):
         return formatting.duration(severity.observation_period)
+
+    @admin.display(description="Public within", ordering="status_page_window")
+    def status_page(self, severity):
+        if severity.status_page_window is None:
+            return "optional"
+        return formatting.duration(severity.status_page_window) if severity.status_page_window else "at once"
 
 
 @admin.register(IncidentType)

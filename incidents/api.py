@@ -319,6 +319,10 @@ def declare(request: HttpRequest, payload: DeclareIn):
         if incident_type is None:
             raise _invalid("type", f"Unknown incident type {payload.type!r}.")
     commander = _staff_user(payload.commander, "commander") if payload.commander else None
+    if payload.public_on_status_page and (
+        payload.restricted or payload.drill or (incident_type and incident_type.restricted_by_default)
+    ):
+        raise _invalid("public_on_status_page", "A restricted incident or a drill is never shown on the status page.")
     incident = actions.declare(
         title=payload.title,
         severity=severity,
@@ -330,6 +334,7 @@ def declare(request: HttpRequest, payload: DeclareIn):
         # Unset means "as the type says", so a security incident cannot start public by mistake.
         is_restricted=True if payload.restricted else None,
         is_drill=payload.drill,
+        public_on_status_page=payload.public_on_status_page,
         actor=request.user,
         source=Source.API,
     )

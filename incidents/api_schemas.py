@@ -130,6 +130,11 @@ class DeclareIn(Schema):
         description="Restrict to participants. False means as the type says: a security incident starts restricted anyway.",
     )
     drill: bool = False
+    public_on_status_page: bool | None = Field(
+        default=None,
+        description="Show it on the public status page. Unset: as its severity says (customer-facing incidents of a "
+        "severity whose status-page window is zero are public at once). Restricted incidents and drills cannot be public.",
+    )
     detected_at: datetime | None = Field(default=None, description="When the problem was first noticed (no time zone = UTC).")
 
 

@@ -185,6 +185,17 @@ def batch_rows(incident_ids: list[int]) -> tuple[dict[int, list[PendingRow]], di
 _UNREAD = object()
 
 
+def status_page_due(incident: Incident) -> datetime | None:
+    """When the status-page reminder falls due: the severity's window after declaration, for a
+    customer-facing, unrestricted, non-drill incident not yet public. None: no reminder."""
+    window = incident.severity.status_page_window
+    if window is None or incident.public_on_status_page or not incident.customer_facing:
+        return None
+    if incident.is_restricted or incident.is_drill:
+        return None
+    return incident.declared_at + window
+
+
 def situation(
     incident: Incident,
     levels: list[EscalationLevel] | None = None,
@@ -208,14 +219,27 @@ def situation(
     sit = situation_for(
         policy=policy, levels=levels, severity=incident.severity, declared_at=incident.declared_at, cache=cache
     )
-    sit.acknowledged = incident.acknowledged_at is not None
+    sit.acknowledged = incident.round_acknowledged_at is not None
     sit.finished = incident.status in (Status.RESOLVED, Status.CLOSED)
     sit.last_update_at = selectors.last_update_at(incident) if last_update_at is _UNREAD else last_update_at
+    sit.reopened_at = incident.reopened_at
+    if sit.reopened_at and (sit.last_update_at is None or sit.last_update_at < sit.reopened_at):
+        # A reopen starts the update cadence again, as an update does.
+        sit.last_update_at = sit.reopened_at
+    sit.status_page_due = status_page_due(incident)
     for row in chain(history, rows):
         if row.fired_at is None:
             continue
+        if row.kind == Deadline.Kind.ACK_TIMEOUT and sit.reopened_at and row.fired_at <= sit.reopened_at:
+            # A round of an earlier acknowledge round: history, but its number stays taken.
+            sit.fired.add(Key(row.kind, row.level, row.round))
+            sit.earlier_ack_rounds = max(sit.earlier_ack_rounds, row.round)
+            continue
         if row.kind == Deadline.Kind.UPDATE_OVERDUE and sit.last_update_at and row.fired_at <= sit.last_update_at:
-            continue  # an update since then starts the count again
+            # An update (or a reopen) since then starts the count again; the number stays taken.
+            sit.fired.add(Key(row.kind, row.level, row.round))
+            sit.earlier_update_misses = max(sit.earlier_update_misses, row.round)
+            continue
         sit.fired.add(Key(row.kind, row.level, row.round))
         if row.kind in (Deadline.Kind.ACK_TIMEOUT, Deadline.Kind.UPDATE_OVERDUE):
             sit.last_fired_at[row.kind] = max(row.fired_at, sit.last_fired_at.get(row.kind, row.fired_at))
@@ -240,18 +264,31 @@ def sync(
         rows = list(incident.deadlines.all())
     desired = escalation.planned(snapshot or situation(incident, rows=rows))
     pending = {Key(d.kind, d.level, d.round): d for d in rows if d.fired_at is None and d.cancelled_at is None}
+    # A key planned again after it was cancelled (resolve then reopen, a severity there and
+    # back) revives its row, so each planned deadline keeps one row and its history in the note.
+    cancelled = {
+        Key(d.kind, d.level, d.round): d
+        for d in sorted((d for d in rows if d.cancelled_at is not None), key=lambda d: d.cancelled_at)
+    }
     changed, created = [], []
     for key, row in pending.items():
         if key not in desired:
             row.cancelled_at = now
-            row.note = (reason or "no longer planned")[:200]
+            row.note = _history(row.note, reason or "no longer planned")
             changed.append(row)
         elif row.due_at != desired[key]:
             row.due_at = desired[key]
             changed.append(row)
     for key, due in desired.items():
-        if key not in pending:
+        if key in pending:
+            continue
+        row = cancelled.get(key)
+        if row is None:
             created.append(Deadline(incident=incident, kind=key.kind, level=key.level, round=key.round, due_at=due))
+            continue
+        row.note = _history(f"{row.note} {row.cancelled_at:%Y-%m-%d %H:%M}", f"{reason or 're-planned'} {now:%Y-%m-%d %H:%M}")
+        row.cancelled_at, row.due_at = None, due
+        changed.append(row)
     rows.extend(created)
     if save is not None:
         for row in (*changed, *created):
@@ -260,6 +297,14 @@ def sync(
     for row in changed:
         row.save(update_fields=["cancelled_at", "note", "due_at"])
     Deadline.objects.bulk_create(created)
+
+
+def _history(note: str, step: str) -> str:
+    """A deadline's note: why it was cancelled, and when it was cancelled and re-planned before
+    ("resolved 2026-03-03 10:03, reopened 2026-03-03 10:10, resolved"), its oldest part cut
+    first when it grows past the column."""
+    text = f"{note.strip()}, {step}" if note.strip() else step
+    return text if len(text) <= 200 else "…" + text[-199:]
 
 
 # --- Who is paged or told ------------------------------------------------------------------------
@@ -297,6 +342,9 @@ class Audience:
 
     def commanders(self, incident: Incident) -> list:
         return self._current_holders(incident, Participant.Role.COMMANDER)
+
+    def communications_leads(self, incident: Incident) -> list:
+        return self._current_holders(incident, Participant.Role.COMMUNICATIONS_LEAD)
 
     def _current_holders(self, incident: Incident, *roles: str) -> list:
         if self._holders is None:

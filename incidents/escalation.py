@@ -13,10 +13,14 @@ Semantics (docs/architecture.md, "The engine"):
   breached: level 1 is paged again and the next level not yet engaged is engaged at once.
   This repeats every acknowledge-SLA period, up to the policy's loop count.
 - Acknowledging stops the re-paging, not the matrix. Resolving stops everything.
+- Reopening starts a new acknowledge round: its re-pages count from the reopen, up to the
+  loop count again (rounds fired before it are history); levels already engaged stay engaged.
 - The first status update is due the first-update interval after declaration, later ones
   the update interval after the last; a miss reminds the commander and communications
   lead, a second miss goes to the manager.
 - The resolve target breached is told to the commander and the manager, once.
+- A customer-facing incident not yet on the status page when its severity's window passes
+  reminds the communications lead (else the commander), once.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ ESCALATION = "escalation"
 ACK_TIMEOUT = "ack_timeout"
 UPDATE_OVERDUE = "update_overdue"
 RESOLVE_BREACHED = "resolve_breached"
+STATUS_PAGE = "status_page"
 
 # How many missed updates are chased: the first reminds the IC and comms lead, the second the manager.
 UPDATE_MISSES_CHASED = 2
@@ -70,6 +75,14 @@ class Situation:
     # one period after it (so a severity change that puts rounds in the past fires one now,
     # not a burst of them).
     last_fired_at: dict[str, datetime] = dataclasses.field(default_factory=dict)
+    # The current acknowledge round started at the latest reopen (None: at declaration); the
+    # acknowledge-SLA rounds fired before it are history, numbered up to `earlier_ack_rounds`.
+    reopened_at: datetime | None = None
+    earlier_ack_rounds: int = 0
+    # Missed-update reminders fired before the last update (or reopen): history, numbered up to this.
+    earlier_update_misses: int = 0
+    # When the status-page reminder is due (None: the incident needs none).
+    status_page_due: datetime | None = None
     # Adjusts a moment to the next working-hours start (business-hours cells).
     working_time: Callable[[datetime], datetime] = lambda moment: moment
 
@@ -95,23 +108,29 @@ def planned(situation: Situation) -> dict[Key, datetime]:
             plan[Key(ESCALATION, cell.position)] = level_due(situation, cell)
 
     if not situation.acknowledged:
+        # Rounds keep counting across reopens (one row per round), the loop count per round.
         next_round = situation.fired_rounds(ACK_TIMEOUT) + 1
-        if next_round <= max(situation.loop_count, 1):
-            base = situation.last_fired_at.get(ACK_TIMEOUT, situation.declared_at)
+        if next_round - situation.earlier_ack_rounds <= max(situation.loop_count, 1):
+            start = situation.reopened_at or situation.declared_at
+            base = situation.last_fired_at.get(ACK_TIMEOUT, start)
             plan[Key(ACK_TIMEOUT, 0, next_round)] = base + situation.ack_sla
 
-    # Update rounds count misses since the last update (fired keys before it are history).
-    misses = situation.fired_rounds(UPDATE_OVERDUE)
+    # Update rounds count misses since the last update (fired keys before it are history, their
+    # numbers taken: one row per round).
+    misses = situation.fired_rounds(UPDATE_OVERDUE) - situation.earlier_update_misses
     if misses < UPDATE_MISSES_CHASED:
         if situation.last_update_at is None:
             base, interval = situation.declared_at, situation.first_update_interval
         else:
             base, interval = situation.last_update_at, situation.update_interval
         base = situation.last_fired_at.get(UPDATE_OVERDUE, base)
-        plan[Key(UPDATE_OVERDUE, 0, misses + 1)] = base + interval
+        plan[Key(UPDATE_OVERDUE, 0, situation.earlier_update_misses + misses + 1)] = base + interval
 
     if Key(RESOLVE_BREACHED) not in situation.fired:
         plan[Key(RESOLVE_BREACHED)] = situation.declared_at + situation.resolve_target
+
+    if situation.status_page_due is not None and Key(STATUS_PAGE) not in situation.fired:
+        plan[Key(STATUS_PAGE)] = situation.status_page_due
     return plan
 
 

@@ -19,7 +19,7 @@ from oncall.formatting import typed_duration
 from oncall.forms import DelayField
 from oncall.models import EscalationPolicy
 
-from . import actions, lifecycle
+from . import actions, formatting, lifecycle
 from .models import (
     OPEN_STATUSES,
     EvidenceLink,
@@ -116,10 +116,29 @@ class DeclareForm(forms.Form):
         "Types restricted by default (e.g. Security) start restricted anyway.",
     )
     is_drill = forms.BooleanField(required=False, label="Drill", help_text="An exercise: pages only its participants.")
+    public_on_status_page = forms.ChoiceField(
+        label="Public on status page",
+        required=False,
+        choices=[("", "As its severity says"), ("yes", "Yes, publish now"), ("no", "Not yet")],
+        initial="",
+        widget=widgets.AdminRadioSelect(attrs={"class": "radiolist"}),
+    )
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["commander"].initial = user.pk
+        self.fields["public_on_status_page"].help_text = status_page_help(self.fields["severity"].queryset)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("public_on_status_page") == "yes":
+            restricted = data.get("is_restricted") or (data.get("incident_type") and data["incident_type"].restricted_by_default)
+            if restricted or data.get("is_drill"):
+                self.add_error(
+                    "public_on_status_page",
+                    f"A {'restricted incident' if restricted else 'drill'} is never shown on the status page.",
+                )
+        return data
 
     def declare(self, *, actor, source) -> Incident:
         data = self.cleaned_data
@@ -134,9 +153,27 @@ class DeclareForm(forms.Form):
             # Unticked means "as the type says", so a security incident cannot start public by mistake.
             is_restricted=True if data["is_restricted"] else None,
             is_drill=data["is_drill"],
+            public_on_status_page={"yes": True, "no": False}.get(data["public_on_status_page"]),
             actor=actor,
             source=source,
         )
+
+
+def status_page_help(severities) -> str:
+    """Each severity's status-page window, for the declare page: "SEV-1 at once; SEV-2 within 15 min…"."""
+    windows = []
+    for severity in severities:
+        if not severity.show_on_status_page or severity.status_page_window is None:
+            windows.append(f"{severity.name} optional")
+        elif not severity.status_page_window:
+            windows.append(f"{severity.name} at once")
+        else:
+            windows.append(f"{severity.name} within {formatting.duration(severity.status_page_window)}")
+    return (
+        "As its severity says: customer-facing incidents are public "
+        + ("; ".join(windows) or "as each severity says")
+        + " (the communications lead is reminded when the window passes). Restricted incidents and drills never are."
+    )
 
 
 class IncidentDetailsForm(forms.ModelForm):
@@ -230,7 +267,8 @@ class AcknowledgeForm(OperationForm):
 
     @property
     def offered(self) -> bool:
-        return self.incident.status == Status.TRIGGERED
+        # Triggered, or reopened and its new acknowledge round not yet taken.
+        return self.incident.awaiting_acknowledgement
 
     def perform(self, *, actor, source) -> str:
         incident = actions.acknowledge(self.incident, actor=actor, source=source)

@@ -570,7 +570,7 @@ def _acknowledge_or_resolve(alert: AlertEvent, integration: Integration, event: 
         try:
             with transaction.atomic():
                 if event.action == Action.ACKNOWLEDGE:
-                    if incident.acknowledged_at is not None:
+                    if incident.round_acknowledged_at is not None:
                         _mark(alert, EventStatus.PROCESSED, f"{incident.reference} was already acknowledged", incident)
                         return
                     actions.acknowledge(incident, actor=None, source=Source.INTEGRATION, actor_label=_label(integration))

@@ -82,6 +82,13 @@ class SeverityLevel(models.Model):
         null=True, blank=True, help_text="Business days after resolution for the post-mortem draft."
     )
     show_on_status_page = models.BooleanField(default=False)
+    status_page_window = models.DurationField(
+        null=True,
+        blank=True,
+        help_text="How soon after declaration a customer-facing incident should be public on the status page: "
+        "0 publishes it at declaration; a longer window reminds the communications lead when it passes "
+        "unpublished. Empty: publishing is optional and nobody is reminded.",
+    )
     notify_customers = models.BooleanField(default=False)
 
     class Meta:
@@ -245,7 +252,14 @@ class Incident(models.Model):
     # Lifecycle, stamped by the actions.
     detected_at = models.DateTimeField(null=True, blank=True, help_text="When the problem was first noticed.")
     declared_at = models.DateTimeField(editable=False)
+    # The first acknowledgement: time to acknowledge counts to it, whatever happens later.
     acknowledged_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # A reopen starts a new acknowledge round: level 1 is paged again and the acknowledge SLA
+    # counts from the reopen until someone acknowledges the round.
+    reopened_at = models.DateTimeField(null=True, blank=True, editable=False, help_text="The latest reopen.")
+    reopen_acknowledged_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="When the latest reopen's acknowledge round was acknowledged."
+    )
     mitigated_at = models.DateTimeField(null=True, blank=True, editable=False)
     resolved_at = models.DateTimeField(null=True, blank=True, editable=False)
     closed_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -306,6 +320,17 @@ class Incident(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
+
+    @property
+    def round_acknowledged_at(self):
+        """When the current acknowledge round was acknowledged: the reopen round's after a
+        reopen, else the first acknowledgement (None while someone is still awaited)."""
+        return self.reopen_acknowledged_at if self.reopened_at else self.acknowledged_at
+
+    @property
+    def awaiting_acknowledgement(self) -> bool:
+        """Open and nobody has acknowledged the current round yet (declared or reopened)."""
+        return self.is_open and self.round_acknowledged_at is None
 
     @property
     def started_at(self):
@@ -432,7 +457,9 @@ class TimelineEvent(models.Model):
         RESOLVED = "resolved", "Resolved"
         REOPENED = "reopened", "Reopened"
         CLOSED = "closed", "Closed"
-        # Written by the deadline engine; `data["targets"]` names who was paged or told.
+        # Written by the deadline engine; `data["targets"]` names who was paged or told. A reopen
+        # pages level 1 with an `escalated` event of its own: `data["page"]` True,
+        # `data["reason"]` "reopened".
         ESCALATED = "escalated", "Escalated"
         ACK_SLA_BREACHED = "ack_sla_breached", "Acknowledge SLA breached"
         UPDATE_OVERDUE = "update_overdue", "Status update overdue"

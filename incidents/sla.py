@@ -50,6 +50,11 @@ def targets(incident: Incident, *, last_update_at: datetime | None) -> list[SlaT
     result = [
         SlaTarget("acknowledge", incident.declared_at + sev.ack_sla, sev.ack_sla, incident.acknowledged_at or incident.resolved_at)
     ]
+    if incident.awaiting_acknowledgement and incident.reopened_at:
+        # A reopen's acknowledge round, as the engine chases it; the first round stays as it was.
+        result.append(SlaTarget("acknowledge after the reopen", incident.reopened_at + sev.ack_sla, sev.ack_sla))
+    if incident.reopened_at and incident.is_open and (last_update_at is None or last_update_at < incident.reopened_at):
+        last_update_at = incident.reopened_at  # a reopen restarts the update cadence, as the engine does
     if incident.status not in (Status.RESOLVED, Status.CLOSED):
         if last_update_at is None:
             update = SlaTarget("status update", incident.declared_at + sev.first_update_interval, sev.first_update_interval)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from incidents.errors import IllegalTransition, InvalidInput
@@ -100,14 +101,43 @@ def create_for(incident: Incident, *, owner=None) -> PostMortem:
     return postmortem
 
 
+def refresh_timeline(postmortem: PostMortem) -> list[PostMortemTimelineEntry]:
+    """Append the incident's events not yet in the post-mortem's timeline (a reopen, its pages
+    and updates, the new resolution) after its last row. Rows already there — hidden, shown,
+    annotated, or written by the author — stay as they are."""
+    copied = set(postmortem.timeline_entries.exclude(event=None).values_list("event_id", flat=True))
+    last = postmortem.timeline_entries.aggregate(m=Max("position"))["m"] or 0
+    events = (
+        TimelineEvent.objects.filter(incident=postmortem.incident_id)
+        .exclude(pk__in=copied)
+        .order_by("occurred_at", "pk")
+    )
+    return PostMortemTimelineEntry.objects.bulk_create(
+        PostMortemTimelineEntry(
+            postmortem=postmortem,
+            event=event,
+            occurred_at=event.occurred_at,
+            text=event.message,
+            hidden=event.kind in HIDDEN_BY_DEFAULT,
+            position=position,
+        )
+        for position, event in enumerate(events, last + 1)
+    )
+
+
 def on_events_recorded(sender, *, events, **kwargs) -> None:
     """`incidents.timeline.events_recorded` receiver: a resolution that requires a post-mortem
-    opens one, in the resolving transaction. Resolving again after a reopen keeps the first."""
+    opens one, in the resolving transaction. Resolving again after a reopen keeps the first and
+    brings its timeline up to date (`refresh_timeline`)."""
     for event in events:
         if event.kind != Kind.RESOLVED:
             continue
         incident = event.incident
-        if not requires_postmortem(incident) or PostMortem.objects.filter(incident_id=incident.pk).exists():
+        existing = PostMortem.objects.filter(incident_id=incident.pk).first()
+        if existing is not None:
+            refresh_timeline(existing)
+            continue
+        if not requires_postmortem(incident):
             continue
         create_for(incident, owner=current_commander(incident) or event.actor)
 

@@ -250,6 +250,17 @@ def test_declare_makes_an_incident_and_answers_201(client, responder, commander,
 
 
 @pytest.mark.django_db
+def test_the_api_declare_takes_an_optional_public_flag(client, commander, service):
+    # SEV-2 is not public by default (its window is 15 min); the caller may publish at once.
+    made = call(client, "post", BASE, auth(commander), {"title": "Slow pay", "severity": "SEV-2", "services": ["checkout-api"], "public_on_status_page": True})
+    assert made.status_code == 201 and Incident.objects.get(title="Slow pay").public_on_status_page is True
+    default = call(client, "post", BASE, auth(commander), {"title": "Slower pay", "severity": "SEV-2", "services": ["checkout-api"]})
+    assert default.status_code == 201 and Incident.objects.get(title="Slower pay").public_on_status_page is False
+    refused = call(client, "post", BASE, auth(commander), {"title": "Drill", "severity": "SEV-1", "drill": True, "public_on_status_page": True})
+    assert refused.status_code == 422 and [e["field"] for e in refused.json()["errors"]] == ["public_on_status_page"]
+
+
+@pytest.mark.django_db
 def test_a_security_incident_declared_through_the_api_starts_restricted(client, commander):
     response = call(client, "post", BASE, auth(commander), {"title": "Leaked key", "severity": "2", "type": "security", "restricted": False})
     assert response.status_code == 201 and response.json()["restricted"] is True

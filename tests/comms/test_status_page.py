@@ -53,9 +53,19 @@ def ic(db):
 
 def declare(ic, services, *, sev="SEV-2", at=NOW, title=None, **flags):
     with time_machine.travel(at, tick=False):
-        return IncidentFactory(
+        incident = IncidentFactory(
             actor=ic, commander=ic, services=services, severity=severity(sev), title=title or f"{sev} incident", **flags
         )
+        if (
+            "public_on_status_page" not in flags
+            and not incident.public_on_status_page
+            and incident.customer_facing
+            and incident.severity.show_on_status_page
+            and not (incident.is_restricted or incident.is_drill)
+        ):
+            # Published within the severity's status-page window, as the communications lead would.
+            incident = actions.update_details(incident, actor=ic, source=Source.ADMIN, public_on_status_page=True)
+        return incident
 
 
 def update(ic, incident, text, *, at, visibility="external", to=None):

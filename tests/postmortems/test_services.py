@@ -9,7 +9,7 @@ from incidents import actions
 from incidents.errors import IllegalTransition
 from incidents.models import Source, Status
 from postmortems import services
-from postmortems.models import ActionItem, PostMortem
+from postmortems.models import ActionItem, PostMortem, PostMortemTimelineEntry
 from tests.incidents.factories import IncidentFactory, severity
 from tests.oncall.factories import UserFactory
 from tests.postmortems.factories import ActionItemFactory
@@ -71,6 +71,47 @@ def test_resolving_again_after_a_reopen_keeps_the_first(commander):
     resolve(incident, commander)
     assert PostMortem.objects.filter(incident=incident).count() == 1
     assert PostMortem.objects.get(incident=incident).pk == first.pk
+
+
+@pytest.mark.django_db
+def test_resolving_again_appends_what_happened_since_and_keeps_the_authors_edits(commander):
+    start = datetime(2026, 3, 3, 10, 0, tzinfo=UTC)
+    with time_machine.travel(start, tick=False):
+        incident = IncidentFactory(actor=commander, commander=commander, severity=severity("SEV-1"), acknowledged=True)
+    with time_machine.travel(start + timedelta(minutes=30), tick=False):
+        incident = resolve(incident, commander)
+    postmortem = incident.postmortem
+    copied = list(postmortem.timeline_entries.order_by("position"))
+    declared, resolved = copied[0], copied[-1]
+    declared.annotation, declared.text = "Alert fired 4 min before", "Declared SEV-1 (edited)"
+    declared.save()
+    resolved.hidden = True
+    resolved.save()
+    authored = PostMortemTimelineEntry.objects.create(
+        postmortem=postmortem, occurred_at=start + timedelta(minutes=1), text="Customer tweet", position=len(copied) + 1
+    )
+
+    with time_machine.travel(start + timedelta(minutes=50), tick=False):
+        incident = actions.reopen(incident, actor=commander, source=ADMIN, reason="Errors are back")
+    with time_machine.travel(start + timedelta(minutes=55), tick=False):
+        actions.post_update(incident, "Rolling back again", actor=commander, source=ADMIN)
+    with time_machine.travel(start + timedelta(minutes=70), tick=False):
+        resolve(incident, commander)
+
+    entries = list(postmortem.timeline_entries.order_by("position"))
+    # What was there stays as the author left it, in its place.
+    assert entries[: len(copied) + 1] == [*copied, authored]
+    declared.refresh_from_db()
+    assert (declared.text, declared.annotation, declared.hidden) == ("Declared SEV-1 (edited)", "Alert fired 4 min before", False)
+    resolved.refresh_from_db()
+    assert resolved.hidden
+    # What happened since is appended, in order, each event once.
+    added = entries[len(copied) + 1 :]
+    assert [e.event.kind for e in added] == ["reopened", "nobody_to_page", "status_update", "resolved"]
+    assert [e.position for e in added] == list(range(len(copied) + 2, len(copied) + 6))
+    assert added[0].text.endswith("reopened " + incident.reference + ": Errors are back")
+    event_ids = [e.event_id for e in entries if e.event_id]
+    assert len(event_ids) == len(set(event_ids)) == incident.timeline.count()
 
 
 @pytest.mark.django_db
