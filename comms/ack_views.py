@@ -71,7 +71,7 @@ def ack(request, token: str) -> HttpResponse:
             incident.refresh_from_db()
             context["standing"] = acks.standing(incident, viewer=person) or str(exc)
             return _page(request, "ack_standing.html", context, status=409)
-        context.update(incident=incident, acknowledged_at=acks.at(incident.acknowledged_at, person))
+        context.update(incident=incident, acknowledged_at=acks.at(incident.round_acknowledged_at or incident.acknowledged_at, person))
         return _page(request, "ack_done.html", context)
 
     standing = acks.standing(incident, viewer=person)

@@ -182,11 +182,20 @@ def _suppressed_reason(row: Notification, now) -> str:
     incident = row.incident
     if incident is None:
         return ""
-    if row.only_if_unacknowledged and incident.acknowledged_at and incident.acknowledged_at <= now:
+    if row.only_if_unacknowledged and _acknowledged_since(incident, row.created_at, now):
         return "Not sent: the incident was acknowledged before this rule's delay passed."
     if row.is_page and incident.resolved_at:
         return "Not sent: the incident was resolved before this page went out."
     return ""
+
+
+def _acknowledged_since(incident, created_at, now) -> bool:
+    """Whether the round a message belongs to was acknowledged by `now`: the first
+    acknowledgement for messages of the declaration's round, the reopen round's for messages
+    made after a reopen (a reopened incident is awaited again, though it was acknowledged once)."""
+    if incident.reopened_at is not None and created_at >= incident.reopened_at:
+        return incident.reopen_acknowledged_at is not None and incident.reopen_acknowledged_at <= now
+    return incident.acknowledged_at is not None and incident.acknowledged_at <= now
 
 
 def deliver(notification_id: int) -> str:

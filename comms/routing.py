@@ -200,7 +200,8 @@ def plan(event: TimelineEvent) -> tuple[list[Route], list[Refusal]]:
     )
     routes: list[Route] = []
     refusals: list[Refusal] = []
-    acknowledged = incident.acknowledged_at is not None
+    # The current round: a reopened incident is awaited again, so its delayed rules apply.
+    acknowledged = incident.round_acknowledged_at is not None
     for user in users:
         if user.pk in outside:
             refusals.append(Refusal(user, *outside[user.pk]))

@@ -276,7 +276,8 @@ def base_context(incident) -> dict[str, str]:
         _resolved_iso=incident.resolved_at.isoformat() if incident.resolved_at else "",
         _started_iso=incident.started_at.isoformat(),
         _next_update_iso=next_update.isoformat() if next_update else "",
-        _acknowledged_iso=incident.acknowledged_at.isoformat() if incident.acknowledged_at else "",
+        # The latest acknowledgement (the reopen round's once there is one), as `acknowledged_by`.
+        _acknowledged_iso=(incident.round_acknowledged_at or incident.acknowledged_at).isoformat() if incident.acknowledged_at else "",
         acknowledged_by=_acknowledger(incident) if incident.acknowledged_at else "",
         status_page_window=duration(window) if window else "",
     )

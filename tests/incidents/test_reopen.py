@@ -282,3 +282,33 @@ def test_a_working_hours_level_is_not_paged_by_a_reopen_at_the_weekend(people):
     )
     assert reopened.data["paged"] is False
     assert not incident.timeline.filter(kind__in=[Kind.ESCALATED, Kind.NOBODY_TO_PAGE], data__reason="reopened").exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("acknowledged_again", [False, True])
+def test_the_reopen_pages_sms_follows_the_new_round_not_the_first_acknowledgement(people, settings, acknowledged_again):
+    """The on-call engineer acknowledged the first round; the reopen's delayed SMS ("after 2 min
+    if still unacknowledged") goes out unless the reopen round itself is acknowledged in time."""
+    from tests.comms import recording
+    from tests.comms.factories import ContactMethodFactory
+
+    settings.VIGIL_SMS_BACKEND = "tests.comms.recording.RecordingSMSBackend"
+    recording.reset()
+    ContactMethodFactory(user=people["oncall"], channel="sms", address="+447400123456")
+    incident = sev1_resolved_then_reopened(people)  # acknowledged at 2 min, reopened at 25
+    with at(25):
+        dispatch_all()
+    page = incident.timeline.get(kind=Kind.ESCALATED, data__reason="reopened")
+    sms = Notification.objects.get(event=page, recipient=people["oncall"], channel="sms")
+    assert sms.status == Notification.Status.PENDING and sms.send_after == T0 + timedelta(minutes=27)
+    if acknowledged_again:
+        with at(26):
+            actions.acknowledge(incident, actor=people["oncall"], source=ADMIN)
+    with at(27):
+        outbox.deliver_many([sms.pk])
+    sms.refresh_from_db()
+    if acknowledged_again:
+        assert sms.status == Notification.Status.SUPPRESSED and recording.SENT == []
+    else:
+        assert sms.status == Notification.Status.SENT
+        assert [m.address for m in recording.SENT] == ["+447400123456"]

@@ -17,7 +17,7 @@ def seed_windows(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('incidents', '0008_engine_event_kinds'),
+        ('incidents', '0009_severity_bounds'),
     ]
 
     operations = [
