@@ -257,6 +257,25 @@ def test_the_preview_shows_the_wait_and_the_engine_keeps_to_it(london, client):
     assert done == [p for p in promised if p[0] <= local(2026, 10, 26, 12, 0)]
 
 
+@pytest.mark.django_db
+def test_the_incident_page_lists_the_page_held_for_working_hours(london, client):
+    declared = local(2026, 10, 24, 14, 0)
+    with time_machine.travel(declared, tick=False):
+        incident = IncidentFactory(severity=severity("SEV-3"), services=[london["service"]])
+    tick_at(local(2026, 10, 24, 15, 0))
+    held = incident.deadlines.get(kind=Deadline.Kind.ACK_TIMEOUT, level=1)
+    assert held.state == "pending" and held.due_at == local(2026, 10, 26, 9, 0)
+    # Level 1's own deadline is left to the held page, which engages it first.
+    assert incident.deadlines.get(kind=Deadline.Kind.ESCALATION, level=1).cancelled_at is not None
+    client.force_login(UserFactory(manager=True))
+    page = client.get(reverse("admin:incidents_incident_change", args=[incident.pk])).content.decode()
+    assert "Acknowledge SLA (round 1): level 1, held for working hours" in page
+    with time_machine.travel(local(2026, 10, 24, 15, 30), tick=False):
+        actions.acknowledge(incident, actor=london["oncall"], source=ADMIN)
+    held.refresh_from_db()
+    assert held.cancelled_at is not None and held.note == "acknowledged"
+
+
 # --- 3. The engine defends itself ----------------------------------------------------------------
 
 
