@@ -146,7 +146,7 @@ def planned(situation: Situation) -> dict[Key, datetime]:
     if situation.finished:
         return {}
     plan: dict[Key, datetime] = {}
-    waiting = {} if situation.acknowledged else situation.waiting  # acknowledging stops the waiting pages
+    waiting = {} if situation.acknowledged else _still_waiting(situation)  # acknowledging stops them
     for cell in situation.levels:
         if cell.delay is None or situation.engaged(cell.position):
             continue
@@ -178,6 +178,19 @@ def planned(situation: Situation) -> dict[Key, datetime]:
     if Key(RESOLVE_BREACHED) not in situation.fired:
         plan[Key(RESOLVE_BREACHED)] = situation.declared_at + situation.resolve_target
     return plan
+
+
+def _still_waiting(situation: Situation) -> dict[Key, datetime]:
+    """The held pages under the current matrix: a severity change that leaves a level without a
+    business-hours cell lets its page go at once (it was due at the breach); a level without a
+    cell for the new severity is no longer engaged early."""
+    held = {}
+    for key, at in situation.waiting.items():
+        cell = situation.cell(key.level)
+        if cell is None or (cell.delay is None and not situation.engaged(key.level)):
+            continue
+        held[key] = at if cell.business_hours else min(at, situation.last_fired_at.get(ACK_TIMEOUT, at))
+    return held
 
 
 @dataclasses.dataclass(frozen=True)

@@ -400,3 +400,19 @@ def test_a_batch_adds_participants_in_a_fixed_number_of_statements(staff):
     many = firing_queries(12, T0 + timedelta(hours=2))
     assert few == many
     assert Participant.objects.filter(user=staff["oncall"], left_at=None).count() == 14
+
+
+@pytest.mark.django_db
+def test_raising_the_severity_releases_a_page_held_for_working_hours(london):
+    # SEV-2 cells of this policy are round the clock.
+    for level, delay in ((1, timedelta(0)), (2, timedelta(hours=1))):
+        EscalationDelayFactory(level=london["policy"].levels.get(position=level), severity_rank=2, delay=delay)
+    declared = local(2026, 10, 24, 14, 0)
+    with time_machine.travel(declared, tick=False):
+        incident = IncidentFactory(severity=severity("SEV-3"), services=[london["service"]])
+    tick_at(local(2026, 10, 24, 15, 0))
+    assert not Notification.objects.filter(is_page=True).exists()
+    with time_machine.travel(local(2026, 10, 24, 15, 10), tick=False):
+        actions.change_severity(incident, severity("SEV-2"), actor=london["lead"], source=ADMIN)
+    tick_at(local(2026, 10, 24, 15, 10, 5))
+    assert [n.created_at for n in pages_to(london["oncall"])] == [local(2026, 10, 24, 15, 10, 5)]
