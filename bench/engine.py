@@ -541,7 +541,7 @@ def arm(world: EngineWorld, due_instants: list[datetime], *, fresh: bool) -> lis
         people_rows.append((pk, world.commander.pk, Participant.Role.COMMANDER, declared, None))
         fired: set[Key] = set()
         for step in steps:
-            start = 1 if step.firing.repage_level_one else 0
+            start = len(step.firing.repage_levels)
             engaged = [p for p, _ in step.pages[start:]] + list(step.nobody)
             paged = [u for _, people in step.pages for u in people]
             targets = deadlines.describe(list({u.pk: u for u in paged}.values()))

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
@@ -213,8 +214,8 @@ def _acknowledge_reopen_round(incident: Incident, actor, source: str, *, now: da
         source=source,
         data={"round": "reopened", "seconds_since_reopen": int((now - incident.reopened_at).total_seconds())},
     )
-    if getattr(actor, "is_authenticated", False):
-        _add_responders(incident, [actor], now=now)
+    if getattr(actor, "is_authenticated", False) and not incident.participants.filter(user=actor, left_at=None).exists():
+        Participant.objects.create(incident=incident, user=actor, role=Role.RESPONDER, joined_at=now)
 
 
 @transaction.atomic
@@ -549,19 +550,6 @@ def _reopen_page(incident: Incident, now: datetime):
     return level, deadlines.level_targets(level, now), None
 
 
-def _add_responders(incident: Incident, people, *, now: datetime) -> list[Participant]:
-    """People paged for the incident become its responders (so a restricted incident reaches and
-    opens for them); those already taking part in it are left as they are."""
-    current = set(incident.participants.filter(left_at=None).values_list("user_id", flat=True))
-    added = [
-        Participant(incident=incident, user=user, role=Role.RESPONDER, joined_at=now)
-        for user in {u.pk: u for u in people}.values()
-        if user.pk not in current
-    ]
-    Participant.objects.bulk_create(added)
-    return added
-
-
 @transaction.atomic
 def close(incident: Incident, *, actor, source: str) -> Incident:
     """Final: allowed once the severity's observation period after resolution has passed and
@@ -741,14 +729,35 @@ _DRILL_NOTE = " (drill: only its participants are notified)"
 class _Writes:
     """What firings write, collected so that a tick's whole batch goes out in a few statements."""
 
-    def __init__(self):
+    def __init__(self, incident_ids: Iterable[int] = ()):
         self.events: list = []
         self.changed: dict[int, Deadline] = {}
         self.created: list[Deadline] = []
         self._created_ids: set[int] = set()
+        self.participants: list[Participant] = []
+        self._incident_ids = list(incident_ids)
+        self._current: dict[int, set[int]] | None = None
 
-    def event(self, incident, kind: str, message: str, data: dict) -> None:
-        self.events.append(timeline.build(incident, kind, message, source=Source.ENGINE, data=data))
+    def current_participants(self, incident_id: int) -> set[int]:
+        """Ids of the incident's current participants (any role), with those joining in this batch:
+        read for every incident of the batch in one query, on first need."""
+        if self._current is None:
+            self._current = self._read_current(self._incident_ids or [incident_id])
+        if incident_id not in self._current:
+            self._current.update(self._read_current([incident_id]))
+        return self._current[incident_id]
+
+    @staticmethod
+    def _read_current(incident_ids) -> dict[int, set[int]]:
+        current: dict[int, set[int]] = {pk: set() for pk in incident_ids}
+        for incident_id, user_id in Participant.objects.filter(incident_id__in=incident_ids, left_at=None).values_list(
+            "incident_id", "user_id"
+        ):
+            current[incident_id].add(user_id)
+        return current
+
+    def event(self, incident, kind: str, message: str, data: dict, *, source: str = Source.ENGINE) -> None:
+        self.events.append(timeline.build(incident, kind, message, source=source, data=data))
 
     def save(self, row: Deadline) -> None:
         if row.pk:
@@ -764,6 +773,38 @@ class _Writes:
         if self.changed:
             _update_deadlines(list(self.changed.values()), self._FIELDS)
         Deadline.objects.bulk_create(self.created)
+        Participant.objects.bulk_create(self.participants)
+
+
+def _add_responders(
+    incident, people, *, now, writes: _Writes | None = None, reason: str = "paged", source: str = Source.ENGINE
+) -> list:
+    """Whoever was paged or informed joins the incident as a responder (a current participant),
+    unless they already take part: a restricted incident then reaches them and opens for them in
+    the admin, the API and chat. Said on the timeline in one `role_assigned` event. In the
+    engine's batches, `writes` collects the rows: the batch's current participants are read in one
+    query and the new ones written in one insert. Returns the people who joined."""
+    own = writes is None
+    if own:
+        writes = _Writes([incident.pk])
+    current = writes.current_participants(incident.pk)
+    joining = [user for user in {u.pk: u for u in people}.values() if user.pk not in current]
+    if joining:
+        current.update(user.pk for user in joining)
+        writes.participants.extend(
+            Participant(incident=incident, user=user, role=Role.RESPONDER, joined_at=now) for user in joining
+        )
+        plural = len(joining) > 1
+        writes.event(
+            incident,
+            Kind.ROLE_ASSIGNED,
+            f"{deadlines.names(joining)} {'join' if plural else 'joins'} as responder{'s' if plural else ''} ({reason})",
+            {"role": Role.RESPONDER, "users": [user.get_username() for user in joining], "reason": reason, "previous": None},
+            source=source,
+        )
+    if own:
+        writes.flush()
+    return joining
 
 
 def _update_deadlines(rows: list, names) -> None:
@@ -796,14 +837,37 @@ def _update_deadlines(rows: list, names) -> None:
             )
 
 
-def _engage(incident, sit, positions, by_position, *, now, reason: str, current: Deadline, rows, writes, people_at):
-    """Engage levels: page their targets now, record each on the timeline, mark their deadlines
+def _local(incident, moment: datetime, fmt: str = "%a %H:%M") -> str:
+    """A moment in the policy team's zone (its working hours are read there), else UTC."""
+    policy = incident.escalation_policy
+    zone = ZoneInfo(policy.team.time_zone if policy and policy.team_id else "UTC")
+    return moment.astimezone(zone).strftime(fmt)
+
+
+def _skipped_note(skipped) -> str:
+    return f"; {deadlines.names(skipped)} paged less than a minute ago, not paged again" if skipped else ""
+
+
+def _page(sit, people, now) -> tuple[list, list]:
+    """(people to page now, people this incident paged less than a minute ago: skipped)."""
+    people, skipped = escalation.split_recent(sit, people, now)
+    escalation.mark_paged(sit, people, now)
+    return people, skipped
+
+
+def _engage(incident, sit, positions, by_position, *, now, reason: str, current: Deadline, rows, writes, people_at, audience):
+    """Engage levels: page their targets now (or, for a level that lasts until resolved engaged
+    after acknowledgement, inform them), record each on the timeline, mark their deadlines
     fired. A level that resolves to nobody says so and hands over to the next level at once."""
     paged = []
     outcome = escalation.engage_with_handover(sit, positions, lambda position: people_at(by_position[position]))
     drill = _DRILL_NOTE if incident.is_drill else ""
     for index, (position, people) in enumerate(outcome):
         level = by_position[position]
+        inform = bool(people) and sit.informs(position)
+        skipped = []
+        if people and not inform:
+            people, skipped = _page(sit, people, now)
         if not (current.kind == Deadline.Kind.ESCALATION and current.level == position):
             row = next(
                 (r for r in rows if (r.kind, r.level) == (Deadline.Kind.ESCALATION, position) and r.state == "pending"), None
@@ -814,12 +878,22 @@ def _engage(incident, sit, positions, by_position, *, now, reason: str, current:
             row.fired_at, row.targets, row.note = now, deadlines.describe(people), reason[:200]
             writes.save(row)
         label = f"level {position} · {level.name}"
-        if people:
+        data = {
+            "level": position, "level_name": level.name, "reason": reason, "targets": deadlines.describe(people),
+            "page": not inform,
+        }
+        if inform:
+            writes.event(incident, Kind.ESCALATED, f"{_informed(incident, label, reason, now, audience)}: telling {deadlines.names(people)}{drill}", data)
+            paged.extend(people)
+            continue
+        if people or skipped:
+            if skipped:
+                data["skipped"] = deadlines.describe(skipped)
             writes.event(
                 incident,
                 Kind.ESCALATED,
-                f"Escalated to {label} ({reason}): paging {deadlines.names(people)}{drill}",
-                {"level": position, "level_name": level.name, "reason": reason, "targets": deadlines.describe(people)},
+                f"Escalated to {label} ({reason}): paging {deadlines.names(people)}{_skipped_note(skipped)}{drill}",
+                data,
             )
             paged.extend(people)
             continue
@@ -833,6 +907,20 @@ def _engage(incident, sit, positions, by_position, *, now, reason: str, current:
         )
         reason = f"level {position} had nobody to page"
     return paged
+
+
+def _informed(incident, label: str, reason: str, now, audience) -> str:
+    """'Level 2 · Team lead informed (on schedule): INC-12 SEV-1 has run 15 min, acknowledged by
+    Bob Okafor at 04:41, commander Alice Chen'."""
+    text = (
+        f"{label[0].upper()}{label[1:]} informed ({reason}): {incident.reference} {incident.severity.name} has run "
+        f"{formatting.duration(now - incident.declared_at)}"
+    )
+    if incident.acknowledged_at is not None:
+        who = audience.acknowledger(incident)
+        text += f", acknowledged{f' by {who}' if who else ''} at {_local(incident, incident.acknowledged_at, '%H:%M')}"
+    commanders = audience.commanders(incident)
+    return text + (f", commander {deadlines.names(commanders)}" if commanders else ", no commander")
 
 
 def _tell(incident, kind: str, message: str, people, *, levels, writes, people_at, data: dict):
@@ -851,8 +939,9 @@ class _Batch:
     is read once for all its incidents (policies, on-call, who is told)."""
 
     def __init__(self, incidents, *, now, cache: deadlines.PlanCache | None = None):
+        incidents = list(incidents)
         self.now = now
-        self.writes = _Writes()
+        self.writes = _Writes([incident.pk for incident in incidents])
         self.people_at = _targets_resolver(now)
         self.audience = deadlines.Audience(incidents)
         self.cache = cache if cache is not None else deadlines.PlanCache()
@@ -866,31 +955,46 @@ def _fire(incident, row, rows: list, last_update_at, batch: _Batch, *, history=(
     levels = batch.cache.levels(incident.escalation_policy)
     by_position = {level.position: level for level in levels}
     sit = deadlines.situation(incident, levels, rows, last_update_at=last_update_at, history=history, cache=batch.cache)
-    firing = escalation.fire(sit, Key(row.kind, row.level, row.round))
+    firing = escalation.fire(sit, Key(row.kind, row.level, row.round), now)
     sev = incident.severity
     told = []
-    common = dict(now=now, current=row, rows=rows, writes=writes, people_at=people_at)
+    common = dict(now=now, current=row, rows=rows, writes=writes, people_at=people_at, audience=audience)
 
     if row.kind == Deadline.Kind.ESCALATION:
         if row.level in by_position:
             told = _engage(incident, sit, [row.level], by_position, reason="on schedule", **common)
+            if not incident.is_drill:
+                # Drills page only their participants: nobody joins them by being paged.
+                _add_responders(incident, told, now=now, writes=writes, reason="informed" if sit.informs(row.level) else "paged")
     elif row.kind == Deadline.Kind.ACK_TIMEOUT:
-        repaged = people_at(levels[0]) if levels else []
-        loops = incident.escalation_policy.loop_count if incident.escalation_policy else 1
-        # After a reopen the round counts from the reopen (its rounds numbered after earlier ones).
-        since = f"{formatting.duration(now - sit.reopened_at)} after the reopen" if sit.reopened_at else (
-            f"{formatting.duration(now - incident.declared_at)} after declaration"
-        )
-        writes.event(
-            incident,
-            Kind.ACK_SLA_BREACHED,
-            f"Not acknowledged {since} "
-            f"({sev.name} acknowledge SLA: {formatting.duration(sev.ack_sla)}): paging level 1 again "
-            f"({deadlines.names(repaged)}), round {row.round - sit.earlier_ack_rounds} of {loops}"
-            f"{_DRILL_NOTE if incident.is_drill else ''}",
-            {"round": row.round, "level": 1, "targets": deadlines.describe(repaged)},
-        )
-        told = repaged + _engage(incident, sit, list(firing.engage_levels), by_position, reason="acknowledge SLA breached", **common)
+        repaged, skipped = [], []
+        for position in firing.repage_levels:
+            fresh, recent = _page(sit, people_at(by_position[position]), now)
+            repaged += fresh
+            skipped += recent
+        repaged = list({u.pk: u for u in repaged}.values())
+        if row.level:
+            reason = f"acknowledge SLA breached (round {row.round - sit.earlier_ack_rounds}), waited for working hours"
+        else:
+            reason = "acknowledge SLA breached"
+        if firing.repage_levels or not row.level:
+            writes.event(
+                incident,
+                Kind.ACK_SLA_BREACHED,
+                _breach_message(incident, sit, row, firing, by_position, repaged, skipped, now=now),
+                {
+                    "round": row.round, "level": firing.repage_levels[0] if firing.repage_levels else 1,
+                    "targets": deadlines.describe(repaged), "page": True,
+                    "waiting": [
+                        {"level": position, "level_name": by_position[position].name, "page_at": when.isoformat()}
+                        for position, when in firing.waiting
+                    ],
+                },
+            )
+        told = repaged + _engage(incident, sit, list(firing.engage_levels), by_position, reason=reason, **common)
+        if not incident.is_drill:
+            # Drills page only their participants: nobody joins them by being paged.
+            _add_responders(incident, told, now=now, writes=writes)
     elif row.kind == Deadline.Kind.UPDATE_OVERDUE:
         interval = sev.first_update_interval if sit.last_update_at is None else sev.update_interval
         if row.round - sit.earlier_update_misses == 1:
@@ -927,6 +1031,39 @@ def _fire(incident, row, rows: list, last_update_at, batch: _Batch, *, history=(
     writes.save(row)
     escalation.record(sit, firing, now)
     deadlines.sync(incident, now=now, snapshot=sit, rows=rows, save=writes.save)
+
+
+def _breach_message(incident, sit, row, firing, by_position, repaged, skipped, *, now) -> str:
+    """What an acknowledge-SLA breach does, in words: whom it pages again, and which levels
+    wait for working hours (and until when). After a reopen, the round counts from the reopen
+    (its rounds numbered after the earlier ones)."""
+    sev = incident.severity
+    loops = incident.escalation_policy.loop_count if incident.escalation_policy else 1
+    since = (
+        f"{formatting.duration(now - sit.reopened_at)} after the reopen"
+        if sit.reopened_at
+        else f"{formatting.duration(now - incident.declared_at)} after declaration"
+    )
+    late = f"{since} ({sev.name} acknowledge SLA: {formatting.duration(sev.ack_sla)})"
+    round_number = row.round - sit.earlier_ack_rounds
+    if row.level:
+        head = f"Acknowledge SLA breach of round {round_number} waited for working hours; not acknowledged {late}"
+    elif firing.waiting:
+        head = f"Acknowledge SLA breached at {_local(incident, now)}, {late}"
+    else:
+        head = f"Not acknowledged {late}"
+    parts = []
+    if firing.repage_levels:
+        which = ", ".join(str(p) for p in firing.repage_levels)
+        parts.append(f"paging level{'s' if len(firing.repage_levels) > 1 else ''} {which} again ({deadlines.names(repaged)})")
+    for position, when in firing.waiting:
+        parts.append(f"level {position} · {by_position[position].name} is business-hours only, paging at {_local(incident, when)}")
+    if not parts:
+        parts.append("engaging the next level" if firing.engage_levels else "no level is left to page")
+    return (
+        f"{head}: {'; '.join(parts)}{_skipped_note(skipped)}, round {round_number} of {loops}"
+        f"{_DRILL_NOTE if incident.is_drill else ''}"
+    )
 
 
 def _targets_resolver(now):
@@ -982,7 +1119,9 @@ def fire_due_batch(batch: list[Deadline], *, cache: deadlines.PlanCache | None =
     )
     context = _Batch(incidents.values(), now=clock.now(), cache=cache)
     fired = []
-    for due in sorted(batch, key=lambda r: (r.incident_id, r.due_at, r.pk)):
+    # An incident's rows in the order the preview plays them (`escalation.play_forward`): by due
+    # time, an acknowledge round before the levels due with it, then by level.
+    for due in sorted(batch, key=lambda r: (r.incident_id, r.due_at, r.kind != Deadline.Kind.ACK_TIMEOUT, r.level, r.pk)):
         rows = rows_of[due.incident_id]
         row = next((r for r in rows if r.pk == due.pk), None)
         if row is None or row.state != "pending":

@@ -19,6 +19,7 @@ from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html
 
 from . import actions, deadlines, engine, escalation, forms, formatting, permissions, selectors, sla
@@ -129,19 +130,32 @@ PREVIEW_HORIZON = timezone.timedelta(days=8)
 
 
 def _describe_step(step, by_position, situation) -> list[tuple[str, list]]:
-    """Lines of one preview step: (what happens, people)."""
-    key = step.key
+    """Lines of one preview step: (what happens, people). Engagements say whether the level is
+    paged or informed; pages an acknowledge breach puts off until working hours say until when."""
+    key, firing = step.key, step.firing
     lines = []
+    repages = len(firing.repage_levels)
     if key.kind == escalation.ACK_TIMEOUT:
-        rounds = key.round - situation.earlier_ack_rounds
-        lines.append((f"Acknowledge SLA breached (round {rounds}): level 1 paged again", step.pages[0][1] if step.pages else []))
-        pages = step.pages[1:]
-    else:
-        pages = step.pages
+        rounds = key.round - situation.earlier_ack_rounds  # counted within the current round (after a reopen)
+        head = (
+            f"Acknowledge SLA breach (round {rounds}) waited for working hours"
+            if key.level
+            else f"Acknowledge SLA breached (round {rounds})"
+        )
+        for position, people in step.pages[:repages]:
+            lines.append((f"{head}: level {position} paged again", people))
+        for position, when in firing.waiting:
+            at = date_format(timezone.localtime(when), "D Y-m-d H:i")
+            lines.append((f"{head}: level {position} · {by_position[position].name} is business-hours only, paged at {at}", []))
+        if not lines and not key.level:
+            lines.append((head, []))
     for position in step.nobody:
         lines.append((f"Level {position} · {by_position[position].name}: nobody to page, hands over at once", []))
-    for position, people in pages:
-        lines.append((f"Level {position} · {by_position[position].name} engaged", people))
+    for position, people in step.pages[repages:]:
+        how = "inform" if position in step.informed else "page"
+        lines.append((f"Level {position} · {by_position[position].name} engaged: {how}", people))
+    if step.skipped:
+        lines.append(("Not paged again: paged less than a minute before", step.skipped))
     if key.kind == escalation.UPDATE_OVERDUE:
         miss = key.round - situation.earlier_update_misses
         whom = "commander and communications lead" if miss == 1 else "the manager"
@@ -455,7 +469,11 @@ class IncidentAdmin(admin.ModelAdmin):
             request, policy=incident.escalation_policy, situation=situation, levels=levels, incident=incident
         )
         context["title"] = f"Escalation preview · {incident.reference}"
-        context["subtitle"] = "Who is paged and told next, if nobody acknowledges, updates or resolves"
+        context["subtitle"] = (
+            "Who is paged and told next, if nobody updates or resolves"
+            if incident.acknowledged_at
+            else "Who is paged and told next, if nobody acknowledges, updates or resolves"
+        )
         return TemplateResponse(request, "admin/incidents/incident/escalation_preview.html", context)
 
     def policy_preview_view(self, request):

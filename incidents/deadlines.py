@@ -18,7 +18,7 @@ from oncall.working_hours import next_working_moment
 
 from . import escalation
 from .escalation import Key
-from .models import Deadline, Incident, Participant, SeverityLevel, Status
+from .models import Deadline, Incident, Participant, SeverityLevel, Status, TimelineEvent
 
 
 def default_policy() -> EscalationPolicy | None:
@@ -46,7 +46,11 @@ def _cells(levels: list[EscalationLevel], severity_rank: int) -> list[escalation
         cell = next((d for d in level.delays.all() if d.severity_rank == severity_rank), None)
         cells.append(
             escalation.LevelCell(
-                level.position, level.name, cell.delay if cell else None, cell.business_hours if cell else False
+                level.position,
+                level.name,
+                cell.delay if cell else None,
+                cell.business_hours if cell else False,
+                level.lasts,
             )
         )
     return cells
@@ -142,6 +146,7 @@ class PastFiring(NamedTuple):
     level: int
     round: int
     fired_at: datetime
+    targets: list
 
 
 @dataclasses.dataclass(eq=False)
@@ -183,6 +188,8 @@ def batch_rows(incident_ids: list[int]) -> tuple[dict[int, list[PendingRow]], di
 
 
 _UNREAD = object()
+# Deadlines whose targets were paged (until acknowledged; informing comes after, and pages no more).
+_PAGING_KINDS = (Deadline.Kind.ESCALATION, Deadline.Kind.ACK_TIMEOUT)
 
 
 def status_page_due(incident: Incident) -> datetime | None:
@@ -229,7 +236,13 @@ def situation(
     sit.status_page_due = status_page_due(incident)
     for row in chain(history, rows):
         if row.fired_at is None:
+            if row.kind == Deadline.Kind.ACK_TIMEOUT and row.level and getattr(row, "cancelled_at", None) is None:
+                sit.waiting[Key(row.kind, row.level, row.round)] = row.due_at  # a breach's page waiting for working hours
             continue
+        if row.kind in _PAGING_KINDS:
+            for target in row.targets or ():
+                if target.get("id") is not None and sit.paged_at.get(target["id"], row.fired_at) <= row.fired_at:
+                    sit.paged_at[target["id"]] = row.fired_at
         if row.kind == Deadline.Kind.ACK_TIMEOUT and sit.reopened_at and row.fired_at <= sit.reopened_at:
             # A round of an earlier acknowledge round: history, but its number stays taken.
             sit.fired.add(Key(row.kind, row.level, row.round))
@@ -336,6 +349,7 @@ class Audience:
         self._incidents = {incident.pk: incident for incident in incidents}
         self._holders: dict[int, list[tuple[str, User]]] | None = None
         self._managers: dict[int, list[User]] | None = None
+        self._acknowledgers: dict[int, str] | None = None
 
     def commander_and_comms(self, incident: Incident) -> list:
         return self._current_holders(incident, *self._ROLES)
@@ -363,6 +377,25 @@ class Audience:
         found: dict[int, list[tuple[str, User]]] = {pk: [] for pk in self._incidents}
         for incident_id, role, user_id in holders:
             found[incident_id].append((role, users[user_id]))
+        return found
+
+    def acknowledger(self, incident: Incident) -> str:
+        """Who acknowledged the incident (the latest acknowledgement), as the timeline named them."""
+        if self._acknowledgers is None:
+            self._acknowledgers = self._read_acknowledgers()
+        return self._acknowledgers.get(incident.pk, "")
+
+    def _read_acknowledgers(self) -> dict[int, str]:
+        found: dict[int, str] = {}
+        rows = list(
+            TimelineEvent.objects.filter(incident_id__in=list(self._incidents), kind=TimelineEvent.Kind.ACKNOWLEDGED)
+            .order_by("occurred_at", "pk")
+            .values_list("incident_id", "actor_id", "message")
+        )
+        users = User.objects.in_bulk({actor_id for _, actor_id, _ in rows if actor_id})
+        for incident_id, actor_id, message in rows:
+            # Without a person, the message names what acknowledged ("Slack bot acknowledged INC-7").
+            found[incident_id] = str(users[actor_id]) if actor_id in users else message.split(" acknowledged ")[0]
         return found
 
     def managers(self, incident: Incident) -> list:

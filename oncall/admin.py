@@ -552,7 +552,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
 class EscalationLevelInline(admin.TabularInline):
     model = EscalationLevel
-    fields = ("position", "name", "users", "schedules")
+    fields = ("position", "name", "lasts", "users", "schedules")
     autocomplete_fields = ("users", "schedules")
     extra = 0
     show_change_link = True
@@ -569,6 +569,7 @@ def _matrix(levels: list[EscalationLevel]) -> tuple[list[int], list[dict]]:
         rows.append({
             "level": level,
             "targets": ", ".join(targets) or "no targets yet",
+            "lasts": level.get_lasts_display(),
             "cells": [delay_text(cells[r].delay, cells[r].business_hours) if r in cells else EMPTY for r in ranks],
         })
     return ranks, rows
@@ -646,10 +647,10 @@ class EscalationLevelAdmin(admin.ModelAdmin):
     """A level's page: its targets and its delay per severity (one cell per rank)."""
 
     change_form_template = "admin/oncall/change_form.html"
-    list_display = ("__str__", "policy", "position", "name")
+    list_display = ("__str__", "policy", "position", "name", "lasts")
     list_select_related = ("policy",)
     list_filter = ("policy",)
-    fields = ("policy", "position", "name", "users", "schedules")
+    fields = ("policy", "position", "name", "lasts", "users", "schedules")
     autocomplete_fields = ("users", "schedules")
 
     class DelayInline(admin.TabularInline):

@@ -256,7 +256,14 @@ class EscalationPolicy(models.Model):
 
 
 class EscalationLevel(models.Model):
-    """One step of a policy: its targets (people and/or whoever is on call on schedules)."""
+    """One step of a policy: its targets (people and/or whoever is on call on schedules), and
+    how long it lasts once engaged."""
+
+    class Lasts(models.TextChoices):
+        # Paged when its delay elapses, re-paged every acknowledge-SLA period; acknowledging stops it.
+        UNTIL_ACKNOWLEDGED = "until_acknowledged", "Page until acknowledged"
+        # Engaged by elapsed time while unresolved; after acknowledgement it is informed, not paged.
+        UNTIL_RESOLVED = "until_resolved", "Inform until resolved"
 
     policy = models.ForeignKey(EscalationPolicy, on_delete=models.CASCADE, related_name="levels")
     position = models.PositiveSmallIntegerField(help_text="1 is engaged first.")
@@ -264,6 +271,14 @@ class EscalationLevel(models.Model):
     users = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="escalation_levels")
     schedules = models.ManyToManyField(
         Schedule, blank=True, related_name="escalation_levels", help_text="Whoever is on call on these when engaged."
+    )
+    lasts = models.CharField(
+        max_length=20,
+        choices=Lasts.choices,
+        default=Lasts.UNTIL_ACKNOWLEDGED,
+        help_text="Page until acknowledged (on-call engineers: re-paged until someone acknowledges), or inform "
+        "until resolved (management: brought in by how long the incident has run; after acknowledgement "
+        "told who acknowledged and who commands, never paged).",
     )
 
     class Meta:

@@ -57,7 +57,11 @@ def deliver_due() -> list[str]:
 
 
 def sev1(**kwargs):
-    return IncidentFactory(severity=severity("SEV-1"), **kwargs)
+    """A SEV-1 whose declaration is dispatched at once, as its on-commit task does before any
+    tick (the people a tick pages join as responders, and would hear of the declaration too)."""
+    incident = IncidentFactory(severity=severity("SEV-1"), **kwargs)
+    dispatch_all()
+    return incident
 
 
 # --- Who hears about what ------------------------------------------------------------------
@@ -92,7 +96,7 @@ def test_own_rules_replace_the_defaults(oncall_engineer):
 
 
 def test_dispatching_an_event_twice_creates_nothing_new(oncall_engineer):
-    sev1()
+    sev1(actor=oncall_engineer)  # a participant from the start: the page does not change who takes part
     engine.tick()
     dispatch_all()
     before = sorted(Notification.objects.values_list("key", flat=True))
@@ -161,8 +165,12 @@ def test_drills_and_restricted_incidents_reach_only_their_participants(commander
 
     reached = set(Notification.objects.filter(incident__in=[drill, secret]).values_list("address", flat=True))
     assert "outsider@example.com" not in reached and "list@example.com" not in reached
-    # Alice is on call but not a participant: the drill's and the restricted incident's pages skip her.
-    assert "alice@example.com" not in reached
+    # Alice is on call but not a participant of the drill: its pages skip her. The restricted
+    # incident's page makes her a responder, so it reaches her, and so does its update.
+    assert not Notification.objects.filter(incident=drill, recipient=oncall_engineer).exists()
+    assert {n.kind for n in Notification.objects.filter(incident=secret, recipient=oncall_engineer)} == {
+        MessageKind.PAGE, MessageKind.STATUS_UPDATE
+    }
 
 
 def test_acknowledgement_tells_everyone_paged_and_cancels_delayed_sms(oncall_engineer, sms, mail):
@@ -433,7 +441,7 @@ def test_resend_queues_a_failed_notification_again(oncall_engineer, sms, django_
 def test_the_sweep_task_dispatches_and_queues(oncall_engineer, settings, monkeypatch):
     queued = []
     monkeypatch.setattr(tasks, "enqueue_deliveries", lambda rows: queued.extend(rows))
-    sev1()
+    IncidentFactory(severity=severity("SEV-1"))  # its declaration not dispatched yet either
     engine.tick()
     with time_machine.travel(timezone.now() + dt.timedelta(seconds=settings.VIGIL_OUTBOX_GRACE_SECONDS + 1)):
         result = tasks.sweep_outbox()

@@ -125,6 +125,7 @@ def test_resolving_stops_everything(people):
 @pytest.mark.django_db
 def test_raising_sev3_to_sev1_engages_every_level_whose_delay_has_passed(people):
     incident = declare_at(T0, sev="SEV-3")
+    run_at(T0)
     with time_machine.travel(T0 + timedelta(minutes=2), tick=False):
         actions.acknowledge(incident, actor=people["oncall"], source=ADMIN)
     for minute in range(0, 20):

@@ -13,7 +13,7 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 
 from oncall.forms import DelayField, LayerForm, delay_text
-from oncall.models import CalendarFeed, EscalationDelay, Layer, Override
+from oncall.models import CalendarFeed, EscalationDelay, EscalationLevel, EscalationPolicy, Layer, Override
 from oncall.schedules import on_call_at
 from tests.oncall.factories import (
     EscalationDelayFactory,
@@ -253,7 +253,9 @@ def test_saving_a_layer_page_goes_back_to_its_schedule(client, carol, primary):
 def policy(gappy, primary, carol):
     policy = EscalationPolicyFactory(name="Payments")
     on_call = EscalationLevelFactory(policy=policy, position=1, name="On-call engineer", schedules=[primary, gappy])
-    lead = EscalationLevelFactory(policy=policy, position=2, name="Team lead", users=[carol])
+    lead = EscalationLevelFactory(
+        policy=policy, position=2, name="Team lead", users=[carol], lasts=EscalationLevel.Lasts.UNTIL_RESOLVED
+    )
     EscalationDelayFactory(level=on_call, severity_rank=1, delay=dt.timedelta(0))
     EscalationDelayFactory(level=on_call, severity_rank=3, delay=dt.timedelta(0), business_hours=True)
     EscalationDelayFactory(level=lead, severity_rank=1, delay=dt.timedelta(minutes=15))
@@ -270,8 +272,10 @@ def test_policy_page_shows_the_matrix_and_gap_warnings(client, carol, policy):
         ["at once", "—", "at once (business hours)", "—"],
         ["15 min", "1 d (business hours)", "—", "—"],
     ]
+    assert [row["lasts"] for row in response.context["matrix"]] == ["Page until acknowledged", "Inform until resolved"]
     text = text_of(response)
-    assert "1. On-call engineer on call: Database, on call: Primary at once" in text
+    assert "1. On-call engineer on call: Database, on call: Primary Page until acknowledged at once" in text
+    assert "2. Team lead Carol Diaz Inform until resolved 15 min" in text
     assert (
         "Level 1 (On-call engineer) pages “Database”, which has nobody on call now – Wed 06 May 09:00 (1 h); "
         "Wed 06 May 17:00 – Thu 07 May 09:00 (16 h); Thu 07 May 17:00 – Fri 08 May 09:00 (16 h) and 8 more." in text
@@ -296,7 +300,7 @@ def test_level_page_edits_delays_as_an_operator_types_them(client, carol, policy
     assert 'value="15 min"' in page.content.decode() and 'value="1 d"' in page.content.decode()
     delays = list(level.delays.order_by("severity_rank"))
     data = {
-        "policy": policy.pk, "position": 2, "name": "Team lead", "users": [carol.pk],
+        "policy": policy.pk, "position": 2, "name": "Team lead", "users": [carol.pk], "lasts": "until_acknowledged",
         "delays-TOTAL_FORMS": 3, "delays-INITIAL_FORMS": 2, "delays-MIN_NUM_FORMS": 0, "delays-MAX_NUM_FORMS": 1000,
         "delays-0-id": delays[0].pk, "delays-0-level": level.pk, "delays-0-severity_rank": 1, "delays-0-delay": "at once",
         "delays-1-id": delays[1].pk, "delays-1-level": level.pk, "delays-1-severity_rank": 2, "delays-1-delay": "1 d",
@@ -305,6 +309,8 @@ def test_level_page_edits_delays_as_an_operator_types_them(client, carol, policy
     }
     response = client.post(reverse("admin:oncall_escalationlevel_change", args=[level.pk]), data)
     assert response.status_code == 302, text_of(response)
+    level.refresh_from_db()
+    assert level.lasts == EscalationLevel.Lasts.UNTIL_ACKNOWLEDGED
     cells = {d.severity_rank: (d.delay, d.business_hours) for d in EscalationDelay.objects.filter(level=level)}
     assert cells == {1: (dt.timedelta(0), False), 2: (dt.timedelta(days=1), True), 3: (dt.timedelta(hours=4), False)}
 
@@ -398,3 +404,22 @@ def test_every_on_call_admin_page_opens_for_a_manager(client, carol, policy, pri
         assert client.get(reverse(f"admin:{name}", args=args)).status_code == 200, name
     overrides = text_of(client.get(reverse("admin:oncall_override_changelist") + "?when=ahead"))
     assert "Carol Diaz Primary Wed 06 May 08:00 Wed 06 May 11:00 3 h Swap" in overrides  # in her zone
+
+
+def test_the_policy_page_edits_how_long_each_level_lasts(client, carol, policy):
+    client.force_login(carol)
+    page = client.get(reverse("admin:oncall_escalationpolicy_change", args=[policy.pk])).content.decode()
+    # The levels inline offers the choice on every row.
+    assert page.count('name="levels-0-lasts"') == 1 and "Inform until resolved" in page
+
+
+@pytest.mark.django_db
+def test_the_default_policy_pages_its_on_call_engineer_and_informs_management():
+    policy = EscalationPolicy.objects.get(is_default=True)
+    assert [(level.name, level.lasts) for level in policy.levels.order_by("position")] == [
+        ("On-call engineer", "until_acknowledged"),
+        ("Team lead", "until_resolved"),
+        ("Engineering manager", "until_resolved"),
+        ("Director", "until_resolved"),
+    ]
+    assert EscalationLevel().lasts == EscalationLevel.Lasts.UNTIL_ACKNOWLEDGED

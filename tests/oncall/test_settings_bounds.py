@@ -102,7 +102,7 @@ def level():
 def post_cell(client, level, typed: str):
     cell = level.delays.get()
     data = {
-        "policy": level.policy_id, "position": 1, "name": "Team lead",
+        "policy": level.policy_id, "position": 1, "name": "Team lead", "lasts": level.lasts,
         "delays-TOTAL_FORMS": 1, "delays-INITIAL_FORMS": 1, "delays-MIN_NUM_FORMS": 0, "delays-MAX_NUM_FORMS": 1000,
         "delays-0-id": cell.pk, "delays-0-level": level.pk, "delays-0-severity_rank": 1, "delays-0-delay": typed,
     }

@@ -1039,7 +1039,7 @@ class DemoIncidents:
             )
         return inc
 
-    # Restricted: only Carol and Alice take part; everyone else does not see it.
+    # Restricted: only Carol, Alice and whoever the engine pages take part; everyone else does not see it.
     def identified_security_sign_ins(self) -> Incident:
         alice, carol = self.u["alice"], self.u["carol"]
         r = self.replay(self.present - timedelta(hours=4, minutes=12))
