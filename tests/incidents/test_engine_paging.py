@@ -104,12 +104,14 @@ def test_an_acknowledged_sev1_informs_management_on_schedule_and_pages_nobody_el
     )
     # No acknowledge round after the acknowledgement: nobody is paged again.
     assert not incident.timeline.filter(kind=Kind.ACK_SLA_BREACHED).exists()
-    # Only the on-call engineer was paged (with an acknowledge code); management heard about the
-    # inform events, which carry page: False for comms to send without an acknowledge link.
+    # Only the on-call engineer was paged (with an acknowledge code); management got an
+    # informational message for its inform event: no acknowledge link or code, email and chat at once.
     assert [len(n.ack_code) for n in pages_to(staff["oncall"])] == [6]
     for key, event in zip(["lead", "em", "director"], events[1:]):
-        told = Notification.objects.filter(recipient=staff[key])
-        assert told.exists() and {n.event_id for n in told if n.kind == MessageKind.PAGE} <= {event.pk}
+        told = list(Notification.objects.filter(recipient=staff[key], event=event))
+        assert told and all(n.kind == MessageKind.ESCALATION_INFO for n in told)
+        assert all(not n.is_page and not n.ack_code and "/ack/" not in n.body for n in told)
+        assert not pages_to(staff[key])
 
 
 @pytest.mark.django_db
