@@ -194,9 +194,12 @@ _PAGING_KINDS = (Deadline.Kind.ESCALATION, Deadline.Kind.ACK_TIMEOUT)
 
 def status_page_due(incident: Incident) -> datetime | None:
     """When the status-page reminder falls due: the severity's window after declaration, for a
-    customer-facing, unrestricted, non-drill incident not yet public. None: no reminder."""
+    customer-facing, unrestricted, non-drill incident not yet public whose severity shows on the
+    status page at all. None: no reminder."""
     window = incident.severity.status_page_window
-    if window is None or incident.public_on_status_page or not incident.customer_facing:
+    if window is None or not incident.severity.show_on_status_page:
+        return None
+    if incident.public_on_status_page or not incident.customer_facing:
         return None
     if incident.is_restricted or incident.is_drill:
         return None

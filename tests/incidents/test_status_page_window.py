@@ -193,3 +193,15 @@ def test_resolving_cancels_the_reminder(facing, commander):
     assert status_page_row(incident).cancelled_at == T0 + timedelta(minutes=10)
     run(60, 61)
     assert reminders(incident) == []
+
+
+@pytest.mark.django_db
+def test_a_severity_kept_off_the_status_page_never_asks_to_publish(facing, commander):
+    """A window on a severity that does not show on the status page would chase a publication
+    that cannot happen: no reminder is planned."""
+    SeverityLevel.objects.filter(name="SEV-3").update(show_on_status_page=False)
+    with at(0):
+        incident = IncidentFactory(severity=severity("SEV-3"), services=[facing], actor=commander, commander=commander)
+    assert not incident.deadlines.filter(kind=Deadline.Kind.STATUS_PAGE).exists()
+    run(60, 61)
+    assert reminders(incident) == []
