@@ -5,9 +5,11 @@
   twice (a retried task, the sweeper racing the task) creates nothing new.
 - `deliver` sends one row: it takes a lease on the row (and on other due rows for the same
   address, which it bundles in when a throttle held them back), sends outside the
-  transaction, then records the provider id or the error. A worker killed between send and
-  record leaves the lease to expire; the sweeper then sends it again — at-least-once, the
-  same duplicate a provider's own retry could cause, never a lost page.
+  transaction, then records the provider id or the error — each message in a transaction of
+  its own as soon as the provider answered, before the next one goes out. A worker killed
+  between send and record leaves the lease to expire; the sweeper then sends that one
+  message again — at-least-once, the same duplicate a provider's own retry could cause,
+  never a lost page, and never a whole batch twice.
 - `sweep` (beat) dispatches events no task picked up and enqueues rows that fell due
   (delayed rules, throttles, retry backoff) or whose task was lost.
 """
@@ -201,7 +203,9 @@ def deliver_many(ids: list[int]) -> dict[int, str]:
     """Send a batch of notifications in a few statements: lock the due rows, suppress what an
     acknowledgement made moot, hold back what a throttle does not let out yet, take a lease,
     then send — one message per address, bundling the rows due for it (including due rows
-    outside the batch) — and record each result. Returns each row's outcome."""
+    outside the batch) — and record each result the moment the provider answered, before
+    the next message goes out (the batch shares connections, never the record). Returns
+    each row's outcome."""
     now = timezone.now()
     lease = now + dt.timedelta(seconds=settings.VIGIL_DELIVERY_LEASE_SECONDS)
     outcome: dict[int, str] = {}
@@ -251,7 +255,6 @@ def deliver_many(ids: list[int]) -> dict[int, str]:
         for row in sending:
             row.attempts += 1
 
-    sent: list[tuple[Notification, list[Notification], str]] = []
     backends: dict[str, object] = {}
     try:
         for (channel, _), group in groups.items():
@@ -270,32 +273,29 @@ def deliver_many(ids: list[int]) -> dict[int, str]:
                 failure = DeliveryError(f"{type(exc).__name__}: {exc}", transient=True)
                 outcome.update((row.pk, _record_failure(group, failure)) for row in group)
                 continue
-            sent.append((lead, others, (provider_id or "")[:200]))
+            # Recorded before the next message leaves: a worker killed mid-batch has sent
+            # again, at most, the one message that was in flight.
+            _record_sent(lead, others, (provider_id or "")[:200])
             outcome.update((row.pk, "sent") for row in group)
     finally:
         for backend in backends.values():
             backend.close()
-        if sent:
-            _record_sent(sent)
     return outcome
 
 
-def _record_sent(sent: list[tuple[Notification, list[Notification], str]]) -> None:
+def _record_sent(lead: Notification, others: list[Notification], provider_id: str) -> None:
+    """One message the provider accepted, in a transaction of its own; the rows bundled into
+    it point at the lead row."""
     sent_at = timezone.now()
     with transaction.atomic():
-        by_provider_id: dict[str, list[int]] = {}
-        for lead, _, provider_id in sent:
-            by_provider_id.setdefault(provider_id, []).append(lead.pk)
-        for provider_id, pks in by_provider_id.items():
-            Notification.objects.filter(pk__in=pks).update(
-                status=Status.SENT, sent_at=sent_at, provider_id=provider_id, locked_until=None, last_error=""
+        Notification.objects.filter(pk=lead.pk).update(
+            status=Status.SENT, sent_at=sent_at, provider_id=provider_id, locked_until=None, last_error=""
+        )
+        if others:
+            Notification.objects.filter(pk__in=[o.pk for o in others]).update(
+                status=Status.SENT, sent_at=sent_at, provider_id=provider_id, locked_until=None,
+                bundled_into=lead, last_error="",
             )
-        for lead, others, provider_id in sent:
-            if others:
-                Notification.objects.filter(pk__in=[o.pk for o in others]).update(
-                    status=Status.SENT, sent_at=sent_at, provider_id=provider_id, locked_until=None,
-                    bundled_into=lead, last_error="",
-                )
 
 
 def _message(row: Notification, others: list[Notification]) -> Message:

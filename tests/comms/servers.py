@@ -6,8 +6,11 @@ Use them from a test module by importing the fixtures::
     from tests.comms.servers import django_smtp, smtp_server  # noqa: F401
 
 - ``smtp_server`` → ``SMTPSink``: ``.host``, ``.port``, ``.messages`` (``email.message.EmailMessage``,
-  parsed with the modern policy), ``.envelopes`` (``Envelope(mail_from, rcpt_tos)``),
-  ``.wait_for(n, timeout)``, ``.refuse_recipients(reply)`` (e.g. ``"550 5.1.1 User unknown"``).
+  parsed with the modern policy), ``.raw`` (the bytes of each message as received),
+  ``.envelopes`` (``Envelope(mail_from, rcpt_tos)``), ``.wait_for(n, timeout)``,
+  ``.refuse_recipients(reply)`` (e.g. ``"550 5.1.1 User unknown"``), ``.stall_after(n)`` (accept
+  n more messages, then take each later one in and leave its sender waiting for the answer
+  until ``.release()``: a message in flight, for killing a sender mid-batch).
 - ``django_smtp`` → the same sink, with Django's SMTP email backend pointed at it.
 - ``webhook_server`` → ``WebhookServer``: ``.url``, ``.secret``, ``.requests``
   (``ReceivedRequest`` with ``.path``, ``.headers``, ``.body``, ``.json``, ``.signature_valid``),
@@ -22,6 +25,7 @@ Use them from a test module by importing the fixtures::
 
 from __future__ import annotations
 
+import asyncio
 import email.policy
 import hashlib
 import hmac
@@ -59,13 +63,28 @@ class SMTPSink:
         self.host = LOCALHOST
         self.port: int = 0
         self.messages: list[EmailMessage] = []
+        self.raw: list[bytes] = []
         self.envelopes: list[Envelope] = []
         self.rcpt_reply: str | None = None
         self._arrived = threading.Condition()
+        self._answer_until: int | None = None  # answer this many messages in all, then stall
+        self._released = threading.Event()
 
     def refuse_recipients(self, reply: str = "550 5.1.1 User unknown") -> None:
         """Answer every RCPT TO with `reply` (a 4xx or 5xx line) from now on."""
         self.rcpt_reply = reply
+
+    def stall_after(self, n: int) -> None:
+        """Answer `n` more messages; from then on each message is received (and kept) but its
+        sender waits for the answer until `release()`: the message is in flight."""
+        with self._arrived:
+            self._answer_until = len(self.messages) + n
+        self._released.clear()
+
+    def release(self) -> None:
+        """Answer the stalled messages and every later one at once."""
+        self._answer_until = None
+        self._released.set()
 
     def wait_for(self, n: int = 1, timeout: float = 5.0) -> list[EmailMessage]:
         """The messages once at least `n` have arrived; fails the test after `timeout` seconds."""
@@ -82,11 +101,18 @@ class SMTPSink:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
-        message = BytesParser(policy=email.policy.default).parsebytes(envelope.original_content or envelope.content)
+        raw = envelope.original_content or envelope.content
+        message = BytesParser(policy=email.policy.default).parsebytes(raw)
         with self._arrived:
             self.messages.append(message)
+            self.raw.append(raw)
             self.envelopes.append(Envelope(envelope.mail_from, list(envelope.rcpt_tos)))
+            stall = self._answer_until is not None and len(self.messages) > self._answer_until
             self._arrived.notify_all()
+        # Bounded: a stalled sender is released by the test, or by the sink stopping.
+        deadline = time.monotonic() + 120
+        while stall and not self._released.is_set() and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
         return "250 Message accepted for delivery"
 
 
@@ -107,6 +133,7 @@ def smtp_server():
     try:
         yield sink
     finally:
+        sink.release()
         controller.stop()
 
 

@@ -380,6 +380,30 @@ def test_a_worker_killed_between_send_and_record_sends_again_after_the_lease(onc
     recording.reset()
 
 
+def test_each_message_of_a_batch_is_on_record_before_the_next_goes_out(settings, commander):
+    """A worker killed mid-batch must not send the batch again: when each message leaves,
+    every message before it is already recorded as sent (the kill test with a real worker
+    and SMTP server is in test_outbox_workers.py)."""
+    settings.VIGIL_SMS_BACKEND = "tests.comms.recording.RecordKeepingSMSBackend"
+    recording.reset()
+    incident = sev1(actor=commander)
+    phones = [ContactMethodFactory(channel=Channel.SMS, address=f"+4477009000{n:02d}") for n in range(4)]
+    rows = [
+        Notification.objects.create(
+            key=f"batch:{n}", incident=incident, kind=MessageKind.STATUS_UPDATE, audience=Audience.INTERNAL,
+            channel=Channel.SMS, recipient=phone.user, contact_method=phone, address=phone.address,
+            body=f"Update {n}", send_after=timezone.now(), created_at=timezone.now(),
+        )
+        for n, phone in enumerate(phones)
+    ]
+    outcomes = outbox.deliver_many([row.pk for row in rows])
+
+    assert list(outcomes.values()) == ["sent"] * 4 and len(recording.SENT) == 4
+    sent_before = [{message.notification_id for message in recording.SENT[:n]} for n in range(4)]
+    assert recording.ON_RECORD == sent_before
+    recording.reset()
+
+
 def test_events_committed_while_the_broker_is_down_are_dispatched_by_the_sweeper(
     oncall_engineer, commander, service, django_capture_on_commit_callbacks, settings, mail, monkeypatch, caplog
 ):
