@@ -5,23 +5,45 @@ from __future__ import annotations
 
 import logging
 
-from celery import shared_task
+from celery import current_app, shared_task
 from django.conf import settings
 
 from . import outbox
 
 log = logging.getLogger(__name__)
 
+# Outside a worker — a web request, a management command — queueing a task may cost at most
+# about this long when the broker is down, refuses, or never answers: one connection attempt
+# and no retries (Celery's own default waits through retries for ~6 s). What could not be
+# queued is found by the outbox sweeper within VIGIL_OUTBOX_GRACE_SECONDS.
+PUBLISH_TIMEOUT_SECONDS = 0.2
+
 
 def _publish(task, *args) -> bool:
     """Queue a task without retrying the broker: the caller has committed its data already,
     and the sweeper is the safety net. Never raises."""
     try:
-        task.apply_async(args=args, retry=False)
+        if current_app.current_worker_task is not None:
+            # Inside a task: Celery's own pooled connection (no person is waiting on it).
+            task.apply_async(args=args, retry=False)
+        else:
+            with _bounded_connection() as connection:
+                task.apply_async(args=args, retry=False, connection=connection)
         return True
-    except Exception as exc:  # kombu OperationalError, a refused connection, a DNS failure…
+    except Exception as exc:  # kombu OperationalError, a refused connection, a timeout, a DNS failure…
         log.warning("Could not queue %s%r (%s); the outbox sweeper will pick it up", task.name, args, exc)
         return False
+
+
+def _bounded_connection():
+    """A connection of its own for one publish, with a short connect and socket timeout and no
+    connection retries. It is not pooled: a new one each time costs a millisecond against a
+    broker that is up, always starts clean after the broker was down, and is safe across
+    threads and forks."""
+    options = {"max_retries": 0}
+    if current_app.conf.broker_url.startswith(("redis://", "rediss://")):
+        options.update(socket_connect_timeout=PUBLISH_TIMEOUT_SECONDS, socket_timeout=PUBLISH_TIMEOUT_SECONDS)
+    return current_app.connection_for_write(connect_timeout=PUBLISH_TIMEOUT_SECONDS, transport_options=options)
 
 
 def enqueue_dispatch(event_ids: list[int]) -> None:

@@ -21,6 +21,8 @@ Use them from a test module by importing the fixtures::
   ``VIGIL_CHAT_ALLOW_PRIVATE`` on, since it listens on 127.0.0.1).
 - ``closed_port`` → ``(host, port)`` where nothing listens (connections are refused).
 - ``silent_server`` → ``(host, port)`` that accepts connections and never says a word.
+- ``unanswered_port`` → ``(host, port)`` whose handshake never completes, like a host that is
+  down or behind a firewall that drops packets (connecting waits for its timeout).
 """
 
 from __future__ import annotations
@@ -323,4 +325,19 @@ def silent_server():
     try:
         yield sock.getsockname()
     finally:
+        sock.close()
+
+
+@pytest.fixture
+def unanswered_port():
+    """A listening port whose one-place accept queue is already full: the kernel drops further
+    SYNs, so a connection attempt hears nothing until its own timeout."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind((LOCALHOST, 0))
+    sock.listen(0)
+    filler = socket.create_connection(sock.getsockname(), timeout=5)
+    try:
+        yield sock.getsockname()
+    finally:
+        filler.close()
         sock.close()
