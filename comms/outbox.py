@@ -258,6 +258,8 @@ def deliver_many(ids: list[int]) -> dict[int, str]:
     backends: dict[str, object] = {}
     try:
         for (channel, _), group in groups.items():
+            # The most pressing row leads the message (and the rows bundled in point at it).
+            group.sort(key=_reading_order)
             lead, others = group[0], group[1:]
             backend = backends.get(channel)
             if backend is None:
@@ -299,6 +301,9 @@ def _record_sent(lead: Notification, others: list[Notification], provider_id: st
 
 
 def _message(row: Notification, others: list[Notification]) -> Message:
+    """The message for `row`, or for `row` and the rows bundled with it (in `_reading_order`,
+    `row` first). A bundle never hides a page: its subject or header names every incident in
+    it, most severe first, and pages come first in the text."""
     if not others:
         return Message(row.pk, row.channel, row.address, row.subject, row.body, row.html_body, row.webhook_url)
     items = [row, *others]
@@ -306,19 +311,56 @@ def _message(row: Notification, others: list[Notification]) -> Message:
     if row.channel == Channel.SMS:
         from .sms import fit
 
-        # One short line per message, so every incident and its ACK code fit the segments.
+        # One short line per message, so every incident and its ACK code fit the segments
+        # (and if they do not, the cut falls on the least pressing).
         body = f"Vigil: {count} messages. " + " | ".join(_sms_line(item) for item in items)
         body = fit(body, settings.VIGIL_SMS_MAX_SEGMENTS)
         return Message(row.pk, row.channel, row.address, "", body, "", row.webhook_url)
     separator = "\n\n" + "—" * 20 + "\n\n"
+    incidents = _incidents_named(items)
     if row.channel == Channel.CHAT:
         # Chat bodies are Slack mrkdwn already; a subject cut from them could break their links.
-        body = f"*{count} messages from Vigil*\n\n" + separator.join(item.body for item in items)
+        names = ", ".join(f"{incident.reference} {incident.severity.name}" for incident in incidents)
+        header = f"*{count} messages from Vigil{': ' + names if names else ''}*"
+        body = header + "\n\n" + separator.join(item.body for item in items)
         return Message(row.pk, row.channel, row.address, "", body, "", row.webhook_url)
-    subject = f"{count} messages from Vigil: " + "; ".join(item.subject or item.body.splitlines()[0][:60] for item in items)
     body = f"{count} messages from Vigil for this address, sent together:\n\n" + separator.join(item.body for item in items)
     html = "<hr>".join(item.html_body for item in items if item.html_body)
-    return Message(row.pk, row.channel, row.address, " ".join(subject.split())[:300], body, html, row.webhook_url)
+    return Message(row.pk, row.channel, row.address, _bundle_subject(items, incidents), body, html, row.webhook_url)
+
+
+def _reading_order(row: Notification) -> tuple:
+    """Pages first; then by incident, most severe first and newest first among equals; then
+    the newest message first."""
+    return (not row.is_page, *_incident_order(row.incident), -row.created_at.timestamp(), -row.pk)
+
+
+def _incident_order(incident) -> tuple:
+    if incident is None:  # a message about no incident (a report) comes after every incident
+        return (1, 0, 0.0, 0)
+    return (0, incident.severity.rank, -incident.declared_at.timestamp(), -incident.pk)
+
+
+def _incidents_named(items: list[Notification]) -> list:
+    """The incidents of a bundle, each once, most severe first and newest first among equals."""
+    incidents = {item.incident_id: item.incident for item in items if item.incident is not None}
+    return sorted(incidents.values(), key=_incident_order)
+
+
+def _bundle_subject(items: list[Notification], incidents: list) -> str:
+    """Names every incident in the bundle, with its title while that fits the templates' subject
+    limit; past that, the references and severities alone — all of them, never cut."""
+    urgent = "[URGENT] " if any(item.is_page for item in items) else ""
+    start = f"{urgent}{len(items)} messages from Vigil"
+    if not incidents:
+        return " ".join(f"{start}: {'; '.join(item.subject for item in items if item.subject)}".split())[:templating.MAX_SUBJECT]
+    with_titles = f"{start}: " + "; ".join(
+        f"{incident.reference} {incident.severity.name}: {incident.title}" for incident in incidents
+    )
+    with_titles = " ".join(with_titles.split())
+    if len(with_titles) <= templating.MAX_SUBJECT:
+        return with_titles
+    return f"{start}: " + ", ".join(f"{incident.reference} {incident.severity.name}" for incident in incidents)
 
 
 def _sms_line(item: Notification) -> str:

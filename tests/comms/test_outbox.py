@@ -22,7 +22,7 @@ from tests.comms.servers import (  # noqa: F401
     unanswered_port,
     webhook_server,
 )
-from tests.comms.factories import ContactMethodFactory, NotificationRuleFactory, StakeholderGroupFactory
+from tests.comms.factories import ContactMethodFactory, NotificationFactory, NotificationRuleFactory, StakeholderGroupFactory
 from tests.incidents.factories import IncidentFactory, severity
 from tests.oncall.factories import UserFactory
 
@@ -262,7 +262,9 @@ def test_a_burst_of_pages_to_one_phone_is_bundled_never_dropped(oncall_engineer,
     # Three pages due together leave as one message; the other two rows ride along in it.
     assert results.count("sent") == 1 and len(sms) == 1
     assert sms[0].body.startswith("Vigil: 3 messages")
-    assert all(i.reference in sms[0].body for i in first)
+    # Three SEV-1 pages: the newest incident first, so a cut to fit the segments falls on the oldest.
+    positions = [sms[0].body.index(f"{i.reference} SEV-1") for i in reversed(first)]
+    assert positions == sorted(positions)
 
     # Two more pages inside the throttle window wait for it, then go out together.
     later = [sev1(title=f"Aftershock {i}") for i in range(2)]
@@ -300,6 +302,49 @@ def test_a_page_reaches_a_real_smtp_server_and_a_signed_chat_webhook(oncall_engi
     assert email_row.status == Status.SENT and email_row.provider_id == mail["Message-ID"]
 
 
+def test_a_page_bundled_with_another_incidents_page_and_reminder_leads_the_email(db, django_smtp, settings):
+    """Bob's mail is held by its throttle while an older SEV-2 pages and re-pages him and a new
+    SEV-1 pages him: the one email that carries them names both incidents in its subject, the
+    SEV-1 first, and opens with the SEV-1's page."""
+    settings.VIGIL_THROTTLES = {"email": [(1, 3600)]}
+    bob = UserFactory(username="bob", first_name="Bob", email="bob@example.com")
+    policy = EscalationPolicy.objects.get(is_default=True)
+    for level in policy.levels.all():
+        level.users.set([bob] if level.position == 1 else [UserFactory(username=f"level{level.position}")])
+    start = timezone.now()
+    NotificationFactory(recipient=bob, status=Status.SENT, sent_at=start, subject="Earlier")  # the hour's one email
+
+    search = IncidentFactory(severity=severity("SEV-2"), title="Search is slow")
+    engine.tick()
+    dispatch_all()
+    with time_machine.travel(start + dt.timedelta(minutes=16)):
+        engine.tick()  # nobody acknowledged within SEV-2's 15 minutes: Bob is paged again
+        dispatch_all()
+    with time_machine.travel(start + dt.timedelta(minutes=17)):
+        payments = IncidentFactory(severity=severity("SEV-1"), title="Payments are failing")
+        engine.tick()
+        dispatch_all()
+        deliver_due()
+    to_bob = lambda: [mail for mail in django_smtp.messages if mail["To"] == "bob@example.com"]  # noqa: E731
+    assert to_bob() == []  # all held by the throttle
+    with time_machine.travel(start + dt.timedelta(minutes=61)):
+        deliver_due()
+
+    [mail] = to_bob()
+    rows = Notification.objects.filter(address="bob@example.com", incident__isnull=False)
+    pages = rows.filter(is_page=True)
+    assert pages.filter(incident=search).count() == 2 and pages.filter(incident=payments).count() == 1
+    assert mail["Subject"] == (
+        f"[URGENT] {rows.count()} messages from Vigil: {payments.reference} SEV-1: Payments are failing; "
+        f"{search.reference} SEV-2: Search is slow"
+    )
+    messages = mail.get_body(("plain",)).get_content().split("—" * 20)
+    assert payments.reference in messages[0] and search.reference not in messages[0]
+    assert "/ack/" in messages[0]
+    lead = rows.get(bundled_into__isnull=True)
+    assert lead.incident == payments and lead.is_page and lead.provider_id == mail["Message-ID"]
+
+
 def test_a_title_cannot_mention_a_whole_chat_room_but_the_template_links_work(oncall_engineer, django_chat_webhook):
     ContactMethodFactory(user=oncall_engineer, channel=Channel.CHAT, address="@alice")
     sev1(title="<!channel> checkout & payments down")
@@ -321,8 +366,11 @@ def test_chat_messages_due_together_go_out_as_one_post_with_their_links_intact(o
     assert deliver_due().count("sent") == 1
     [hook] = django_chat_webhook.wait_for(1)
     text = hook.json["text"]
-    assert text.startswith("@alice *2 messages from Vigil*")
-    assert first.reference in text and second.reference in text and text.count("|Acknowledge>") == 2
+    # Both SEV-1 pages: the newer incident first, in the header and in the text.
+    assert text.startswith(f"@alice *2 messages from Vigil: {second.reference} SEV-1, {first.reference} SEV-1*")
+    later, earlier = text.split("—" * 20)
+    assert f"ack {second.reference}`" in later and f"ack {first.reference}`" in earlier
+    assert text.count("|Acknowledge>") == 2
 
 
 def test_a_chat_webhook_that_keeps_failing_is_retried_then_failed(oncall_engineer, django_chat_webhook, settings):
