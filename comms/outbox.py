@@ -31,7 +31,7 @@ from incidents.models import TimelineEvent
 
 from . import routing, templating
 from .backends import DeliveryError, Message, backend_for
-from .models import Channel, Notification
+from .models import Audience, Channel, Notification
 
 log = logging.getLogger(__name__)
 Status = Notification.Status
@@ -303,7 +303,8 @@ def _record_sent(lead: Notification, others: list[Notification], provider_id: st
 def _message(row: Notification, others: list[Notification]) -> Message:
     """The message for `row`, or for `row` and the rows bundled with it (in `_reading_order`,
     `row` first). A bundle never hides a page: its subject or header names every incident in
-    it, most severe first, and pages come first in the text."""
+    it, most severe first, and pages come first in the text. Customers' bundles keep to their
+    own messages' words (no incident numbers or severities)."""
     if not others:
         return Message(row.pk, row.channel, row.address, row.subject, row.body, row.html_body, row.webhook_url)
     items = [row, *others]
@@ -317,7 +318,8 @@ def _message(row: Notification, others: list[Notification]) -> Message:
         body = fit(body, settings.VIGIL_SMS_MAX_SEGMENTS)
         return Message(row.pk, row.channel, row.address, "", body, "", row.webhook_url)
     separator = "\n\n" + "—" * 20 + "\n\n"
-    incidents = _incidents_named(items)
+    internal = all(item.audience != Audience.CUSTOMERS for item in items)
+    incidents = _incidents_named(items) if internal else []
     if row.channel == Channel.CHAT:
         # Chat bodies are Slack mrkdwn already; a subject cut from them could break their links.
         names = ", ".join(f"{incident.reference} {incident.severity.name}" for incident in incidents)
@@ -352,7 +354,7 @@ def _bundle_subject(items: list[Notification], incidents: list) -> str:
     limit; past that, the references and severities alone — all of them, never cut."""
     urgent = "[URGENT] " if any(item.is_page for item in items) else ""
     start = f"{urgent}{len(items)} messages from Vigil"
-    if not incidents:
+    if not incidents:  # customers', or about no incident: their own subjects
         return " ".join(f"{start}: {'; '.join(item.subject for item in items if item.subject)}".split())[:templating.MAX_SUBJECT]
     with_titles = f"{start}: " + "; ".join(
         f"{incident.reference} {incident.severity.name}: {incident.title}" for incident in incidents
@@ -364,7 +366,7 @@ def _bundle_subject(items: list[Notification], incidents: list) -> str:
 
 
 def _sms_line(item: Notification) -> str:
-    if item.incident is None:
+    if item.incident is None or item.audience == Audience.CUSTOMERS:
         return item.body[:60]
     incident = item.incident
     line = f"{incident.reference} {incident.severity.name}: {incident.title[:40]}"

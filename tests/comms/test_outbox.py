@@ -345,6 +345,27 @@ def test_a_page_bundled_with_another_incidents_page_and_reminder_leads_the_email
     assert lead.incident == payments and lead.is_page and lead.provider_id == mail["Message-ID"]
 
 
+def test_customer_notices_bundled_together_keep_to_customer_words(commander, service, mail, settings):
+    settings.VIGIL_THROTTLES = {"email": [(1, 3600)]}
+    StakeholderGroupFactory(
+        name="Subscribers", audience=Audience.CUSTOMERS, subscriptions=[Subscription.CUSTOMER_NOTICES],
+        external_addresses="status-subscriber@customer.example\n", severities=[severity("SEV-1"), severity("SEV-2")],
+    )
+    start = timezone.now()
+    NotificationFactory(recipient=None, address="status-subscriber@customer.example", status=Status.SENT, sent_at=start)
+    for title, level in (("Checkout is slow", "SEV-2"), ("Payments are failing", "SEV-1")):
+        incident = IncidentFactory(severity=severity(level), actor=commander, services=[service], title=title)
+        actions.post_update(incident, f"Update on {title}.", actor=commander, source=Source.ADMIN, visibility="external")
+    dispatch_all()
+    with time_machine.travel(start + dt.timedelta(minutes=61)):
+        deliver_due()
+
+    [sent] = [m for m in mail if m.to == ["status-subscriber@customer.example"]]
+    assert sent.subject.startswith("2 messages from Vigil: ")
+    assert "INC-" not in sent.subject and "SEV-" not in sent.subject
+    assert sent.body.index("Update on Payments are failing.") < sent.body.index("Update on Checkout is slow.")
+
+
 def test_a_title_cannot_mention_a_whole_chat_room_but_the_template_links_work(oncall_engineer, django_chat_webhook):
     ContactMethodFactory(user=oncall_engineer, channel=Channel.CHAT, address="@alice")
     sev1(title="<!channel> checkout & payments down")
