@@ -657,3 +657,11 @@ def test_the_console_chat_backend_prints_the_body_it_would_post():
     assert provider_id.startswith("console-")
     assert printed.startswith("Chat to ")
     assert json_.loads(printed.split(": ", 1)[1])["text"] == "@alice INC-7 · SEV-2 · search is slow"
+
+
+def test_webhooks_share_one_tls_context_and_the_console_backend_is_a_plain_class():
+    from comms.backends import chat as chat_backend
+
+    # Loading the CA bundle costs ~0.15 s: once per process, not once per message.
+    assert chat_backend._default_ssl_context() is chat_backend._default_ssl_context()
+    assert isinstance(chat_backend.ConsoleChatBackend, type)
