@@ -23,6 +23,9 @@ Use them from a test module by importing the fixtures::
 - ``silent_server`` → ``(host, port)`` that accepts connections and never says a word.
 - ``unanswered_port`` → ``(host, port)`` whose handshake never completes, like a host that is
   down or behind a firewall that drops packets (connecting waits for its timeout).
+- ``TCPForwarder(host, port)`` → a local port forwarded to a real server, ``.stop()`` (the
+  server goes away: listener and every connection closed) and ``.start()`` (back on the same
+  port): a broker that restarts.
 """
 
 from __future__ import annotations
@@ -341,3 +344,64 @@ def unanswered_port():
     finally:
         filler.close()
         sock.close()
+
+
+class TCPForwarder:
+    """Forwards 127.0.0.1:<port> to a real server until stopped."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.target = (host, port)
+        self.port = 0
+        self._listener: socket.socket | None = None
+        self._sockets: list[socket.socket] = []
+
+    def start(self) -> None:
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind((LOCALHOST, self.port))
+        listener.listen(16)
+        self.port = listener.getsockname()[1]
+        self._listener = listener
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+
+    def stop(self) -> None:
+        if self._listener is not None:
+            # Shut down first: a close alone leaves the thread blocked in accept() listening.
+            try:
+                self._listener.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            self._listener.close()
+            self._listener = None
+        for sock in self._sockets:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            sock.close()
+        self._sockets.clear()
+
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return  # stopped
+            upstream = socket.create_connection(self.target, timeout=5)
+            upstream.settimeout(None)
+            self._sockets += [client, upstream]
+            for source, sink in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
+
+    @staticmethod
+    def _pump(source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        for sock in (source, sink):
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass

@@ -1,6 +1,7 @@
 """The outbox: who hears about what, exactly once, and what happens when sending goes wrong."""
 
 import datetime as dt
+import os
 import time
 
 import pytest
@@ -14,6 +15,7 @@ from incidents.models import Source, TimelineEvent
 from oncall.models import EscalationPolicy
 from tests.comms import recording
 from tests.comms.servers import (  # noqa: F401
+    TCPForwarder,
     closed_port,
     django_chat_webhook,
     django_smtp,
@@ -519,6 +521,35 @@ def test_with_the_broker_unreachable_an_action_still_answers_at_once_and_the_swe
     assert not waiting.filter(dispatched_at__isnull=True).exists()
     assert Notification.objects.filter(event__kind=Kind.DECLARED, incident=incident, recipient__username="ic-b").exists()
     assert Notification.objects.filter(event__kind=Kind.STATUS_UPDATE, incident=incident, recipient__username="ic-b").exists()
+
+
+@pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs the Redis broker (REDIS_URL)")
+def test_publishing_resumes_as_soon_as_the_broker_is_back(monkeypatch, settings):
+    """The request path keeps its broker connections in a pool: one that broke while the broker
+    was away is never handed out again, so the first publish after it returns goes through."""
+    import redis
+
+    broker = redis.Redis.from_url(os.environ["REDIS_URL"])
+    queued = lambda: broker.llen(settings.CELERY_PAGING_QUEUE)  # noqa: E731
+    address = broker.connection_pool.connection_kwargs
+    forwarder = TCPForwarder(address.get("host", "127.0.0.1"), address.get("port", 6379))
+    forwarder.start()
+    monkeypatch.setenv("CELERY_BROKER_URL", f"redis://127.0.0.1:{forwarder.port}/{address.get('db', 0)}")
+    try:
+        before = queued()
+        assert tasks._publish(tasks.dispatch_events, []) is True
+        forwarder.stop()  # Redis goes away, with the pooled connection
+        started = time.monotonic()
+        assert tasks._publish(tasks.dispatch_events, []) is False
+        assert time.monotonic() - started < 0.5
+        forwarder.start()  # back, on the same port
+        assert tasks._publish(tasks.dispatch_events, []) is True
+        forwarder.stop()
+        forwarder.start()  # restarted between two publishes, with no failure in between
+        assert tasks._publish(tasks.dispatch_events, []) is True
+        assert queued() - before == 3
+    finally:
+        forwarder.stop()
 
 
 def test_events_nobody_hears_about_are_born_dispatched(incident, commander):
