@@ -268,12 +268,13 @@ def deliver_many(ids: list[int]) -> dict[int, str]:
             try:
                 provider_id = backend.send(_message(lead, others))
             except DeliveryError as exc:
-                outcome.update((row.pk, _record_failure(group, exc)) for row in group)
+                result = _record_failure(group, exc)  # once for the message, which covers every row in it
+                outcome.update((row.pk, result) for row in group)
                 continue
             except Exception as exc:  # a backend bug must not lose the page: retry it like a transient error
                 log.exception("Backend for %s raised while sending notification %s", channel, lead.pk)
-                failure = DeliveryError(f"{type(exc).__name__}: {exc}", transient=True)
-                outcome.update((row.pk, _record_failure(group, failure)) for row in group)
+                result = _record_failure(group, DeliveryError(f"{type(exc).__name__}: {exc}", transient=True))
+                outcome.update((row.pk, result) for row in group)
                 continue
             # Recorded before the next message leaves: a worker killed mid-batch has sent
             # again, at most, the one message that was in flight.

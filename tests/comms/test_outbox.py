@@ -252,6 +252,23 @@ def test_a_permanent_failure_is_not_retried(oncall_engineer, sms):
     assert (row.status, row.attempts) == (Status.FAILED, 1)
 
 
+def test_a_bundle_refused_for_good_fails_each_row_once(oncall_engineer, sms, settings):
+    settings.VIGIL_THROTTLES = {}
+    phone = oncall_engineer.contact_methods.get(channel=Channel.SMS)
+    NotificationRuleFactory(user=oncall_engineer, contact_method=phone)
+    incidents = [sev1(title=f"Outage {i}") for i in range(3)]
+    engine.tick()
+    dispatch_all()
+    recording.FAIL_WITH.append(recording.DeliveryError("21211 invalid To number", transient=False))
+    rows = Notification.objects.filter(channel=Channel.SMS)
+    outcomes = outbox.deliver_many(list(rows.values_list("pk", flat=True)))  # one message for the three pages
+    assert sorted(outcomes.values()) == ["failed"] * 3
+
+    assert [row.status for row in rows] == [Status.FAILED] * 3 and sms == []
+    failures = TimelineEvent.objects.filter(kind=Kind.NOTIFICATION_FAILED, incident__in=incidents)
+    assert sorted(failures.values_list("incident", flat=True)) == sorted(i.pk for i in incidents)
+
+
 def test_a_burst_of_pages_to_one_phone_is_bundled_never_dropped(oncall_engineer, sms, settings):
     settings.VIGIL_THROTTLES = {"sms": [(1, 60)]}
     phone = oncall_engineer.contact_methods.get(channel=Channel.SMS)
