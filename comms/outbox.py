@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import re
 from collections.abc import Iterable
 
 from django.conf import settings
@@ -307,7 +308,7 @@ def _message(row: Notification, others: list[Notification]) -> Message:
     it, most severe first, and pages come first in the text. Customers' bundles keep to their
     own messages' words (no incident numbers or severities)."""
     if not others:
-        return Message(row.pk, row.channel, row.address, row.subject, row.body, row.html_body, row.webhook_url)
+        return Message(row.pk, row.channel, row.address, _own_subject(row), row.body, row.html_body, row.webhook_url)
     items = [row, *others]
     count = len(items)
     if row.channel == Channel.SMS:
@@ -330,6 +331,17 @@ def _message(row: Notification, others: list[Notification]) -> Message:
     body = f"{count} messages from Vigil for this address, sent together:\n\n" + separator.join(item.body for item in items)
     html = "<hr>".join(item.html_body for item in items if item.html_body)
     return Message(row.pk, row.channel, row.address, _bundle_subject(items, incidents), body, html, row.webhook_url)
+
+
+def _own_subject(row: Notification) -> str:
+    """The row's subject, naming its incident even when an edited template left it out (never
+    for customers, who are not told incident numbers)."""
+    incident = row.incident
+    if row.channel != Channel.EMAIL or incident is None or row.audience == Audience.CUSTOMERS:
+        return row.subject
+    if re.search(rf"(?<![\w-]){re.escape(incident.reference)}(?!\d)", row.subject):
+        return row.subject
+    return f"{incident.reference} {incident.severity.name}: {row.subject}"
 
 
 def _reading_order(row: Notification) -> tuple:

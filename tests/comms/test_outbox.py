@@ -24,7 +24,13 @@ from tests.comms.servers import (  # noqa: F401
     unanswered_port,
     webhook_server,
 )
-from tests.comms.factories import ContactMethodFactory, NotificationFactory, NotificationRuleFactory, StakeholderGroupFactory
+from tests.comms.factories import (
+    ContactMethodFactory,
+    MessageTemplateFactory,
+    NotificationFactory,
+    NotificationRuleFactory,
+    StakeholderGroupFactory,
+)
 from tests.incidents.factories import IncidentFactory, severity
 from tests.oncall.factories import UserFactory
 
@@ -362,6 +368,19 @@ def test_a_page_bundled_with_another_incidents_page_and_reminder_leads_the_email
     assert "/ack/" in messages[0]
     lead = rows.get(bundled_into__isnull=True)
     assert lead.incident == payments and lead.is_page and lead.provider_id == mail["Message-ID"]
+
+
+def test_an_edited_page_subject_that_leaves_out_the_incident_still_names_it(oncall_engineer, django_smtp):
+    page = MessageTemplateFactory(kind=MessageKind.PAGE, audience=Audience.RESPONDERS, channel=Channel.EMAIL)
+    page.subject = "Wake up, {{ recipient_name|default:'you' }}"
+    page.body = "{{ title }} {{ ack_url }}"
+    page.save()
+    incident = sev1(title="Checkout is down")
+    engine.tick()
+    dispatch_all()
+    deliver_due()
+    [mail] = django_smtp.wait_for(1)
+    assert mail["Subject"].startswith(f"{incident.reference} SEV-1: Wake up")
 
 
 def test_customer_notices_bundled_together_keep_to_customer_words(commander, service, mail, settings):
