@@ -5,9 +5,11 @@
   twice (a retried task, the sweeper racing the task) creates nothing new.
 - `deliver` sends one row: it takes a lease on the row (and on other due rows for the same
   address, which it bundles in when a throttle held them back), sends outside the
-  transaction, then records the provider id or the error. A worker killed between send and
-  record leaves the lease to expire; the sweeper then sends it again — at-least-once, the
-  same duplicate a provider's own retry could cause, never a lost page.
+  transaction, then records the provider id or the error — each message in a transaction of
+  its own as soon as the provider answered, before the next one goes out. A worker killed
+  between send and record leaves the lease to expire; the sweeper then sends that one
+  message again — at-least-once, the same duplicate a provider's own retry could cause,
+  never a lost page, and never a whole batch twice.
 - `sweep` (beat) dispatches events no task picked up and enqueues rows that fell due
   (delayed rules, throttles, retry backoff) or whose task was lost.
 """
@@ -17,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import re
 from collections.abc import Iterable
 
 from django.conf import settings
@@ -29,7 +32,7 @@ from incidents.models import TimelineEvent
 
 from . import routing, templating
 from .backends import DeliveryError, Message, backend_for
-from .models import Channel, Notification
+from .models import Audience, Channel, Notification
 
 log = logging.getLogger(__name__)
 Status = Notification.Status
@@ -211,7 +214,9 @@ def deliver_many(ids: list[int]) -> dict[int, str]:
     """Send a batch of notifications in a few statements: lock the due rows, suppress what an
     acknowledgement made moot, hold back what a throttle does not let out yet, take a lease,
     then send — one message per address, bundling the rows due for it (including due rows
-    outside the batch) — and record each result. Returns each row's outcome."""
+    outside the batch) — and record each result the moment the provider answered, before
+    the next message goes out (the batch shares connections, never the record). Returns
+    each row's outcome."""
     now = timezone.now()
     lease = now + dt.timedelta(seconds=settings.VIGIL_DELIVERY_LEASE_SECONDS)
     outcome: dict[int, str] = {}
@@ -261,10 +266,11 @@ def deliver_many(ids: list[int]) -> dict[int, str]:
         for row in sending:
             row.attempts += 1
 
-    sent: list[tuple[Notification, list[Notification], str]] = []
     backends: dict[str, object] = {}
     try:
         for (channel, _), group in groups.items():
+            # The most pressing row leads the message (and the rows bundled in point at it).
+            group.sort(key=_reading_order)
             lead, others = group[0], group[1:]
             backend = backends.get(channel)
             if backend is None:
@@ -273,66 +279,117 @@ def deliver_many(ids: list[int]) -> dict[int, str]:
             try:
                 provider_id = backend.send(_message(lead, others))
             except DeliveryError as exc:
-                outcome.update((row.pk, _record_failure(group, exc)) for row in group)
+                result = _record_failure(group, exc)  # once for the message, which covers every row in it
+                outcome.update((row.pk, result) for row in group)
                 continue
             except Exception as exc:  # a backend bug must not lose the page: retry it like a transient error
                 log.exception("Backend for %s raised while sending notification %s", channel, lead.pk)
-                failure = DeliveryError(f"{type(exc).__name__}: {exc}", transient=True)
-                outcome.update((row.pk, _record_failure(group, failure)) for row in group)
+                result = _record_failure(group, DeliveryError(f"{type(exc).__name__}: {exc}", transient=True))
+                outcome.update((row.pk, result) for row in group)
                 continue
-            sent.append((lead, others, (provider_id or "")[:200]))
+            # Recorded before the next message leaves: a worker killed mid-batch has sent
+            # again, at most, the one message that was in flight.
+            _record_sent(lead, others, (provider_id or "")[:200])
             outcome.update((row.pk, "sent") for row in group)
     finally:
         for backend in backends.values():
             backend.close()
-        if sent:
-            _record_sent(sent)
     return outcome
 
 
-def _record_sent(sent: list[tuple[Notification, list[Notification], str]]) -> None:
+def _record_sent(lead: Notification, others: list[Notification], provider_id: str) -> None:
+    """One message the provider accepted, in a transaction of its own; the rows bundled into
+    it point at the lead row."""
     sent_at = timezone.now()
     with transaction.atomic():
-        by_provider_id: dict[str, list[int]] = {}
-        for lead, _, provider_id in sent:
-            by_provider_id.setdefault(provider_id, []).append(lead.pk)
-        for provider_id, pks in by_provider_id.items():
-            Notification.objects.filter(pk__in=pks).update(
-                status=Status.SENT, sent_at=sent_at, provider_id=provider_id, locked_until=None, last_error=""
+        Notification.objects.filter(pk=lead.pk).update(
+            status=Status.SENT, sent_at=sent_at, provider_id=provider_id, locked_until=None, last_error=""
+        )
+        if others:
+            Notification.objects.filter(pk__in=[o.pk for o in others]).update(
+                status=Status.SENT, sent_at=sent_at, provider_id=provider_id, locked_until=None,
+                bundled_into=lead, last_error="",
             )
-        for lead, others, provider_id in sent:
-            if others:
-                Notification.objects.filter(pk__in=[o.pk for o in others]).update(
-                    status=Status.SENT, sent_at=sent_at, provider_id=provider_id, locked_until=None,
-                    bundled_into=lead, last_error="",
-                )
 
 
 def _message(row: Notification, others: list[Notification]) -> Message:
+    """The message for `row`, or for `row` and the rows bundled with it (in `_reading_order`,
+    `row` first). A bundle never hides a page: its subject or header names every incident in
+    it, most severe first, and pages come first in the text. Customers' bundles keep to their
+    own messages' words (no incident numbers or severities)."""
     if not others:
-        return Message(row.pk, row.channel, row.address, row.subject, row.body, row.html_body, row.webhook_url)
+        return Message(row.pk, row.channel, row.address, _own_subject(row), row.body, row.html_body, row.webhook_url)
     items = [row, *others]
     count = len(items)
     if row.channel == Channel.SMS:
         from .sms import fit
 
-        # One short line per message, so every incident and its ACK code fit the segments.
+        # One short line per message, so every incident and its ACK code fit the segments
+        # (and if they do not, the cut falls on the least pressing).
         body = f"Vigil: {count} messages. " + " | ".join(_sms_line(item) for item in items)
         body = fit(body, settings.VIGIL_SMS_MAX_SEGMENTS)
         return Message(row.pk, row.channel, row.address, "", body, "", row.webhook_url)
     separator = "\n\n" + "—" * 20 + "\n\n"
+    internal = all(item.audience != Audience.CUSTOMERS for item in items)
+    incidents = _incidents_named(items) if internal else []
     if row.channel == Channel.CHAT:
         # Chat bodies are Slack mrkdwn already; a subject cut from them could break their links.
-        body = f"*{count} messages from Vigil*\n\n" + separator.join(item.body for item in items)
+        names = ", ".join(f"{incident.reference} {incident.severity.name}" for incident in incidents)
+        header = f"*{count} messages from Vigil{': ' + names if names else ''}*"
+        body = header + "\n\n" + separator.join(item.body for item in items)
         return Message(row.pk, row.channel, row.address, "", body, "", row.webhook_url)
-    subject = f"{count} messages from Vigil: " + "; ".join(item.subject or item.body.splitlines()[0][:60] for item in items)
     body = f"{count} messages from Vigil for this address, sent together:\n\n" + separator.join(item.body for item in items)
     html = "<hr>".join(item.html_body for item in items if item.html_body)
-    return Message(row.pk, row.channel, row.address, " ".join(subject.split())[:300], body, html, row.webhook_url)
+    return Message(row.pk, row.channel, row.address, _bundle_subject(items, incidents), body, html, row.webhook_url)
+
+
+def _own_subject(row: Notification) -> str:
+    """The row's subject, naming its incident even when an edited template left it out (never
+    for customers, who are not told incident numbers)."""
+    incident = row.incident
+    if row.channel != Channel.EMAIL or incident is None or row.audience == Audience.CUSTOMERS:
+        return row.subject
+    if re.search(rf"(?<![\w-]){re.escape(incident.reference)}(?!\d)", row.subject):
+        return row.subject
+    return f"{incident.reference} {incident.severity.name}: {row.subject}"
+
+
+def _reading_order(row: Notification) -> tuple:
+    """Pages first; then by incident, most severe first and newest first among equals; then
+    the newest message first."""
+    return (not row.is_page, *_incident_order(row.incident), -row.created_at.timestamp(), -row.pk)
+
+
+def _incident_order(incident) -> tuple:
+    if incident is None:  # a message about no incident (a report) comes after every incident
+        return (1, 0, 0.0, 0)
+    return (0, incident.severity.rank, -incident.declared_at.timestamp(), -incident.pk)
+
+
+def _incidents_named(items: list[Notification]) -> list:
+    """The incidents of a bundle, each once, most severe first and newest first among equals."""
+    incidents = {item.incident_id: item.incident for item in items if item.incident is not None}
+    return sorted(incidents.values(), key=_incident_order)
+
+
+def _bundle_subject(items: list[Notification], incidents: list) -> str:
+    """Names every incident in the bundle, with its title while that fits the templates' subject
+    limit; past that, the references and severities alone — all of them, never cut."""
+    urgent = "[URGENT] " if any(item.is_page for item in items) else ""
+    start = f"{urgent}{len(items)} messages from Vigil"
+    if not incidents:  # customers', or about no incident: their own subjects
+        return " ".join(f"{start}: {'; '.join(item.subject for item in items if item.subject)}".split())[:templating.MAX_SUBJECT]
+    with_titles = f"{start}: " + "; ".join(
+        f"{incident.reference} {incident.severity.name}: {incident.title}" for incident in incidents
+    )
+    with_titles = " ".join(with_titles.split())
+    if len(with_titles) <= templating.MAX_SUBJECT:
+        return with_titles
+    return f"{start}: " + ", ".join(f"{incident.reference} {incident.severity.name}" for incident in incidents)
 
 
 def _sms_line(item: Notification) -> str:
-    if item.incident is None:
+    if item.incident is None or item.audience == Audience.CUSTOMERS:
         return item.body[:60]
     incident = item.incident
     # A restricted incident's title is not said outside Vigil, bundled or not.

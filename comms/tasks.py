@@ -4,24 +4,59 @@ is best-effort (a broker that is down is logged, and beat's sweeper finds the wo
 from __future__ import annotations
 
 import logging
+import os
 
-from celery import shared_task
+from celery import current_app, shared_task
 from django.conf import settings
 
 from . import outbox
 
 log = logging.getLogger(__name__)
 
+# Outside a worker — a web request, a management command — queueing a task may cost at most
+# about this long when the broker is down, refuses, or never answers: one connection attempt
+# and no retries (Celery's own default waits through retries for ~6 s). What could not be
+# queued is found by the outbox sweeper within VIGIL_OUTBOX_GRACE_SECONDS.
+PUBLISH_TIMEOUT_SECONDS = 0.2
+
 
 def _publish(task, *args) -> bool:
     """Queue a task without retrying the broker: the caller has committed its data already,
     and the sweeper is the safety net. Never raises."""
     try:
-        task.apply_async(args=args, retry=False)
+        if current_app.current_worker_task is not None:
+            # Inside a task: Celery's own pooled connection (no person is waiting on it).
+            task.apply_async(args=args, retry=False)
+            return True
+        with _bounded_connections().acquire(block=True, timeout=PUBLISH_TIMEOUT_SECONDS) as connection:
+            try:
+                task.apply_async(args=args, retry=False, connection=connection)
+            except Exception:
+                connection.collect()  # never hand out a broken connection: the next use connects afresh
+                raise
         return True
-    except Exception as exc:  # kombu OperationalError, a refused connection, a DNS failure…
+    except Exception as exc:  # kombu OperationalError, a refused connection, a timeout, a DNS failure…
         log.warning("Could not queue %s%r (%s); the outbox sweeper will pick it up", task.name, args, exc)
         return False
+
+
+_POOLS: dict[tuple[int, str], object] = {}
+
+
+def _bounded_connections():
+    """This process's pool of connections for publishing outside a worker: a short connect and
+    socket timeout, and no connection retries. Per process id, so a forked web worker never
+    shares its parent's sockets; per broker URL, which Celery reads from the environment first."""
+    url = current_app.conf.broker_url
+    key = (os.getpid(), url)
+    pool = _POOLS.get(key)
+    if pool is None:
+        options = {"max_retries": 0}
+        if url.startswith(("redis://", "rediss://")):
+            options.update(socket_connect_timeout=PUBLISH_TIMEOUT_SECONDS, socket_timeout=PUBLISH_TIMEOUT_SECONDS)
+        connection = current_app.connection_for_write(connect_timeout=PUBLISH_TIMEOUT_SECONDS, transport_options=options)
+        pool = _POOLS[key] = connection.Pool(limit=current_app.conf.broker_pool_limit or 10)
+    return pool
 
 
 def enqueue_dispatch(event_ids: list[int]) -> None:

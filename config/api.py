@@ -5,18 +5,21 @@ invalid input (422)."""
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError, ValidationError
+from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from config.middleware import RETRY_AFTER_SECONDS
 
 from incidents.errors import IllegalTransition, InvalidInput
 from oncall.api_auth import AUTH, ApiError, ErrorOut
+from oncall.api_json import BodyNotJSON, JSONParser
 
 api = NinjaAPI(
     title="Vigil API",
     version="1",
     urls_namespace="api",
     auth=AUTH,
+    # Every JSON body is read with a depth limit: a deeply nested one is a 400, not a 500.
+    parser=JSONParser(),
     description=(
         "Incidents, on-call and alerts for chat bots and monitoring. Authenticate with an API key "
         "(`Authorization: Bearer vigil_…` or `X-API-Key`) made in the admin or with "
@@ -39,6 +42,14 @@ def api_error(request: HttpRequest, exc: ApiError):
     for name, value in exc.headers.items():
         response[name] = value
     return response
+
+
+@api.exception_handler(HttpError)
+def http_error(request: HttpRequest, exc: HttpError):
+    # Ninja wraps whatever the parser raised in "Cannot parse request body"; the parser's own
+    # words say what to fix.
+    detail = str(exc.__cause__) if isinstance(exc.__cause__, BodyNotJSON) else str(exc)
+    return api.create_response(request, {"detail": detail}, status=exc.status_code)
 
 
 @api.exception_handler(AuthenticationError)

@@ -8,7 +8,6 @@ PagerDuty's own shapes so any tool that pages PagerDuty pages Vigil by changing 
 
 from __future__ import annotations
 
-import json
 import logging
 from datetime import datetime, timedelta
 
@@ -17,6 +16,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema, Status
 
 from oncall.api_auth import ApiError, require_perm, require_scope
+from oncall.api_json import BodyNotJSON, read_json
 
 from . import clock, ingest
 from .models import AlertEvent, MaintenanceWindow, Service
@@ -103,9 +103,9 @@ def _invalid(errors: list[str], message: str = "Event object is invalid"):
 
 def _json(request: HttpRequest):
     try:
-        return json.loads(request.body or b"")
-    except (ValueError, UnicodeDecodeError):
-        raise ingest.InvalidEvent(["The body is not valid JSON"]) from None
+        return read_json(request.body or b"")
+    except BodyNotJSON as exc:
+        raise ingest.InvalidEvent([str(exc)]) from None
 
 
 def _accepted(alert: AlertEvent):
@@ -150,12 +150,16 @@ def alertmanager_webhook(request: HttpRequest, key: str):
     <vigil>/api/v1/integrations/alertmanager/<routing key>}]`. One notification group is one
     alert: `firing` opens (or joins) its incident, `resolved` resolves it; the dedup key is
     sha256(groupKey), as Alertmanager's own PagerDuty receiver sends. Severity comes from the
-    common label `severity` (critical / error / warning / info; else error)."""
+    common label `severity` (critical / error / warning / info; else error). A body that is
+    not JSON, or is nested too deep, is refused (400) before the key is looked up."""
+    try:
+        body = _json(request)
+    except ingest.InvalidEvent as exc:
+        return _invalid(exc.errors, exc.message)
     integration = ingest.find_integration(key)
     if integration is None:
         raise ApiError("No active integration has this key.", status=404)
     try:
-        body = _json(request)
         event = ingest.parse_alertmanager(body)
     except ingest.InvalidEvent as exc:
         return _invalid(exc.errors, exc.message)

@@ -214,7 +214,7 @@ class EscalationPolicyOnCallOut(Schema):
 # permission, 429 rate limit, 503 database unavailable: config/api.py and api_auth.py).
 REFUSALS = {401: ErrorOut, 403: ErrorOut, 429: ErrorOut, 503: ErrorOut}
 # Parameters that do not validate (422); an object in the path that does not exist (404); a body
-# that is not JSON (400, ninja's "Cannot parse request body") or too large (413, the middleware).
+# that is not JSON or is nested too deep (400, oncall/api_json.py) or too large (413, the middleware).
 INVALID = {422: ValidationErrorOut}
 NOT_FOUND = {404: ErrorOut}
 BODY = {400: ErrorOut, 413: ErrorOut}

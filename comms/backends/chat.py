@@ -275,7 +275,6 @@ class WebhookChatBackend(Backend):
                 return response.status_code, response.headers, snippet[:ERROR_BODY_LIMIT].decode("utf-8", "replace").strip()
 
 
-@functools.cache
 class ConsoleChatBackend(Backend):
     """Development: writes the Slack-compatible body it would post to standard output. The
     default while DEBUG is on and no VIGIL_CHAT_WEBHOOK_URL is set."""
@@ -296,6 +295,7 @@ class ConsoleChatBackend(Backend):
         return f"console-{uuid.uuid4()}"
 
 
+@functools.cache
 def _default_ssl_context():
     # Loading the CA bundle takes ~0.15 s; every webhook shares one context (read-only use).
     return httpx.create_ssl_context()

@@ -9,6 +9,7 @@ change by retrying (permanent).
 from __future__ import annotations
 
 import smtplib
+from email.header import Header
 from email.utils import make_msgid
 
 from django.conf import settings
@@ -67,7 +68,7 @@ class EmailBackend(Backend):
         if not message.address:
             raise DeliveryError("The email notification has no address.", transient=False)
         message_id = make_msgid(idstring=f"vigil.{message.notification_id or 'adhoc'}", domain=str(DNS_NAME))
-        email = EmailMultiAlternatives(
+        email = _Email(
             # A rendered subject may end in a newline; a header cannot hold one.
             subject=" ".join(message.subject.split()),
             body=message.body,
@@ -99,6 +100,32 @@ class EmailBackend(Backend):
         except (BadHeaderError, ValueError) as exc:
             raise DeliveryError(f"The email could not be built: {exc}", transient=False) from exc
         return message_id
+
+
+class _Email(EmailMultiAlternatives):
+    """Django's message with the subject folded as `subject_header` folds it."""
+
+    def message(self, *args, **kwargs):
+        built = super().message(*args, **kwargs)
+        built.replace_header("Subject", subject_header(self.subject))
+        return built
+
+
+# An ASCII word longer than this cannot follow "Subject: " on a 78-character line.
+LONGEST_ASCII_WORD = 78 - len("Subject: ")
+
+
+def subject_header(subject: str) -> Header:
+    """The Subject header, folded with "Subject: " counted on its first line. Django folds the
+    value as if it stood alone, so a long non-ASCII subject (or one with a long word) left the
+    first line empty, and mail clients showed a leading space. Plain ASCII stays readable;
+    anything else is UTF-8 encoded words, which may be split anywhere."""
+    try:
+        subject.encode("ascii")
+        charset = "us-ascii" if all(len(word) <= LONGEST_ASCII_WORD for word in subject.split()) else "utf-8"
+    except UnicodeEncodeError:
+        charset = "utf-8"
+    return Header(subject, charset, header_name="Subject")
 
 
 def _connection():

@@ -107,6 +107,20 @@ def test_an_unknown_key_is_404_and_nothing_is_stored(client, integration):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("key", ["known", "unknown"])
+def test_a_body_nested_a_thousand_levels_deep_is_400_before_the_key_is_looked_up(client, integration, key, django_assert_num_queries):
+    deep = b'{"alerts":' * 1000 + b"[]" + b"}" * 1000
+    routing_key = integration.key if key == "known" else "0" * 32
+    with django_assert_num_queries(0):
+        response = client.post(f"/api/v1/integrations/alertmanager/{routing_key}", data=deep, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json() == {
+        "status": "invalid event", "message": "Event object is invalid", "errors": ["The JSON body is nested more than 64 levels deep"],
+    }
+    assert not AlertEvent.objects.exists()
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize(
     "change, error",
     [

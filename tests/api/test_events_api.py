@@ -233,6 +233,43 @@ def test_a_body_that_is_not_json_is_an_invalid_event(client):
     assert response.status_code == 400 and response.json()["errors"] == ["The body is not valid JSON"]
 
 
+def nested(depth: int, leaf=1):
+    """A value `depth` objects deep."""
+    return leaf if depth == 0 else {"a": nested(depth - 1, leaf)}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"a":' * 1000 + b"1" + b"}" * 1000,  # ~6 KB that Python's parser recursed out of the stack on
+        b"[" * 1000 + b"]" * 1000,
+    ],
+    ids=["objects", "arrays"],
+)
+def test_a_body_nested_a_thousand_levels_deep_is_an_invalid_event_before_any_lookup(client, integration, raw, django_assert_num_queries):
+    with django_assert_num_queries(0):  # refused before the routing key is looked up
+        response = client.post(URL, data=raw, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json() == {
+        "status": "invalid event", "message": "Event object is invalid", "errors": ["The JSON body is nested more than 64 levels deep"],
+    }
+    assert not AlertEvent.objects.exists()
+
+
+@pytest.mark.django_db
+def test_custom_details_may_nest_to_the_limit_and_no_further(client, integration):
+    # The event is level 1 and its payload level 2: custom_details 62 objects deep reach 64.
+    at_limit = trigger(integration.key, "deep", custom_details=nested(62))
+    assert post(client, at_limit).status_code == 202
+    assert AlertEvent.objects.get().payload["payload"]["custom_details"] == nested(62)
+
+    too_deep = trigger(integration.key, "deeper", custom_details=nested(63))
+    response = post(client, too_deep)
+    assert response.status_code == 400 and response.json()["errors"] == ["The JSON body is nested more than 64 levels deep"]
+    assert AlertEvent.objects.count() == 1
+
+
 @pytest.mark.django_db
 def test_an_unknown_or_inactive_routing_key_is_an_invalid_event(client, integration):
     assert post(client, trigger(ingest.new_key())).json()["errors"] == ["Invalid routing key: no active integration has it"]

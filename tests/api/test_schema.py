@@ -10,6 +10,9 @@ are drawn both from the real objects (so the happy path is exercised) and at ran
 No operation is left out: the ones a key cannot open (alert ingestion needs a routing key, Slack
 a signature) answer generated requests with their documented 400, 401 or 404, which is checked
 like everything else.
+
+Generated bodies are shallow, so every operation that reads a JSON body is also sent bodies
+nested deeper than the API reads (up to 100,000 levels): each must be a documented 400.
 """
 
 import datetime as dt
@@ -145,3 +148,28 @@ def _subclasses(cls: type) -> set[type]:
     for sub in list(found):
         found |= _subclasses(sub)
     return found
+
+
+# Deeper than `oncall.api_json.MAX_DEPTH`, from just over it to far past Python's recursion limit.
+DEEP_BODIES = {
+    "objects 65 deep": b'{"a":' * 65 + b"1" + b"}" * 65,
+    "objects 1,000 deep": b'{"a":' * 1000 + b"1" + b"}" * 1000,
+    "arrays 1,000 deep": b"[" * 1000 + b"]" * 1000,
+    "mixed 100,000 deep": b'[{"a":' * 50_000 + b"null" + b"}]" * 50_000,
+}
+JSON_BODY_OPERATIONS = [
+    operation
+    for operation in (result.ok() for result in schema.get_all_operations())
+    if "application/json" in ((operation.definition.raw.get("requestBody") or {}).get("content") or {})
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("body", DEEP_BODIES.values(), ids=DEEP_BODIES.keys())
+@pytest.mark.parametrize("operation", JSON_BODY_OPERATIONS, ids=lambda operation: operation.label)
+def test_a_deeply_nested_body_is_a_documented_400_on_every_operation(operation, body, data_set):
+    path_parameters = {name: (REAL_IDS.get(name) or ["0" * 32])[0] for name in (parameter.name for parameter in operation.path_parameters)}
+    case = operation.Case(body=body, media_type="application/json", path_parameters=path_parameters)
+    response = case.call_and_validate(headers={"Authorization": f"Bearer {data_set.secret}"}, checks=CHECKS)
+    assert response.status_code == 400, response.text
+    assert "nested more than 64 levels deep" in response.text

@@ -34,12 +34,33 @@ class SendThenDieSMSBackend(Backend):
         raise SendThenDie()
 
 
+class RecordKeepingSMSBackend(RecordingSMSBackend):
+    """Records like `RecordingSMSBackend` and, at each send, notes in `ON_RECORD` which of the
+    messages it sent before are already recorded as sent: what a kill at that instant keeps."""
+
+    def send(self, message: Message) -> str:
+        from comms.models import Notification
+
+        earlier = [sent.notification_id for sent in SENT]
+        ON_RECORD.append(
+            set(Notification.objects.filter(pk__in=earlier, status=Notification.Status.SENT).values_list("pk", flat=True))
+        )
+        return super().send(message)
+
+
+ON_RECORD: list[set[int]] = []
+
+
 def reset() -> None:
     SENT.clear()
     FAIL_WITH.clear()
+    ON_RECORD.clear()
 
 
-__all__ = ["RecordingSMSBackend", "SendThenDieSMSBackend", "SendThenDie", "SENT", "FAIL_WITH", "reset", "DeliveryError"]
+__all__ = [
+    "RecordingSMSBackend", "RecordKeepingSMSBackend", "SendThenDieSMSBackend", "SendThenDie", "SENT", "FAIL_WITH",
+    "ON_RECORD", "reset", "DeliveryError",
+]
 
 
 class SendThenHangSMSBackend(Backend):

@@ -6,8 +6,11 @@ Use them from a test module by importing the fixtures::
     from tests.comms.servers import django_smtp, smtp_server  # noqa: F401
 
 - ``smtp_server`` → ``SMTPSink``: ``.host``, ``.port``, ``.messages`` (``email.message.EmailMessage``,
-  parsed with the modern policy), ``.envelopes`` (``Envelope(mail_from, rcpt_tos)``),
-  ``.wait_for(n, timeout)``, ``.refuse_recipients(reply)`` (e.g. ``"550 5.1.1 User unknown"``).
+  parsed with the modern policy), ``.raw`` (the bytes of each message as received),
+  ``.envelopes`` (``Envelope(mail_from, rcpt_tos)``), ``.wait_for(n, timeout)``,
+  ``.refuse_recipients(reply)`` (e.g. ``"550 5.1.1 User unknown"``), ``.stall_after(n)`` (accept
+  n more messages, then take each later one in and leave its sender waiting for the answer
+  until ``.release()``: a message in flight, for killing a sender mid-batch).
 - ``django_smtp`` → the same sink, with Django's SMTP email backend pointed at it.
 - ``webhook_server`` → ``WebhookServer``: ``.url``, ``.secret``, ``.requests``
   (``ReceivedRequest`` with ``.path``, ``.headers``, ``.body``, ``.json``, ``.signature_valid``),
@@ -18,10 +21,16 @@ Use them from a test module by importing the fixtures::
   ``VIGIL_CHAT_ALLOW_PRIVATE`` on, since it listens on 127.0.0.1).
 - ``closed_port`` → ``(host, port)`` where nothing listens (connections are refused).
 - ``silent_server`` → ``(host, port)`` that accepts connections and never says a word.
+- ``unanswered_port`` → ``(host, port)`` whose handshake never completes, like a host that is
+  down or behind a firewall that drops packets (connecting waits for its timeout).
+- ``TCPForwarder(host, port)`` → a local port forwarded to a real server, ``.stop()`` (the
+  server goes away: listener and every connection closed) and ``.start()`` (back on the same
+  port): a broker that restarts.
 """
 
 from __future__ import annotations
 
+import asyncio
 import email.policy
 import hashlib
 import hmac
@@ -59,13 +68,28 @@ class SMTPSink:
         self.host = LOCALHOST
         self.port: int = 0
         self.messages: list[EmailMessage] = []
+        self.raw: list[bytes] = []
         self.envelopes: list[Envelope] = []
         self.rcpt_reply: str | None = None
         self._arrived = threading.Condition()
+        self._answer_until: int | None = None  # answer this many messages in all, then stall
+        self._released = threading.Event()
 
     def refuse_recipients(self, reply: str = "550 5.1.1 User unknown") -> None:
         """Answer every RCPT TO with `reply` (a 4xx or 5xx line) from now on."""
         self.rcpt_reply = reply
+
+    def stall_after(self, n: int) -> None:
+        """Answer `n` more messages; from then on each message is received (and kept) but its
+        sender waits for the answer until `release()`: the message is in flight."""
+        with self._arrived:
+            self._answer_until = len(self.messages) + n
+        self._released.clear()
+
+    def release(self) -> None:
+        """Answer the stalled messages and every later one at once."""
+        self._answer_until = None
+        self._released.set()
 
     def wait_for(self, n: int = 1, timeout: float = 5.0) -> list[EmailMessage]:
         """The messages once at least `n` have arrived; fails the test after `timeout` seconds."""
@@ -82,11 +106,18 @@ class SMTPSink:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
-        message = BytesParser(policy=email.policy.default).parsebytes(envelope.original_content or envelope.content)
+        raw = envelope.original_content or envelope.content
+        message = BytesParser(policy=email.policy.default).parsebytes(raw)
         with self._arrived:
             self.messages.append(message)
+            self.raw.append(raw)
             self.envelopes.append(Envelope(envelope.mail_from, list(envelope.rcpt_tos)))
+            stall = self._answer_until is not None and len(self.messages) > self._answer_until
             self._arrived.notify_all()
+        # Bounded: a stalled sender is released by the test, or by the sink stopping.
+        deadline = time.monotonic() + 120
+        while stall and not self._released.is_set() and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
         return "250 Message accepted for delivery"
 
 
@@ -107,6 +138,7 @@ def smtp_server():
     try:
         yield sink
     finally:
+        sink.release()
         controller.stop()
 
 
@@ -297,3 +329,79 @@ def silent_server():
         yield sock.getsockname()
     finally:
         sock.close()
+
+
+@pytest.fixture
+def unanswered_port():
+    """A listening port whose one-place accept queue is already full: the kernel drops further
+    SYNs, so a connection attempt hears nothing until its own timeout."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind((LOCALHOST, 0))
+    sock.listen(0)
+    filler = socket.create_connection(sock.getsockname(), timeout=5)
+    try:
+        yield sock.getsockname()
+    finally:
+        filler.close()
+        sock.close()
+
+
+class TCPForwarder:
+    """Forwards 127.0.0.1:<port> to a real server until stopped."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.target = (host, port)
+        self.port = 0
+        self._listener: socket.socket | None = None
+        self._sockets: list[socket.socket] = []
+
+    def start(self) -> None:
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind((LOCALHOST, self.port))
+        listener.listen(16)
+        self.port = listener.getsockname()[1]
+        self._listener = listener
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+
+    def stop(self) -> None:
+        if self._listener is not None:
+            # Shut down first: a close alone leaves the thread blocked in accept() listening.
+            try:
+                self._listener.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            self._listener.close()
+            self._listener = None
+        for sock in self._sockets:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            sock.close()
+        self._sockets.clear()
+
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return  # stopped
+            upstream = socket.create_connection(self.target, timeout=5)
+            upstream.settimeout(None)
+            self._sockets += [client, upstream]
+            for source, sink in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
+
+    @staticmethod
+    def _pump(source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        for sock in (source, sink):
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass

@@ -103,6 +103,41 @@ def test_a_subject_rendered_over_several_lines_goes_out_on_one(django_smtp):
     assert received["Subject"] == "INC-42 resolved after 38 minutes"
 
 
+@pytest.mark.parametrize(
+    "subject",
+    [
+        "[URGENT] Production Incident – INC-42 SEV-1: Zahlungen schlagen fehl für Kunden in München und "
+        "Zürich, der Checkout antwortet mit 502 – Ursache unbekannt, Rollback läuft",
+        "[URGENT] INC-42 SEV-1: " + "ü" * 120,
+        "[URGENT] INC-42 SEV-1: checkout down, see https://grafana.example.com/d/checkout-latency-p99-overview?from=now-1h",
+        "x" * 200,
+        "[URGENT] Production Incident - INC-42 SEV-1: Payments are failing for customers in Munich and Zurich",
+        "INC-42 SEV-1: Zürich",
+    ],
+    ids=["long-non-ascii", "non-ascii-word", "long-url", "one-long-word", "long-ascii", "short"],
+)
+def test_a_subject_starts_on_the_subject_line_and_reads_back_exactly(django_smtp, subject):
+    EmailBackend().send(email(subject=subject))
+
+    [received] = django_smtp.wait_for(1)
+    raw = django_smtp.raw[0]
+    head = raw[: raw.index(b"\r\n\r\n") if b"\r\n\r\n" in raw else raw.index(b"\n\n")]
+    lines = head.replace(b"\r\n", b"\n").split(b"\n")
+    start = next(n for n, line in enumerate(lines) if line.lower().startswith(b"subject:"))
+    folded = [lines[start], *(line for line in _continuations(lines[start + 1 :]))]
+    # The value begins on the Subject line itself: no empty first line, so no leading space.
+    assert folded[0][len(b"Subject:") :].startswith(b" ") and folded[0][len(b"Subject: ") :].strip()
+    assert all(len(line) <= 78 for line in folded), folded
+    assert received["Subject"] == subject
+
+
+def _continuations(lines):
+    for line in lines:
+        if not line[:1] in (b" ", b"\t"):
+            return
+        yield line
+
+
 def test_recipient_refused_with_550_is_permanent(django_smtp):
     django_smtp.refuse_recipients("550 5.1.1 <alice@example.com>: User unknown")
 
@@ -622,3 +657,11 @@ def test_the_console_chat_backend_prints_the_body_it_would_post():
     assert provider_id.startswith("console-")
     assert printed.startswith("Chat to ")
     assert json_.loads(printed.split(": ", 1)[1])["text"] == "@alice INC-7 · SEV-2 · search is slow"
+
+
+def test_webhooks_share_one_tls_context_and_the_console_backend_is_a_plain_class():
+    from comms.backends import chat as chat_backend
+
+    # Loading the CA bundle costs ~0.15 s: once per process, not once per message.
+    assert chat_backend._default_ssl_context() is chat_backend._default_ssl_context()
+    assert isinstance(chat_backend.ConsoleChatBackend, type)

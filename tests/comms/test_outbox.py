@@ -1,6 +1,8 @@
 """The outbox: who hears about what, exactly once, and what happens when sending goes wrong."""
 
 import datetime as dt
+import os
+import time
 
 import pytest
 import time_machine
@@ -12,8 +14,23 @@ from incidents import actions, engine
 from incidents.models import Source, TimelineEvent
 from oncall.models import EscalationPolicy
 from tests.comms import recording
-from tests.comms.servers import django_chat_webhook, django_smtp, smtp_server, webhook_server  # noqa: F401
-from tests.comms.factories import ContactMethodFactory, NotificationRuleFactory, StakeholderGroupFactory
+from tests.comms.servers import (  # noqa: F401
+    TCPForwarder,
+    closed_port,
+    django_chat_webhook,
+    django_smtp,
+    silent_server,
+    smtp_server,
+    unanswered_port,
+    webhook_server,
+)
+from tests.comms.factories import (
+    ContactMethodFactory,
+    MessageTemplateFactory,
+    NotificationFactory,
+    NotificationRuleFactory,
+    StakeholderGroupFactory,
+)
 from tests.incidents.factories import IncidentFactory, severity
 from tests.oncall.factories import UserFactory
 
@@ -249,6 +266,23 @@ def test_a_permanent_failure_is_not_retried(oncall_engineer, sms):
     assert (row.status, row.attempts) == (Status.FAILED, 1)
 
 
+def test_a_bundle_refused_for_good_fails_each_row_once(oncall_engineer, sms, settings):
+    settings.VIGIL_THROTTLES = {}
+    phone = oncall_engineer.contact_methods.get(channel=Channel.SMS)
+    NotificationRuleFactory(user=oncall_engineer, contact_method=phone)
+    incidents = [sev1(title=f"Outage {i}") for i in range(3)]
+    engine.tick()
+    dispatch_all()
+    recording.FAIL_WITH.append(recording.DeliveryError("21211 invalid To number", transient=False))
+    rows = Notification.objects.filter(channel=Channel.SMS)
+    outcomes = outbox.deliver_many(list(rows.values_list("pk", flat=True)))  # one message for the three pages
+    assert sorted(outcomes.values()) == ["failed"] * 3
+
+    assert [row.status for row in rows] == [Status.FAILED] * 3 and sms == []
+    failures = TimelineEvent.objects.filter(kind=Kind.NOTIFICATION_FAILED, incident__in=incidents)
+    assert sorted(failures.values_list("incident", flat=True)) == sorted(i.pk for i in incidents)
+
+
 def test_a_burst_of_pages_to_one_phone_is_bundled_never_dropped(oncall_engineer, sms, settings):
     settings.VIGIL_THROTTLES = {"sms": [(1, 60)]}
     phone = oncall_engineer.contact_methods.get(channel=Channel.SMS)
@@ -261,7 +295,9 @@ def test_a_burst_of_pages_to_one_phone_is_bundled_never_dropped(oncall_engineer,
     # Three pages due together leave as one message; the other two rows ride along in it.
     assert results.count("sent") == 1 and len(sms) == 1
     assert sms[0].body.startswith("Vigil: 3 messages")
-    assert all(i.reference in sms[0].body for i in first)
+    # Three SEV-1 pages: the newest incident first, so a cut to fit the segments falls on the oldest.
+    positions = [sms[0].body.index(f"{i.reference} SEV-1") for i in reversed(first)]
+    assert positions == sorted(positions)
 
     # Two more pages inside the throttle window wait for it, then go out together.
     later = [sev1(title=f"Aftershock {i}") for i in range(2)]
@@ -299,6 +335,83 @@ def test_a_page_reaches_a_real_smtp_server_and_a_signed_chat_webhook(oncall_engi
     assert email_row.status == Status.SENT and email_row.provider_id == mail["Message-ID"]
 
 
+def test_a_page_bundled_with_another_incidents_page_and_reminder_leads_the_email(db, django_smtp, settings):
+    """Bob's mail is held by its throttle while an older SEV-2 pages and re-pages him and a new
+    SEV-1 pages him: the one email that carries them names both incidents in its subject, the
+    SEV-1 first, and opens with the SEV-1's page."""
+    settings.VIGIL_THROTTLES = {"email": [(1, 3600)]}
+    bob = UserFactory(username="bob", first_name="Bob", email="bob@example.com")
+    policy = EscalationPolicy.objects.get(is_default=True)
+    for level in policy.levels.all():
+        level.users.set([bob] if level.position == 1 else [UserFactory(username=f"level{level.position}")])
+    start = timezone.now()
+    NotificationFactory(recipient=bob, status=Status.SENT, sent_at=start, subject="Earlier")  # the hour's one email
+
+    search = IncidentFactory(severity=severity("SEV-2"), title="Search is slow")
+    engine.tick()
+    dispatch_all()
+    with time_machine.travel(start + dt.timedelta(minutes=16)):
+        engine.tick()  # nobody acknowledged within SEV-2's 15 minutes: Bob is paged again
+        dispatch_all()
+    with time_machine.travel(start + dt.timedelta(minutes=17)):
+        payments = IncidentFactory(severity=severity("SEV-1"), title="Payments are failing")
+        engine.tick()
+        dispatch_all()
+        deliver_due()
+    to_bob = lambda: [mail for mail in django_smtp.messages if mail["To"] == "bob@example.com"]  # noqa: E731
+    assert to_bob() == []  # all held by the throttle
+    with time_machine.travel(start + dt.timedelta(minutes=61)):
+        deliver_due()
+
+    [mail] = to_bob()
+    rows = Notification.objects.filter(address="bob@example.com", incident__isnull=False)
+    pages = rows.filter(is_page=True)
+    assert pages.filter(incident=search).count() == 2 and pages.filter(incident=payments).count() == 1
+    assert mail["Subject"] == (
+        f"[URGENT] {rows.count()} messages from Vigil: {payments.reference} SEV-1: Payments are failing; "
+        f"{search.reference} SEV-2: Search is slow"
+    )
+    messages = mail.get_body(("plain",)).get_content().split("—" * 20)
+    assert payments.reference in messages[0] and search.reference not in messages[0]
+    assert "/ack/" in messages[0]
+    lead = rows.get(bundled_into__isnull=True)
+    assert lead.incident == payments and lead.is_page and lead.provider_id == mail["Message-ID"]
+
+
+def test_an_edited_page_subject_that_leaves_out_the_incident_still_names_it(oncall_engineer, django_smtp):
+    page = MessageTemplateFactory(kind=MessageKind.PAGE, audience=Audience.RESPONDERS, channel=Channel.EMAIL)
+    page.subject = "Wake up, {{ recipient_name|default:'you' }}"
+    page.body = "{{ title }} {{ ack_url }}"
+    page.save()
+    incident = sev1(title="Checkout is down")
+    engine.tick()
+    dispatch_all()
+    deliver_due()
+    [mail] = django_smtp.wait_for(1)
+    assert mail["Subject"].startswith(f"{incident.reference} SEV-1: Wake up")
+
+
+def test_customer_notices_bundled_together_keep_to_customer_words(commander, service, mail, settings):
+    settings.VIGIL_THROTTLES = {"email": [(1, 3600)]}
+    StakeholderGroupFactory(
+        name="Subscribers", audience=Audience.CUSTOMERS, subscriptions=[Subscription.CUSTOMER_NOTICES],
+        external_addresses="status-subscriber@customer.example\n", severities=[severity("SEV-1"), severity("SEV-2")],
+    )
+    start = timezone.now()
+    NotificationFactory(recipient=None, address="status-subscriber@customer.example", status=Status.SENT, sent_at=start)
+    for title, level in (("Checkout is slow", "SEV-2"), ("Payments are failing", "SEV-1")):
+        incident = IncidentFactory(severity=severity(level), actor=commander, services=[service], title=title)
+        actions.post_update(incident, f"Update on {title}.", actor=commander, source=Source.ADMIN, visibility="external")
+    dispatch_all()
+    with time_machine.travel(start + dt.timedelta(minutes=61)):
+        deliver_due()
+
+    [sent] = [m for m in mail if m.to == ["status-subscriber@customer.example"]]
+    assert sent.subject.startswith("2 messages from Vigil: ")
+    assert "INC-" not in sent.subject and "SEV-" not in sent.subject
+    assert sent.body.index("Update on Payments are failing.") < sent.body.index("Update on Checkout is slow.")
+
+
 def test_a_title_cannot_mention_a_whole_chat_room_but_the_template_links_work(oncall_engineer, django_chat_webhook):
     ContactMethodFactory(user=oncall_engineer, channel=Channel.CHAT, address="@alice")
     sev1(title="<!channel> checkout & payments down")
@@ -320,8 +433,11 @@ def test_chat_messages_due_together_go_out_as_one_post_with_their_links_intact(o
     assert deliver_due().count("sent") == 1
     [hook] = django_chat_webhook.wait_for(1)
     text = hook.json["text"]
-    assert text.startswith("@alice *2 messages from Vigil*")
-    assert first.reference in text and second.reference in text and text.count("|Acknowledge>") == 2
+    # Both SEV-1 pages: the newer incident first, in the header and in the text.
+    assert text.startswith(f"@alice *2 messages from Vigil: {second.reference} SEV-1, {first.reference} SEV-1*")
+    later, earlier = text.split("—" * 20)
+    assert f"ack {second.reference}`" in later and f"ack {first.reference}`" in earlier
+    assert text.count("|Acknowledge>") == 2
 
 
 def test_a_chat_webhook_that_keeps_failing_is_retried_then_failed(oncall_engineer, django_chat_webhook, settings):
@@ -388,31 +504,96 @@ def test_a_worker_killed_between_send_and_record_sends_again_after_the_lease(onc
     recording.reset()
 
 
-def test_events_committed_while_the_broker_is_down_are_dispatched_by_the_sweeper(
-    oncall_engineer, commander, service, django_capture_on_commit_callbacks, settings, mail, monkeypatch, caplog
+def test_each_message_of_a_batch_is_on_record_before_the_next_goes_out(settings, commander):
+    """A worker killed mid-batch must not send the batch again: when each message leaves,
+    every message before it is already recorded as sent (the kill test with a real worker
+    and SMTP server is in test_outbox_workers.py)."""
+    settings.VIGIL_SMS_BACKEND = "tests.comms.recording.RecordKeepingSMSBackend"
+    recording.reset()
+    incident = sev1(actor=commander)
+    phones = [ContactMethodFactory(channel=Channel.SMS, address=f"+4477009000{n:02d}") for n in range(4)]
+    rows = [
+        Notification.objects.create(
+            key=f"batch:{n}", incident=incident, kind=MessageKind.STATUS_UPDATE, audience=Audience.INTERNAL,
+            channel=Channel.SMS, recipient=phone.user, contact_method=phone, address=phone.address,
+            body=f"Update {n}", send_after=timezone.now(), created_at=timezone.now(),
+        )
+        for n, phone in enumerate(phones)
+    ]
+    outcomes = outbox.deliver_many([row.pk for row in rows])
+
+    assert list(outcomes.values()) == ["sent"] * 4 and len(recording.SENT) == 4
+    sent_before = [{message.notification_id for message in recording.SENT[:n]} for n in range(4)]
+    assert recording.ON_RECORD == sent_before
+    recording.reset()
+
+
+@pytest.mark.parametrize("broker", ["closed_port", "silent_server", "unanswered_port"])
+def test_with_the_broker_unreachable_an_action_still_answers_at_once_and_the_sweeper_dispatches(
+    broker, request, oncall_engineer, commander, service, django_capture_on_commit_callbacks, settings, monkeypatch
 ):
-    from kombu import Connection
+    """The broker refuses (Redis stopped), accepts and never answers (hung), or never completes
+    the handshake (host down, packets dropped): the after-commit publish gives up within
+    `PUBLISH_TIMEOUT_SECONDS`, with no retries, and the event waits for the sweeper."""
+    host, port = request.getfixturevalue(broker)
+    # Celery reads CELERY_BROKER_URL from the environment before its settings.
+    monkeypatch.setenv("CELERY_BROKER_URL", f"redis://{host}:{port}/0")
+    # A process's first publish imports the broker's transport; a web process has long done so.
+    tasks._publish(tasks.dispatch_events, [])
 
-    # The dispatch task is published over a connection to a port nobody listens on: a real
-    # refused connection, not a stub.
-    dead = Connection("redis://127.0.0.1:9/0", connect_timeout=1)
-    publish = tasks.dispatch_events.apply_async
-    monkeypatch.setattr(tasks.dispatch_events, "apply_async", lambda *a, **kw: publish(*a, connection=dead, **kw))
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+    def run_after_commit(callbacks) -> float:
+        started = time.monotonic()
+        for callback in callbacks:
+            callback()
+        return time.monotonic() - started
+
+    with django_capture_on_commit_callbacks() as callbacks:
         incident = IncidentFactory(severity=severity("SEV-2"), actor=commander, commander=UserFactory(username="ic-b"), services=[service])
-    assert callbacks  # the dispatch was attempted after commit, failed, and was swallowed
-    assert "the outbox sweeper will pick it up" in caplog.text
+    declare_extra = run_after_commit(callbacks)
+    with django_capture_on_commit_callbacks() as callbacks:
+        actions.post_update(incident, "Rolled back build 8812.", actor=commander, source=Source.ADMIN)
+    update_extra = run_after_commit(callbacks)
+    assert declare_extra < 0.5 and update_extra < 0.5, (declare_extra, update_extra)
 
-    declared = TimelineEvent.objects.get(incident=incident, kind=Kind.DECLARED)
-    assert declared.dispatched_at is None
+    # Nothing was queued: the events wait, undispatched, for the sweeper.
+    waiting = TimelineEvent.objects.filter(incident=incident, kind__in=[Kind.DECLARED, Kind.STATUS_UPDATE])
+    assert waiting.count() == 2 and not waiting.filter(dispatched_at__isnull=False).exists()
     assert outbox.undispatched_events() == []  # within the grace period the task may still come
-
     with time_machine.travel(timezone.now() + dt.timedelta(seconds=settings.VIGIL_OUTBOX_GRACE_SECONDS + 1)):
-        assert outbox.undispatched_events() == [declared.pk]
+        assert sorted(outbox.undispatched_events()) == sorted(waiting.values_list("pk", flat=True))
         outbox.dispatch_events(outbox.undispatched_events())
-    declared.refresh_from_db()
-    assert declared.dispatched_at is not None
-    assert Notification.objects.filter(event=declared, recipient__username="ic-b").exists()
+    assert not waiting.filter(dispatched_at__isnull=True).exists()
+    assert Notification.objects.filter(event__kind=Kind.DECLARED, incident=incident, recipient__username="ic-b").exists()
+    assert Notification.objects.filter(event__kind=Kind.STATUS_UPDATE, incident=incident, recipient__username="ic-b").exists()
+
+
+@pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs the Redis broker (REDIS_URL)")
+def test_publishing_resumes_as_soon_as_the_broker_is_back(monkeypatch, settings):
+    """The request path keeps its broker connections in a pool: one that broke while the broker
+    was away is never handed out again, so the first publish after it returns goes through."""
+    import redis
+
+    broker = redis.Redis.from_url(os.environ["REDIS_URL"])
+    queued = lambda: broker.llen(settings.CELERY_PAGING_QUEUE)  # noqa: E731
+    address = broker.connection_pool.connection_kwargs
+    forwarder = TCPForwarder(address.get("host", "127.0.0.1"), address.get("port", 6379))
+    forwarder.start()
+    monkeypatch.setenv("CELERY_BROKER_URL", f"redis://127.0.0.1:{forwarder.port}/{address.get('db', 0)}")
+    try:
+        before = queued()
+        assert tasks._publish(tasks.dispatch_events, []) is True
+        forwarder.stop()  # Redis goes away, with the pooled connection
+        started = time.monotonic()
+        assert tasks._publish(tasks.dispatch_events, []) is False
+        assert time.monotonic() - started < 0.5
+        forwarder.start()  # back, on the same port
+        assert tasks._publish(tasks.dispatch_events, []) is True
+        forwarder.stop()
+        forwarder.start()  # restarted between two publishes, with no failure in between
+        assert tasks._publish(tasks.dispatch_events, []) is True
+        assert queued() - before == 3
+    finally:
+        forwarder.stop()
 
 
 def test_events_nobody_hears_about_are_born_dispatched(incident, commander):

@@ -1,5 +1,6 @@
 """The outbox with real processes: a Celery worker with beat on Redis delivers a page to a real
-SMTP server, and a worker killed with SIGKILL between send and record loses nothing."""
+SMTP server, a worker killed with SIGKILL between send and record loses nothing, and one
+killed in the middle of a batch of emails sends again only the message that was in flight."""
 
 import os
 import signal
@@ -12,15 +13,15 @@ import pytest
 from django.db import connection
 
 from comms import outbox
-from comms.tasks import deliver_page
-from comms.models import Channel, MessageKind, Notification
-from incidents import engine
-from incidents.models import TimelineEvent
+from comms.tasks import deliver_batch, deliver_page
+from comms.models import Audience, Channel, MessageKind, Notification, Subscription
+from incidents import actions, engine
+from incidents.models import Source, TimelineEvent
 from oncall.models import EscalationPolicy
 from tests.comms import recording
-from tests.comms.factories import ContactMethodFactory, NotificationRuleFactory
+from tests.comms.factories import ContactMethodFactory, NotificationRuleFactory, StakeholderGroupFactory
 from tests.comms.servers import smtp_server  # noqa: F401
-from tests.incidents.factories import IncidentFactory, severity
+from tests.incidents.factories import IncidentFactory, ServiceFactory, severity
 from tests.oncall.factories import UserFactory
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -144,3 +145,61 @@ def test_a_worker_killed_between_send_and_record_loses_nothing(tmp_path, setting
     assert len(sent_file.read_text().splitlines()) + len(recording.SENT) == 2
     recording.reset()
 
+
+
+def test_a_worker_killed_mid_batch_sends_again_only_the_message_in_flight(smtp_server, tmp_path):  # noqa: F811
+    """A customer notice to twelve addresses goes out as one batch. The SMTP server takes five
+    messages, then holds the sixth without answering; the worker is killed right then. The
+    five are on record as sent; after the lease a fresh worker's sweeper sends the other
+    seven. Every address hears once, and only the message in flight twice."""
+    customers = [f"customer{n:02d}@customer.example" for n in range(12)]
+    StakeholderGroupFactory(
+        name="Subscribers", audience=Audience.CUSTOMERS, subscriptions=[Subscription.CUSTOMER_NOTICES],
+        external_addresses="\n".join(customers), severities=[severity("SEV-2")],
+    )
+    commander = UserFactory(username="ic", email="ic@example.com")
+    service = ServiceFactory(name="Checkout API", slug="checkout-api", customer_facing=True)
+    incident = IncidentFactory(severity=severity("SEV-2"), actor=commander, services=[service])
+    actions.post_update(incident, "Checkout is slow; we are on it.", actor=commander, source=Source.ADMIN, visibility="external")
+    outbox.dispatch_events(TimelineEvent.objects.filter(dispatched_at__isnull=True).values_list("pk", flat=True))
+    notices = Notification.objects.filter(address__in=customers)
+    assert notices.count() == 12
+
+    env = worker_env(
+        EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+        EMAIL_HOST=smtp_server.host,
+        EMAIL_PORT=str(smtp_server.port),
+        VIGIL_DELIVERY_LEASE_SECONDS="3",
+        VIGIL_OUTBOX_SWEEP_SECONDS="1",
+        VIGIL_OUTBOX_GRACE_SECONDS="2",
+        VIGIL_ENGINE_TICK_SECONDS="3600",
+    )
+    smtp_server.stall_after(5)
+    worker = start_worker(env, tmp_path, beat=False)
+    try:
+        deliver_batch.apply_async(args=(sorted(notices.values_list("pk", flat=True)),), queue=env["CELERY_DEFAULT_QUEUE"])
+        smtp_server.wait_for(6, timeout=60)  # the sixth has arrived and waits for its answer
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(timeout=30)
+    finally:
+        output = stop(worker)
+    smtp_server.release()
+
+    # What the killed worker left: the five the server accepted are on record, the one in
+    # flight and the six behind it are pending under the dead worker's lease.
+    statuses = sorted(notices.values_list("status", flat=True))
+    assert statuses.count(Notification.Status.SENT) == 5, output[-3000:]
+    assert statuses.count(Notification.Status.PENDING) == 7
+
+    worker = start_worker(env, tmp_path, beat=True)
+    try:
+        deadline = time.monotonic() + 60
+        while notices.exclude(status=Notification.Status.SENT).exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+    finally:
+        output = stop(worker)
+    assert not notices.exclude(status=Notification.Status.SENT).exists(), output[-3000:]
+
+    received = [envelope.rcpt_tos[0] for envelope in smtp_server.envelopes if envelope.rcpt_tos[0] in customers]
+    assert set(received) == set(customers)  # nobody lost
+    assert len(received) - len(customers) == 1  # only the message in flight went out twice
