@@ -53,8 +53,9 @@ def _time_zone(owner) -> str:
     return getattr(owner, "time_zone", None) or settings.TIME_ZONE
 
 
-def _timeline_rows(postmortem: PostMortem) -> list[PostMortemTimelineEntry]:
-    events = TimelineEvent.objects.filter(incident=postmortem.incident_id).order_by("occurred_at", "pk")
+def _timeline_rows(postmortem: PostMortem, events, *, after: int = 0) -> list[PostMortemTimelineEntry]:
+    """The document's timeline rows for these incident events, numbered after position `after`;
+    bookkeeping kinds start hidden."""
     return [
         PostMortemTimelineEntry(
             postmortem=postmortem,
@@ -64,7 +65,7 @@ def _timeline_rows(postmortem: PostMortem) -> list[PostMortemTimelineEntry]:
             hidden=event.kind in HIDDEN_BY_DEFAULT,
             position=position,
         )
-        for position, event in enumerate(events, 1)
+        for position, event in enumerate(events, after + 1)
     ]
 
 
@@ -97,7 +98,8 @@ def create_for(incident: Incident, *, owner=None) -> PostMortem:
         summary=incident.resolution_summary or incident.summary,
         business_impact=incident.impact_description,
     )
-    PostMortemTimelineEntry.objects.bulk_create(_timeline_rows(postmortem))
+    events = TimelineEvent.objects.filter(incident=postmortem.incident_id).order_by("occurred_at", "pk")
+    PostMortemTimelineEntry.objects.bulk_create(_timeline_rows(postmortem, events))
     return postmortem
 
 
@@ -112,17 +114,7 @@ def refresh_timeline(postmortem: PostMortem) -> list[PostMortemTimelineEntry]:
         .exclude(pk__in=copied)
         .order_by("occurred_at", "pk")
     )
-    return PostMortemTimelineEntry.objects.bulk_create(
-        PostMortemTimelineEntry(
-            postmortem=postmortem,
-            event=event,
-            occurred_at=event.occurred_at,
-            text=event.message,
-            hidden=event.kind in HIDDEN_BY_DEFAULT,
-            position=position,
-        )
-        for position, event in enumerate(events, last + 1)
-    )
+    return PostMortemTimelineEntry.objects.bulk_create(_timeline_rows(postmortem, events, after=last))
 
 
 def on_events_recorded(sender, *, events, **kwargs) -> None:
