@@ -437,6 +437,12 @@ def _severity_level(rank: int) -> SeverityLevel:
     return level
 
 
+def _for_the_channel(incident: Incident) -> bool:
+    """Changes are answered in the channel for everyone to see, except those to a restricted
+    incident: the channel is wider than its participants, so only the person typing sees the reply."""
+    return not incident.is_restricted
+
+
 def _headline(incident: Incident) -> str:
     return f"*{incident.reference}* · {escape(incident.severity.name)} · {escape(incident.title)}"
 
@@ -447,7 +453,7 @@ def _create(command: Create, user: User) -> Reply:
     incident = actions.declare(title=command.title, severity=severity, actor=user, source=Source.CHAT)
     return Reply(
         [f":rotating_light: {escape(str(user))} declared {_headline(incident)}", f"Acknowledge with `ack {incident.reference}`."],
-        in_channel=True,
+        in_channel=_for_the_channel(incident),
     )
 
 
@@ -459,7 +465,7 @@ def _ack(command: Ack, user: User) -> Reply:
         since = f"{age(incident.reopened_at, incident.reopen_acknowledged_at)} after it was reopened"
     else:
         since = f"{age(incident.declared_at, incident.acknowledged_at)} after it was declared"
-    return Reply([f":eyes: {escape(str(user))} acknowledged {_headline(incident)} ({since})"], in_channel=True)
+    return Reply([f":eyes: {escape(str(user))} acknowledged {_headline(incident)} ({since})"], in_channel=_for_the_channel(incident))
 
 
 def _update(command: Update, user: User) -> Reply:
@@ -475,7 +481,7 @@ def _update(command: Update, user: User) -> Reply:
             f":warning: {incident.reference} is still not acknowledged (an update does not acknowledge it); "
             f"`ack {incident.reference}` stops the paging."
         )
-    return Reply(lines, in_channel=True)
+    return Reply(lines, in_channel=_for_the_channel(incident))
 
 
 def _change_severity(command: Severity, user: User) -> Reply:
@@ -488,7 +494,7 @@ def _change_severity(command: Severity, user: User) -> Reply:
     return Reply(
         [f":arrows_counterclockwise: {escape(str(user))} {direction} {incident.reference} "
          f"{escape(previous.name)} → *{escape(level.name)}* · {escape(incident.title)}"],
-        in_channel=True,
+        in_channel=_for_the_channel(incident),
     )
 
 
@@ -502,7 +508,7 @@ def _commander(command: Commander, user: User) -> Reply:
     actions.assign_role(incident, target, Participant.Role.COMMANDER, actor=user, source=Source.CHAT)
     return Reply(
         [f":female-firefighter: {escape(str(target))} is now incident commander of {_headline(incident)} (set by {escape(str(user))})"],
-        in_channel=True,
+        in_channel=_for_the_channel(incident),
     )
 
 
@@ -513,7 +519,7 @@ def _resolve(command: Resolve, user: User) -> Reply:
     sections = [f":white_check_mark: {escape(str(user))} resolved {_headline(incident)} after {age(incident.started_at, incident.resolved_at)}"]
     if command.summary:
         sections.append(_quote(command.summary))
-    return Reply(sections, in_channel=True)
+    return Reply(sections, in_channel=_for_the_channel(incident))
 
 
 def _status(command: Status, user: User) -> Reply:

@@ -380,6 +380,23 @@ def test_restricted_incidents_the_user_may_not_see_do_not_exist_for_them(people)
 
 
 @pytest.mark.django_db
+def test_changes_to_a_restricted_incident_are_answered_to_the_person_typing_only(people):
+    """The channel is wider than a restricted incident's participants: its changes are not
+    announced there, while an ordinary incident's are."""
+    commander, responder, viewer, manager = people
+    breach = IncidentFactory(actor=manager, title="Credential leak", is_restricted=True)
+    for text in (f"ack {breach.reference}", f"update {breach.reference} rotating keys",
+                 f"severity {breach.reference} 1", f"resolve {breach.reference} keys rotated"):
+        reply = say(text, manager)
+        assert reply.ok, (text, reply.text)
+        assert reply.as_slack()["response_type"] == "ephemeral", text
+    ordinary = IncidentFactory(actor=manager, title="Checkout down")
+    assert say(f"ack {ordinary.reference}", manager).as_slack()["response_type"] == "in_channel"
+    created = say("create SEV-2 Leaked token", manager)
+    assert created.as_slack()["response_type"] == "in_channel"
+
+
+@pytest.mark.django_db
 def test_timeline_shows_the_last_ten_events_oldest_first_escaped(people, incident):
     commander, responder, viewer, manager = people
     for n in range(12):
