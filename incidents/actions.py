@@ -476,9 +476,10 @@ def reopen(incident: Incident, *, actor, source: str, reason: str) -> Incident:
     reason = _clean_text(reason, "The reason for reopening", max_length=2000)
     now = clock.now()
     incident.status = Status.INVESTIGATING
+    incident.time_spent_resolved += now - incident.resolved_at  # escalation delays count unresolved time
     incident.resolved_at = None
     incident.reopened_at, incident.reopen_acknowledged_at = now, None
-    fields = ["status", "resolved_at", "reopened_at", "reopen_acknowledged_at", "updated_at"]
+    fields = ["status", "resolved_at", "time_spent_resolved", "reopened_at", "reopen_acknowledged_at", "updated_at"]
     taken_on = ""
     if incident.acknowledged_at is None:
         # Resolved before anyone acknowledged it: whoever reopens it is working it now (a

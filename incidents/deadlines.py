@@ -233,6 +233,7 @@ def situation(
     sit.finished = incident.status in (Status.RESOLVED, Status.CLOSED)
     sit.last_update_at = selectors.last_update_at(incident) if last_update_at is _UNREAD else last_update_at
     sit.reopened_at = incident.reopened_at
+    sit.time_spent_resolved = incident.time_spent_resolved
     if sit.reopened_at and (sit.last_update_at is None or sit.last_update_at < sit.reopened_at):
         # A reopen starts the update cadence again, as an update does.
         sit.last_update_at = sit.reopened_at

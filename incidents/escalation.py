@@ -100,6 +100,8 @@ class Situation:
     # acknowledge-SLA rounds fired before it are history, numbered up to `earlier_ack_rounds`.
     reopened_at: datetime | None = None
     earlier_ack_rounds: int = 0
+    # How long the incident spent resolved before its reopens (level delays do not count it).
+    time_spent_resolved: timedelta = timedelta(0)
     # Missed-update reminders fired before the last update (or reopen): history, numbered up to this.
     earlier_update_misses: int = 0
     # When the status-page reminder is due (None: the incident needs none).
@@ -136,7 +138,9 @@ def page_at(situation: Situation, cell: LevelCell, at: datetime) -> datetime:
 
 
 def level_due(situation: Situation, cell: LevelCell) -> datetime:
-    return page_at(situation, cell, situation.declared_at + cell.delay)
+    # Delays count the time the incident has run unresolved: time spent resolved before a
+    # reopen moves them on, so a reopen never engages every level at once.
+    return page_at(situation, cell, situation.declared_at + situation.time_spent_resolved + cell.delay)
 
 
 def split_recent(situation: Situation, people: list, at: datetime) -> tuple[list, list]:

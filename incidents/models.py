@@ -260,6 +260,11 @@ class Incident(models.Model):
     reopen_acknowledged_at = models.DateTimeField(
         null=True, blank=True, editable=False, help_text="When the latest reopen's acknowledge round was acknowledged."
     )
+    # Escalation levels are engaged by how long an incident has run unresolved: the time it
+    # spent resolved before its reopens does not count towards their delays.
+    time_spent_resolved = models.DurationField(
+        default=timedelta(0), editable=False, help_text="Time spent resolved before being reopened (all reopens)."
+    )
     mitigated_at = models.DateTimeField(null=True, blank=True, editable=False)
     resolved_at = models.DateTimeField(null=True, blank=True, editable=False)
     closed_at = models.DateTimeField(null=True, blank=True, editable=False)

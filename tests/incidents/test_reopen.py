@@ -312,3 +312,25 @@ def test_the_reopen_pages_sms_follows_the_new_round_not_the_first_acknowledgemen
     else:
         assert sms.status == Notification.Status.SENT
         assert [m.address for m in recording.SENT] == ["+447400123456"]
+
+
+@pytest.mark.django_db
+def test_levels_count_only_the_time_the_incident_ran_unresolved(people):
+    """Resolved at 10 min before the team lead (15 min) was due, reopened two hours later: the
+    management levels come 15, 30 and 60 minutes into the incident's unresolved time — 5, 20
+    and 50 minutes after the reopen — not all at once on the first tick."""
+    incident = sev1_resolved_then_reopened(people, acknowledged_at=2, resolved_at=10, reopened_at=130)
+    reopened = T0 + timedelta(minutes=130)
+    assert incident.time_spent_resolved == timedelta(minutes=120)
+    with at(130):
+        actions.acknowledge(incident, actor=people["oncall"], source=ADMIN)
+    run(130, 200)
+    engaged = [
+        (e.occurred_at - reopened, e.data["level"], e.data["page"])
+        for e in incident.timeline.filter(kind=Kind.ESCALATED, occurred_at__gt=reopened).order_by("occurred_at", "pk")
+    ]
+    assert engaged == [
+        (timedelta(minutes=5), 2, False),
+        (timedelta(minutes=20), 3, False),
+        (timedelta(minutes=50), 4, False),
+    ]
