@@ -17,7 +17,7 @@ from django.db.models import CheckConstraint
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from comms import outbox
+from comms import chat, outbox
 from comms.models import MessageKind, Notification
 from incidents import actions, deadlines, engine, escalation
 from incidents.models import Deadline, Participant, SeverityLevel, Source, TimelineEvent
@@ -371,6 +371,7 @@ def test_the_on_call_person_paged_for_a_restricted_incident_can_open_it(staff, c
     key = ApiKeyFactory(owner=bob, scopes=["read"])
     assert client.get(admin_url).status_code == 404
     assert client.get(api_url, HTTP_AUTHORIZATION=f"Bearer {key.secret}").status_code == 404
+    assert chat.execute(chat.parse(f"status {incident.reference}"), bob).text == f"No incident {incident.reference}."
 
     tick_at(T0)
 
@@ -378,6 +379,12 @@ def test_the_on_call_person_paged_for_a_restricted_incident_can_open_it(staff, c
     assert client.get(admin_url).status_code == 200
     response = client.get(api_url, HTTP_AUTHORIZATION=f"Bearer {key.secret}")
     assert response.status_code == 200 and response.json()["reference"] == incident.reference
+    # ...and from chat, where he acknowledges it.
+    with time_machine.travel(T0 + timedelta(minutes=1), tick=False):
+        reply = chat.execute(chat.parse(f"ack {incident.reference}"), bob)
+    assert reply.ok and "acknowledged" in reply.text
+    incident.refresh_from_db()
+    assert incident.acknowledged_at == T0 + timedelta(minutes=1)
     joined = incident.participants.get(user=bob, left_at=None)
     assert joined.role == Participant.Role.RESPONDER and joined.joined_at == T0
     event = incident.timeline.get(kind=Kind.ROLE_ASSIGNED)
