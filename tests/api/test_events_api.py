@@ -300,7 +300,7 @@ def test_during_maintenance_a_trigger_is_logged_as_suppressed_and_opens_nothing(
 
 @pytest.mark.django_db
 def test_a_failure_while_processing_keeps_the_event_as_failed_and_it_can_be_processed_again(client, integration):
-    with mock.patch.object(ingest.actions, "declare", side_effect=RuntimeError("bug in declare")):
+    with mock.patch.object(actions, "declare", side_effect=RuntimeError("bug in declare")):
         response = post(client, trigger(integration.key, "boom"))
     assert response.status_code == 202  # stored: nothing is lost
     event = AlertEvent.objects.get()
