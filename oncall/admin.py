@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
-from . import api_auth, feeds, forms, schedules
+from . import actions, api_auth, feeds, forms, schedules
 from .formatting import EMPTY, duration
 from .forms import delay_text
 from .models import (
@@ -394,9 +394,17 @@ class OverrideAdmin(admin.ModelAdmin):
         return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
 
     def save_model(self, request, obj, form, change):
-        if not change:
-            obj.created_by = request.user
-        super().save_model(request, obj, form, change)
+        if change:
+            return super().save_model(request, obj, form, change)
+        # A new cover is made by the verb the API calls too; the form has already said what is wrong.
+        made = actions.add_override(
+            obj.schedule, user=obj.user, start=obj.start, end=obj.end, reason=obj.reason, created_by=request.user
+        )
+        obj.pk, obj.created_by, obj.created_at = made.pk, made.created_by, made.created_at
+        obj._state.adding, obj._state.db = False, made._state.db
+
+    def delete_model(self, request, obj):
+        actions.remove_override(obj.pk, schedule_id=obj.schedule_id)
 
     def response_add(self, request, obj, post_url_continue=None):
         """Back to the schedule, where the override now shows in the table."""

@@ -7,9 +7,7 @@ covering a shift needs "write" and `oncall.add_override` (Managers), removing a 
 `oncall.delete_override`.
 
 The schemas live here until they outgrow one module (then `oncall/schemas.py`). Adding and
-removing an override are one-row writes with nothing else to do, so they are made here; when
-they gain a side effect (an audit entry, telling the person), they move to an `oncall/actions.py`
-verb that the admin calls too.
+removing an override are `oncall.actions` verbs, the same the admin calls.
 """
 
 from __future__ import annotations
@@ -22,8 +20,9 @@ from django.utils import timezone
 from ninja import Field, Path, Router, Schema, Status
 from ninja.errors import ValidationError
 
-from . import schedules
+from . import actions, schedules
 from .api_auth import ErrorOut, ValidationErrorOut, require_perm, require_scope
+from .errors import InvalidOverride
 from .models import EscalationLevel, EscalationPolicy, Override, Schedule, Team, User
 
 router = Router(tags=["on-call"])
@@ -305,15 +304,17 @@ def add_override(request: HttpRequest, schedule_id: Id, payload: OverrideIn):
     require_perm(request, "oncall.add_override", "cover on-call shifts")
     schedule = _schedule(schedule_id)
     start, end = _instant(payload.start, "start", "body"), _instant(payload.end, "end", "body")
-    if end <= start:
-        raise _invalid("body", "end", "The override must end after it starts.")
     user = User.objects.filter(username=payload.username).first()
-    if user is None or not user.is_active:
-        what = "No user" if user is None else "No active user"
-        raise _invalid("body", "username", f"{what} is called {payload.username!r}.")
-    override = Override.objects.create(
-        schedule=schedule, user=user, start=start, end=end, reason=payload.reason, created_by=request.user
-    )
+    try:
+        override = actions.add_override(
+            schedule, user=user, start=start, end=end, reason=payload.reason, created_by=request.user
+        )
+    except InvalidOverride as refused:
+        field, message = next(iter(refused.errors.items()))
+        if field == "user":  # the caller named the person by username
+            what = "No user" if user is None else "No active user"
+            field, message = "username", f"{what} is called {payload.username!r}."
+        raise _invalid("body", field, message) from None
     return Status(201, _override(override))
 
 
@@ -322,8 +323,7 @@ def remove_override(request: HttpRequest, schedule_id: Id, override_id: Id):
     """Take an override off the schedule: the layers decide again for its window."""
     require_scope(request, "write")
     require_perm(request, "oncall.delete_override", "remove overrides")
-    deleted, _ = Override.objects.filter(pk=override_id, schedule_id=schedule_id).delete()
-    if not deleted:
+    if not actions.remove_override(override_id, schedule_id=schedule_id):
         _schedule(schedule_id)  # says which one is missing
         raise Http404(f"Schedule {schedule_id} has no override {override_id}.")
     return Status(204, None)
