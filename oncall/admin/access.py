@@ -5,14 +5,13 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
-from django.template.response import TemplateResponse
 from django.urls import reverse
 
 from .. import api_auth, feeds, forms
 from ..models import ApiKey, CalendarFeed, Schedule, Team, User
 from .display import days_text, local
+from .secrets import add_view_shown_once
 
 
 @admin.register(User)
@@ -55,8 +54,28 @@ class TeamAdmin(admin.ModelAdmin):
 # --- Calendar feeds and API keys ----------------------------------------------------------------
 
 
+class _MadeAndRevokedAdmin(admin.ModelAdmin):
+    """Feeds and keys: every active staff user makes their own. They are made or revoked, never
+    edited, and revoked ones stay on record, so "last used" remains an answer."""
+
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_staff
+
+    def has_view_permission(self, request, obj=None):
+        return self.has_module_permission(request)
+
+    def has_add_permission(self, request):
+        return self.has_module_permission(request)
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(CalendarFeed)
-class CalendarFeedAdmin(admin.ModelAdmin):
+class CalendarFeedAdmin(_MadeAndRevokedAdmin):
     """Every staff user manages the feeds of their own shifts and of schedules they may see;
     holders of `change_calendarfeed` (superusers) see and revoke everyone's."""
 
@@ -72,21 +91,6 @@ class CalendarFeedAdmin(admin.ModelAdmin):
         if request.user.has_perm("oncall.change_calendarfeed"):
             return queryset
         return queryset.filter(Q(user=request.user) | Q(created_by=request.user))
-
-    def has_module_permission(self, request):
-        return request.user.is_active and request.user.is_staff
-
-    def has_view_permission(self, request, obj=None):
-        return self.has_module_permission(request)
-
-    def has_add_permission(self, request):
-        return self.has_module_permission(request)
-
-    def has_change_permission(self, request, obj=None):
-        return False  # a feed is made or revoked, never edited
-
-    def has_delete_permission(self, request, obj=None):
-        return False  # revoked feeds stay, so "last used" remains an answer
 
     @admin.display(description="Feed")
     def feed(self, feed: CalendarFeed) -> str:
@@ -107,24 +111,26 @@ class CalendarFeedAdmin(admin.ModelAdmin):
 
     def add_view(self, request, form_url="", extra_context=None):
         """Make a feed and show its URL — once: only its hash is kept."""
-        if not self.has_add_permission(request):
-            raise PermissionDenied
-        form = forms.NewFeedForm(request.POST if request.method == "POST" else None)
-        if not request.user.has_perm("oncall.view_schedule"):
-            form.fields["schedule"].queryset = Schedule.objects.none()
-        context = {**self.admin_site.each_context(request), "opts": self.opts, "form": form, "title": "New calendar feed"}
-        if request.method == "POST" and form.is_valid():
-            schedule = form.cleaned_data["schedule"]
-            feed, token = feeds.create_feed(
-                user=None if schedule else request.user, schedule=schedule, created_by=request.user
-            )
+
+        def feed_form(data):
+            form = forms.NewFeedForm(data)
+            if not request.user.has_perm("oncall.view_schedule"):
+                form.fields["schedule"].queryset = Schedule.objects.none()
+            return form
+
+        def make(data):
+            schedule = data["schedule"]
+            feed, token = feeds.create_feed(user=None if schedule else request.user, schedule=schedule, created_by=request.user)
             url = request.build_absolute_uri(reverse("oncall:calendar_feed", args=[token]))
-            context.update(title="Calendar feed created", feed=feed, url=url, webcal_url="webcal://" + url.split("://", 1)[1])
-        return TemplateResponse(request, "admin/oncall/calendarfeed/new.html", context)
+            return {"title": "Calendar feed created", "feed": feed, "url": url, "webcal_url": "webcal://" + url.split("://", 1)[1]}
+
+        return add_view_shown_once(
+            self, request, "admin/oncall/calendarfeed/new.html", title="New calendar feed", form=feed_form, make=make
+        )
 
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(admin.ModelAdmin):
+class ApiKeyAdmin(_MadeAndRevokedAdmin):
     """Staff make keys that act as themselves; holders of `oncall.change_apikey` (Managers,
     superusers) see everyone's and may make keys for others. Keys are made and revoked, never
     edited: the secret is shown once, on the page that made it."""
@@ -142,21 +148,6 @@ class ApiKeyAdmin(admin.ModelAdmin):
         if request.user.has_perm("oncall.change_apikey"):
             return queryset
         return queryset.filter(owner=request.user)
-
-    def has_module_permission(self, request):
-        return request.user.is_active and request.user.is_staff
-
-    def has_view_permission(self, request, obj=None):
-        return self.has_module_permission(request)
-
-    def has_add_permission(self, request):
-        return self.has_module_permission(request)
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False  # revoked keys stay on record
 
     @admin.display(description="Key")
     def key(self, key: ApiKey) -> str:
@@ -176,18 +167,15 @@ class ApiKeyAdmin(admin.ModelAdmin):
         messages.success(request, f"{count} key{'s' if count != 1 else ''} revoked.")
 
     def add_view(self, request, form_url="", extra_context=None):
-        if not self.has_add_permission(request):
-            raise PermissionDenied
-        form = forms.NewApiKeyForm(
-            request.POST if request.method == "POST" else None,
-            user=request.user, may_pick_owner=request.user.has_perm("oncall.change_apikey"),
-        )
-        context = {**self.admin_site.each_context(request), "opts": self.opts, "form": form, "title": "New API key"}
-        if request.method == "POST" and form.is_valid():
-            data = form.cleaned_data
+        def key_form(data):
+            may_pick_owner = request.user.has_perm("oncall.change_apikey")
+            return forms.NewApiKeyForm(data, user=request.user, may_pick_owner=may_pick_owner)
+
+        def make(data):
             key, secret = api_auth.create_key(
                 name=data["name"], owner=data["owner"], scopes=data["scopes"], created_by=request.user,
                 rate_limit_per_minute=data["rate_limit_per_minute"],
             )
-            context.update(title="API key created", key=key, secret=secret)
-        return TemplateResponse(request, "admin/oncall/apikey/new.html", context)
+            return {"title": "API key created", "key": key, "secret": secret}
+
+        return add_view_shown_once(self, request, "admin/oncall/apikey/new.html", title="New API key", form=key_form, make=make)
