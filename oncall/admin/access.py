@@ -73,6 +73,10 @@ class _MadeAndRevokedAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    @admin.display(description="State")
+    def state(self, obj: ApiKey | CalendarFeed) -> str:
+        return f"revoked {local(obj.revoked_at)}" if obj.revoked_at else "active"
+
 
 @admin.register(CalendarFeed)
 class CalendarFeedAdmin(_MadeAndRevokedAdmin):
@@ -99,10 +103,6 @@ class CalendarFeedAdmin(_MadeAndRevokedAdmin):
     @admin.display(description="Shifts of")
     def subject(self, feed: CalendarFeed) -> str:
         return str(feed.user) if feed.user_id else f"schedule {feed.schedule}"
-
-    @admin.display(description="State")
-    def state(self, feed: CalendarFeed):
-        return f"revoked {local(feed.revoked_at)}" if feed.revoked_at else "active"
 
     @admin.action(description="Revoke selected feeds (their URLs stop working)")
     def revoke(self, request, queryset):
@@ -156,10 +156,6 @@ class ApiKeyAdmin(_MadeAndRevokedAdmin):
     @admin.display(description="Scopes")
     def scope_list(self, key: ApiKey) -> str:
         return ", ".join(key.scopes)
-
-    @admin.display(description="State")
-    def state(self, key: ApiKey) -> str:
-        return f"revoked {local(key.revoked_at)}" if key.revoked_at else "active"
 
     @admin.action(description="Revoke selected keys (they stop working at once)")
     def revoke(self, request, queryset):
