@@ -4,10 +4,11 @@ creation), the read-only alert log, and maintenance windows."""
 from __future__ import annotations
 
 from django.contrib import admin, messages
-from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
+
+from oncall.admin.secrets import shown_once
 
 from . import ingest
 from .formatting import EMPTY
@@ -55,16 +56,10 @@ class _ShownOnceAdmin(admin.ModelAdmin):
         key = getattr(request, "_vigil_new_key", None)
         if key is None:
             return super().response_add(request, obj, post_url_continue)
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.opts,
-            "title": f"{self.opts.verbose_name.capitalize()} created",
-            "object": obj,
-            "key": key,
-            "what": self.what,
-            **self.shown_once_context(request, obj, key),
-        }
-        return TemplateResponse(request, "admin/incidents/key_created.html", context)
+        return shown_once(
+            self, request, "admin/incidents/key_created.html", title=f"{self.opts.verbose_name.capitalize()} created",
+            object=obj, key=key, what=self.what, **self.shown_once_context(request, obj, key),
+        )
 
     def shown_once_context(self, request, obj, key) -> dict:
         return {}

@@ -6,10 +6,8 @@ offset is read as UTC). Reading needs the key's "read" scope and the owner's vie
 covering a shift needs "write" and `oncall.add_override` (Managers), removing a cover
 `oncall.delete_override`.
 
-The schemas live here until they outgrow one module (then `oncall/schemas.py`). Adding and
-removing an override are one-row writes with nothing else to do, so they are made here; when
-they gain a side effect (an audit entry, telling the person), they move to an `oncall/actions.py`
-verb that the admin calls too.
+The schemas are in `oncall/schemas.py`. Adding and removing an override are `oncall.actions`
+verbs, the same the admin calls.
 """
 
 from __future__ import annotations
@@ -19,16 +17,27 @@ import datetime as dt
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest
 from django.utils import timezone
-from ninja import Field, Path, Router, Schema, Status
+from ninja import Path, Router, Status
 from ninja.errors import ValidationError
 
-from . import schedules
+from . import actions, schedules
 from .api_auth import ErrorOut, ValidationErrorOut, require_perm, require_scope
+from .errors import InvalidOverride
 from .models import EscalationLevel, EscalationPolicy, Override, Schedule, Team, User
+from .schemas import (
+    OUTLOOK_DAYS,
+    EscalationPolicyOnCallOut,
+    EscalationPolicyOut,
+    OnCallAtOut,
+    OverrideIn,
+    OverrideOut,
+    PersonOut,
+    ScheduleOut,
+    ScheduleSummaryOut,
+)
 
 router = Router(tags=["on-call"])
 
-OUTLOOK_DAYS = 14
 MAX_WINDOW = dt.timedelta(days=31)
 # The instants the API answers for: wide enough for any real question, narrow enough that adding
 # a window to them stays a valid datetime.
@@ -37,177 +46,6 @@ LATEST = dt.datetime(2200, 1, 1, tzinfo=dt.UTC)
 
 # Ids are BigAutoField values: a larger number is refused (422) rather than sent to the database.
 Id = Path[int, {"ge": 1, "le": 2**63 - 1}]
-# Hand-offs and restrictions are wall-clock times without an offset, which JSON Schema's "time"
-# format (RFC 3339, offset required) does not describe: they go out as "HH:MM".
-LOCAL_TIME = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
-
-
-# --- Schemas ------------------------------------------------------------------------------------
-
-
-# The error shapes config/api.py writes. Ninja names OpenAPI components after the class and keeps
-# one of two same-named ones, so these stay field for field what the other routers declare
-# (tests/api/test_schema.py checks that no two schemas share a name with different shapes).
-
-
-
-
-class PersonOut(Schema):
-    username: str
-    name: str = Field(description="Full name, or the username if none is set.")
-
-    @staticmethod
-    def of(user: User) -> dict:
-        return {"username": user.username, "name": str(user)}
-
-
-class TeamRefOut(Schema):
-    id: int
-    name: str
-    slug: str
-
-
-class ScheduleRefOut(Schema):
-    id: int
-    name: str
-    slug: str
-
-
-class WindowOut(Schema):
-    start: dt.datetime
-    end: dt.datetime
-
-
-class OnCallNowOut(Schema):
-    user: PersonOut
-    until: dt.datetime = Field(description=f"End of the current shift, or {OUTLOOK_DAYS} days from now if it lasts longer.")
-    source: str = Field(description="What put them on call: a layer's name or “Override: <reason>”.")
-
-
-class ScheduleSummaryOut(Schema):
-    id: int
-    name: str
-    slug: str
-    team: TeamRefOut | None
-    time_zone: str
-    on_call_now: list[OnCallNowOut] = Field(description="Empty when nobody is on call now (a gap).")
-    next_gap: WindowOut | None = Field(description=f"The first stretch without anyone on call in the next {OUTLOOK_DAYS} days.")
-
-
-class LayerMemberOut(Schema):
-    position: int
-    user: PersonOut
-
-
-class LayerOut(Schema):
-    id: int
-    name: str
-    priority: int = Field(description="Higher layers cover lower ones.")
-    rotation: str = Field(description="daily, weekly or hours (every `rotation_hours` hours).")
-    rotation_hours: int | None
-    start_date: dt.date
-    handoff_time: str = Field(pattern=LOCAL_TIME, description="HH:MM, wall-clock time in the schedule's zone.")
-    restriction_days: list[int] = Field(description="ISO weekdays covered (1 = Monday); empty = every day.")
-    restriction_start: str | None = Field(pattern=LOCAL_TIME, description="HH:MM local; none = whole days.")
-    restriction_end: str | None = Field(
-        pattern=LOCAL_TIME, description="HH:MM local; at or before the start, the window crosses midnight."
-    )
-    members: list[LayerMemberOut]
-
-
-class ShiftOut(Schema):
-    start: dt.datetime
-    end: dt.datetime
-    user: PersonOut
-    source: str
-    layer_id: int | None
-    override_id: int | None
-
-
-class ScheduleOut(Schema):
-    id: int
-    name: str
-    slug: str
-    team: TeamRefOut | None
-    time_zone: str
-    description: str
-    layers: list[LayerOut]
-    on_call_now: list[OnCallNowOut]
-    window: WindowOut = Field(description="The stretch `shifts` and `gaps` cover.")
-    shifts: list[ShiftOut]
-    gaps: list[WindowOut]
-
-
-class OnCallAtOut(Schema):
-    schedule: ScheduleRefOut
-    at: dt.datetime
-    on_call: list[PersonOut] = Field(description="Normally one person; empty for a gap.")
-
-
-class OverrideOut(Schema):
-    id: int
-    schedule_id: int
-    user: PersonOut
-    start: dt.datetime
-    end: dt.datetime
-    reason: str
-    created_by: PersonOut | None
-    created_at: dt.datetime
-
-
-class OverrideIn(Schema):
-    username: str = Field(min_length=1, max_length=150, description="Who is on call instead.")
-    start: dt.datetime
-    end: dt.datetime
-    reason: str = Field("", max_length=200, description="e.g. holiday cover, shift swap with Bob.")
-
-
-class EscalationDelayOut(Schema):
-    severity_rank: int = Field(description="1 = SEV-1, the most severe.")
-    delay_seconds: int = Field(description="From declaration.")
-    business_hours: bool
-
-
-class EscalationLevelOut(Schema):
-    position: int
-    name: str
-    users: list[PersonOut]
-    schedules: list[ScheduleRefOut]
-    delays: list[EscalationDelayOut]
-
-
-class EscalationPolicyOut(Schema):
-    id: int
-    name: str
-    team: TeamRefOut | None
-    description: str
-    loop_count: int
-    is_default: bool
-    levels: list[EscalationLevelOut]
-
-
-class EscalationPolicyRefOut(Schema):
-    id: int
-    name: str
-
-
-class ScheduleOnCallOut(Schema):
-    schedule: ScheduleRefOut
-    on_call: list[PersonOut]
-
-
-class EscalationLevelOnCallOut(Schema):
-    position: int
-    name: str
-    users: list[PersonOut] = Field(description="People the level names directly.")
-    schedules: list[ScheduleOnCallOut] = Field(description="Whoever is on call on each of the level's schedules.")
-    pages: list[PersonOut] = Field(description="Everyone the level would page now, each once.")
-
-
-class EscalationPolicyOnCallOut(Schema):
-    policy: EscalationPolicyRefOut
-    at: dt.datetime
-    levels: list[EscalationLevelOnCallOut]
 
 
 # Every keyed request may be refused before the operation runs (401 no key, 403 scope or
@@ -305,15 +143,17 @@ def add_override(request: HttpRequest, schedule_id: Id, payload: OverrideIn):
     require_perm(request, "oncall.add_override", "cover on-call shifts")
     schedule = _schedule(schedule_id)
     start, end = _instant(payload.start, "start", "body"), _instant(payload.end, "end", "body")
-    if end <= start:
-        raise _invalid("body", "end", "The override must end after it starts.")
     user = User.objects.filter(username=payload.username).first()
-    if user is None or not user.is_active:
-        what = "No user" if user is None else "No active user"
-        raise _invalid("body", "username", f"{what} is called {payload.username!r}.")
-    override = Override.objects.create(
-        schedule=schedule, user=user, start=start, end=end, reason=payload.reason, created_by=request.user
-    )
+    try:
+        override = actions.add_override(
+            schedule, user=user, start=start, end=end, reason=payload.reason, created_by=request.user
+        )
+    except InvalidOverride as refused:
+        field, message = next(iter(refused.errors.items()))
+        if field == "user":  # the caller named the person by username
+            what = "No user" if user is None else "No active user"
+            field, message = "username", f"{what} is called {payload.username!r}."
+        raise _invalid("body", field, message) from None
     return Status(201, _override(override))
 
 
@@ -322,8 +162,7 @@ def remove_override(request: HttpRequest, schedule_id: Id, override_id: Id):
     """Take an override off the schedule: the layers decide again for its window."""
     require_scope(request, "write")
     require_perm(request, "oncall.delete_override", "remove overrides")
-    deleted, _ = Override.objects.filter(pk=override_id, schedule_id=schedule_id).delete()
-    if not deleted:
+    if not actions.remove_override(override_id, schedule_id=schedule_id):
         _schedule(schedule_id)  # says which one is missing
         raise Http404(f"Schedule {schedule_id} has no override {override_id}.")
     return Status(204, None)

@@ -8,6 +8,7 @@ import re
 from django import forms
 from django.utils.dateparse import parse_duration
 
+from .actions import override_errors
 from .formatting import duration, typed_duration
 from .models import (
     ESCALATION_DELAY_MOST,
@@ -105,12 +106,10 @@ class OverrideForm(forms.ModelForm):
 
     def clean(self):
         data = super().clean()
-        start, end = data.get("start"), data.get("end")
-        if start and end and end <= start:
-            self.add_error("end", "The override must end after it starts.")
-        user = data.get("user")
-        if user is not None and not user.is_active:
-            self.add_error("user", f"{user} is not an active user.")
+        # A missing user already has the field's own "required" error.
+        errors = override_errors(start=data.get("start"), end=data.get("end"), user=data.get("user"), named=False)
+        for field, message in errors.items():
+            self.add_error(field, message)
         return data
 
 

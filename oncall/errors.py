@@ -1,0 +1,14 @@
+"""On-call domain errors: messages a person can act on, naming the field to fix."""
+
+
+class DomainError(Exception):
+    """A request the on-call domain refuses. Subclasses say why."""
+
+
+class InvalidOverride(DomainError):
+    """An override that cannot be: `errors` maps each field to fix to its message, in the order a
+    person fixes them (the admin form shows them all, the API answers 422 with the first)."""
+
+    def __init__(self, errors: dict[str, str]):
+        self.errors = errors
+        super().__init__(" ".join(errors.values()))
