@@ -1,5 +1,6 @@
+"""The comms app, and its two reactions to incident events recorded on the timeline."""
+
 from django.apps import AppConfig
-from django.db import transaction
 
 
 class CommsConfig(AppConfig):
@@ -8,28 +9,35 @@ class CommsConfig(AppConfig):
     verbose_name = "Communications"
 
     def ready(self) -> None:
-        from incidents.timeline import events_recorded, events_recording
+        from incidents import timeline
 
-        events_recording.connect(_mark_unrouted, dispatch_uid="comms.mark_unrouted")
-        events_recorded.connect(_dispatch_after_commit, dispatch_uid="comms.dispatch_after_commit")
+        timeline.react("comms.stamp_unrouted", stamp_unrouted, when="in_transaction")
+        timeline.react("comms.dispatch", dispatch, when="after_commit")
 
 
-def _mark_unrouted(sender, events, **kwargs) -> None:
-    """Events that reach nobody (notes, tasks, details…) are born dispatched."""
+def stamp_unrouted(events) -> None:
+    """Events nobody is told about (notes, tasks, details…) are dispatched as they are written,
+    so the sweeper and the health check's backlog (`dispatched_at IS NULL`) never see them."""
+    from django.db.models import F
+
+    from incidents.models import TimelineEvent
+
     from .routing import ROUTED_KINDS
 
-    for event in events:
-        if event.kind not in ROUTED_KINDS:
+    unrouted = [event for event in events if event.kind not in ROUTED_KINDS]
+    if unrouted:
+        TimelineEvent.objects.filter(pk__in=[event.pk for event in unrouted]).update(dispatched_at=F("occurred_at"))
+        for event in unrouted:
             event.dispatched_at = event.occurred_at
 
 
-def _dispatch_after_commit(sender, events, **kwargs) -> None:
-    """Timeline events are dispatched once their transaction commits; if it rolls back, they
-    never existed. The sweeper covers a broker that is down at that moment."""
+def dispatch(events) -> None:
+    """Once the recording transaction has committed, enqueue the dispatch of the events someone
+    must hear about. A broker that is down at that moment is covered by the sweeper."""
     from . import tasks
 
     from .routing import ROUTED_KINDS
 
     ids = [event.pk for event in events if event.kind in ROUTED_KINDS]
     if ids:
-        transaction.on_commit(lambda: tasks.enqueue_dispatch(ids))
+        tasks.enqueue_dispatch(ids)

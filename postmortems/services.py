@@ -117,8 +117,8 @@ def refresh_timeline(postmortem: PostMortem) -> list[PostMortemTimelineEntry]:
     return PostMortemTimelineEntry.objects.bulk_create(_timeline_rows(postmortem, events, after=last))
 
 
-def on_events_recorded(sender, *, events, **kwargs) -> None:
-    """`incidents.timeline.events_recorded` receiver: a resolution that requires a post-mortem
+def open_on_resolve(events) -> None:
+    """Timeline reaction "postmortems.open_on_resolve": a resolution that requires a post-mortem
     opens one, in the resolving transaction. Resolving again after a reopen keeps the first and
     brings its timeline up to date (`refresh_timeline`)."""
     for event in events:
@@ -189,7 +189,7 @@ TRANSITIONS = {
 
 
 def close_guard(incident: Incident) -> str | None:
-    """Registered in `incidents.actions.close_guards`: why `incident` may not close yet, or None."""
+    """Registered in `incidents.lifecycle.close_guards`: why `incident` may not close yet, or None."""
     if not requires_postmortem(incident):
         return None
     postmortem = PostMortem.objects.filter(incident_id=incident.pk).select_related("owner").first()

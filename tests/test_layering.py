@@ -1,4 +1,17 @@
-"""The apps' layering: each app imports only from apps above it (oncall → incidents → postmortems → comms)."""
+"""The apps' layering: each app imports only from apps above it (oncall → incidents → postmortems → comms).
+
+A lower app reaches a higher one only through a registry the higher app fills in its
+`AppConfig.ready()`; these are all of them:
+- `incidents.timeline.reactions` (`timeline.react(name, function, when=...)`): after incident
+  events are recorded, in this order,
+  - "postmortems.open_on_resolve", in the transaction: a resolution that requires a post-mortem
+    opens one (or refreshes its timeline after a reopen);
+  - "comms.stamp_unrouted", in the transaction: events nobody is told about are marked
+    dispatched, so they never wait for the outbox;
+  - "comms.dispatch", after commit: the events someone must hear about are enqueued for dispatch.
+- `incidents.lifecycle.close_guards`: postmortems' `close_guard`, an incident that requires a
+  post-mortem closes only once it is published.
+"""
 
 import ast
 from pathlib import Path
@@ -29,3 +42,22 @@ def test_apps_import_only_from_lower_layers(app):
         if imported_apps(path) - allowed
     }
     assert offenders == {}
+
+
+def test_the_registries_hold_exactly_the_documented_hooks():
+    from incidents import lifecycle, timeline
+    from postmortems import services
+
+    assert timeline.registered() == [
+        ("postmortems.open_on_resolve", "postmortems", "in_transaction"),
+        ("comms.stamp_unrouted", "comms", "in_transaction"),
+        ("comms.dispatch", "comms", "after_commit"),
+    ]
+    assert lifecycle.close_guards == [services.close_guard]
+
+
+def test_a_reaction_runs_in_the_transaction_or_after_commit_only():
+    from incidents import timeline
+
+    with pytest.raises(ValueError, match="after_commit"):
+        timeline.react("elsewhere.sometime", print, when="later")
