@@ -12,15 +12,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max
 
-from . import clock, deadlines, escalation, formatting, lifecycle, timeline
+from . import clock, deadlines, firing, formatting, lifecycle, timeline
 from .errors import IllegalTransition, InvalidInput
 from .models import (
-    Deadline,
     EvidenceLink,
     Incident,
     IncidentTask,
@@ -509,15 +507,15 @@ def reopen(incident: Incident, *, actor, source: str, reason: str) -> Incident:
         label = f"level {level.position} · {level.name}"
         if people:
             if not incident.is_drill:
-                _add_responders(incident, people, now=now)
+                firing.add_responders(incident, people, now=now)
             timeline.record(
                 incident, Kind.ESCALATED,
-                f"Reopened: paging {label} for a new acknowledge round: {deadlines.names(people)}"
-                + (_DRILL_NOTE if incident.is_drill else ""),
+                f"Reopened: paging {label} for a new acknowledge round: {firing.names(people)}"
+                + (firing.DRILL_NOTE if incident.is_drill else ""),
                 actor=actor, source=Source.ENGINE,
                 data={
                     "level": level.position, "level_name": level.name, "reason": "reopened", "page": True,
-                    "targets": deadlines.describe(people),
+                    "targets": firing.describe(people),
                 },
             )
         else:
@@ -548,7 +546,7 @@ def _reopen_page(incident: Incident, now: datetime):
         opens = cells.working_time(now)
         if opens > now:
             return level, [], opens
-    return level, deadlines.level_targets(level, now), None
+    return level, firing.level_targets(level, now), None
 
 
 @transaction.atomic
@@ -721,421 +719,6 @@ def add_evidence(incident: Incident, url: str, *, actor, source: str, kind: str 
     return link
 
 
-# --- The engine's action ------------------------------------------------------------------------
-
-Key = escalation.Key
-_DRILL_NOTE = " (drill: only its participants are notified)"
-
-
-class _Writes:
-    """What firings write, collected so that a tick's whole batch goes out in a few statements."""
-
-    def __init__(self, incident_ids: Iterable[int] = ()):
-        self.events: list = []
-        self.changed: dict[int, Deadline] = {}
-        self.created: list[Deadline] = []
-        self._created_ids: set[int] = set()
-        self.participants: list[Participant] = []
-        self._incident_ids = list(incident_ids)
-        self._current: dict[int, set[int]] | None = None
-
-    def current_participants(self, incident_id: int) -> set[int]:
-        """Ids of the incident's current participants (any role), with those joining in this batch:
-        read for every incident of the batch in one query, on first need."""
-        if self._current is None:
-            self._current = self._read_current(self._incident_ids or [incident_id])
-        if incident_id not in self._current:
-            self._current.update(self._read_current([incident_id]))
-        return self._current[incident_id]
-
-    @staticmethod
-    def _read_current(incident_ids) -> dict[int, set[int]]:
-        current: dict[int, set[int]] = {pk: set() for pk in incident_ids}
-        for incident_id, user_id in Participant.objects.filter(incident_id__in=incident_ids, left_at=None).values_list(
-            "incident_id", "user_id"
-        ):
-            current[incident_id].add(user_id)
-        return current
-
-    def event(self, incident, kind: str, message: str, data: dict, *, source: str = Source.ENGINE) -> None:
-        self.events.append(timeline.build(incident, kind, message, source=source, data=data))
-
-    def save(self, row: Deadline) -> None:
-        if row.pk:
-            self.changed[row.pk] = row
-        elif id(row) not in self._created_ids:
-            self._created_ids.add(id(row))
-            self.created.append(row)
-
-    _FIELDS = ("due_at", "fired_at", "cancelled_at", "targets", "note")
-
-    def flush(self) -> None:
-        timeline.record_many(self.events)
-        if self.changed:
-            _update_deadlines(list(self.changed.values()), self._FIELDS)
-        Deadline.objects.bulk_create(self.created)
-        Participant.objects.bulk_create(self.participants)
-
-
-def _add_responders(
-    incident, people, *, now, writes: _Writes | None = None, reason: str = "paged", source: str = Source.ENGINE
-) -> list:
-    """Whoever was paged or informed joins the incident as a responder (a current participant),
-    unless they already take part: a restricted incident then reaches them and opens for them in
-    the admin, the API and chat. Said on the timeline in one `role_assigned` event. In the
-    engine's batches, `writes` collects the rows: the batch's current participants are read in one
-    query and the new ones written in one insert. Returns the people who joined."""
-    own = writes is None
-    if own:
-        writes = _Writes([incident.pk])
-    current = writes.current_participants(incident.pk)
-    joining = [user for user in {u.pk: u for u in people}.values() if user.pk not in current]
-    if joining:
-        current.update(user.pk for user in joining)
-        writes.participants.extend(
-            Participant(incident=incident, user=user, role=Role.RESPONDER, joined_at=now) for user in joining
-        )
-        plural = len(joining) > 1
-        writes.event(
-            incident,
-            Kind.ROLE_ASSIGNED,
-            f"{deadlines.names(joining)} {'join' if plural else 'joins'} as responder{'s' if plural else ''} ({reason})",
-            {"role": Role.RESPONDER, "users": [user.get_username() for user in joining], "reason": reason, "previous": None},
-            source=source,
-        )
-    if own:
-        writes.flush()
-    return joining
-
-
-def _update_deadlines(rows: list, names) -> None:
-    """Write these fields of every row (`Deadline`s or `deadlines.PendingRow`s): on PostgreSQL in
-    one UPDATE … FROM unnest() with one array per column, elsewhere with one prepared UPDATE
-    sent for every row (executemany). bulk_update's CASE WHEN per field and row costs more
-    Python than the firings themselves at a thousand rows, and on PostgreSQL executemany takes
-    about twice as long as the single statement."""
-    pk = Deadline._meta.pk
-    fields = [Deadline._meta.get_field(name) for name in names]
-    quote = connection.ops.quote_name
-    table = quote(Deadline._meta.db_table)
-    values = [[field.get_db_prep_save(getattr(row, field.attname), connection) for row in rows] for field in fields]
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            arrays = ", ".join(f"%s::{field.cast_db_type(connection)}[]" for field in (pk, *fields))
-            cursor.execute(
-                f"UPDATE {table} SET "
-                + ", ".join(f"{quote(field.column)} = v.{quote(field.column)}" for field in fields)
-                + f" FROM unnest({arrays}) AS v({', '.join(quote(field.column) for field in (pk, *fields))})"
-                + f" WHERE {table}.{quote(pk.column)} = v.{quote(pk.column)}",
-                [[row.pk for row in rows], *values],
-            )
-        else:
-            cursor.executemany(
-                f"UPDATE {table} SET "
-                + ", ".join(f"{quote(field.column)} = %s" for field in fields)
-                + f" WHERE {quote(pk.column)} = %s",
-                [[*columns, row.pk] for row, *columns in zip(rows, *values)],
-            )
-
-
-def _local(incident, moment: datetime, fmt: str = "%a %H:%M") -> str:
-    """A moment in the policy team's zone (its working hours are read there), else UTC."""
-    policy = incident.escalation_policy
-    zone = ZoneInfo(policy.team.time_zone if policy and policy.team_id else "UTC")
-    return moment.astimezone(zone).strftime(fmt)
-
-
-def _skipped_note(skipped) -> str:
-    return f"; {deadlines.names(skipped)} paged less than a minute ago, not paged again" if skipped else ""
-
-
-def _page(sit, people, now) -> tuple[list, list]:
-    """(people to page now, people this incident paged less than a minute ago: skipped)."""
-    people, skipped = escalation.split_recent(sit, people, now)
-    escalation.mark_paged(sit, people, now)
-    return people, skipped
-
-
-def _engage(incident, sit, positions, by_position, *, now, reason: str, current: Deadline, rows, writes, people_at, audience):
-    """Engage levels: page their targets now (or, for a level that lasts until resolved engaged
-    after acknowledgement, inform them), record each on the timeline, mark their deadlines
-    fired. A level that resolves to nobody says so and hands over to the next level at once."""
-    paged = []
-    outcome = escalation.engage_with_handover(sit, positions, lambda position: people_at(by_position[position]))
-    drill = _DRILL_NOTE if incident.is_drill else ""
-    for index, (position, people) in enumerate(outcome):
-        level = by_position[position]
-        inform = bool(people) and sit.informs(position)
-        skipped = []
-        if people and not inform:
-            people, skipped = _page(sit, people, now)
-        if not (current.kind == Deadline.Kind.ESCALATION and current.level == position):
-            row = next(
-                (r for r in rows if (r.kind, r.level) == (Deadline.Kind.ESCALATION, position) and r.state == "pending"), None
-            )
-            if row is None:
-                row = Deadline(incident=incident, kind=Deadline.Kind.ESCALATION, level=position, due_at=now)
-                rows.append(row)
-            row.fired_at, row.targets, row.note = now, deadlines.describe(people), reason[:200]
-            writes.save(row)
-        label = f"level {position} · {level.name}"
-        data = {
-            "level": position, "level_name": level.name, "reason": reason, "targets": deadlines.describe(people),
-            "page": not inform,
-        }
-        if inform:
-            writes.event(incident, Kind.ESCALATED, f"{_informed(incident, label, reason, now, audience)}: telling {deadlines.names(people)}{drill}", data)
-            paged.extend(people)
-            continue
-        if people or skipped:
-            if skipped:
-                data["skipped"] = deadlines.describe(skipped)
-            writes.event(
-                incident,
-                Kind.ESCALATED,
-                f"Escalated to {label} ({reason}): paging {deadlines.names(people)}{_skipped_note(skipped)}{drill}",
-                data,
-            )
-            paged.extend(people)
-            continue
-        following = by_position[outcome[index + 1][0]] if index + 1 < len(outcome) else None
-        writes.event(
-            incident,
-            Kind.NOBODY_TO_PAGE,
-            f"Level {position} · {level.name} has nobody to page"
-            + (f"; escalating to level {following.position} · {following.name} at once" if following else "; no level is left"),
-            {"level": position, "level_name": level.name, "next_level": following.position if following else None},
-        )
-        reason = f"level {position} had nobody to page"
-    return paged
-
-
-def _informed(incident, label: str, reason: str, now, audience) -> str:
-    """'Level 2 · Team lead informed (on schedule): INC-12 SEV-1 has run 15 min, acknowledged by
-    Bob Okafor at 04:41, commander Alice Chen'."""
-    text = (
-        f"{label[0].upper()}{label[1:]} informed ({reason}): {incident.reference} {incident.severity.name} has run "
-        f"{formatting.duration(now - incident.declared_at)}"
-    )
-    if incident.acknowledged_at is not None:
-        who = audience.acknowledger(incident)
-        text += f", acknowledged{f' by {who}' if who else ''} at {_local(incident, incident.acknowledged_at, '%H:%M')}"
-    commanders = audience.commanders(incident)
-    return text + (f", commander {deadlines.names(commanders)}" if commanders else ", no commander")
-
-
-def _tell(incident, kind: str, message: str, people, *, levels, writes, people_at, data: dict):
-    """Remind or warn people; with nobody to tell, fall back to level 1 — never silent."""
-    fallback = ""
-    if not people and levels:
-        people = people_at(levels[0])
-        fallback = f"; nobody holds that role, so level 1 · {levels[0].name} is told"
-    told = f": {deadlines.names(people)}" if people else ": nobody to tell"
-    writes.event(incident, kind, f"{message}{fallback}{told}{_DRILL_NOTE if incident.is_drill else ''}", {**data, "targets": deadlines.describe(people)})
-    return people
-
-
-class _Batch:
-    """What the firings of one batch share: the instant, the writes collected for it, and what
-    is read once for all its incidents (policies, on-call, who is told)."""
-
-    def __init__(self, incidents, *, now, cache: deadlines.PlanCache | None = None):
-        incidents = list(incidents)
-        self.now = now
-        self.writes = _Writes([incident.pk for incident in incidents])
-        self.people_at = _targets_resolver(now)
-        self.audience = deadlines.Audience(incidents)
-        self.cache = cache if cache is not None else deadlines.PlanCache()
-
-
-def _fire(incident, row, rows: list, last_update_at, batch: _Batch, *, history=()) -> None:
-    """Fire one pending deadline of a locked incident, collecting what it writes in `batch.writes`.
-    `rows` are the incident's deadlines: model instances, or in the engine's batches its pending
-    ones as `deadlines.PendingRow`s with the fired ones apart in `history`."""
-    now, writes, people_at, audience = batch.now, batch.writes, batch.people_at, batch.audience
-    levels = batch.cache.levels(incident.escalation_policy)
-    by_position = {level.position: level for level in levels}
-    sit = deadlines.situation(incident, levels, rows, last_update_at=last_update_at, history=history, cache=batch.cache)
-    firing = escalation.fire(sit, Key(row.kind, row.level, row.round), now)
-    sev = incident.severity
-    told = []
-    common = dict(now=now, current=row, rows=rows, writes=writes, people_at=people_at, audience=audience)
-
-    if row.kind == Deadline.Kind.ESCALATION:
-        if row.level in by_position:
-            told = _engage(incident, sit, [row.level], by_position, reason="on schedule", **common)
-            if not incident.is_drill:
-                # Drills page only their participants: nobody joins them by being paged.
-                _add_responders(incident, told, now=now, writes=writes, reason="informed" if sit.informs(row.level) else "paged")
-    elif row.kind == Deadline.Kind.ACK_TIMEOUT:
-        repaged, skipped = [], []
-        for position in firing.repage_levels:
-            fresh, recent = _page(sit, people_at(by_position[position]), now)
-            repaged += fresh
-            skipped += recent
-        repaged = list({u.pk: u for u in repaged}.values())
-        if row.level:
-            reason = f"acknowledge SLA breached (round {row.round - sit.earlier_ack_rounds}), waited for working hours"
-        else:
-            reason = "acknowledge SLA breached"
-        if firing.repage_levels or not row.level:
-            writes.event(
-                incident,
-                Kind.ACK_SLA_BREACHED,
-                _breach_message(incident, sit, row, firing, by_position, repaged, skipped, now=now),
-                {
-                    "round": row.round, "level": firing.repage_levels[0] if firing.repage_levels else 1,
-                    "targets": deadlines.describe(repaged), "page": True,
-                    "waiting": [
-                        {"level": position, "level_name": by_position[position].name, "page_at": when.isoformat()}
-                        for position, when in firing.waiting
-                    ],
-                },
-            )
-        told = repaged + _engage(incident, sit, list(firing.engage_levels), by_position, reason=reason, **common)
-        if not incident.is_drill:
-            # Drills page only their participants: nobody joins them by being paged.
-            _add_responders(incident, told, now=now, writes=writes)
-    elif row.kind == Deadline.Kind.UPDATE_OVERDUE:
-        interval = sev.first_update_interval if sit.last_update_at is None else sev.update_interval
-        if row.round - sit.earlier_update_misses == 1:
-            people, whom = audience.commander_and_comms(incident), "reminding the commander and communications lead"
-        else:
-            people, whom = audience.managers(incident), "second miss, telling the manager"
-        told = _tell(
-            incident, Kind.UPDATE_OVERDUE,
-            f"Status update overdue ({sev.name} expects one every {formatting.duration(interval)}); {whom}",
-            people, levels=levels, writes=writes, people_at=people_at, data={"round": row.round - sit.earlier_update_misses},
-        )
-    elif row.kind == Deadline.Kind.RESOLVE_BREACHED:
-        people = list({u.pk: u for u in audience.commanders(incident) + audience.managers(incident)}.values())
-        told = _tell(
-            incident, Kind.RESOLVE_TARGET_BREACHED,
-            f"Not resolved within the {sev.name} target of {formatting.duration(sev.resolve_target)}; telling the commander and manager",
-            people, levels=levels, writes=writes, people_at=people_at, data={},
-        )
-    elif row.kind == Deadline.Kind.STATUS_PAGE:
-        people, whom = audience.communications_leads(incident), "the communications lead"
-        if not people:
-            people, whom = audience.commanders(incident), "the commander"
-        window = sev.status_page_window or timedelta(0)
-        told = _tell(
-            incident, Kind.STATUS_PAGE_OVERDUE,
-            f"Not on the status page {formatting.duration(now - incident.declared_at)} after declaration "
-            f"({sev.name} window: {formatting.duration(window)}); reminding {whom}",
-            people, levels=levels, writes=writes, people_at=people_at,
-            data={"window_seconds": int(window.total_seconds())},
-        )
-
-    row.fired_at = now
-    row.targets = deadlines.describe(list({u.pk: u for u in told}.values()))
-    writes.save(row)
-    escalation.record(sit, firing, now)
-    deadlines.sync(incident, now=now, snapshot=sit, rows=rows, save=writes.save)
-
-
-def _breach_message(incident, sit, row, firing, by_position, repaged, skipped, *, now) -> str:
-    """What an acknowledge-SLA breach does, in words: whom it pages again, and which levels
-    wait for working hours (and until when). After a reopen, the round counts from the reopen
-    (its rounds numbered after the earlier ones)."""
-    sev = incident.severity
-    loops = incident.escalation_policy.loop_count if incident.escalation_policy else 1
-    since = (
-        f"{formatting.duration(now - sit.reopened_at)} after the reopen"
-        if sit.reopened_at
-        else f"{formatting.duration(now - incident.declared_at)} after declaration"
-    )
-    late = f"{since} ({sev.name} acknowledge SLA: {formatting.duration(sev.ack_sla)})"
-    round_number = row.round - sit.earlier_ack_rounds
-    if row.level:
-        head = f"Acknowledge SLA breach of round {round_number} waited for working hours; not acknowledged {late}"
-    elif firing.waiting:
-        head = f"Acknowledge SLA breached at {_local(incident, now)}, {late}"
-    else:
-        head = f"Not acknowledged {late}"
-    parts = []
-    if firing.repage_levels:
-        which = ", ".join(str(p) for p in firing.repage_levels)
-        parts.append(f"paging level{'s' if len(firing.repage_levels) > 1 else ''} {which} again ({deadlines.names(repaged)})")
-    for position, when in firing.waiting:
-        parts.append(f"level {position} · {by_position[position].name} is business-hours only, paging at {_local(incident, when)}")
-    if not parts:
-        parts.append("engaging the next level" if firing.engage_levels else "no level is left to page")
-    return (
-        f"{head}: {'; '.join(parts)}{_skipped_note(skipped)}, round {round_number} of {loops}"
-        f"{_DRILL_NOTE if incident.is_drill else ''}"
-    )
-
-
-def _targets_resolver(now):
-    """Level targets at `now`: every firing of a batch happens at that one instant, so each
-    level is resolved, and each schedule asked, once per batch."""
-    on_call: dict = {}
-    resolved: dict = {}
-
-    def people_at(level):
-        if level.pk not in resolved:
-            resolved[level.pk] = deadlines.level_targets(level, now, on_call_cache=on_call)
-        return list(resolved[level.pk])
-
-    return people_at
-
-
-@transaction.atomic
-def fire_deadline(deadline: Deadline) -> Deadline:
-    """Act on one due deadline: page or tell the people it resolves to at this instant, record it
-    on the timeline, mark it fired, and plan what follows — in one transaction. Firing twice is
-    harmless: a deadline that is no longer pending is left alone. Drills are recorded like any
-    incident; notifications keep them to their participants."""
-    incident = _lock(deadline.incident)
-    rows = list(incident.deadlines.select_for_update())
-    row = next((r for r in rows if r.pk == deadline.pk), None)
-    if row is None or row.state != "pending":
-        return row or deadline
-    from .selectors import last_update_at
-
-    batch = _Batch([incident], now=clock.now())
-    _fire(incident, row, rows, last_update_at(incident), batch)
-    batch.writes.flush()
-    return row
-
-
-@transaction.atomic
-def fire_due_batch(batch: list[Deadline], *, cache: deadlines.PlanCache | None = None) -> list[deadlines.PendingRow]:
-    """The engine's batch form of `fire_deadline`, for rows the tick selected in this
-    transaction with `FOR UPDATE OF deadline, incident` (so rows and incidents are locked and
-    fresh): the batch's pending deadlines, fired history, last updates and the people it may
-    tell are read in a few queries (policies once per tick, via `cache`), and its timeline
-    events and deadline changes are written in a few statements. Returns the rows it fired."""
-    if not batch:
-        return []
-    incidents = {row.incident_id: row.incident for row in batch}
-    ids = list(incidents)
-    rows_of, history_of = deadlines.batch_rows(ids)
-    last_updates = dict(
-        TimelineEvent.objects.filter(incident_id__in=ids, kind=Kind.STATUS_UPDATE)
-        .values("incident_id")
-        .annotate(latest=Max("occurred_at"))
-        .values_list("incident_id", "latest")
-    )
-    context = _Batch(incidents.values(), now=clock.now(), cache=cache)
-    fired = []
-    # An incident's rows in the order the preview plays them (`escalation.play_forward`): by due
-    # time, an acknowledge round before the levels due with it, then by level.
-    for due in sorted(batch, key=lambda r: (r.incident_id, r.due_at, r.kind != Deadline.Kind.ACK_TIMEOUT, r.level, r.pk)):
-        rows = rows_of[due.incident_id]
-        row = next((r for r in rows if r.pk == due.pk), None)
-        if row is None or row.state != "pending":
-            continue  # an earlier firing in this batch engaged it already
-        _fire(
-            incidents[due.incident_id], row, rows, last_updates.get(due.incident_id), context,
-            history=history_of[due.incident_id],
-        )
-        fired.append(row)
-    context.writes.flush()
-    return fired
-
-
 # --- What comms reports back ----------------------------------------------------------------------
 
 
@@ -1161,5 +744,5 @@ def record_postmortem_reminder(incident: Incident, message: str, *, targets: Ite
         Kind.POSTMORTEM_REMINDER,
         message[:2000],
         source=Source.SYSTEM,
-        data={**(data or {}), "targets": deadlines.describe(targets)},
+        data={**(data or {}), "targets": firing.describe(targets)},
     )
