@@ -13,7 +13,8 @@ from datetime import timedelta
 from django.db import transaction
 from django.db.models import Max
 
-from .. import actions, clock, deadlines, escalation, formatting, timeline
+from .. import clock, deadlines, escalation, formatting, timeline
+from ..actions.base import lock
 from ..models import Deadline, TimelineEvent
 from .paging import DRILL_NOTE, breach_message, engage, page, tell
 from .people import Audience, describe, level_targets, names, targets_resolver
@@ -63,34 +64,7 @@ def _fire(incident, row, rows: list, last_update_at, batch: _Batch, *, history=(
                 # Drills page only their participants: nobody joins them by being paged.
                 add_responders(incident, told, now=now, writes=writes, reason="informed" if sit.informs(row.level) else "paged")
     elif row.kind == Deadline.Kind.ACK_TIMEOUT:
-        repaged, skipped = [], []
-        for position in firing.repage_levels:
-            fresh, recent = page(sit, people_at(by_position[position]), now)
-            repaged += fresh
-            skipped += recent
-        repaged = list({u.pk: u for u in repaged}.values())
-        if row.level:
-            reason = f"acknowledge SLA breached (round {row.round - sit.earlier_ack_rounds}), waited for working hours"
-        else:
-            reason = "acknowledge SLA breached"
-        if firing.repage_levels or not row.level:
-            writes.event(
-                incident,
-                Kind.ACK_SLA_BREACHED,
-                breach_message(incident, sit, row, firing, by_position, repaged, skipped, now=now),
-                {
-                    "round": row.round, "level": firing.repage_levels[0] if firing.repage_levels else 1,
-                    "targets": describe(repaged), "page": True,
-                    "waiting": [
-                        {"level": position, "level_name": by_position[position].name, "page_at": when.isoformat()}
-                        for position, when in firing.waiting
-                    ],
-                },
-            )
-        told = repaged + engage(incident, sit, list(firing.engage_levels), by_position, reason=reason, **common)
-        if not incident.is_drill:
-            # Drills page only their participants: nobody joins them by being paged.
-            add_responders(incident, told, now=now, writes=writes)
+        told = _fire_ack_timeout(incident, row, sit, firing, by_position, batch, common)
     elif row.kind == Deadline.Kind.UPDATE_OVERDUE:
         interval = sev.first_update_interval if sit.last_update_at is None else sev.update_interval
         if row.round - sit.earlier_update_misses == 1:
@@ -129,13 +103,48 @@ def _fire(incident, row, rows: list, last_update_at, batch: _Batch, *, history=(
     deadlines.sync(incident, now=now, snapshot=sit, rows=rows, save=writes.save)
 
 
+def _fire_ack_timeout(incident, row, sit, firing, by_position, batch: _Batch, common: dict) -> list:
+    """An acknowledge-SLA breach: page the levels it re-pages, say so, and engage what it engages
+    early. Returns everyone it paged."""
+    now, writes, people_at = batch.now, batch.writes, batch.people_at
+    repaged, skipped = [], []
+    for position in firing.repage_levels:
+        fresh, recent = page(sit, people_at(by_position[position]), now)
+        repaged += fresh
+        skipped += recent
+    repaged = list({u.pk: u for u in repaged}.values())
+    if row.level:
+        reason = f"acknowledge SLA breached (round {row.round - sit.earlier_ack_rounds}), waited for working hours"
+    else:
+        reason = "acknowledge SLA breached"
+    if firing.repage_levels or not row.level:
+        writes.event(
+            incident,
+            Kind.ACK_SLA_BREACHED,
+            breach_message(incident, sit, row, firing, by_position, repaged, skipped, now=now),
+            {
+                "round": row.round, "level": firing.repage_levels[0] if firing.repage_levels else 1,
+                "targets": describe(repaged), "page": True,
+                "waiting": [
+                    {"level": position, "level_name": by_position[position].name, "page_at": when.isoformat()}
+                    for position, when in firing.waiting
+                ],
+            },
+        )
+    told = repaged + engage(incident, sit, list(firing.engage_levels), by_position, reason=reason, **common)
+    if not incident.is_drill:
+        # Drills page only their participants: nobody joins them by being paged.
+        add_responders(incident, told, now=now, writes=writes)
+    return told
 
+
+@transaction.atomic
 def fire_deadline(deadline: Deadline) -> Deadline:
     """Act on one due deadline: page or tell the people it resolves to at this instant, record it
     on the timeline, mark it fired, and plan what follows — in one transaction. Firing twice is
     harmless: a deadline that is no longer pending is left alone. Drills are recorded like any
     incident; notifications keep them to their participants."""
-    incident = actions._lock(deadline.incident)
+    incident = lock(deadline.incident)
     rows = list(incident.deadlines.select_for_update())
     row = next((r for r in rows if r.pk == deadline.pk), None)
     if row is None or row.state != "pending":
