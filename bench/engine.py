@@ -3,7 +3,7 @@
 What is measured (bench/README.md, "Engine"):
 
 - a tick that finds 1,000 due deadlines on 1,000 different incidents and fires them all,
-  through whatever path `engine.tick()` takes into the actions layer (`actions.fire_deadline`
+  through whatever path `engine.tick()` takes into the firings (`firing.fire_deadline`
   per deadline, or a batch of them): lock, page the level's people, timeline event, mark
   fired, re-plan — checked afterwards on the rows;
 - an idle tick (nothing due), and the plan of its due query (EXPLAIN);
@@ -45,7 +45,7 @@ from django.conf import settings
 from django.db import connection, models, transaction
 from django.utils import timezone
 
-from incidents import deadlines, escalation
+from incidents import deadlines, escalation, firing
 from incidents import engine as vigil_engine
 from incidents.escalation import Key
 from incidents.models import Deadline, EngineHeartbeat, Incident, Participant, SeverityLevel, Source, TimelineEvent
@@ -94,7 +94,15 @@ TIMELINE_KIND = {
 }
 
 
-ENGINE_FILES = ("incidents/engine.py", "incidents/actions.py", "incidents/deadlines.py", "incidents/escalation.py")
+ENGINE_FILES = (
+    "incidents/engine.py",
+    "incidents/firing/__init__.py",
+    "incidents/firing/paging.py",
+    "incidents/firing/people.py",
+    "incidents/firing/rows.py",
+    "incidents/deadlines.py",
+    "incidents/escalation.py",
+)
 
 
 def engine_fingerprint() -> str:
@@ -249,7 +257,7 @@ def load(world: EngineWorld, size: dict, *, log) -> dict:
         n_closed=max(1, -(-n_history // len(FILLER_KEYS))),
         base=(Incident.objects.aggregate(m=models.Max("number"))["m"] or 0) + 1,
         sev_ids={rank: s.pk for rank, s in world.severities.items()},
-        target=deadlines.describe([world.level_users[1]]),
+        target=firing.describe([world.level_users[1]]),
     )
     step = time.perf_counter()
     if connection.vendor == "postgresql":
@@ -530,7 +538,7 @@ def arm(world: EngineWorld, due_instants: list[datetime], *, fresh: bool) -> lis
     ids = world.take(len(due_instants))
     now = timezone.now()
     incident_updates, history_rows, pending_rows, event_rows, people_rows, armed = [], [], [], [], [], []
-    user_json = {p: deadlines.describe([u]) for p, u in world.level_users.items()}
+    user_json = {p: firing.describe([u]) for p, u in world.level_users.items()}
     for pk, due_at in zip(ids, due_instants):
         rank, declared, ack_at, steps, plan, due_key = _arm_one(world, due_at, fresh=fresh)
         status = S.INVESTIGATING if ack_at else S.TRIGGERED
@@ -544,7 +552,7 @@ def arm(world: EngineWorld, due_instants: list[datetime], *, fresh: bool) -> lis
             start = len(step.firing.repage_levels)
             engaged = [p for p, _ in step.pages[start:]] + list(step.nobody)
             paged = [u for _, people in step.pages for u in people]
-            targets = deadlines.describe(list({u.pk: u for u in paged}.values()))
+            targets = firing.describe(list({u.pk: u for u in paged}.values()))
             rows = [(step.key, targets, "")]
             rows += [(Key(ESC, p), user_json.get(p, []), "engaged early") for p in engaged if Key(ESC, p) != step.key]
             for key, who, note in rows:

@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 from django.db.models import Q
 from django.utils import timezone
 
-from incidents import actions, deadlines, permissions
+from incidents import actions, deadlines, firing, permissions
 from incidents.errors import DomainError
 from incidents.models import OPEN_STATUSES, Incident, Participant, Service, SeverityLevel, Source, TimelineEvent
 from incidents.selectors import current_commanders, visible_incidents
@@ -613,7 +613,7 @@ def _oncall_for_service(name: str, now) -> Reply:
     if not levels:
         return Reply([f"*{escape(service.name)}* has no escalation policy with levels: nobody would be paged."])
     first = levels[0]
-    people = deadlines.level_targets(first, now)
+    people = firing.level_targets(first, now)
     return Reply(
         [f"*On call for {escape(service.name)} now*: {_names(people, empty='nobody (a gap in the schedule)')}\n"
          f"_{escape(policy.name)}, level {first.position}: {escape(first.name)}_"]

@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
 
-from . import actions, deadlines, engine, escalation, forms, formatting, permissions, selectors, sla
+from . import actions, deadlines, engine, escalation, firing, forms, formatting, permissions, selectors, sla
 from .errors import DomainError
 from .formatting import EMPTY
 from .models import OPEN_STATUSES, Incident, IncidentType, Participant, Service, SeverityLevel, Source, Status
@@ -443,7 +443,7 @@ class IncidentAdmin(admin.ModelAdmin):
         now = timezone.now()
 
         def people_at(position, at):
-            return deadlines.level_targets(by_position[position], at)
+            return firing.level_targets(by_position[position], at)
 
         steps = escalation.play_forward(situation, until=now + PREVIEW_HORIZON, people_at=people_at)
         rows = []

@@ -2,8 +2,8 @@
 
 Each tick selects due, pending deadlines with `SELECT … FOR UPDATE SKIP LOCKED`, locking the
 incident rows with them, so concurrent ticks (two beats, a re-run after a crash) split the
-work instead of repeating it; each batch is fired by `actions.fire_due_batch` (or, if it
-fails, deadline by deadline through `actions.fire_deadline`), which re-checks that a row is
+work instead of repeating it; each batch is fired by `firing.fire_due_batch` (or, if it
+fails, deadline by deadline through `firing.fire_deadline`), which re-checks that a row is
 still pending. Cost grows with the number of due deadlines, not with open incidents: the
 query walks the partial index on pending `due_at`.
 """
@@ -17,7 +17,7 @@ import time
 from django.conf import settings
 from django.db import transaction
 
-from . import actions, clock, deadlines
+from . import clock, deadlines, firing
 from .models import Deadline, EngineHeartbeat
 
 logger = logging.getLogger(__name__)
@@ -46,7 +46,7 @@ def _due_batch(now, size: int, cache: deadlines.PlanCache) -> list[Deadline]:
 
 def tick(*, batch_size: int | None = None, max_batches: int | None = None) -> TickResult:
     """Fire every deadline due now. One transaction per batch, written in a few statements
-    (`actions.fire_due_batch`); if a batch fails, its deadlines are fired one by one so a bad
+    (`firing.fire_due_batch`); if a batch fails, its deadlines are fired one by one so a bad
     one is logged and retried next tick without blocking the rest."""
     batch_size = batch_size or settings.VIGIL_ENGINE_BATCH_SIZE
     max_batches = max_batches or settings.VIGIL_ENGINE_MAX_BATCHES
@@ -61,7 +61,7 @@ def tick(*, batch_size: int | None = None, max_batches: int | None = None) -> Ti
                 break
             try:
                 with transaction.atomic():
-                    fired = actions.fire_due_batch(batch, cache=cache)
+                    fired = firing.fire_due_batch(batch, cache=cache)
             except Exception:
                 # One bad deadline must not hold up the others: fire the batch one by one,
                 # each in its own savepoint, and leave the failing ones for the next tick.
@@ -69,7 +69,7 @@ def tick(*, batch_size: int | None = None, max_batches: int | None = None) -> Ti
                 fired = []
                 for deadline in batch:
                     try:
-                        row = actions.fire_deadline(deadline)
+                        row = firing.fire_deadline(deadline)
                     except Exception:
                         result.failed += 1
                         logger.exception("deadline %s of incident %s failed to fire", deadline.pk, deadline.incident_id)

@@ -309,7 +309,7 @@ class PreviewStep:
 def engage_with_handover(situation: Situation, positions, people_at: Callable[[int], list]) -> list[tuple[int, list]]:
     """Engage levels in order; a level that resolves to nobody hands over to the next level not yet
     engaged, at once. Returns (level, people) in the order engaged, people empty for a level that
-    had nobody. The engine (`actions.fire_deadline`) and the preview both engage through this."""
+    had nobody. The engine (`firing.fire_deadline`) and the preview both engage through this."""
     outcome = []
     queue = list(positions)
     while queue:

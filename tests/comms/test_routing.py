@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from comms import defaults, outbox, routing, templating
 from comms.models import Audience, Channel, MessageKind, MessageTemplate, Notification, Subscription
-from incidents import actions, deadlines, engine, timeline
+from incidents import actions, engine, firing, timeline
 from incidents.models import Participant, SeverityLevel, Source, TimelineEvent
 from oncall.models import EscalationPolicy
 from tests.comms import recording
@@ -61,8 +61,8 @@ def engine_event(incident, kind, people, **data):
     """What the engine records: an event naming its targets (`data["targets"]`)."""
     with transaction.atomic():
         return timeline.record(
-            incident, kind, f"{kind} for {deadlines.names(people)}", source=Source.ENGINE,
-            data={**data, "targets": deadlines.describe(people)},
+            incident, kind, f"{kind} for {firing.names(people)}", source=Source.ENGINE,
+            data={**data, "targets": firing.describe(people)},
         )
 
 

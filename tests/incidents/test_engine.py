@@ -11,7 +11,7 @@ from datetime import timezone as dt_timezone
 import pytest
 import time_machine
 
-from incidents import actions, engine
+from incidents import actions, engine, firing
 from incidents.models import Deadline, EngineHeartbeat, Participant, Source, TimelineEvent
 from oncall.models import EscalationPolicy
 from tests.incidents.factories import IncidentFactory, ServiceFactory, severity
@@ -199,8 +199,8 @@ def test_firing_twice_pages_once(people):
     incident = declare_at(T0)
     deadline = incident.deadlines.get(kind=Deadline.Kind.ESCALATION, level=1)
     with time_machine.travel(T0, tick=False):
-        actions.fire_deadline(deadline)
-        actions.fire_deadline(deadline)
+        firing.fire_deadline(deadline)
+        firing.fire_deadline(deadline)
         engine.tick()
     assert len(escalations(incident)) == 1
     deadline.refresh_from_db()
@@ -245,18 +245,18 @@ def test_the_incident_list_warns_when_the_engine_stops(client, people):
 @pytest.mark.django_db
 def test_a_deadline_that_fails_does_not_hold_up_the_others(people, monkeypatch, caplog):
     first, second = declare_at(T0), declare_at(T0)
-    real_fire = actions._fire
+    real_fire = firing._fire
 
     def fire_but_break_on_first(incident, row, *args, **kwargs):
         if incident.pk == first.pk:
             raise RuntimeError("boom")
         return real_fire(incident, row, *args, **kwargs)
 
-    monkeypatch.setattr(actions, "_fire", fire_but_break_on_first)
+    monkeypatch.setattr(firing, "_fire", fire_but_break_on_first)
     with time_machine.travel(T0, tick=False):
         result = engine.tick()
     assert result.failed >= 1
     assert escalations(first) == [] and len(escalations(second)) == 1
-    monkeypatch.setattr(actions, "_fire", real_fire)
+    monkeypatch.setattr(firing, "_fire", real_fire)
     run_at(T0 + timedelta(seconds=5))  # retried on the next tick
     assert len(escalations(first)) == 1 and len(escalations(second)) == 1

@@ -19,7 +19,7 @@ from django.urls import reverse
 
 from comms import chat, outbox
 from comms.models import MessageKind, Notification
-from incidents import actions, deadlines, engine, escalation
+from incidents import actions, deadlines, engine, escalation, firing
 from incidents.models import Deadline, Participant, SeverityLevel, Source, TimelineEvent
 from oncall.models import EscalationDelay, EscalationLevel, EscalationPolicy
 from tests.incidents.factories import IncidentFactory, ServiceFactory, incident_type, severity
@@ -245,7 +245,7 @@ def test_the_preview_shows_the_wait_and_the_engine_keeps_to_it(london, client):
         steps = escalation.play_forward(
             deadlines.situation(incident, levels),
             until=declared + timedelta(days=3),
-            people_at=lambda position, at: deadlines.level_targets(by_position[position], at),
+            people_at=lambda position, at: firing.level_targets(by_position[position], at),
         )
         viewer = UserFactory(manager=True, time_zone="Europe/London")
         client.force_login(viewer)

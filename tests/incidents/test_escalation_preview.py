@@ -7,7 +7,7 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from incidents import actions, deadlines, engine, escalation
+from incidents import actions, deadlines, engine, escalation, firing
 from incidents.models import Source, TimelineEvent
 from oncall.models import EscalationPolicy
 from tests.incidents.factories import IncidentFactory, incident_type, severity
@@ -30,7 +30,7 @@ def preview_of(incident, acknowledge_at=None):
     return escalation.play_forward(
         deadlines.situation(incident, levels),
         until=incident.declared_at + timedelta(days=3),
-        people_at=lambda position, at: deadlines.level_targets(by_position[position], at),
+        people_at=lambda position, at: firing.level_targets(by_position[position], at),
         acknowledge_at=acknowledge_at,
     )
 

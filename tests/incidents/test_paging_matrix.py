@@ -17,7 +17,7 @@ import time_machine
 
 from comms import outbox
 from comms.models import MessageKind, Notification
-from incidents import actions, deadlines, engine, escalation
+from incidents import actions, deadlines, engine, escalation, firing
 from incidents.models import Deadline, Source, TimelineEvent
 from oncall.models import EscalationPolicy
 from tests.incidents.factories import IncidentFactory, severity
@@ -47,7 +47,7 @@ def promised(incident, acknowledge_at) -> set[tuple[datetime, str, str]]:
     steps = escalation.play_forward(
         deadlines.situation(incident, levels),
         until=incident.declared_at + HORIZON,
-        people_at=lambda position, at: deadlines.level_targets(by_position[position], at),
+        people_at=lambda position, at: firing.level_targets(by_position[position], at),
         acknowledge_at=acknowledge_at,
     )
     return {
