@@ -2,7 +2,8 @@
 inline, status buttons, the Markdown download and the print page; and every action item across
 post-mortems.
 
-State moves only through `postmortems.services`; a refused step becomes an error message.
+State moves and action-item status changes go through `postmortems.actions`; a refused step
+becomes an error message.
 A post-mortem is visible only to who may see its incident (`incidents.selectors`).
 """
 
@@ -25,7 +26,7 @@ from incidents.errors import DomainError
 from incidents.formatting import EMPTY
 from incidents.models import Incident
 
-from . import export, invites, metrics, services
+from . import actions, export, invites, metrics, services
 from .models import ActionItem, PostMortem, PostMortemTimelineEntry, Why
 
 STATUS_COLORS = {
@@ -222,7 +223,7 @@ class PostMortemAdmin(admin.ModelAdmin):
         if formset.model is ActionItem:
             for inline_form in formset.forms:
                 if inline_form.has_changed() and not formset._should_delete_form(inline_form):
-                    services.stamp_completion(inline_form.instance)
+                    actions.stamp_completion(inline_form.instance)
         super().save_formset(request, form, formset, change)
 
     # --- Status: list actions and the page's buttons ---
@@ -231,7 +232,7 @@ class PostMortemAdmin(admin.ModelAdmin):
         done = 0
         for postmortem in postmortems:
             try:
-                services.TRANSITIONS[name](postmortem, actor=request.user)
+                actions.TRANSITIONS[name](postmortem, actor=request.user)
                 done += 1
             except DomainError as error:
                 messages.error(request, str(error))
@@ -270,7 +271,7 @@ class PostMortemAdmin(admin.ModelAdmin):
     def transition_view(self, request, object_id, name):
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
-        if name not in services.TRANSITIONS:
+        if name not in actions.TRANSITIONS:
             raise Http404("No such step.")
         postmortem = self._get_or_404(request, object_id)
         if not self.has_change_permission(request, postmortem):
@@ -409,7 +410,7 @@ class ActionItemAdmin(admin.ModelAdmin):
         return False  # added on their post-mortem's page
 
     def save_model(self, request, obj, form, change):
-        services.stamp_completion(obj)
+        actions.stamp_completion(obj)
         super().save_model(request, obj, form, change)
 
     @admin.display(description="action", ordering="description")
@@ -431,7 +432,7 @@ class ActionItemAdmin(admin.ModelAdmin):
         return "today" if days == 0 else f"{days} d"
 
     def _mark(self, request, queryset, status):
-        changed = services.set_action_items_status(queryset, status)
+        changed = actions.set_action_items_status(queryset, status)
         messages.success(request, f"{changed} action item{'s' if changed != 1 else ''} marked {ActionItem.Status(status).label.lower()}.")
 
     @admin.action(description="Mark in progress", permissions=["change"])

@@ -26,8 +26,7 @@ from incidents.models import Incident
 from incidents.selectors import visible_incidents
 from oncall.api_auth import ApiError, require_perm, require_scope
 
-from . import invites
-from .action_items import update_action_item
+from . import actions, invites
 from .api_schemas import (
     ActionItemOut,
     ActionItemPageOut,
@@ -318,7 +317,8 @@ def list_action_items(
 @router.patch("/action-items/{item_id}", response={200: ActionItemOut, **WRITE_ERRORS}, tags=TAGS)
 def patch_action_item(request: HttpRequest, item_id: int, payload: ActionItemPatchIn):
     """Change an action item's status, owner or due date (only the fields sent; `owner` and
-    `due_date` may be null). Finishing it stamps `completed_at`; reopening clears it."""
+    `due_date` may be null). Marking it done stamps `completed_at`; any other status clears it
+    ("won't do" is finished but not completed)."""
     require_scope(request, "write")
     require_perm(request, "postmortems.view_actionitem", "see action items")
     item = _visible_items(request.user).filter(pk=item_id).first() if 0 < item_id < 2**63 else None
@@ -341,6 +341,6 @@ def patch_action_item(request: HttpRequest, item_id: int, payload: ActionItemPat
             changes["owner"] = person
     if "due_date" in sent:
         changes["due_date"] = payload.due_date
-    item = update_action_item(item, **changes)
+    item = actions.update_action_item(item, **changes)
     item = _visible_items(request.user).get(pk=item.pk)
     return _item_out(item, utc_today())

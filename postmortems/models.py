@@ -1,7 +1,7 @@
 """Post-incident reviews: the post-mortem document, its timeline, five whys and action items.
 
 Created from a resolved incident (`services.create_for`); its state moves only through
-`postmortems.services`. Durations, "overdue" and "days until due" are derived, never stored.
+`postmortems.actions`. Durations, "overdue" and "days until due" are derived, never stored.
 """
 
 from __future__ import annotations
@@ -32,7 +32,6 @@ class PostMortem(models.Model):
     review_due = models.DateField(help_text="Reviewed by this day.")
     publish_due = models.DateField(help_text="Published by this day.")
     published_at = models.DateTimeField(null=True, blank=True, editable=False)
-
     summary = models.TextField(blank=True)
     users_affected = models.TextField(blank=True)
     impact_duration = models.TextField(blank=True, help_text="Empty: computed from the incident.")
@@ -155,6 +154,7 @@ class ActionItem(models.Model):
     completion_criteria = models.TextField(blank=True)
     ticket_url = models.URLField(max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Only "done" is completed: "won't do" is finished but carries none (`postmortems.actions`).
     completed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
