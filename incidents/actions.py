@@ -1163,3 +1163,10 @@ def record_postmortem_reminder(incident: Incident, message: str, *, targets: Ite
         source=Source.SYSTEM,
         data={**(data or {}), "targets": deadlines.describe(targets)},
     )
+
+
+@transaction.atomic
+def record_postmortem_status(incident: Incident, message: str, *, actor, source: str) -> TimelineEvent:
+    """The post-mortem moved (submitted for review, back to draft, published): who did it, said
+    on the incident's timeline as a note. A note notifies nobody; it is the record."""
+    return timeline.record(incident, Kind.NOTE, message[:2000], actor=actor, source=source)

@@ -3,7 +3,7 @@
 Like `incidents.actions`, each runs in one transaction, locks the rows it changes, checks the
 step and raises `IllegalTransition`/`InvalidInput` with a message a person can act on. The
 admin (change forms, status buttons, bulk actions) and the API call these; nothing else writes
-`PostMortem.status`, `published_at` or `ActionItem.completed_at`.
+`PostMortem.status`, its `…_at`/`…_by` stamps or `ActionItem.completed_at`.
 """
 
 from __future__ import annotations
@@ -11,7 +11,9 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
+from incidents import actions as incident_actions
 from incidents.errors import IllegalTransition, InvalidInput
+from incidents.models import Source
 
 from .models import ActionItem, PostMortem
 
@@ -75,39 +77,58 @@ def set_action_items_status(items, status: str) -> int:
 
 # --- Post-mortem status -----------------------------------------------------------------------
 
-def _move(postmortem: PostMortem, frm: str, to: str, refusal: str) -> PostMortem:
+# Each move: (from, to, refusal, what the incident's timeline says, the stamps it sets).
+_MOVES = {
+    "submit_for_review": (
+        PostMortem.Status.DRAFT, PostMortem.Status.IN_REVIEW, "only a draft can go to review.",
+        "submitted the post-mortem for review", ("submitted_at", "submitted_by"),
+    ),
+    "return_to_draft": (
+        PostMortem.Status.IN_REVIEW, PostMortem.Status.DRAFT, "only one in review can go back to draft.",
+        "sent the post-mortem back to draft", ("returned_at", "returned_by"),
+    ),
+    "publish": (
+        PostMortem.Status.IN_REVIEW, PostMortem.Status.PUBLISHED, "it must be in review before it is published.",
+        "published the post-mortem", ("published_at", "published_by"),
+    ),
+}
+
+
+def _move(postmortem: PostMortem, name: str, actor, source: str) -> PostMortem:
+    frm, to, refusal, said, (at_field, by_field) = _MOVES[name]
     postmortem = (
         PostMortem.objects.select_for_update(of=("self",)).select_related("incident", "owner").get(pk=postmortem.pk)
     )
     if postmortem.status != frm:
         label = PostMortem.Status(postmortem.status).label.lower()
         raise IllegalTransition(f"The post-mortem of {postmortem.incident.reference} is {label}; {refusal}")
+    now = timezone.now()
     postmortem.status = to
-    postmortem.published_at = timezone.now() if to == PostMortem.Status.PUBLISHED else None
-    postmortem.save(update_fields=["status", "published_at"])
+    setattr(postmortem, at_field, now)
+    setattr(postmortem, by_field, actor)
+    postmortem.save(update_fields=["status", at_field, by_field])
+    who = str(actor) if actor is not None else "Vigil"  # a script or a test moved it
+    incident_actions.record_postmortem_status(postmortem.incident, f"{who} {said}.", actor=actor, source=source)
     return postmortem
 
 
 @transaction.atomic
-def submit_for_review(postmortem: PostMortem, *, actor=None) -> PostMortem:
-    """draft → in review."""
-    return _move(postmortem, PostMortem.Status.DRAFT, PostMortem.Status.IN_REVIEW, "only a draft can go to review.")
+def submit_for_review(postmortem: PostMortem, *, actor=None, source: str = Source.SYSTEM) -> PostMortem:
+    """draft → in review, recording who submitted it."""
+    return _move(postmortem, "submit_for_review", actor, source)
 
 
 @transaction.atomic
-def return_to_draft(postmortem: PostMortem, *, actor=None) -> PostMortem:
+def return_to_draft(postmortem: PostMortem, *, actor=None, source: str = Source.SYSTEM) -> PostMortem:
     """in review → draft (the review asked for changes). A published post-mortem stays published."""
-    return _move(
-        postmortem, PostMortem.Status.IN_REVIEW, PostMortem.Status.DRAFT, "only one in review can go back to draft."
-    )
+    return _move(postmortem, "return_to_draft", actor, source)
 
 
 @transaction.atomic
-def publish(postmortem: PostMortem, *, actor=None) -> PostMortem:
-    """in review → published, stamping `published_at`."""
-    return _move(
-        postmortem, PostMortem.Status.IN_REVIEW, PostMortem.Status.PUBLISHED, "it must be in review before it is published."
-    )
+def publish(postmortem: PostMortem, *, actor=None, source: str = Source.SYSTEM) -> PostMortem:
+    """in review → published, recording who published it and when (publication lets a severity
+    that requires a post-mortem close its incident)."""
+    return _move(postmortem, "publish", actor, source)
 
 
 TRANSITIONS = {

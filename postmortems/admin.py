@@ -24,7 +24,7 @@ from django.utils.html import format_html
 from incidents import selectors
 from incidents.errors import DomainError
 from incidents.formatting import EMPTY
-from incidents.models import Incident
+from incidents.models import Incident, Source
 
 from . import actions, export, invites, metrics, services
 from .models import ActionItem, PostMortem, PostMortemTimelineEntry, Why
@@ -165,10 +165,12 @@ class PostMortemAdmin(admin.ModelAdmin):
     actions = ("submit_for_review", "publish", "return_to_draft")
     autocomplete_fields = ("owner",)
     inlines = (TimelineEntryInline, WhyInline, ActionItemInline)
-    readonly_fields = ("incident_link", "status_badge", "created_at", "published_at", "impact_duration_default")
+    readonly_fields = (
+        "incident_link", "status_badge", "created_at", "published_at", "published_by", "impact_duration_default"
+    )
     fieldsets = (
         ("State", {"fields": (("incident_link", "status_badge"), "owner", ("draft_due", "review_due", "publish_due"),
-                              ("created_at", "published_at"))}),
+                              ("created_at", "published_at", "published_by"))}),
         ("Summary and impact", {"fields": ("summary", "users_affected", ("impact_duration", "impact_duration_default"),
                                            "business_impact")}),
         ("Root cause analysis", {"fields": ("immediate_cause", "root_cause")}),
@@ -232,7 +234,7 @@ class PostMortemAdmin(admin.ModelAdmin):
         done = 0
         for postmortem in postmortems:
             try:
-                actions.TRANSITIONS[name](postmortem, actor=request.user)
+                actions.TRANSITIONS[name](postmortem, actor=request.user, source=Source.ADMIN)
                 done += 1
             except DomainError as error:
                 messages.error(request, str(error))

@@ -32,6 +32,21 @@ class PostMortem(models.Model):
     review_due = models.DateField(help_text="Reviewed by this day.")
     publish_due = models.DateField(help_text="Published by this day.")
     published_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Who moved it, and when (`postmortems.actions`); the incident's timeline says the same.
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, editable=False, on_delete=models.SET_NULL, related_name="+"
+    )
+    submitted_at = models.DateTimeField("last submitted for review", null=True, blank=True, editable=False)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, editable=False, on_delete=models.SET_NULL, related_name="+",
+        verbose_name="last submitted by",
+    )
+    returned_at = models.DateTimeField("last sent back to draft", null=True, blank=True, editable=False)
+    returned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, editable=False, on_delete=models.SET_NULL, related_name="+",
+        verbose_name="last sent back by",
+    )
+
     summary = models.TextField(blank=True)
     users_affected = models.TextField(blank=True)
     impact_duration = models.TextField(blank=True, help_text="Empty: computed from the incident.")

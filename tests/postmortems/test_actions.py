@@ -1,6 +1,6 @@
-"""Action-item status changes through every surface (admin form, the post-mortem page's inline,
-admin bulk action, API): "done" alone carries a completion time; "won't do" is finished but not
-completed."""
+"""Changes through every surface (admin form, the post-mortem page's inline, admin bulk action,
+API): an action item's status ("done" alone carries a completion time; "won't do" is finished but
+not completed), and the post-mortem's status moves, which record who made them."""
 
 import json
 
@@ -9,8 +9,10 @@ from django.contrib.auth.models import Permission
 from django.forms import MultiWidget
 from django.urls import reverse
 
+from incidents.errors import IllegalTransition
+from incidents.models import Source, TimelineEvent
 from postmortems import actions
-from postmortems.models import ActionItem
+from postmortems.models import ActionItem, PostMortem
 from tests.incidents.factories import IncidentFactory, severity
 from tests.oncall.factories import ApiKeyFactory
 from tests.postmortems.factories import ActionItemFactory
@@ -136,3 +138,86 @@ def test_a_bulk_change_of_mixed_items_stamps_only_the_done_ones(item):
     qs = ActionItem.objects.filter(pk__in=[item.pk, other.pk])
     assert actions.set_action_items_status(qs, S.WONT_DO) == 2
     assert [(i.status, i.completed_at) for i in qs] == [(S.WONT_DO, None)] * 2
+
+
+# --- Who moved the post-mortem ----------------------------------------------------------------
+
+
+def timeline_notes(incident) -> list[tuple[str, str | None, str]]:
+    return [
+        (e.message, e.actor.username if e.actor else None, e.source)
+        for e in incident.timeline.filter(kind=TimelineEvent.Kind.NOTE).select_related("actor").order_by("pk")
+    ]
+
+
+def test_each_status_move_records_who_and_when(commander, manager):
+    postmortem = IncidentFactory(actor=commander, severity=severity("SEV-2"), commander=commander, resolved=True).postmortem
+    actions.submit_for_review(postmortem, actor=commander, source=Source.ADMIN)
+    actions.return_to_draft(postmortem, actor=manager, source=Source.API)
+    actions.submit_for_review(postmortem, actor=commander, source=Source.ADMIN)
+    actions.publish(postmortem, actor=manager, source=Source.API)
+    postmortem.refresh_from_db()
+    assert (postmortem.submitted_by, postmortem.returned_by, postmortem.published_by) == (commander, manager, manager)
+    assert postmortem.submitted_at and postmortem.returned_at and postmortem.published_at
+    assert timeline_notes(postmortem.incident) == [
+        (f"{commander} submitted the post-mortem for review.", "ic", "admin"),
+        (f"{manager} sent the post-mortem back to draft.", "manager", "api"),
+        (f"{commander} submitted the post-mortem for review.", "ic", "admin"),
+        (f"{manager} published the post-mortem.", "manager", "api"),
+    ]
+
+
+def test_a_refused_move_records_nothing(commander):
+    postmortem = IncidentFactory(actor=commander, severity=severity("SEV-2"), commander=commander, resolved=True).postmortem
+    with pytest.raises(IllegalTransition):
+        actions.publish(postmortem, actor=commander, source=Source.ADMIN)
+    postmortem.refresh_from_db()
+    assert postmortem.published_by is None and timeline_notes(postmortem.incident) == []
+
+
+def test_publishing_through_the_admin_records_the_person(client, commander):
+    postmortem = IncidentFactory(actor=commander, severity=severity("SEV-2"), commander=commander, resolved=True).postmortem
+    client.force_login(commander)
+    for step in ("submit_for_review", "publish"):
+        client.post(reverse("admin:postmortems_postmortem_transition", args=[postmortem.pk, step]))
+    postmortem.refresh_from_db()
+    assert postmortem.status == PostMortem.Status.PUBLISHED and postmortem.published_by == commander
+    assert timeline_notes(postmortem.incident)[-1] == (f"{commander} published the post-mortem.", "ic", "admin")
+    page = client.get(reverse("admin:postmortems_postmortem_change", args=[postmortem.pk])).content.decode()
+    assert "Published by" in page
+
+
+def test_publishing_through_the_admin_list_action_records_the_person(client, manager, commander):
+    postmortem = IncidentFactory(actor=commander, severity=severity("SEV-2"), commander=commander, resolved=True).postmortem
+    actions.submit_for_review(postmortem, actor=commander)
+    client.force_login(manager)
+    client.post(reverse("admin:postmortems_postmortem_changelist"), {"action": "publish", "_selected_action": [postmortem.pk]})
+    postmortem.refresh_from_db()
+    assert postmortem.published_by == manager
+    assert timeline_notes(postmortem.incident)[-1] == (f"{manager} published the post-mortem.", "manager", "admin")
+
+
+def test_publishing_through_the_api_records_the_person(client, commander, viewer):
+    commander.user_permissions.add(
+        *Permission.objects.filter(codename__in=["view_postmortem", "change_postmortem"], content_type__app_label="postmortems")
+    )
+    postmortem = IncidentFactory(actor=commander, severity=severity("SEV-2"), commander=commander, resolved=True).postmortem
+    reference = postmortem.incident.reference
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {ApiKeyFactory(owner=commander, scopes=['read', 'write']).secret}"}
+
+    def move(status, **extra):
+        return client.post(
+            f"/api/v1/postmortems/{reference}/status", data=json.dumps({"status": status}),
+            content_type="application/json", **(extra or headers),
+        )
+
+    assert move("published").status_code == 409  # a draft is reviewed first
+    assert move("in_review").json()["status"] == "in_review"
+    viewer_key = ApiKeyFactory(owner=viewer, scopes=["read", "write"]).secret
+    assert move("published", HTTP_AUTHORIZATION=f"Bearer {viewer_key}").status_code in (403, 404)
+    body = move("published").json()
+    assert body["status"] == "published" and body["published_by"]["username"] == "ic" and body["published_at"]
+    postmortem.refresh_from_db()
+    assert postmortem.published_by == commander
+    assert timeline_notes(postmortem.incident)[-1] == (f"{commander} published the post-mortem.", "ic", "api")
+    assert client.get(f"/api/v1/postmortems/{reference}", **headers).json()["published_by"]["username"] == "ic"
