@@ -114,14 +114,14 @@ def _story(world: World, i: int) -> None:
 
 
 def _publish_postmortem(incident: Incident) -> None:
-    from postmortems import services
+    from postmortems.actions import publish, submit_for_review
     from postmortems.models import PostMortem
 
     postmortem = PostMortem.objects.filter(incident=incident).first()
     if postmortem is not None and postmortem.status != PostMortem.Status.PUBLISHED:
         if postmortem.status == PostMortem.Status.DRAFT:
-            postmortem = services.submit_for_review(postmortem)
-        services.publish(postmortem)
+            postmortem = submit_for_review(postmortem)
+        publish(postmortem)
 
 
 @transaction.atomic

@@ -1,8 +1,9 @@
 """The post-mortem pages: the list, the document with its timeline, five whys and action items
-inline, status buttons, the Markdown download and the print page; and every action item across
-post-mortems.
+inline, status buttons, the Markdown download and the print page. Every action item across
+post-mortems is listed by `admin_action_items.py`.
 
-State moves only through `postmortems.services`; a refused step becomes an error message.
+State moves and action-item status changes go through `postmortems.actions`; a refused step
+becomes an error message.
 A post-mortem is visible only to who may see its incident (`incidents.selectors`).
 """
 
@@ -23,9 +24,9 @@ from django.utils.html import format_html
 from incidents import selectors
 from incidents.errors import DomainError
 from incidents.formatting import EMPTY
-from incidents.models import Incident
+from incidents.models import Incident, Source
 
-from . import export, invites, metrics, services
+from . import actions, export, invites, metrics, services
 from .models import ActionItem, PostMortem, PostMortemTimelineEntry, Why
 
 STATUS_COLORS = {
@@ -70,23 +71,6 @@ class OverdueFilter(admin.SimpleListFilter):
             return queryset.filter(overdue)
         if self.value() == "no":
             return queryset.exclude(overdue)
-        return queryset
-
-
-class ActionItemOverdueFilter(admin.SimpleListFilter):
-    title = "due"
-    parameter_name = "overdue"
-
-    def lookups(self, request, model_admin):
-        return [("yes", "Overdue"), ("week", "Due within 7 days")]
-
-    def queryset(self, request, queryset):
-        today = timezone.localdate()
-        unfinished = queryset.exclude(status__in=ActionItem.FINISHED)
-        if self.value() == "yes":
-            return unfinished.filter(due_date__lt=today)
-        if self.value() == "week":
-            return unfinished.filter(due_date__gte=today, due_date__lte=today + timezone.timedelta(days=7))
         return queryset
 
 
@@ -164,10 +148,12 @@ class PostMortemAdmin(admin.ModelAdmin):
     actions = ("submit_for_review", "publish", "return_to_draft")
     autocomplete_fields = ("owner",)
     inlines = (TimelineEntryInline, WhyInline, ActionItemInline)
-    readonly_fields = ("incident_link", "status_badge", "created_at", "published_at", "impact_duration_default")
+    readonly_fields = (
+        "incident_link", "status_badge", "created_at", "published_at", "published_by", "impact_duration_default"
+    )
     fieldsets = (
         ("State", {"fields": (("incident_link", "status_badge"), "owner", ("draft_due", "review_due", "publish_due"),
-                              ("created_at", "published_at"))}),
+                              ("created_at", "published_at", "published_by"))}),
         ("Summary and impact", {"fields": ("summary", "users_affected", ("impact_duration", "impact_duration_default"),
                                            "business_impact")}),
         ("Root cause analysis", {"fields": ("immediate_cause", "root_cause")}),
@@ -222,7 +208,7 @@ class PostMortemAdmin(admin.ModelAdmin):
         if formset.model is ActionItem:
             for inline_form in formset.forms:
                 if inline_form.has_changed() and not formset._should_delete_form(inline_form):
-                    services.stamp_completion(inline_form.instance)
+                    actions.stamp_completion(inline_form.instance)
         super().save_formset(request, form, formset, change)
 
     # --- Status: list actions and the page's buttons ---
@@ -231,7 +217,7 @@ class PostMortemAdmin(admin.ModelAdmin):
         done = 0
         for postmortem in postmortems:
             try:
-                services.TRANSITIONS[name](postmortem, actor=request.user)
+                actions.TRANSITIONS[name](postmortem, actor=request.user, source=Source.ADMIN)
                 done += 1
             except DomainError as error:
                 messages.error(request, str(error))
@@ -270,7 +256,7 @@ class PostMortemAdmin(admin.ModelAdmin):
     def transition_view(self, request, object_id, name):
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
-        if name not in services.TRANSITIONS:
+        if name not in actions.TRANSITIONS:
             raise Http404("No such step.")
         postmortem = self._get_or_404(request, object_id)
         if not self.has_change_permission(request, postmortem):
@@ -376,76 +362,4 @@ class PostMortemAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/postmortems/postmortem/create.html", context)
 
 
-# --- Every action item ------------------------------------------------------------------------
-
-
-@admin.register(ActionItem)
-class ActionItemAdmin(admin.ModelAdmin):
-    list_display = ("description_short", "postmortem_link", "owner", "due_date", "due_in", "priority", "status", "horizon")
-    list_display_links = ("description_short",)
-    list_filter = (ActionItemOverdueFilter, "status", "priority", "horizon", ("owner", admin.RelatedOnlyFieldListFilter))
-    list_select_related = ("postmortem__incident", "owner")
-    search_fields = ("description",)
-    ordering = (models.F("due_date").asc(nulls_last=True), "pk")
-    list_per_page = 100
-    show_full_result_count = False
-    show_facets = admin.ShowFacets.NEVER
-    actions = ("mark_in_progress", "mark_done", "mark_wont_do", "mark_open")
-    autocomplete_fields = ("owner",)
-    readonly_fields = ("postmortem_link", "created_at", "completed_at")
-    fields = (
-        "postmortem_link", "description", ("owner", "due_date"), ("priority", "status", "horizon"),
-        "completion_criteria", "ticket_url", ("created_at", "completed_at"),
-    )
-    formfield_overrides = _TEXTAREA
-    empty_value_display = EMPTY
-
-    def get_queryset(self, request):
-        return ActionItem.objects.filter(postmortem__in=_visible_postmortems(request.user)).select_related(
-            "postmortem__incident", "owner"
-        )
-
-    def has_add_permission(self, request):
-        return False  # added on their post-mortem's page
-
-    def save_model(self, request, obj, form, change):
-        services.stamp_completion(obj)
-        super().save_model(request, obj, form, change)
-
-    @admin.display(description="action", ordering="description")
-    def description_short(self, obj):
-        return obj.description if len(obj.description) <= 80 else obj.description[:79] + "…"
-
-    @admin.display(description="post-mortem", ordering="postmortem__incident__number")
-    def postmortem_link(self, obj):
-        url = reverse("admin:postmortems_postmortem_change", args=[quote(obj.postmortem_id)], current_app=self.admin_site.name)
-        return format_html('<a href="{}">{}</a>', url, obj.postmortem.incident.reference)
-
-    @admin.display(description="due in")
-    def due_in(self, obj):
-        days = obj.days_until_due
-        if days is None or obj.is_finished:
-            return EMPTY
-        if days < 0:
-            return _badge(f"{-days} d overdue", "#c62828")
-        return "today" if days == 0 else f"{days} d"
-
-    def _mark(self, request, queryset, status):
-        changed = services.set_action_items_status(queryset, status)
-        messages.success(request, f"{changed} action item{'s' if changed != 1 else ''} marked {ActionItem.Status(status).label.lower()}.")
-
-    @admin.action(description="Mark in progress", permissions=["change"])
-    def mark_in_progress(self, request, queryset):
-        self._mark(request, queryset, ActionItem.Status.IN_PROGRESS)
-
-    @admin.action(description="Mark done", permissions=["change"])
-    def mark_done(self, request, queryset):
-        self._mark(request, queryset, ActionItem.Status.DONE)
-
-    @admin.action(description="Mark won't do", permissions=["change"])
-    def mark_wont_do(self, request, queryset):
-        self._mark(request, queryset, ActionItem.Status.WONT_DO)
-
-    @admin.action(description="Reopen (mark open)", permissions=["change"])
-    def mark_open(self, request, queryset):
-        self._mark(request, queryset, ActionItem.Status.OPEN)
+from .admin_action_items import ActionItemAdmin  # noqa: E402,F401  (every action item; registered there)

@@ -22,19 +22,20 @@ from ninja import Query, Router
 from ninja.errors import ValidationError
 
 from incidents.api_schemas import READ_ERRORS, WRITE_ERRORS
-from incidents.models import Incident
+from incidents.models import Incident, Source
 from incidents.selectors import visible_incidents
 from oncall.api_auth import ApiError, require_perm, require_scope
 
-from . import invites
-from .action_items import update_action_item
+from . import actions, invites
 from .api_schemas import (
     ActionItemOut,
     ActionItemPageOut,
     ActionItemPatchIn,
     ActionItemStatusName,
     PostMortemDetailOut,
+    PostMortemOut,
     PostMortemPageOut,
+    PostMortemStatusIn,
     PostMortemStatusName,
     PriorityName,
     ReviewIn,
@@ -92,7 +93,7 @@ def _decode_cursor(cursor: str, n: int) -> list[str]:
 
 
 def _visible_postmortems(user) -> QuerySet[PostMortem]:
-    return PostMortem.objects.filter(incident__in=visible_incidents(user)).select_related("incident__severity", "owner")
+    return PostMortem.objects.filter(incident__in=visible_incidents(user)).select_related("incident__severity", "owner", "published_by")
 
 
 def _visible_items(user) -> QuerySet[ActionItem]:
@@ -136,6 +137,7 @@ def _postmortem_out(pm: PostMortem, today: dt.date) -> dict:
         "current_due": pm.current_due,
         "overdue": pm.is_overdue_on(today),
         "published_at": pm.published_at,
+        "published_by": _person(pm.published_by),
         "review_meeting_at": pm.review_meeting_at,
         "review_meeting_minutes": pm.review_meeting_minutes,
         "open_action_items": getattr(pm, "open_items", 0),
@@ -280,6 +282,28 @@ def schedule_review(request: HttpRequest, ref: str, payload: ReviewIn):
     }
 
 
+# The step that leads to each status (`postmortems.actions.TRANSITIONS`).
+STEP_TO = {
+    PostMortem.Status.IN_REVIEW: "submit_for_review",
+    PostMortem.Status.DRAFT: "return_to_draft",
+    PostMortem.Status.PUBLISHED: "publish",
+}
+
+
+@router.post("/postmortems/{ref}/status", response={200: PostMortemOut, **WRITE_ERRORS}, tags=TAGS)
+def change_postmortem_status(request: HttpRequest, ref: str, payload: PostMortemStatusIn):
+    """Move the post-mortem on: submit the draft for review, send it back to draft, or publish it.
+    The caller is recorded as who did it, on the post-mortem and on the incident's timeline; a
+    step that does not follow from the current status is a 409."""
+    require_scope(request, "write")
+    require_perm(request, "postmortems.view_postmortem", "see post-mortems")
+    pm = _postmortem(request, ref)
+    require_perm(request, "postmortems.change_postmortem", f"change the post-mortem of {pm.incident.reference}")
+    actions.TRANSITIONS[STEP_TO[payload.status]](pm, actor=request.user, source=Source.API)
+    today = utc_today()
+    return _postmortem_out(_postmortem(request, ref, _with_counts(_visible_postmortems(request.user), today)), today)
+
+
 # --- Action items ---------------------------------------------------------------------------------
 
 
@@ -318,7 +342,8 @@ def list_action_items(
 @router.patch("/action-items/{item_id}", response={200: ActionItemOut, **WRITE_ERRORS}, tags=TAGS)
 def patch_action_item(request: HttpRequest, item_id: int, payload: ActionItemPatchIn):
     """Change an action item's status, owner or due date (only the fields sent; `owner` and
-    `due_date` may be null). Finishing it stamps `completed_at`; reopening clears it."""
+    `due_date` may be null). Marking it done stamps `completed_at`; any other status clears it
+    ("won't do" is finished but not completed)."""
     require_scope(request, "write")
     require_perm(request, "postmortems.view_actionitem", "see action items")
     item = _visible_items(request.user).filter(pk=item_id).first() if 0 < item_id < 2**63 else None
@@ -341,6 +366,6 @@ def patch_action_item(request: HttpRequest, item_id: int, payload: ActionItemPat
             changes["owner"] = person
     if "due_date" in sent:
         changes["due_date"] = payload.due_date
-    item = update_action_item(item, **changes)
+    item = actions.update_action_item(item, **changes)
     item = _visible_items(request.user).get(pk=item.pk)
     return _item_out(item, utc_today())

@@ -30,11 +30,19 @@ class PostMortemOut(Schema):
     current_due: date | None = Field(description="The due date of the step it waits for: the draft, then publication.")
     overdue: bool
     published_at: datetime | None
+    published_by: UserRefOut | None = Field(description="Who published it (null until published).")
     review_meeting_at: datetime | None
     review_meeting_minutes: int
     open_action_items: int
     overdue_action_items: int
     url: str
+
+
+class PostMortemStatusIn(Schema):
+    status: PostMortemStatusName = Field(
+        description="The next step: in_review (from draft), draft (back from review) or published (from review).",
+        examples=["published"],
+    )
 
 
 class PostMortemPageOut(Schema):

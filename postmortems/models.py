@@ -1,7 +1,7 @@
 """Post-incident reviews: the post-mortem document, its timeline, five whys and action items.
 
 Created from a resolved incident (`services.create_for`); its state moves only through
-`postmortems.services`. Durations, "overdue" and "days until due" are derived, never stored.
+`postmortems.actions`. Durations, "overdue" and "days until due" are derived, never stored.
 """
 
 from __future__ import annotations
@@ -32,6 +32,20 @@ class PostMortem(models.Model):
     review_due = models.DateField(help_text="Reviewed by this day.")
     publish_due = models.DateField(help_text="Published by this day.")
     published_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Who moved it, and when (`postmortems.actions`); the incident's timeline says the same.
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, editable=False, on_delete=models.SET_NULL, related_name="+"
+    )
+    submitted_at = models.DateTimeField("last submitted for review", null=True, blank=True, editable=False)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, editable=False, on_delete=models.SET_NULL, related_name="+",
+        verbose_name="last submitted by",
+    )
+    returned_at = models.DateTimeField("last sent back to draft", null=True, blank=True, editable=False)
+    returned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, editable=False, on_delete=models.SET_NULL, related_name="+",
+        verbose_name="last sent back by",
+    )
 
     summary = models.TextField(blank=True)
     users_affected = models.TextField(blank=True)
@@ -155,6 +169,7 @@ class ActionItem(models.Model):
     completion_criteria = models.TextField(blank=True)
     ticket_url = models.URLField(max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Only "done" is completed: "won't do" is finished but carries none (`postmortems.actions`).
     completed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

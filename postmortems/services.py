@@ -1,8 +1,7 @@
-"""Every change to a post-mortem's state, one function each: creating it and moving its status.
+"""Opening a post-mortem from its incident (copying the timeline) and the rule that keeps an
+incident open until its post-mortem is published.
 
-Like `incidents.actions`, each runs in one transaction, locks the row it changes, checks the
-step and raises `IllegalTransition` with a message a person can act on. The admin (and the
-API) call these; nothing else writes `PostMortem.status` or `published_at`.
+Status moves and action-item changes live in `postmortems.actions`.
 """
 
 from __future__ import annotations
@@ -12,11 +11,11 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from incidents.errors import IllegalTransition, InvalidInput
+from incidents.errors import IllegalTransition
 from incidents.models import Incident, Participant, TimelineEvent
 
 from . import due_dates
-from .models import ActionItem, PostMortem, PostMortemTimelineEntry
+from .models import PostMortem, PostMortemTimelineEntry
 
 Kind = TimelineEvent.Kind
 
@@ -134,57 +133,6 @@ def open_on_resolve(events) -> None:
         create_for(incident, owner=current_commander(incident) or event.actor)
 
 
-# --- Status -----------------------------------------------------------------------------------
-
-
-def _lock(postmortem: PostMortem) -> PostMortem:
-    return (
-        PostMortem.objects.select_for_update(of=("self",))
-        .select_related("incident", "owner")
-        .get(pk=postmortem.pk)
-    )
-
-
-def _move(postmortem: PostMortem, frm: str, to: str, refusal: str) -> PostMortem:
-    postmortem = _lock(postmortem)
-    if postmortem.status != frm:
-        label = PostMortem.Status(postmortem.status).label.lower()
-        raise IllegalTransition(f"The post-mortem of {postmortem.incident.reference} is {label}; {refusal}")
-    postmortem.status = to
-    postmortem.published_at = timezone.now() if to == PostMortem.Status.PUBLISHED else None
-    postmortem.save(update_fields=["status", "published_at"])
-    return postmortem
-
-
-@transaction.atomic
-def submit_for_review(postmortem: PostMortem, *, actor=None) -> PostMortem:
-    """draft → in review."""
-    return _move(postmortem, PostMortem.Status.DRAFT, PostMortem.Status.IN_REVIEW, "only a draft can go to review.")
-
-
-@transaction.atomic
-def return_to_draft(postmortem: PostMortem, *, actor=None) -> PostMortem:
-    """in review → draft (the review asked for changes). A published post-mortem stays published."""
-    return _move(
-        postmortem, PostMortem.Status.IN_REVIEW, PostMortem.Status.DRAFT, "only one in review can go back to draft."
-    )
-
-
-@transaction.atomic
-def publish(postmortem: PostMortem, *, actor=None) -> PostMortem:
-    """in review → published, stamping `published_at`."""
-    return _move(
-        postmortem, PostMortem.Status.IN_REVIEW, PostMortem.Status.PUBLISHED, "it must be in review before it is published."
-    )
-
-
-TRANSITIONS = {
-    "submit_for_review": submit_for_review,
-    "return_to_draft": return_to_draft,
-    "publish": publish,
-}
-
-
 # --- The close guard --------------------------------------------------------------------------
 
 
@@ -206,31 +154,3 @@ def close_guard(incident: Incident) -> str | None:
         f"{incident.reference} needs its post-mortem published before it can be closed "
         f"(it is {PostMortem.Status(postmortem.status).label.lower()}, owner {owner}, due {due:%Y-%m-%d})."
     )
-
-
-# --- Action items -----------------------------------------------------------------------------
-
-
-def stamp_completion(item: ActionItem, *, now=None) -> None:
-    """Keep `completed_at` in step with the status (unsaved): set when it becomes done, cleared otherwise."""
-    if item.status == ActionItem.Status.DONE:
-        item.completed_at = item.completed_at or now or timezone.now()
-    else:
-        item.completed_at = None
-
-
-@transaction.atomic
-def set_action_items_status(items, status: str) -> int:
-    """Move several action items to `status` (the admin's bulk actions); returns how many changed."""
-    if status not in ActionItem.Status.values:
-        raise InvalidInput(f"Unknown action item status {status!r}.")
-    now = timezone.now()
-    # Lock the rows alone: the admin's queryset joins nullable relations, which PostgreSQL
-    # cannot lock (FOR UPDATE on the nullable side of an outer join).
-    locked = ActionItem.objects.select_for_update().filter(pk__in=list(items.values_list("pk", flat=True)))
-    changed = [item for item in locked if item.status != status]
-    for item in changed:
-        item.status = status
-        stamp_completion(item, now=now)
-    ActionItem.objects.bulk_update(changed, ["status", "completed_at"])
-    return len(changed)

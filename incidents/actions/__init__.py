@@ -15,7 +15,7 @@ Callers use this package as one module (`actions.declare(...)`); the actions liv
 from .declare import declare
 from .details import EDITABLE_DETAILS, update_details
 from .lifecycle import acknowledge, change_severity, change_status, close, reopen, resolve
-from .reminders import record_notification_failure, record_postmortem_reminder
+from .reminders import record_notification_failure, record_postmortem_reminder, record_postmortem_status
 from .roles import assign_role, release_role
 from .updates import add_note, post_update
 from .work import add_evidence, add_task, set_task_done
@@ -34,6 +34,7 @@ __all__ = [
     "post_update",
     "record_notification_failure",
     "record_postmortem_reminder",
+    "record_postmortem_status",
     "release_role",
     "reopen",
     "resolve",

@@ -1,5 +1,5 @@
 """What other apps ask to be said on an incident's timeline: comms' delivery failures and
-postmortems' reminders."""
+postmortems' reminders and status moves."""
 
 from __future__ import annotations
 
@@ -39,3 +39,10 @@ def record_postmortem_reminder(incident: Incident, message: str, *, targets: Ite
         source=Source.SYSTEM,
         data={**(data or {}), "targets": firing.describe(targets)},
     )
+
+
+@transaction.atomic
+def record_postmortem_status(incident: Incident, message: str, *, actor, source: str) -> TimelineEvent:
+    """The post-mortem moved (submitted for review, back to draft, published): who did it, said
+    on the incident's timeline as a note. A note notifies nobody; it is the record."""
+    return timeline.record(incident, Kind.NOTE, message[:2000], actor=actor, source=source)

@@ -80,14 +80,14 @@ class ServiceFactory(factory.django.DjangoModelFactory):
 def publish_postmortem(incident: Incident) -> None:
     """Publish the incident's post-mortem if it has one, as closing a SEV-1/SEV-2 requires
     (postmortems registers that close guard; tests may import any app)."""
-    from postmortems import services
+    from postmortems.actions import publish, submit_for_review
     from postmortems.models import PostMortem
 
     postmortem = PostMortem.objects.filter(incident=incident).first()
     if postmortem is not None and postmortem.status != PostMortem.Status.PUBLISHED:
         if postmortem.status == PostMortem.Status.DRAFT:
-            postmortem = services.submit_for_review(postmortem)
-        services.publish(postmortem)
+            postmortem = submit_for_review(postmortem)
+        publish(postmortem)
 
 
 class IncidentFactory(factory.Factory):

@@ -8,6 +8,7 @@ import time_machine
 from incidents import actions
 from incidents.errors import IllegalTransition
 from incidents.models import Source, Status
+from postmortems import actions as postmortem_actions
 from postmortems import services
 from postmortems.models import ActionItem, PostMortem, PostMortemTimelineEntry
 from tests.incidents.factories import IncidentFactory, severity
@@ -140,19 +141,19 @@ def test_on_request_for_any_incident_once(commander):
 def test_status_moves_draft_review_published_and_back(commander):
     postmortem = IncidentFactory(actor=commander, severity=severity("SEV-2"), resolved=True).postmortem
     with pytest.raises(IllegalTransition, match="must be in review"):
-        services.publish(postmortem)
+        postmortem_actions.publish(postmortem)
     with pytest.raises(IllegalTransition, match="only one in review"):
-        services.return_to_draft(postmortem)
-    postmortem = services.submit_for_review(postmortem)
+        postmortem_actions.return_to_draft(postmortem)
+    postmortem = postmortem_actions.submit_for_review(postmortem)
     assert postmortem.status == PostMortem.Status.IN_REVIEW
-    postmortem = services.return_to_draft(postmortem)
+    postmortem = postmortem_actions.return_to_draft(postmortem)
     assert postmortem.status == PostMortem.Status.DRAFT
-    services.submit_for_review(postmortem)
-    postmortem = services.publish(postmortem)
+    postmortem_actions.submit_for_review(postmortem)
+    postmortem = postmortem_actions.publish(postmortem)
     postmortem.refresh_from_db()
     assert postmortem.status == PostMortem.Status.PUBLISHED and postmortem.published_at is not None
     with pytest.raises(IllegalTransition, match="is published"):
-        services.return_to_draft(postmortem)
+        postmortem_actions.return_to_draft(postmortem)
 
 
 @pytest.mark.django_db
@@ -168,10 +169,10 @@ def test_a_sev2_closes_only_once_its_postmortem_is_published(commander):
             f"{incident.reference} needs its post-mortem published before it can be closed "
             f"(it is draft, owner Alice, due {postmortem.draft_due:%Y-%m-%d})."
         )
-        services.submit_for_review(postmortem)
+        postmortem_actions.submit_for_review(postmortem)
         with pytest.raises(IllegalTransition, match="it is in review"):
             actions.close(incident, actor=commander, source=ADMIN)
-        services.publish(postmortem)
+        postmortem_actions.publish(postmortem)
         assert actions.close(incident, actor=commander, source=ADMIN).status == Status.CLOSED
 
 
@@ -188,9 +189,9 @@ def test_a_required_postmortem_that_was_never_opened_blocks_closing(commander):
 def test_action_item_status_stamps_completion():
     items = [ActionItemFactory(), ActionItemFactory(status=ActionItem.Status.DONE, completed_at=datetime(2026, 3, 1, tzinfo=UTC))]
     qs = ActionItem.objects.filter(pk__in=[i.pk for i in items])
-    assert services.set_action_items_status(qs, ActionItem.Status.DONE) == 1
+    assert postmortem_actions.set_action_items_status(qs, ActionItem.Status.DONE) == 1
     assert all(i.completed_at for i in qs.all())
-    services.set_action_items_status(qs, ActionItem.Status.IN_PROGRESS)
+    postmortem_actions.set_action_items_status(qs, ActionItem.Status.IN_PROGRESS)
     assert [(i.status, i.completed_at) for i in qs.all()] == [("in_progress", None)] * 2
 
 
