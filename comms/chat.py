@@ -29,7 +29,7 @@ from django.utils import timezone
 from incidents import actions, deadlines, firing, permissions
 from incidents.errors import DomainError
 from incidents.models import OPEN_STATUSES, Incident, Participant, Service, SeverityLevel, Source, TimelineEvent
-from incidents.selectors import current_commanders, visible_incidents
+from incidents.selectors import commanders_of, current_commanders, visible_incidents
 from oncall.formatting import age
 from oncall.models import Schedule, User
 from oncall.schedules import on_call_at, prefetch_rotations
@@ -553,7 +553,7 @@ def _status(command: Status, user: User) -> Reply:
 
 def _status_of(incident: Incident, user: User) -> Reply:
     now = timezone.now()
-    commanders = [p.user for p in incident.participants.select_related("user").filter(role=Participant.Role.COMMANDER, left_at=None)]
+    commanders = commanders_of(incident)
     latest = incident.timeline.filter(kind=TimelineEvent.Kind.STATUS_UPDATE).order_by("-occurred_at", "-pk").first()
     facts = [
         f"Status: *{Incident.Status(incident.status).label}*",
