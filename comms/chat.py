@@ -29,7 +29,7 @@ from django.utils import timezone
 from incidents import actions, deadlines, firing, permissions
 from incidents.errors import DomainError
 from incidents.models import OPEN_STATUSES, Incident, Participant, Service, SeverityLevel, Source, TimelineEvent
-from incidents.selectors import current_commanders, visible_incidents
+from incidents.selectors import commanders_of, current_commanders, visible_incidents
 from oncall.formatting import age
 from oncall.models import Schedule, User
 from oncall.schedules import on_call_at, prefetch_rotations
@@ -459,7 +459,7 @@ def _create(command: Create, user: User) -> Reply:
 
 def _ack(command: Ack, user: User) -> Reply:
     incident = _visible_incident(command.number, user)
-    _require(permissions.can_respond(user, incident), user, f"acknowledge {incident.reference}", _RESPOND_NEEDS)
+    _require(permissions.may(user, incident, "acknowledge"), user, f"acknowledge {incident.reference}", _RESPOND_NEEDS)
     incident = actions.acknowledge(incident, actor=user, source=Source.CHAT)
     if incident.reopened_at:
         since = f"{age(incident.reopened_at, incident.reopen_acknowledged_at)} after it was reopened"
@@ -470,7 +470,7 @@ def _ack(command: Ack, user: User) -> Reply:
 
 def _update(command: Update, user: User) -> Reply:
     incident = _visible_incident(command.number, user)
-    _require(permissions.can_respond(user, incident), user, f"post updates on {incident.reference}", _RESPOND_NEEDS)
+    _require(permissions.may(user, incident, "post_update"), user, f"post updates on {incident.reference}", _RESPOND_NEEDS)
     visibility = TimelineEvent.Visibility.EXTERNAL if command.external else TimelineEvent.Visibility.INTERNAL
     incident = actions.post_update(incident, command.text, actor=user, source=Source.CHAT, visibility=visibility)
     kind = "External (customer-facing) update" if command.external else "Internal update"
@@ -486,7 +486,7 @@ def _update(command: Update, user: User) -> Reply:
 
 def _change_severity(command: Severity, user: User) -> Reply:
     incident = _visible_incident(command.number, user)
-    _require(permissions.can_command(user, incident), user, f"change the severity of {incident.reference}", _COMMAND_NEEDS)
+    _require(permissions.may(user, incident, "change_severity"), user, f"change the severity of {incident.reference}", _COMMAND_NEEDS)
     level = _severity_level(command.severity)
     previous = incident.severity
     incident = actions.change_severity(incident, level, actor=user, source=Source.CHAT)
@@ -500,7 +500,7 @@ def _change_severity(command: Severity, user: User) -> Reply:
 
 def _commander(command: Commander, user: User) -> Reply:
     incident = _visible_incident(command.number, user)
-    _require(permissions.can_command(user, incident), user, f"assign the commander of {incident.reference}", _COMMAND_NEEDS)
+    _require(permissions.may(user, incident, "assign_role"), user, f"assign the commander of {incident.reference}", _COMMAND_NEEDS)
     try:
         target = find_chat_user(command.user, usernames=True)
     except UnknownChatUser as exc:
@@ -514,7 +514,7 @@ def _commander(command: Commander, user: User) -> Reply:
 
 def _resolve(command: Resolve, user: User) -> Reply:
     incident = _visible_incident(command.number, user)
-    _require(permissions.can_command(user, incident), user, f"resolve {incident.reference}", _COMMAND_NEEDS)
+    _require(permissions.may(user, incident, "resolve"), user, f"resolve {incident.reference}", _COMMAND_NEEDS)
     incident = actions.resolve(incident, actor=user, source=Source.CHAT, summary=command.summary)
     sections = [f":white_check_mark: {escape(str(user))} resolved {_headline(incident)} after {age(incident.started_at, incident.resolved_at)}"]
     if command.summary:
@@ -553,7 +553,7 @@ def _status(command: Status, user: User) -> Reply:
 
 def _status_of(incident: Incident, user: User) -> Reply:
     now = timezone.now()
-    commanders = [p.user for p in incident.participants.select_related("user").filter(role=Participant.Role.COMMANDER, left_at=None)]
+    commanders = commanders_of(incident)
     latest = incident.timeline.filter(kind=TimelineEvent.Kind.STATUS_UPDATE).order_by("-occurred_at", "-pk").first()
     facts = [
         f"Status: *{Incident.Status(incident.status).label}*",

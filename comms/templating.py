@@ -29,7 +29,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 
-from incidents.models import Deadline, Participant, Status
+from incidents import selectors
+from incidents.models import Status
 from oncall.formatting import duration
 
 from . import defaults, sms
@@ -191,17 +192,6 @@ def _impact(incident) -> str:
     return sentence[0].upper() + sentence[1:]
 
 
-def _commanders(incident) -> list:
-    if hasattr(incident, "commanders"):  # prefetched by incidents.selectors.current_commanders
-        return [participant.user for participant in incident.commanders]
-    return [
-        participant.user
-        for participant in Participant.objects.filter(
-            incident=incident, role=Participant.Role.COMMANDER, left_at=None
-        ).select_related("user")
-    ]
-
-
 def for_audience(audience: str, ctx: dict[str, str]) -> dict[str, str]:
     """The context an audience's template renders from: for a restricted incident's audience,
     everything but `RESTRICTED_VARIABLES` blanked."""
@@ -241,17 +231,8 @@ def base_context(incident) -> dict[str, str]:
         return values
     severity = incident.severity
     services = list(incident.services.all())
-    commanders = _commanders(incident)
-    next_update = None
-    if incident.is_open:
-        next_update = (
-            Deadline.objects.filter(
-                incident=incident, kind=Deadline.Kind.UPDATE_OVERDUE, fired_at=None, cancelled_at=None
-            )
-            .order_by("due_at")
-            .values_list("due_at", flat=True)
-            .first()
-        )
+    commanders = selectors.commanders_of(incident)
+    next_update = selectors.next_update_due(incident)
     window = getattr(severity, "status_page_window", None)
     values.update(
         ref=incident.reference,

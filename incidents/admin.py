@@ -104,21 +104,21 @@ class MineFilter(admin.SimpleListFilter):
         return queryset
 
 
-# Operation name (in the URL) → (its form, who may perform it).
+# Operation name (in the URL) → its form; who may perform it is `permissions.may` for that name.
 OPERATIONS = {
-    "acknowledge": (forms.AcknowledgeForm, permissions.can_respond),
-    "change_status": (forms.ChangeStatusForm, permissions.can_respond),
-    "post_update": (forms.PostUpdateForm, permissions.can_respond),
-    "add_note": (forms.NoteForm, permissions.can_respond),
-    "add_task": (forms.AddTaskForm, permissions.can_respond),
-    "task_done": (forms.TaskDoneForm, permissions.can_respond),
-    "add_evidence": (forms.AddEvidenceForm, permissions.can_respond),
-    "change_severity": (forms.ChangeSeverityForm, permissions.can_command),
-    "assign_role": (forms.AssignRoleForm, permissions.can_command),
-    "release_role": (forms.ReleaseRoleForm, permissions.can_command),
-    "resolve": (forms.ResolveForm, permissions.can_command),
-    "reopen": (forms.ReopenForm, permissions.can_command),
-    "close": (forms.CloseForm, permissions.can_command),
+    "acknowledge": forms.AcknowledgeForm,
+    "change_status": forms.ChangeStatusForm,
+    "post_update": forms.PostUpdateForm,
+    "add_note": forms.NoteForm,
+    "add_task": forms.AddTaskForm,
+    "task_done": forms.TaskDoneForm,
+    "add_evidence": forms.AddEvidenceForm,
+    "change_severity": forms.ChangeSeverityForm,
+    "assign_role": forms.AssignRoleForm,
+    "release_role": forms.ReleaseRoleForm,
+    "resolve": forms.ResolveForm,
+    "reopen": forms.ReopenForm,
+    "close": forms.CloseForm,
 }
 # The ones shown as cards at the top of the incident page; the rest sit beside their lists.
 MAIN_OPERATIONS = (
@@ -377,8 +377,8 @@ class IncidentAdmin(admin.ModelAdmin):
     def _incident_page(self, request, incident) -> dict:
         """Context for the parts of the page that are not the details form: what is offered, and the record."""
         operations = {}
-        for name, (form_class, allowed) in OPERATIONS.items():
-            if allowed(request.user, incident):
+        for name, form_class in OPERATIONS.items():
+            if permissions.may(request.user, incident, name):
                 form = form_class(incident=incident, prefix=name)
                 if form.offered:
                     operations[name] = form
@@ -502,8 +502,8 @@ class IncidentAdmin(admin.ModelAdmin):
         if operation not in OPERATIONS:
             raise Http404("No such operation.")
         incident = self.get_object(request, unquote(object_id))
-        form_class, allowed = OPERATIONS[operation]
-        if not allowed(request.user, incident):
+        form_class = OPERATIONS[operation]
+        if not permissions.may(request.user, incident, operation):
             raise PermissionDenied
         form = form_class(request.POST, incident=incident, prefix=operation)
         if not form.is_valid():

@@ -98,18 +98,13 @@ def _refuse_unless(allowed: bool, request: HttpRequest, what: str, needs: str) -
         raise Forbidden(f"{request.user} may not {what} (needs {needs}).")
 
 
-def _need_respond(request, incident, what: str) -> None:
-    _refuse_unless(
-        permissions.can_respond(request.user, incident), request, f"{what} {incident.reference}",
-        f"the {permissions.RESPOND} permission or a role on the incident",
-    )
-
-
-def _need_command(request, incident, what: str) -> None:
-    _refuse_unless(
-        permissions.can_command(request.user, incident), request, f"{what} {incident.reference}",
-        f"the {permissions.COMMAND} permission or the commander role",
-    )
+def _need(request, incident, step: str | None, what: str) -> None:
+    """Refuse unless the caller may take `step` (`permissions.may`), naming the right it needs."""
+    if permissions.required_for(step) == permissions.RESPOND:
+        needs = f"the {permissions.RESPOND} permission or a role on the incident"
+    else:
+        needs = f"the {permissions.COMMAND} permission or the commander role"
+    _refuse_unless(permissions.may(request.user, incident, step), request, f"{what} {incident.reference}", needs)
 
 
 def _encode_cursor(moment: dt.datetime, pk: int) -> str:
@@ -368,15 +363,14 @@ def patch_incident(request: HttpRequest, ref: str, payload: IncidentPatchIn):
     if severity is not None and severity.pk == incident.severity_id:
         severity = None
     if severity is not None:
-        _need_command(request, incident, "change the severity of")
+        _need(request, incident, "change_severity", "change the severity of")
     status = sent.get("status")
     if status == incident.status:
         status = None
     if status is not None:
-        if _status_step(incident, status) in ("acknowledge", "change_status"):
-            _need_respond(request, incident, "change the status of")
-        else:  # resolve, reopen, close — or a step the lifecycle refuses (409 below)
-            _need_command(request, incident, f"move to {status}")
+        step = _status_step(incident, status)  # None for a step the lifecycle refuses (409 below)
+        responding = permissions.required_for(step) == permissions.RESPOND
+        _need(request, incident, step, "change the status of" if responding else f"move to {status}")
     with transaction.atomic():
         if details:
             actions.update_details(incident, actor=user, source=Source.API, **details)
@@ -392,7 +386,7 @@ def acknowledge(request: HttpRequest, ref: str):
     """Someone is on it: a triggered incident moves to investigating and stops re-paging."""
     _can_write(request)
     incident = _incident(request, ref)
-    _need_respond(request, incident, "acknowledge")
+    _need(request, incident, "acknowledge", "acknowledge")
     actions.acknowledge(incident, actor=request.user, source=Source.API)
     return _after(request, incident)
 
@@ -402,7 +396,7 @@ def resolve(request: HttpRequest, ref: str, payload: ResolveIn):
     """The impact is over (command rights)."""
     _can_write(request)
     incident = _incident(request, ref)
-    _need_command(request, incident, "resolve")
+    _need(request, incident, "resolve", "resolve")
     actions.resolve(incident, actor=request.user, source=Source.API, summary=payload.summary, mitigation=payload.mitigation)
     return _after(request, incident)
 
@@ -412,7 +406,7 @@ def reopen(request: HttpRequest, ref: str, payload: ReopenIn):
     """The problem is back: a resolved incident returns to investigating (command rights)."""
     _can_write(request)
     incident = _incident(request, ref)
-    _need_command(request, incident, "reopen")
+    _need(request, incident, "reopen", "reopen")
     actions.reopen(incident, actor=request.user, source=Source.API, reason=payload.reason)
     return _after(request, incident)
 
@@ -422,7 +416,7 @@ def assign_role(request: HttpRequest, ref: str, payload: RoleIn):
     """Give an active staff user a role; commander, leads and scribe are handed over (command rights)."""
     _can_write(request)
     incident = _incident(request, ref)
-    _need_command(request, incident, "assign roles on")
+    _need(request, incident, "assign_role", "assign roles on")
     person = _staff_user(payload.username, "username")
     actions.assign_role(incident, person, payload.role, actor=request.user, source=Source.API)
     return _after(request, incident)
@@ -435,7 +429,7 @@ def post_update(request: HttpRequest, ref: str, payload: UpdateIn):
     triggered incident acknowledges it: the response then has `acknowledged_at` set."""
     _can_write(request)
     incident = _incident(request, ref)
-    _need_respond(request, incident, "post updates on")
+    _need(request, incident, "post_update", "post updates on")
     actions.post_update(
         incident, payload.text, actor=request.user, source=Source.API, visibility=payload.visibility, status=payload.status
     )
@@ -497,7 +491,7 @@ def add_task(request: HttpRequest, ref: str, payload: TaskIn):
     """Add a task at the end of the list (responder rights)."""
     _can_write(request)
     incident = _incident(request, ref)
-    _need_respond(request, incident, "add tasks to")
+    _need(request, incident, "add_task", "add tasks to")
     task = actions.add_task(incident, payload.title, actor=request.user, source=Source.API)
     return Reply(201, _task_out(task))
 
@@ -510,7 +504,7 @@ def patch_task(request: HttpRequest, ref: str, task_id: int, payload: TaskPatchI
     task = incident.tasks.select_related("done_by").filter(pk=task_id).first() if 0 < task_id < 2**31 else None
     if task is None:
         raise Http404(f"No task {task_id} on {incident.reference}.")
-    _need_respond(request, incident, "change tasks of")
+    _need(request, incident, "task_done", "change tasks of")
     if task.is_done != payload.done:
         task = actions.set_task_done(task, payload.done, actor=request.user, source=Source.API)
         task = IncidentTask.objects.select_related("done_by").get(pk=task.pk)

@@ -19,7 +19,7 @@ from oncall.formatting import typed_duration
 from oncall.forms import DelayField
 from oncall.models import EscalationPolicy
 
-from . import actions, formatting, lifecycle
+from . import actions, formatting, lifecycle, permissions
 from .models import (
     OPEN_STATUSES,
     EvidenceLink,
@@ -234,12 +234,12 @@ class IncidentTypeForm(forms.ModelForm):
 
 
 def _working_targets(incident: Incident) -> list[tuple[str, str]]:
-    """The statuses the incident may move to without resolving, reopening or closing it."""
+    """The statuses the incident may move to with responder rights (not resolving, reopening or closing it)."""
     current = Status(incident.status)
     return [
         (target.value, target.label)
         for target in lifecycle.allowed_targets(current)
-        if lifecycle.TRANSITIONS[(current, target)] in ("acknowledge", "change_status")
+        if permissions.required_for(lifecycle.TRANSITIONS[(current, target)]) == permissions.RESPOND
     ]
 
 

@@ -40,6 +40,26 @@ def can_command(user, incident: Incident) -> bool:
     )
 
 
+# Lifecycle steps (as `lifecycle.TRANSITIONS` and the incident page's operations name them) that
+# responding is enough for; every other step — severity, roles, resolve, reopen, close, or a step
+# the lifecycle refuses — needs command rights, so an unknown step never opens up.
+RESPOND_STEPS = frozenset(
+    {"acknowledge", "change_status", "post_update", "add_note", "add_task", "task_done", "add_evidence"}
+)
+
+
+def required_for(step: str | None) -> str:
+    """The permission a lifecycle step needs: `RESPOND` or `COMMAND` (the role alternative comes with it)."""
+    return RESPOND if step in RESPOND_STEPS else COMMAND
+
+
+def may(user, incident: Incident, step: str | None) -> bool:
+    """Whether `user` may take `step` on `incident`: the one rule the admin, its forms, the API and chat share."""
+    if required_for(step) == RESPOND:
+        return can_respond(user, incident)
+    return can_command(user, incident)
+
+
 def can_edit_details(user, incident: Incident) -> bool:
     return can_view(user, incident) and (user.has_perm(EDIT_DETAILS) or can_command(user, incident))
 

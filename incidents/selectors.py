@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Exists, Max, OuterRef, Prefetch, Q, QuerySet, Subquery
 
-from .models import Incident, Participant, TimelineEvent
+from .models import Deadline, Incident, Participant, TimelineEvent
 from .permissions import VIEW_RESTRICTED
 
 
@@ -19,12 +19,37 @@ def visible_incidents(user) -> QuerySet[Incident]:
     return qs.filter(Q(is_restricted=False) | Exists(participates))
 
 
+def _commanding() -> QuerySet[Participant]:
+    return Participant.objects.filter(role=Participant.Role.COMMANDER, left_at=None).select_related("user")
+
+
 def current_commanders() -> Prefetch:
     """Prefetch that puts the current commander(s) on `incident.commanders`."""
-    return Prefetch(
-        "participants",
-        queryset=Participant.objects.filter(role=Participant.Role.COMMANDER, left_at=None).select_related("user"),
-        to_attr="commanders",
+    return Prefetch("participants", queryset=_commanding(), to_attr="commanders")
+
+
+def commanders_of(incident: Incident) -> list:
+    """The users commanding `incident` now: from `current_commanders()` when prefetched, else one query."""
+    if hasattr(incident, "commanders"):
+        return [participant.user for participant in incident.commanders]
+    return [participant.user for participant in _commanding().filter(incident=incident)]
+
+
+def current_commander(incident: Incident):
+    """The first current commander (by when they joined), or None: one query."""
+    participant = _commanding().filter(incident=incident).first()
+    return participant.user if participant else None
+
+
+def next_update_due(incident: Incident):
+    """When the next status update of an open incident is due (None when closed or not scheduled)."""
+    if not incident.is_open:
+        return None
+    return (
+        Deadline.objects.filter(incident=incident, kind=Deadline.Kind.UPDATE_OVERDUE, fired_at=None, cancelled_at=None)
+        .order_by("due_at")
+        .values_list("due_at", flat=True)
+        .first()
     )
 
 

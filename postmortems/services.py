@@ -12,7 +12,8 @@ from django.db.models import Max
 from django.utils import timezone
 
 from incidents.errors import IllegalTransition
-from incidents.models import Incident, Participant, TimelineEvent
+from incidents.models import Incident, TimelineEvent
+from incidents.selectors import current_commander
 
 from . import due_dates
 from .models import PostMortem, PostMortemTimelineEntry
@@ -37,15 +38,6 @@ HIDDEN_BY_DEFAULT = frozenset(
 def requires_postmortem(incident: Incident) -> bool:
     """Its severity requires one; drills never do (they are exercises, left out of metrics)."""
     return incident.severity.requires_postmortem and not incident.is_drill
-
-
-def current_commander(incident: Incident):
-    participant = (
-        Participant.objects.filter(incident=incident, role=Participant.Role.COMMANDER, left_at=None)
-        .select_related("user")
-        .first()
-    )
-    return participant.user if participant else None
 
 
 def _time_zone(owner) -> str:
