@@ -9,26 +9,25 @@ shape. Domain errors become 409/400 in `config/api.py`.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
 import re
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.http import Http404, HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 from ninja import Query, Router
-from ninja.errors import ValidationError
 from ninja.responses import Status as Reply
 
 from oncall.api_auth import Forbidden, require_perm, require_scope
+from oncall.api_common import invalid, person, utc
 from oncall.schedules import prefetch_rotations, shifts
 
 from . import actions, deadlines, lifecycle, permissions, selectors, sla
+from .api_pages import newest_first
 from .api_schemas import (
     READ_ERRORS,
     WRITE_ERRORS,
@@ -63,29 +62,8 @@ VIEW = "incidents.view_incident"
 # --- Helpers --------------------------------------------------------------------------------------
 
 
-def _invalid(field: str, message: str) -> ValidationError:
-    """A 422 naming the field, in the shared `errors: [{field, message}]` shape."""
-    return ValidationError([{"loc": (field,), "msg": message}])
-
-
-def _utc(moment: dt.datetime | None, field: str) -> dt.datetime | None:
-    """An aware UTC datetime (no zone given = UTC); out-of-range instants are a 422, not a 500."""
-    if moment is None:
-        return None
-    try:
-        if timezone.is_naive(moment):
-            return moment.replace(tzinfo=dt.timezone.utc)
-        return moment.astimezone(dt.timezone.utc)
-    except (OverflowError, ValueError):
-        raise _invalid(field, "That instant is out of range.") from None
-
-
 def _iso(moment: dt.datetime | None) -> dt.datetime | None:
     return moment.astimezone(dt.timezone.utc) if moment else None
-
-
-def _person(user) -> dict | None:
-    return {"username": user.get_username(), "name": str(user)} if user is not None else None
 
 
 def _can_read(request: HttpRequest) -> None:
@@ -112,34 +90,6 @@ def _need_command(request, incident, what: str) -> None:
     )
 
 
-def _encode_cursor(moment: dt.datetime, pk: int) -> str:
-    raw = f"{moment.astimezone(dt.timezone.utc).isoformat()}|{pk}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> tuple[dt.datetime, int]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        moment, pk = raw.split("|")
-        moment = dt.datetime.fromisoformat(moment)
-        if timezone.is_naive(moment) or not pk.isdigit() or len(pk) > 18:
-            raise ValueError
-        return moment.astimezone(dt.timezone.utc), int(pk)
-    except (ValueError, OverflowError, UnicodeDecodeError, binascii.Error):
-        raise _invalid("cursor", "Not a cursor this API gave out; start again without one.") from None
-
-
-def _page(qs: QuerySet, *, field: str, cursor: str | None, limit: int) -> tuple[list, str | None]:
-    """Keyset pagination newest first over (`field`, id): stable while rows are added."""
-    if cursor:
-        moment, pk = _decode_cursor(cursor)
-        qs = qs.filter(Q(**{f"{field}__lt": moment}) | Q(**{field: moment, "pk__lt": pk}))
-    rows = list(qs.order_by(f"-{field}", "-pk")[: limit + 1])
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return rows, (_encode_cursor(getattr(rows[-1], field), rows[-1].pk) if more else None)
-
-
 def _split(values: list[str] | None) -> list[str]:
     """Repeatable parameters that may also be comma lists: ?status=a&status=b,c."""
     return [part.strip() for value in values or () for part in value.split(",") if part.strip()]
@@ -153,7 +103,7 @@ def _severity(value: str, field: str, severities: list[SeverityLevel] | None = N
         if severity.name.lower() == text.lower() or (text.isdigit() and len(text) < 6 and severity.rank == int(text)):
             return severity
     names = ", ".join(s.name for s in severities)
-    raise _invalid(field, f"Unknown severity {value!r}; expected one of {names} (or a rank).")
+    raise invalid(field, f"Unknown severity {value!r}; expected one of {names} (or a rank).")
 
 
 def _services(slugs: list[str], field: str) -> list[Service]:
@@ -162,7 +112,7 @@ def _services(slugs: list[str], field: str) -> list[Service]:
     found = {s.slug: s for s in Service.objects.filter(slug__in=[s for s in wanted if s not in bad])}
     missing = [slug for slug in wanted if slug not in found]
     if missing:
-        raise _invalid(field, f"Unknown service{'s' if len(missing) > 1 else ''}: {', '.join(missing)}.")
+        raise invalid(field, f"Unknown service{'s' if len(missing) > 1 else ''}: {', '.join(missing)}.")
     return [found[slug] for slug in wanted]
 
 
@@ -170,7 +120,7 @@ def _staff_user(username: str, field: str):
     """Someone who can hold a role: an active staff user (as the admin's person pickers offer)."""
     user = get_user_model().objects.filter(username=username, is_active=True, is_staff=True).first()
     if user is None:
-        raise _invalid(field, f"No active staff user {username!r}.")
+        raise invalid(field, f"No active staff user {username!r}.")
     return user
 
 
@@ -209,7 +159,7 @@ def _incident_out(incident: Incident, now: dt.datetime) -> dict:
         "status": incident.status,
         "type": incident.incident_type.slug if incident.incident_type else None,
         "services": [service.slug for service in incident.services.all()],
-        "commander": _person(commanders[0].user) if commanders else None,
+        "commander": person(commanders[0].user) if commanders else None,
         "customer_facing": incident.customer_facing,
         "restricted": incident.is_restricted,
         "drill": incident.is_drill,
@@ -265,7 +215,7 @@ def list_incidents(
         elif value.lower() in Status.values:
             statuses.add(value.lower())
         else:
-            raise _invalid("status", f"Unknown status {value!r}; expected open or one of {', '.join(Status.values)}.")
+            raise invalid("status", f"Unknown status {value!r}; expected open or one of {', '.join(Status.values)}.")
     if statuses:
         qs = qs.filter(status__in=statuses)
     severities = _split(severity)
@@ -277,8 +227,8 @@ def list_incidents(
         chosen = _services(slugs, "service")
         qs = qs.filter(pk__in=Incident.services.through.objects.filter(service__in=chosen).values("incident_id"))
     if since is not None:
-        qs = qs.filter(declared_at__gte=_utc(since, "since"))
-    rows, next_cursor = _page(qs, field="declared_at", cursor=cursor, limit=limit)
+        qs = qs.filter(declared_at__gte=utc(since, "since"))
+    rows, next_cursor = newest_first(qs, field="declared_at", cursor=cursor, limit=limit)
     now = timezone.now()
     return {"items": [_incident_out(incident, now) for incident in rows], "next_cursor": next_cursor}
 
@@ -317,12 +267,12 @@ def declare(request: HttpRequest, payload: DeclareIn):
     if payload.type:
         incident_type = IncidentType.objects.filter(slug=payload.type).first()
         if incident_type is None:
-            raise _invalid("type", f"Unknown incident type {payload.type!r}.")
+            raise invalid("type", f"Unknown incident type {payload.type!r}.")
     commander = _staff_user(payload.commander, "commander") if payload.commander else None
     if payload.public_on_status_page and (
         payload.restricted or payload.drill or (incident_type and incident_type.restricted_by_default)
     ):
-        raise _invalid("public_on_status_page", "A restricted incident or a drill is never shown on the status page.")
+        raise invalid("public_on_status_page", "A restricted incident or a drill is never shown on the status page.")
     incident = actions.declare(
         title=payload.title,
         severity=severity,
@@ -330,7 +280,7 @@ def declare(request: HttpRequest, payload: DeclareIn):
         services=services,
         summary=payload.summary,
         commander=commander,
-        detected_at=_utc(payload.detected_at, "detected_at"),
+        detected_at=utc(payload.detected_at, "detected_at"),
         # Unset means "as the type says", so a security incident cannot start public by mistake.
         is_restricted=True if payload.restricted else None,
         is_drill=payload.drill,
@@ -355,7 +305,7 @@ def patch_incident(request: HttpRequest, ref: str, payload: IncidentPatchIn):
     sent = payload.model_dump(exclude_unset=True)
     for field in ("title", "severity", "status"):
         if field in sent and sent[field] is None:
-            raise _invalid(field, "May not be null.")
+            raise invalid(field, "May not be null.")
     user = request.user
     details = {name: sent[name] or "" for name in ("title", "summary") if name in sent}
     details = {name: value for name, value in details.items() if value != getattr(incident, name)}
@@ -450,7 +400,7 @@ def _event_out(event) -> dict:
         "id": event.pk,
         "kind": event.kind,
         "occurred_at": _iso(event.occurred_at),
-        "actor": _person(event.actor),
+        "actor": person(event.actor),
         "actor_label": event.actor_label,
         "source": event.source,
         "message": event.message,
@@ -469,7 +419,7 @@ def timeline(
     """The incident's event log, newest first, a page at a time."""
     _can_read(request)
     incident = _incident(request, ref)
-    rows, next_cursor = _page(incident.timeline.select_related("actor"), field="occurred_at", cursor=cursor, limit=limit)
+    rows, next_cursor = newest_first(incident.timeline.select_related("actor"), field="occurred_at", cursor=cursor, limit=limit)
     return {"items": [_event_out(event) for event in rows], "next_cursor": next_cursor}
 
 
@@ -480,7 +430,7 @@ def _task_out(task: IncidentTask) -> dict:
         "title": task.title,
         "done": task.is_done,
         "done_at": _iso(task.done_at),
-        "done_by": _person(task.done_by),
+        "done_by": person(task.done_by),
     }
 
 
@@ -595,7 +545,7 @@ def service_on_call(request: HttpRequest, slug: str):
     people: dict[int, dict] = {}
     for user in first.users.all():
         if user.is_active:
-            people.setdefault(user.pk, {**_person(user), "via": "direct", "until": None})
+            people.setdefault(user.pk, {**person(user), "via": "direct", "until": None})
     horizon = now + ON_CALL_HORIZON
     for schedule in prefetch_rotations(sorted(first.schedules.all(), key=lambda s: s.name), now, horizon):
         current = [shift for shift in shifts(schedule, now, horizon) if shift.start <= now < shift.end]
@@ -604,7 +554,7 @@ def service_on_call(request: HttpRequest, slug: str):
         for shift in current:
             if shift.user.is_active:
                 until = shift.end if shift.end < horizon else None
-                people.setdefault(shift.user.pk, {**_person(shift.user), "via": f"schedule {schedule.name}", "until": until})
+                people.setdefault(shift.user.pk, {**person(shift.user), "via": f"schedule {schedule.name}", "until": until})
     answer["on_call"] = list(people.values())
     return answer
 
