@@ -1,5 +1,6 @@
-"""The incidents and services part of the JSON API: list, declare, read and work incidents (by
-reference, INC-42), their timelines and tasks; the service catalog and who is on call for it.
+"""The incidents part of the JSON API: list, declare, read and work incidents (by reference,
+INC-42), their timelines and tasks. The service catalog is `api_services` (mounted here), the
+answers' shapes `api_out`, cursor pages `api_pages`.
 
 Every operation: check the key's scope → the caller's permissions (as the admin applies them)
 → select through `selectors` (scoped to what the caller may see: anything else is a 404, so a
@@ -9,26 +10,24 @@ shape. Domain errors become 409/400 in `config/api.py`.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
-import re
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.http import Http404, HttpRequest
-from django.urls import reverse
 from django.utils import timezone
 from ninja import Query, Router
-from ninja.errors import ValidationError
 from ninja.responses import Status as Reply
 
 from oncall.api_auth import Forbidden, require_perm, require_scope
-from oncall.schedules import prefetch_rotations, shifts
+from oncall.api_common import invalid, utc
 
-from . import actions, deadlines, lifecycle, permissions, selectors, sla
+from . import actions, lifecycle, permissions, selectors
+from .api_out import detail_out, event_out, incident_out, task_out
+from .api_pages import newest_first
+from .api_services import SLUG
+from .api_services import router as services_router
 from .api_schemas import (
     READ_ERRORS,
     WRITE_ERRORS,
@@ -36,12 +35,9 @@ from .api_schemas import (
     IncidentDetailOut,
     IncidentPageOut,
     IncidentPatchIn,
-    OnCallOut,
     ReopenIn,
     ResolveIn,
     RoleIn,
-    ServiceDetailOut,
-    ServiceListOut,
     TaskIn,
     TaskListOut,
     TaskOut,
@@ -52,40 +48,14 @@ from .api_schemas import (
 from .models import OPEN_STATUSES, Incident, IncidentTask, IncidentType, Participant, Service, SeverityLevel, Source, Status
 
 router = Router()
+router.add_router("", services_router)
 
-INCIDENTS, SERVICES = ["incidents"], ["services"]
-_SLUG = re.compile(r"[-a-zA-Z0-9_]{1,100}")
+INCIDENTS = ["incidents"]
 MAX_LIMIT, DEFAULT_LIMIT = 200, 50
-ON_CALL_HORIZON = dt.timedelta(days=14)
 VIEW = "incidents.view_incident"
 
 
 # --- Helpers --------------------------------------------------------------------------------------
-
-
-def _invalid(field: str, message: str) -> ValidationError:
-    """A 422 naming the field, in the shared `errors: [{field, message}]` shape."""
-    return ValidationError([{"loc": (field,), "msg": message}])
-
-
-def _utc(moment: dt.datetime | None, field: str) -> dt.datetime | None:
-    """An aware UTC datetime (no zone given = UTC); out-of-range instants are a 422, not a 500."""
-    if moment is None:
-        return None
-    try:
-        if timezone.is_naive(moment):
-            return moment.replace(tzinfo=dt.timezone.utc)
-        return moment.astimezone(dt.timezone.utc)
-    except (OverflowError, ValueError):
-        raise _invalid(field, "That instant is out of range.") from None
-
-
-def _iso(moment: dt.datetime | None) -> dt.datetime | None:
-    return moment.astimezone(dt.timezone.utc) if moment else None
-
-
-def _person(user) -> dict | None:
-    return {"username": user.get_username(), "name": str(user)} if user is not None else None
 
 
 def _can_read(request: HttpRequest) -> None:
@@ -107,34 +77,6 @@ def _need(request, incident, step: str | None, what: str) -> None:
     _refuse_unless(permissions.may(request.user, incident, step), request, f"{what} {incident.reference}", needs)
 
 
-def _encode_cursor(moment: dt.datetime, pk: int) -> str:
-    raw = f"{moment.astimezone(dt.timezone.utc).isoformat()}|{pk}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> tuple[dt.datetime, int]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        moment, pk = raw.split("|")
-        moment = dt.datetime.fromisoformat(moment)
-        if timezone.is_naive(moment) or not pk.isdigit() or len(pk) > 18:
-            raise ValueError
-        return moment.astimezone(dt.timezone.utc), int(pk)
-    except (ValueError, OverflowError, UnicodeDecodeError, binascii.Error):
-        raise _invalid("cursor", "Not a cursor this API gave out; start again without one.") from None
-
-
-def _page(qs: QuerySet, *, field: str, cursor: str | None, limit: int) -> tuple[list, str | None]:
-    """Keyset pagination newest first over (`field`, id): stable while rows are added."""
-    if cursor:
-        moment, pk = _decode_cursor(cursor)
-        qs = qs.filter(Q(**{f"{field}__lt": moment}) | Q(**{field: moment, "pk__lt": pk}))
-    rows = list(qs.order_by(f"-{field}", "-pk")[: limit + 1])
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return rows, (_encode_cursor(getattr(rows[-1], field), rows[-1].pk) if more else None)
-
-
 def _split(values: list[str] | None) -> list[str]:
     """Repeatable parameters that may also be comma lists: ?status=a&status=b,c."""
     return [part.strip() for value in values or () for part in value.split(",") if part.strip()]
@@ -148,16 +90,16 @@ def _severity(value: str, field: str, severities: list[SeverityLevel] | None = N
         if severity.name.lower() == text.lower() or (text.isdigit() and len(text) < 6 and severity.rank == int(text)):
             return severity
     names = ", ".join(s.name for s in severities)
-    raise _invalid(field, f"Unknown severity {value!r}; expected one of {names} (or a rank).")
+    raise invalid(field, f"Unknown severity {value!r}; expected one of {names} (or a rank).")
 
 
 def _services(slugs: list[str], field: str) -> list[Service]:
     wanted = list(dict.fromkeys(slugs))
-    bad = [slug for slug in wanted if not _SLUG.fullmatch(slug)]
+    bad = [slug for slug in wanted if not SLUG.fullmatch(slug)]
     found = {s.slug: s for s in Service.objects.filter(slug__in=[s for s in wanted if s not in bad])}
     missing = [slug for slug in wanted if slug not in found]
     if missing:
-        raise _invalid(field, f"Unknown service{'s' if len(missing) > 1 else ''}: {', '.join(missing)}.")
+        raise invalid(field, f"Unknown service{'s' if len(missing) > 1 else ''}: {', '.join(missing)}.")
     return [found[slug] for slug in wanted]
 
 
@@ -165,7 +107,7 @@ def _staff_user(username: str, field: str):
     """Someone who can hold a role: an active staff user (as the admin's person pickers offer)."""
     user = get_user_model().objects.filter(username=username, is_active=True, is_staff=True).first()
     if user is None:
-        raise _invalid(field, f"No active staff user {username!r}.")
+        raise invalid(field, f"No active staff user {username!r}.")
     return user
 
 
@@ -186,57 +128,6 @@ def _incident(request: HttpRequest, ref: str) -> Incident:
     if incident is None:
         raise Http404(f"No incident {shown}.")
     return incident
-
-
-def _admin_url(incident: Incident) -> str:
-    return settings.VIGIL_BASE_URL.rstrip("/") + reverse("admin:incidents_incident_change", args=[incident.pk])
-
-
-def _incident_out(incident: Incident, now: dt.datetime) -> dict:
-    summary = sla.summary(incident, now=now, last_update_at=incident.last_update_at)
-    commanders = getattr(incident, "commanders", [])
-    return {
-        "reference": incident.reference,
-        "number": incident.number,
-        "title": incident.title,
-        "summary": incident.summary,
-        "severity": {"name": incident.severity.name, "rank": incident.severity.rank, "label": incident.severity.label},
-        "status": incident.status,
-        "type": incident.incident_type.slug if incident.incident_type else None,
-        "services": [service.slug for service in incident.services.all()],
-        "commander": _person(commanders[0].user) if commanders else None,
-        "customer_facing": incident.customer_facing,
-        "restricted": incident.is_restricted,
-        "drill": incident.is_drill,
-        "detected_at": _iso(incident.detected_at),
-        "declared_at": _iso(incident.declared_at),
-        "acknowledged_at": _iso(incident.acknowledged_at),
-        "mitigated_at": _iso(incident.mitigated_at),
-        "resolved_at": _iso(incident.resolved_at),
-        "closed_at": _iso(incident.closed_at),
-        "sla": {
-            "state": summary.state.value,
-            "label": summary.label,
-            "target": summary.target.name,
-            "due_at": _iso(summary.target.due_at),
-        },
-        "url": _admin_url(incident),
-    }
-
-
-def _detail_out(incident: Incident) -> dict:
-    current = [p for p in incident.participants.all() if p.left_at is None]
-    return {
-        **_incident_out(incident, timezone.now()),
-        "origin": incident.origin,
-        "public_on_status_page": incident.public_on_status_page,
-        "mitigation": incident.mitigation,
-        "resolution_summary": incident.resolution_summary,
-        "participants": [
-            {"username": p.user.get_username(), "name": str(p.user), "role": p.role, "joined_at": _iso(p.joined_at)}
-            for p in current
-        ],
-    }
 
 
 @router.get("/incidents", response={200: IncidentPageOut, **READ_ERRORS}, tags=INCIDENTS)
@@ -260,7 +151,7 @@ def list_incidents(
         elif value.lower() in Status.values:
             statuses.add(value.lower())
         else:
-            raise _invalid("status", f"Unknown status {value!r}; expected open or one of {', '.join(Status.values)}.")
+            raise invalid("status", f"Unknown status {value!r}; expected open or one of {', '.join(Status.values)}.")
     if statuses:
         qs = qs.filter(status__in=statuses)
     severities = _split(severity)
@@ -272,17 +163,17 @@ def list_incidents(
         chosen = _services(slugs, "service")
         qs = qs.filter(pk__in=Incident.services.through.objects.filter(service__in=chosen).values("incident_id"))
     if since is not None:
-        qs = qs.filter(declared_at__gte=_utc(since, "since"))
-    rows, next_cursor = _page(qs, field="declared_at", cursor=cursor, limit=limit)
+        qs = qs.filter(declared_at__gte=utc(since, "since"))
+    rows, next_cursor = newest_first(qs, field="declared_at", cursor=cursor, limit=limit)
     now = timezone.now()
-    return {"items": [_incident_out(incident, now) for incident in rows], "next_cursor": next_cursor}
+    return {"items": [incident_out(incident, now) for incident in rows], "next_cursor": next_cursor}
 
 
 @router.get("/incidents/{ref}", response={200: IncidentDetailOut, **READ_ERRORS}, tags=INCIDENTS)
 def get_incident(request: HttpRequest, ref: str):
     """One incident by reference (INC-42 or 42), with who holds which role now."""
     _can_read(request)
-    return _detail_out(_incident(request, ref))
+    return detail_out(_incident(request, ref))
 
 
 # --- Incidents: changing --------------------------------------------------------------------------
@@ -297,7 +188,7 @@ def _after(request: HttpRequest, incident: Incident) -> dict:
     fresh = _detail_queryset(request.user).filter(pk=incident.pk).first()
     if fresh is None:  # they made it invisible to themselves (e.g. restricted it and left)
         raise Http404(f"No incident {incident.reference}.")
-    return _detail_out(fresh)
+    return detail_out(fresh)
 
 
 @router.post("/incidents", response={201: IncidentDetailOut, **WRITE_ERRORS}, tags=INCIDENTS)
@@ -312,12 +203,12 @@ def declare(request: HttpRequest, payload: DeclareIn):
     if payload.type:
         incident_type = IncidentType.objects.filter(slug=payload.type).first()
         if incident_type is None:
-            raise _invalid("type", f"Unknown incident type {payload.type!r}.")
+            raise invalid("type", f"Unknown incident type {payload.type!r}.")
     commander = _staff_user(payload.commander, "commander") if payload.commander else None
     if payload.public_on_status_page and (
         payload.restricted or payload.drill or (incident_type and incident_type.restricted_by_default)
     ):
-        raise _invalid("public_on_status_page", "A restricted incident or a drill is never shown on the status page.")
+        raise invalid("public_on_status_page", "A restricted incident or a drill is never shown on the status page.")
     incident = actions.declare(
         title=payload.title,
         severity=severity,
@@ -325,7 +216,7 @@ def declare(request: HttpRequest, payload: DeclareIn):
         services=services,
         summary=payload.summary,
         commander=commander,
-        detected_at=_utc(payload.detected_at, "detected_at"),
+        detected_at=utc(payload.detected_at, "detected_at"),
         # Unset means "as the type says", so a security incident cannot start public by mistake.
         is_restricted=True if payload.restricted else None,
         is_drill=payload.drill,
@@ -350,7 +241,7 @@ def patch_incident(request: HttpRequest, ref: str, payload: IncidentPatchIn):
     sent = payload.model_dump(exclude_unset=True)
     for field in ("title", "severity", "status"):
         if field in sent and sent[field] is None:
-            raise _invalid(field, "May not be null.")
+            raise invalid(field, "May not be null.")
     user = request.user
     details = {name: sent[name] or "" for name in ("title", "summary") if name in sent}
     details = {name: value for name, value in details.items() if value != getattr(incident, name)}
@@ -439,20 +330,6 @@ def post_update(request: HttpRequest, ref: str, payload: UpdateIn):
 # --- Timeline and tasks ---------------------------------------------------------------------------
 
 
-def _event_out(event) -> dict:
-    return {
-        "id": event.pk,
-        "kind": event.kind,
-        "occurred_at": _iso(event.occurred_at),
-        "actor": _person(event.actor),
-        "actor_label": event.actor_label,
-        "source": event.source,
-        "message": event.message,
-        "visibility": event.visibility,
-        "data": event.data if isinstance(event.data, dict) else {"value": event.data},
-    }
-
-
 @router.get("/incidents/{ref}/timeline", response={200: TimelinePageOut, **READ_ERRORS}, tags=INCIDENTS)
 def timeline(
     request: HttpRequest,
@@ -463,19 +340,8 @@ def timeline(
     """The incident's event log, newest first, a page at a time."""
     _can_read(request)
     incident = _incident(request, ref)
-    rows, next_cursor = _page(incident.timeline.select_related("actor"), field="occurred_at", cursor=cursor, limit=limit)
-    return {"items": [_event_out(event) for event in rows], "next_cursor": next_cursor}
-
-
-def _task_out(task: IncidentTask) -> dict:
-    return {
-        "id": task.pk,
-        "position": task.position,
-        "title": task.title,
-        "done": task.is_done,
-        "done_at": _iso(task.done_at),
-        "done_by": _person(task.done_by),
-    }
+    rows, next_cursor = newest_first(incident.timeline.select_related("actor"), field="occurred_at", cursor=cursor, limit=limit)
+    return {"items": [event_out(event) for event in rows], "next_cursor": next_cursor}
 
 
 @router.get("/incidents/{ref}/tasks", response={200: TaskListOut, **READ_ERRORS}, tags=INCIDENTS)
@@ -483,7 +349,7 @@ def tasks(request: HttpRequest, ref: str):
     """The incident's task list, in order."""
     _can_read(request)
     incident = _incident(request, ref)
-    return {"items": [_task_out(task) for task in incident.tasks.select_related("done_by")]}
+    return {"items": [task_out(task) for task in incident.tasks.select_related("done_by")]}
 
 
 @router.post("/incidents/{ref}/tasks", response={201: TaskOut, **WRITE_ERRORS}, tags=INCIDENTS)
@@ -493,7 +359,7 @@ def add_task(request: HttpRequest, ref: str, payload: TaskIn):
     incident = _incident(request, ref)
     _need(request, incident, "add_task", "add tasks to")
     task = actions.add_task(incident, payload.title, actor=request.user, source=Source.API)
-    return Reply(201, _task_out(task))
+    return Reply(201, task_out(task))
 
 
 @router.patch("/incidents/{ref}/tasks/{task_id}", response={200: TaskOut, **WRITE_ERRORS}, tags=INCIDENTS)
@@ -508,97 +374,4 @@ def patch_task(request: HttpRequest, ref: str, task_id: int, payload: TaskPatchI
     if task.is_done != payload.done:
         task = actions.set_task_done(task, payload.done, actor=request.user, source=Source.API)
         task = IncidentTask.objects.select_related("done_by").get(pk=task.pk)
-    return _task_out(task)
-
-
-# --- Services -------------------------------------------------------------------------------------
-
-
-def _can_read_services(request: HttpRequest) -> None:
-    require_scope(request, "read")
-    require_perm(request, "incidents.view_service", "see the service catalog")
-
-
-def _service_out(service: Service, default_policy) -> dict:
-    policy = service.escalation_policy or default_policy
-    return {
-        "slug": service.slug,
-        "name": service.name,
-        "description": service.description,
-        "customer_facing": service.customer_facing,
-        "owning_team": {"slug": service.owning_team.slug, "name": service.owning_team.name} if service.owning_team else None,
-        "escalation_policy": policy.name if policy else None,
-        "uses_default_policy": service.escalation_policy_id is None,
-        "runbook_url": service.runbook_url,
-        "depends_on": [other.slug for other in service.depends_on.all()],
-    }
-
-
-def _catalog() -> QuerySet[Service]:
-    return Service.objects.select_related("owning_team", "escalation_policy").prefetch_related(
-        Prefetch("depends_on", queryset=Service.objects.only("pk", "slug").order_by("slug"))
-    )
-
-
-def _service(slug: str) -> Service:
-    service = _catalog().filter(slug=slug).first() if _SLUG.fullmatch(slug) else None
-    if service is None:
-        raise Http404(f"No service {slug[:100]}.")
-    return service
-
-
-@router.get("/services", response={200: ServiceListOut, **READ_ERRORS}, tags=SERVICES)
-def list_services(request: HttpRequest):
-    """The service catalog by name, with owning team and escalation policy (a fixed number of queries)."""
-    _can_read_services(request)
-    default_policy = deadlines.default_policy()
-    return {"items": [_service_out(service, default_policy) for service in _catalog().order_by("name")]}
-
-
-@router.get("/services/{slug}", response={200: ServiceDetailOut, **READ_ERRORS}, tags=SERVICES)
-def get_service(request: HttpRequest, slug: str):
-    """One service with its runbook."""
-    _can_read_services(request)
-    service = _service(slug)
-    return {**_service_out(service, deadlines.default_policy()), "runbook": service.runbook}
-
-
-@router.get("/services/{slug}/oncall", response={200: OnCallOut, **READ_ERRORS}, tags=SERVICES)
-def service_on_call(request: HttpRequest, slug: str):
-    """Who is paged first for the service now: the first level of its escalation policy (the
-    default policy when it has none) — the people named on the level, and whoever is on call
-    on its schedules, with the end of their current shift."""
-    _can_read_services(request)
-    require_perm(request, "oncall.view_schedule", "see who is on call")
-    service = _service(slug)
-    policy = service.escalation_policy or deadlines.default_policy()
-    now = timezone.now()
-    levels = deadlines.policy_levels(policy)
-    answer = {
-        "service": service.slug,
-        "escalation_policy": policy.name if policy else None,
-        "level": None,
-        "at": now,
-        "on_call": [],
-        "uncovered_schedules": [],
-    }
-    if not levels:
-        return answer
-    first = levels[0]
-    answer["level"] = {"position": first.position, "name": first.name}
-    people: dict[int, dict] = {}
-    for user in first.users.all():
-        if user.is_active:
-            people.setdefault(user.pk, {**_person(user), "via": "direct", "until": None})
-    horizon = now + ON_CALL_HORIZON
-    for schedule in prefetch_rotations(sorted(first.schedules.all(), key=lambda s: s.name), now, horizon):
-        current = [shift for shift in shifts(schedule, now, horizon) if shift.start <= now < shift.end]
-        if not current:
-            answer["uncovered_schedules"].append(schedule.name)
-        for shift in current:
-            if shift.user.is_active:
-                until = shift.end if shift.end < horizon else None
-                people.setdefault(shift.user.pk, {**_person(shift.user), "via": f"schedule {schedule.name}", "until": until})
-    answer["on_call"] = list(people.values())
-    return answer
-
+    return task_out(task)

@@ -18,10 +18,10 @@ from django.db.models import Prefetch
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 from ninja import Path, Router, Status
-from ninja.errors import ValidationError
 
 from . import actions, schedules
 from .api_auth import ErrorOut, ValidationErrorOut, require_perm, require_scope
+from .api_common import invalid
 from .errors import InvalidOverride
 from .models import EscalationLevel, EscalationPolicy, Override, Schedule, Team, User
 from .schemas import (
@@ -88,9 +88,9 @@ def get_schedule(request: HttpRequest, schedule_id: Id, start: dt.datetime | Non
     start = _instant(start, "start") if start is not None else now
     end = _instant(end, "end") if end is not None else start + dt.timedelta(days=OUTLOOK_DAYS)
     if end <= start:
-        raise _invalid("query", "end", "end must be after start.")
+        raise invalid("end", "end must be after start.")
     if end - start > MAX_WINDOW:
-        raise _invalid("query", "end", f"The window is at most {MAX_WINDOW.days} days; ask for a shorter one.")
+        raise invalid("end", f"The window is at most {MAX_WINDOW.days} days; ask for a shorter one.")
 
     schedule = _schedule(schedule_id, Schedule.objects.select_related("team"))
     # Layers and the window's overrides in three queries; who is on call now reads the layers
@@ -142,7 +142,7 @@ def add_override(request: HttpRequest, schedule_id: Id, payload: OverrideIn):
     require_scope(request, "write")
     require_perm(request, "oncall.add_override", "cover on-call shifts")
     schedule = _schedule(schedule_id)
-    start, end = _instant(payload.start, "start", "body"), _instant(payload.end, "end", "body")
+    start, end = _instant(payload.start, "start"), _instant(payload.end, "end")
     user = User.objects.filter(username=payload.username).first()
     try:
         override = actions.add_override(
@@ -153,7 +153,7 @@ def add_override(request: HttpRequest, schedule_id: Id, payload: OverrideIn):
         if field == "user":  # the caller named the person by username
             what = "No user" if user is None else "No active user"
             field, message = "username", f"{what} is called {payload.username!r}."
-        raise _invalid("body", field, message) from None
+        raise invalid(field, message) from None
     return Status(201, _override(override))
 
 
@@ -268,18 +268,12 @@ def _schedule(schedule_id: int, queryset=None) -> Schedule:
     return schedule
 
 
-def _invalid(where: str, field: str, message: str) -> ValidationError:
-    # The same `loc` ninja gives its own errors, so config/api.py reports the field the same way.
-    loc = ("body", "payload", field) if where == "body" else (where, field)
-    return ValidationError([{"loc": loc, "msg": message}])
-
-
-def _instant(moment: dt.datetime, field: str, where: str = "query") -> dt.datetime:
+def _instant(moment: dt.datetime, field: str) -> dt.datetime:
     """An aware UTC instant (naive = UTC) inside the range the API answers for."""
     if moment.tzinfo is None or moment.utcoffset() is None:
         moment = moment.replace(tzinfo=dt.UTC)
     if not EARLIEST <= moment < LATEST:
-        raise _invalid(where, field, f"{field} must be between {EARLIEST:%Y} and {LATEST:%Y}.")
+        raise invalid(field, f"{field} must be between {EARLIEST:%Y} and {LATEST:%Y}.")
     return moment.astimezone(dt.UTC)
 
 

@@ -9,8 +9,6 @@ caller may not see is a 404, exactly like a missing one) → one function → th
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
 import smtplib
 import zoneinfo
@@ -19,12 +17,13 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import Query, Router
-from ninja.errors import ValidationError
 
+from incidents.api_pages import newest_first, oldest_id_first
 from incidents.api_schemas import READ_ERRORS, WRITE_ERRORS
 from incidents.models import Incident, Source
 from incidents.selectors import visible_incidents
 from oncall.api_auth import ApiError, require_perm, require_scope
+from oncall.api_common import invalid, person, utc
 
 from . import actions, invites
 from .api_schemas import (
@@ -58,38 +57,6 @@ REVIEW_ERRORS = {**WRITE_ERRORS}
 
 
 # --- Helpers --------------------------------------------------------------------------------------
-
-
-def _invalid(field: str, message: str) -> ValidationError:
-    return ValidationError([{"loc": (field,), "msg": message}])
-
-
-def _person(user) -> dict | None:
-    return {"username": user.get_username(), "name": str(user)} if user is not None else None
-
-
-def _utc(moment: dt.datetime, field: str) -> dt.datetime:
-    """An aware UTC datetime (no zone given = UTC); out-of-range instants are a 422, not a 500."""
-    try:
-        if moment.tzinfo is None or moment.utcoffset() is None:
-            return moment.replace(tzinfo=dt.timezone.utc)
-        return moment.astimezone(dt.timezone.utc)
-    except (OverflowError, ValueError):
-        raise _invalid(field, "That instant is out of range.") from None
-
-
-def _encode_cursor(*parts) -> str:
-    return base64.urlsafe_b64encode("|".join(str(p) for p in parts).encode()).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str, n: int) -> list[str]:
-    try:
-        parts = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode().split("|")
-        if len(parts) != n or not parts[-1].isdigit() or len(parts[-1]) > 18:
-            raise ValueError
-        return parts
-    except (ValueError, UnicodeDecodeError, binascii.Error):
-        raise _invalid("cursor", "Not a cursor this API gave out; start again without one.") from None
 
 
 def _visible_postmortems(user) -> QuerySet[PostMortem]:
@@ -130,14 +97,14 @@ def _postmortem_out(pm: PostMortem, today: dt.date) -> dict:
         "title": incident.title,
         "severity": incident.severity.name,
         "status": pm.status,
-        "owner": _person(pm.owner),
+        "owner": person(pm.owner),
         "draft_due": pm.draft_due,
         "review_due": pm.review_due,
         "publish_due": pm.publish_due,
         "current_due": pm.current_due,
         "overdue": pm.is_overdue_on(today),
         "published_at": pm.published_at,
-        "published_by": _person(pm.published_by),
+        "published_by": person(pm.published_by),
         "review_meeting_at": pm.review_meeting_at,
         "review_meeting_minutes": pm.review_meeting_minutes,
         "open_action_items": getattr(pm, "open_items", 0),
@@ -151,7 +118,7 @@ def _item_out(item: ActionItem, today: dt.date, reference: str | None = None) ->
         "id": item.pk,
         "reference": reference or item.postmortem.incident.reference,
         "description": item.description,
-        "owner": _person(item.owner),
+        "owner": person(item.owner),
         "due_date": item.due_date,
         "days_until_due": item.days_until_due_on(today),
         "overdue": item.is_overdue_on(today),
@@ -189,19 +156,7 @@ def list_postmortems(
         qs = qs.filter(status__in=set(status))
     if overdue is not None:
         qs = qs.filter(_overdue_postmortems(today)) if overdue else qs.exclude(_overdue_postmortems(today))
-    if cursor:
-        moment, pk = _decode_cursor(cursor, 2)
-        try:
-            moment = dt.datetime.fromisoformat(moment)
-            if moment.tzinfo is None:
-                raise ValueError
-        except ValueError:
-            raise _invalid("cursor", "Not a cursor this API gave out; start again without one.") from None
-        qs = qs.filter(Q(created_at__lt=moment) | Q(created_at=moment, pk__lt=int(pk)))
-    rows = list(_with_counts(qs, today).order_by("-created_at", "-pk")[: limit + 1])
-    more = len(rows) > limit
-    rows = rows[:limit]
-    next_cursor = _encode_cursor(rows[-1].created_at.isoformat(), rows[-1].pk) if more else None
+    rows, next_cursor = newest_first(_with_counts(qs, today), field="created_at", cursor=cursor, limit=limit)
     return {"items": [_postmortem_out(pm, today) for pm in rows], "next_cursor": next_cursor}
 
 
@@ -264,7 +219,7 @@ def schedule_review(request: HttpRequest, ref: str, payload: ReviewIn):
     require_perm(request, "postmortems.view_postmortem", "see post-mortems")
     pm = _postmortem(request, ref)
     require_perm(request, "postmortems.change_postmortem", f"schedule the review of {pm.incident.reference}")
-    starts_at = _utc(payload.starts_at, "starts_at")
+    starts_at = utc(payload.starts_at, "starts_at")
     try:
         invitation = invites.schedule_review(pm, starts_at, payload.minutes, request.user)
     except (smtplib.SMTPException, OSError) as exc:
@@ -330,13 +285,8 @@ def list_action_items(
     if overdue is not None:
         late = Q(status__in=UNFINISHED, due_date__lt=today)
         qs = qs.filter(late) if overdue else qs.exclude(late)
-    if cursor:
-        [pk] = _decode_cursor(cursor, 1)
-        qs = qs.filter(pk__gt=int(pk))
-    rows = list(qs.order_by("pk")[: limit + 1])
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return {"items": [_item_out(item, today) for item in rows], "next_cursor": _encode_cursor(rows[-1].pk) if more else None}
+    rows, next_cursor = oldest_id_first(qs, cursor=cursor, limit=limit)
+    return {"items": [_item_out(item, today) for item in rows], "next_cursor": next_cursor}
 
 
 @router.patch("/action-items/{item_id}", response={200: ActionItemOut, **WRITE_ERRORS}, tags=TAGS)
@@ -354,7 +304,7 @@ def patch_action_item(request: HttpRequest, item_id: int, payload: ActionItemPat
     changes = {}
     if "status" in sent:
         if payload.status is None:
-            raise _invalid("status", "An action item always has a status.")
+            raise invalid("status", "An action item always has a status.")
         changes["status"] = payload.status
     if "owner" in sent:
         if payload.owner is None:
@@ -362,7 +312,7 @@ def patch_action_item(request: HttpRequest, item_id: int, payload: ActionItemPat
         else:
             person = get_user_model().objects.filter(username=payload.owner, is_active=True).first()
             if person is None:
-                raise _invalid("owner", f"No active user {payload.owner!r}.")
+                raise invalid("owner", f"No active user {payload.owner!r}.")
             changes["owner"] = person
     if "due_date" in sent:
         changes["due_date"] = payload.due_date
