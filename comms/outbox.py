@@ -221,80 +221,104 @@ def deliver_many(ids: list[int]) -> dict[int, str]:
     lease = now + dt.timedelta(seconds=settings.VIGIL_DELIVERY_LEASE_SECONDS)
     outcome: dict[int, str] = {}
     with transaction.atomic():
-        rows = list(
-            Notification.objects.select_for_update(of=("self",), skip_locked=True)
-            .select_related("incident__severity")
-            .filter(pk__in=ids, status=Status.PENDING, send_after__lte=now)
-            .filter(_FREE | Q(locked_until__lt=now))  # a live lease: another worker is sending it
-            .order_by("created_at", "pk")
-        )
+        rows = _lock_due(ids, now)
         if not rows:
             return outcome
-        pairs = {(row.channel, row.address) for row in rows}
-        # Due rows for the same addresses that are not in the batch go out in the same message.
-        taken = {row.pk for row in rows}
-        rows += [
-            other
-            for other in Notification.objects.select_for_update(of=("self",), skip_locked=True)
-            .select_related("incident__severity")
-            .filter(status=Status.PENDING, send_after__lte=now, channel__in={c for c, _ in pairs}, address__in={a for _, a in pairs})
-            .filter(_FREE | Q(locked_until__lt=now))
-            .exclude(pk__in=taken)
-            .order_by("created_at", "pk")[:200]
-            if (other.channel, other.address) in pairs
-        ]
-        suppressed: dict[str, list[int]] = {}
-        groups: dict[tuple[str, str], list[Notification]] = {}
-        for row in rows:
-            reason = _suppressed_reason(row, now)
-            if reason:
-                suppressed.setdefault(reason, []).append(row.pk)
-                outcome[row.pk] = "suppressed"
-            else:
-                groups.setdefault((row.channel, row.address), []).append(row)
-        for reason, pks in suppressed.items():
-            Notification.objects.filter(pk__in=pks).update(status=Status.SUPPRESSED, last_error=reason)
-        waits = _throttle_waits(set(groups), now)
-        for pair, wait in waits.items():
-            held = groups.pop(pair)
-            Notification.objects.filter(pk__in=[row.pk for row in held]).update(send_after=wait)
-            outcome.update((row.pk, "throttled") for row in held)
+        groups = _sendable(rows, now, outcome)
         sending = [row for group in groups.values() for row in group]
         if not sending:
             return outcome
         Notification.objects.filter(pk__in=[row.pk for row in sending]).update(attempts=F("attempts") + 1, locked_until=lease)
         for row in sending:
             row.attempts += 1
+    _send(groups, outcome)
+    return outcome
 
+
+def _due(now):
+    """Pending rows that are due and free to send, locked by whoever reads them first."""
+    return (
+        Notification.objects.select_for_update(of=("self",), skip_locked=True)
+        .select_related("incident__severity")
+        .filter(status=Status.PENDING, send_after__lte=now)
+        .filter(_FREE | Q(locked_until__lt=now))  # a live lease: another worker is sending it
+    )
+
+
+def _lock_due(ids: list[int], now) -> list[Notification]:
+    """The batch's due rows, then the due rows for the same addresses that are not in the
+    batch: they go out in the same message."""
+    rows = list(_due(now).filter(pk__in=ids).order_by("created_at", "pk"))
+    if not rows:
+        return rows
+    pairs = {(row.channel, row.address) for row in rows}
+    taken = {row.pk for row in rows}
+    rows += [
+        other
+        for other in _due(now)
+        .filter(channel__in={c for c, _ in pairs}, address__in={a for _, a in pairs})
+        .exclude(pk__in=taken)
+        .order_by("created_at", "pk")[:200]
+        if (other.channel, other.address) in pairs
+    ]
+    return rows
+
+
+def _sendable(rows: list[Notification], now, outcome: dict[int, str]) -> dict[tuple[str, str], list[Notification]]:
+    """The rows to send now, by (channel, address): what an acknowledgement or resolution made
+    moot is suppressed, what a throttle does not let out yet is held back until it does."""
+    suppressed: dict[str, list[int]] = {}
+    groups: dict[tuple[str, str], list[Notification]] = {}
+    for row in rows:
+        reason = _suppressed_reason(row, now)
+        if reason:
+            suppressed.setdefault(reason, []).append(row.pk)
+            outcome[row.pk] = "suppressed"
+        else:
+            groups.setdefault((row.channel, row.address), []).append(row)
+    for reason, pks in suppressed.items():
+        Notification.objects.filter(pk__in=pks).update(status=Status.SUPPRESSED, last_error=reason)
+    waits = _throttle_waits(set(groups), now)
+    for pair, wait in waits.items():
+        held = groups.pop(pair)
+        Notification.objects.filter(pk__in=[row.pk for row in held]).update(send_after=wait)
+        outcome.update((row.pk, "throttled") for row in held)
+    return groups
+
+
+def _send(groups: dict[tuple[str, str], list[Notification]], outcome: dict[int, str]) -> None:
+    """One message per address, each recorded before the next leaves; one backend connection
+    per channel for the whole batch."""
     backends: dict[str, object] = {}
     try:
         for (channel, _), group in groups.items():
-            # The most pressing row leads the message (and the rows bundled in point at it).
-            group.sort(key=_reading_order)
-            lead, others = group[0], group[1:]
             backend = backends.get(channel)
             if backend is None:
                 backend = backends[channel] = backend_for(channel)
                 backend.open()
-            try:
-                provider_id = backend.send(_message(lead, others))
-            except DeliveryError as exc:
-                result = _record_failure(group, exc)  # once for the message, which covers every row in it
-                outcome.update((row.pk, result) for row in group)
-                continue
-            except Exception as exc:  # a backend bug must not lose the page: retry it like a transient error
-                log.exception("Backend for %s raised while sending notification %s", channel, lead.pk)
-                result = _record_failure(group, DeliveryError(f"{type(exc).__name__}: {exc}", transient=True))
-                outcome.update((row.pk, result) for row in group)
-                continue
-            # Recorded before the next message leaves: a worker killed mid-batch has sent
-            # again, at most, the one message that was in flight.
-            _record_sent(lead, others, (provider_id or "")[:200])
-            outcome.update((row.pk, "sent") for row in group)
+            result = _send_one(backend, channel, group)
+            outcome.update((row.pk, result) for row in group)
     finally:
         for backend in backends.values():
             backend.close()
-    return outcome
+
+
+def _send_one(backend, channel: str, group: list[Notification]) -> str:
+    """Send the rows due for one address as one message and record the result."""
+    # The most pressing row leads the message (and the rows bundled in point at it).
+    group.sort(key=_reading_order)
+    lead, others = group[0], group[1:]
+    try:
+        provider_id = backend.send(_message(lead, others))
+    except DeliveryError as exc:
+        return _record_failure(group, exc)  # once for the message, which covers every row in it
+    except Exception as exc:  # a backend bug must not lose the page: retry it like a transient error
+        log.exception("Backend for %s raised while sending notification %s", channel, lead.pk)
+        return _record_failure(group, DeliveryError(f"{type(exc).__name__}: {exc}", transient=True))
+    # Recorded before the next message leaves: a worker killed mid-batch has sent
+    # again, at most, the one message that was in flight.
+    _record_sent(lead, others, (provider_id or "")[:200])
+    return "sent"
 
 
 def _record_sent(lead: Notification, others: list[Notification], provider_id: str) -> None:
