@@ -4,9 +4,10 @@
   a unique key, and stamps the event dispatched — all in one transaction, so dispatching
   twice (a retried task, the sweeper racing the task) creates nothing new.
 - `deliver` sends one row: it takes a lease on the row (and on other due rows for the same
-  address, which it bundles in when a throttle held them back), sends outside the
-  transaction, then records the provider id or the error — each message in a transaction of
-  its own as soon as the provider answered, before the next one goes out. A worker killed
+  address, which it bundles in when a throttle held them back; `comms.bundles` words the
+  message), sends outside the transaction, then records the provider id or the error — each
+  message in a transaction of its own as soon as the provider answered, before the next one
+  goes out. A worker killed
   between send and record leaves the lease to expire; the sweeper then sends that one
   message again — at-least-once, the same duplicate a provider's own retry could cause,
   never a lost page, and never a whole batch twice.
@@ -19,7 +20,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
-import re
 from collections.abc import Iterable
 
 from django.conf import settings
@@ -30,9 +30,9 @@ from django.utils import timezone
 from incidents import actions
 from incidents.models import TimelineEvent
 
-from . import routing, templating
-from .backends import DeliveryError, Message, backend_for
-from .models import Audience, Channel, Notification
+from . import bundles, routing, templating
+from .backends import DeliveryError, backend_for
+from .models import Notification
 
 log = logging.getLogger(__name__)
 Status = Notification.Status
@@ -221,80 +221,104 @@ def deliver_many(ids: list[int]) -> dict[int, str]:
     lease = now + dt.timedelta(seconds=settings.VIGIL_DELIVERY_LEASE_SECONDS)
     outcome: dict[int, str] = {}
     with transaction.atomic():
-        rows = list(
-            Notification.objects.select_for_update(of=("self",), skip_locked=True)
-            .select_related("incident__severity")
-            .filter(pk__in=ids, status=Status.PENDING, send_after__lte=now)
-            .filter(_FREE | Q(locked_until__lt=now))  # a live lease: another worker is sending it
-            .order_by("created_at", "pk")
-        )
+        rows = _lock_due(ids, now)
         if not rows:
             return outcome
-        pairs = {(row.channel, row.address) for row in rows}
-        # Due rows for the same addresses that are not in the batch go out in the same message.
-        taken = {row.pk for row in rows}
-        rows += [
-            other
-            for other in Notification.objects.select_for_update(of=("self",), skip_locked=True)
-            .select_related("incident__severity")
-            .filter(status=Status.PENDING, send_after__lte=now, channel__in={c for c, _ in pairs}, address__in={a for _, a in pairs})
-            .filter(_FREE | Q(locked_until__lt=now))
-            .exclude(pk__in=taken)
-            .order_by("created_at", "pk")[:200]
-            if (other.channel, other.address) in pairs
-        ]
-        suppressed: dict[str, list[int]] = {}
-        groups: dict[tuple[str, str], list[Notification]] = {}
-        for row in rows:
-            reason = _suppressed_reason(row, now)
-            if reason:
-                suppressed.setdefault(reason, []).append(row.pk)
-                outcome[row.pk] = "suppressed"
-            else:
-                groups.setdefault((row.channel, row.address), []).append(row)
-        for reason, pks in suppressed.items():
-            Notification.objects.filter(pk__in=pks).update(status=Status.SUPPRESSED, last_error=reason)
-        waits = _throttle_waits(set(groups), now)
-        for pair, wait in waits.items():
-            held = groups.pop(pair)
-            Notification.objects.filter(pk__in=[row.pk for row in held]).update(send_after=wait)
-            outcome.update((row.pk, "throttled") for row in held)
+        groups = _sendable(rows, now, outcome)
         sending = [row for group in groups.values() for row in group]
         if not sending:
             return outcome
         Notification.objects.filter(pk__in=[row.pk for row in sending]).update(attempts=F("attempts") + 1, locked_until=lease)
         for row in sending:
             row.attempts += 1
+    _send(groups, outcome)
+    return outcome
 
+
+def _due(now):
+    """Pending rows that are due and free to send, locked by whoever reads them first."""
+    return (
+        Notification.objects.select_for_update(of=("self",), skip_locked=True)
+        .select_related("incident__severity")
+        .filter(status=Status.PENDING, send_after__lte=now)
+        .filter(_FREE | Q(locked_until__lt=now))  # a live lease: another worker is sending it
+    )
+
+
+def _lock_due(ids: list[int], now) -> list[Notification]:
+    """The batch's due rows, then the due rows for the same addresses that are not in the
+    batch: they go out in the same message."""
+    rows = list(_due(now).filter(pk__in=ids).order_by("created_at", "pk"))
+    if not rows:
+        return rows
+    pairs = {(row.channel, row.address) for row in rows}
+    taken = {row.pk for row in rows}
+    rows += [
+        other
+        for other in _due(now)
+        .filter(channel__in={c for c, _ in pairs}, address__in={a for _, a in pairs})
+        .exclude(pk__in=taken)
+        .order_by("created_at", "pk")[:200]
+        if (other.channel, other.address) in pairs
+    ]
+    return rows
+
+
+def _sendable(rows: list[Notification], now, outcome: dict[int, str]) -> dict[tuple[str, str], list[Notification]]:
+    """The rows to send now, by (channel, address): what an acknowledgement or resolution made
+    moot is suppressed, what a throttle does not let out yet is held back until it does."""
+    suppressed: dict[str, list[int]] = {}
+    groups: dict[tuple[str, str], list[Notification]] = {}
+    for row in rows:
+        reason = _suppressed_reason(row, now)
+        if reason:
+            suppressed.setdefault(reason, []).append(row.pk)
+            outcome[row.pk] = "suppressed"
+        else:
+            groups.setdefault((row.channel, row.address), []).append(row)
+    for reason, pks in suppressed.items():
+        Notification.objects.filter(pk__in=pks).update(status=Status.SUPPRESSED, last_error=reason)
+    waits = _throttle_waits(set(groups), now)
+    for pair, wait in waits.items():
+        held = groups.pop(pair)
+        Notification.objects.filter(pk__in=[row.pk for row in held]).update(send_after=wait)
+        outcome.update((row.pk, "throttled") for row in held)
+    return groups
+
+
+def _send(groups: dict[tuple[str, str], list[Notification]], outcome: dict[int, str]) -> None:
+    """One message per address, each recorded before the next leaves; one backend connection
+    per channel for the whole batch."""
     backends: dict[str, object] = {}
     try:
         for (channel, _), group in groups.items():
-            # The most pressing row leads the message (and the rows bundled in point at it).
-            group.sort(key=_reading_order)
-            lead, others = group[0], group[1:]
             backend = backends.get(channel)
             if backend is None:
                 backend = backends[channel] = backend_for(channel)
                 backend.open()
-            try:
-                provider_id = backend.send(_message(lead, others))
-            except DeliveryError as exc:
-                result = _record_failure(group, exc)  # once for the message, which covers every row in it
-                outcome.update((row.pk, result) for row in group)
-                continue
-            except Exception as exc:  # a backend bug must not lose the page: retry it like a transient error
-                log.exception("Backend for %s raised while sending notification %s", channel, lead.pk)
-                result = _record_failure(group, DeliveryError(f"{type(exc).__name__}: {exc}", transient=True))
-                outcome.update((row.pk, result) for row in group)
-                continue
-            # Recorded before the next message leaves: a worker killed mid-batch has sent
-            # again, at most, the one message that was in flight.
-            _record_sent(lead, others, (provider_id or "")[:200])
-            outcome.update((row.pk, "sent") for row in group)
+            result = _send_one(backend, channel, group)
+            outcome.update((row.pk, result) for row in group)
     finally:
         for backend in backends.values():
             backend.close()
-    return outcome
+
+
+def _send_one(backend, channel: str, group: list[Notification]) -> str:
+    """Send the rows due for one address as one message and record the result."""
+    # The most pressing row leads the message (and the rows bundled in point at it).
+    group.sort(key=bundles.reading_order)
+    lead, others = group[0], group[1:]
+    try:
+        provider_id = backend.send(bundles.message(lead, others))
+    except DeliveryError as exc:
+        return _record_failure(group, exc)  # once for the message, which covers every row in it
+    except Exception as exc:  # a backend bug must not lose the page: retry it like a transient error
+        log.exception("Backend for %s raised while sending notification %s", channel, lead.pk)
+        return _record_failure(group, DeliveryError(f"{type(exc).__name__}: {exc}", transient=True))
+    # Recorded before the next message leaves: a worker killed mid-batch has sent
+    # again, at most, the one message that was in flight.
+    _record_sent(lead, others, (provider_id or "")[:200])
+    return "sent"
 
 
 def _record_sent(lead: Notification, others: list[Notification], provider_id: str) -> None:
@@ -310,92 +334,6 @@ def _record_sent(lead: Notification, others: list[Notification], provider_id: st
                 status=Status.SENT, sent_at=sent_at, provider_id=provider_id, locked_until=None,
                 bundled_into=lead, last_error="",
             )
-
-
-def _message(row: Notification, others: list[Notification]) -> Message:
-    """The message for `row`, or for `row` and the rows bundled with it (in `_reading_order`,
-    `row` first). A bundle never hides a page: its subject or header names every incident in
-    it, most severe first, and pages come first in the text. Customers' bundles keep to their
-    own messages' words (no incident numbers or severities)."""
-    if not others:
-        return Message(row.pk, row.channel, row.address, _own_subject(row), row.body, row.html_body, row.webhook_url)
-    items = [row, *others]
-    count = len(items)
-    if row.channel == Channel.SMS:
-        from .sms import fit
-
-        # One short line per message, so every incident and its ACK code fit the segments
-        # (and if they do not, the cut falls on the least pressing).
-        body = f"Vigil: {count} messages. " + " | ".join(_sms_line(item) for item in items)
-        body = fit(body, settings.VIGIL_SMS_MAX_SEGMENTS)
-        return Message(row.pk, row.channel, row.address, "", body, "", row.webhook_url)
-    separator = "\n\n" + "—" * 20 + "\n\n"
-    internal = all(item.audience != Audience.CUSTOMERS for item in items)
-    incidents = _incidents_named(items) if internal else []
-    if row.channel == Channel.CHAT:
-        # Chat bodies are Slack mrkdwn already; a subject cut from them could break their links.
-        names = ", ".join(f"{incident.reference} {incident.severity.name}" for incident in incidents)
-        header = f"*{count} messages from Vigil{': ' + names if names else ''}*"
-        body = header + "\n\n" + separator.join(item.body for item in items)
-        return Message(row.pk, row.channel, row.address, "", body, "", row.webhook_url)
-    body = f"{count} messages from Vigil for this address, sent together:\n\n" + separator.join(item.body for item in items)
-    html = "<hr>".join(item.html_body for item in items if item.html_body)
-    return Message(row.pk, row.channel, row.address, _bundle_subject(items, incidents), body, html, row.webhook_url)
-
-
-def _own_subject(row: Notification) -> str:
-    """The row's subject, naming its incident even when an edited template left it out (never
-    for customers, who are not told incident numbers)."""
-    incident = row.incident
-    if row.channel != Channel.EMAIL or incident is None or row.audience == Audience.CUSTOMERS:
-        return row.subject
-    if re.search(rf"(?<![\w-]){re.escape(incident.reference)}(?!\d)", row.subject):
-        return row.subject
-    return f"{incident.reference} {incident.severity.name}: {row.subject}"
-
-
-def _reading_order(row: Notification) -> tuple:
-    """Pages first; then by incident, most severe first and newest first among equals; then
-    the newest message first."""
-    return (not row.is_page, *_incident_order(row.incident), -row.created_at.timestamp(), -row.pk)
-
-
-def _incident_order(incident) -> tuple:
-    if incident is None:  # a message about no incident (a report) comes after every incident
-        return (1, 0, 0.0, 0)
-    return (0, incident.severity.rank, -incident.declared_at.timestamp(), -incident.pk)
-
-
-def _incidents_named(items: list[Notification]) -> list:
-    """The incidents of a bundle, each once, most severe first and newest first among equals."""
-    incidents = {item.incident_id: item.incident for item in items if item.incident is not None}
-    return sorted(incidents.values(), key=_incident_order)
-
-
-def _bundle_subject(items: list[Notification], incidents: list) -> str:
-    """Names every incident in the bundle, with its title while that fits the templates' subject
-    limit; past that, the references and severities alone — all of them, never cut."""
-    urgent = "[URGENT] " if any(item.is_page for item in items) else ""
-    start = f"{urgent}{len(items)} messages from Vigil"
-    if not incidents:  # customers', or about no incident: their own subjects
-        return " ".join(f"{start}: {'; '.join(item.subject for item in items if item.subject)}".split())[:templating.MAX_SUBJECT]
-    with_titles = f"{start}: " + "; ".join(
-        f"{incident.reference} {incident.severity.name}: {incident.title}" for incident in incidents
-    )
-    with_titles = " ".join(with_titles.split())
-    if len(with_titles) <= templating.MAX_SUBJECT:
-        return with_titles
-    return f"{start}: " + ", ".join(f"{incident.reference} {incident.severity.name}" for incident in incidents)
-
-
-def _sms_line(item: Notification) -> str:
-    if item.incident is None or item.audience == Audience.CUSTOMERS:
-        return item.body[:60]
-    incident = item.incident
-    # A restricted incident's title is not said outside Vigil, bundled or not.
-    about = "restricted" if incident.is_restricted else incident.title[:40]
-    line = f"{incident.reference} {incident.severity.name}: {about}"
-    return line + (f" ACK {item.ack_code}" if item.is_page and item.ack_code else "")
 
 
 def _backoff(attempts: int) -> dt.timedelta:

@@ -129,72 +129,103 @@ def plan(event: TimelineEvent) -> tuple[list[Route], list[Refusal]]:
     if event.kind not in ROUTED_KINDS:
         return [], []
     incident: Incident = event.incident
-    wanted: dict[int, tuple[str, str, bool]] = {}  # user id -> (message kind, audience, page?)
-    externals: dict[str, tuple[str, str]] = {}  # address -> (message kind, audience)
+    wanted = _Wanted(event.actor_id)
     targets = _targets(event)
-
-    def want(user_id, kind, audience, page=False):
-        if user_id is None or user_id == event.actor_id:
-            return  # nobody is told about their own action
-        current = wanted.get(user_id)
-        if current is None or _AUDIENCE_ORDER[audience] < _AUDIENCE_ORDER[current[1]]:
-            wanted[user_id] = (kind, audience, page)
-
     participants = _current_participants(incident)
     if event.kind in PAGE_KINDS:
         paging = is_page(event)
+        message_kind = MessageKind.PAGE if paging else MessageKind.ESCALATION_INFO
         for target in targets:
-            want(target, MessageKind.PAGE if paging else MessageKind.ESCALATION_INFO, Audience.RESPONDERS, page=paging)
+            wanted.user(target, message_kind, Audience.RESPONDERS, page=paging)
     elif event.kind in TOLD_KINDS:
         for target in targets:
-            want(target, TOLD_KINDS[event.kind], Audience.RESPONDERS)
+            wanted.user(target, TOLD_KINDS[event.kind], Audience.RESPONDERS)
     elif event.kind == Kind.ACKNOWLEDGED:
         for user_id in _everyone_paged(incident):
-            want(user_id, MessageKind.ACKNOWLEDGED, Audience.RESPONDERS)
+            wanted.user(user_id, MessageKind.ACKNOWLEDGED, Audience.RESPONDERS)
     else:
-        kind = BROADCAST_KINDS[event.kind]
-        ends_or_returns = event.kind in (Kind.RESOLVED, Kind.REOPENED)
-        for user_id in participants:
-            want(user_id, kind, Audience.RESPONDERS)
-        if ends_or_returns:
-            for user_id in _everyone_paged(incident):
-                want(user_id, kind, Audience.RESPONDERS)
-        external_update = event.kind == Kind.STATUS_UPDATE and event.visibility == TimelineEvent.Visibility.EXTERNAL
-        # Customers hear of customer-facing incidents whose severity notifies customers.
-        tells_customers = incident.customer_facing and incident.severity.notify_customers
-        for group in _subscribed_groups(incident):
-            subs = set(group.subscriptions or [])
-            told: list[tuple[str, str]] = []
-            if Subscription.INTERNAL_UPDATES in subs and group.audience != Audience.CUSTOMERS:
-                told.append((kind, group.audience))
-            if Subscription.EXECUTIVE_SUMMARIES in subs:
-                told.append((kind if ends_or_returns else MessageKind.EXECUTIVE_SUMMARY, Audience.EXECUTIVES))
-            if Subscription.CUSTOMER_NOTICES in subs and tells_customers and (external_update or ends_or_returns):
-                told.append((MessageKind.CUSTOMER_NOTICE if external_update else kind, Audience.CUSTOMERS))
-            for message_kind, audience in told:
-                for member in group.members.all():
-                    if member.is_active:
-                        want(member.pk, message_kind, audience)
-                for address in group.external_list():
-                    key = address.lower()
-                    if key not in externals or _AUDIENCE_ORDER[audience] < _AUDIENCE_ORDER[externals[key][1]]:
-                        externals[key] = (message_kind, audience)
+        _want_broadcast(event, incident, participants, wanted)
+    outside = _keep_to_participants(incident, wanted, participants, targets)
+    return _deliverable(incident, wanted, outside)
 
-    # Drills and restricted incidents reach only their current participants, and never an
-    # outside address. Leaving out a group member is the rule working; leaving out someone
-    # the event itself names (a person it pages or tells) is said on the timeline.
-    outside: dict[int, tuple[str, str]] = {}  # user id -> (message kind, refusal)
+
+class _Wanted:
+    """Who routing means to tell: each person and outside address once, as the most involved
+    audience they would be reached as."""
+
+    def __init__(self, actor_id: int | None):
+        self.actor_id = actor_id
+        self.users: dict[int, tuple[str, str, bool]] = {}  # user id -> (message kind, audience, page?)
+        self.externals: dict[str, tuple[str, str]] = {}  # address -> (message kind, audience)
+
+    def user(self, user_id: int | None, kind: str, audience: str, page: bool = False) -> None:
+        if user_id is None or user_id == self.actor_id:
+            return  # nobody is told about their own action
+        current = self.users.get(user_id)
+        if current is None or _AUDIENCE_ORDER[audience] < _AUDIENCE_ORDER[current[1]]:
+            self.users[user_id] = (kind, audience, page)
+
+    def external(self, address: str, kind: str, audience: str) -> None:
+        key = address.lower()
+        if key not in self.externals or _AUDIENCE_ORDER[audience] < _AUDIENCE_ORDER[self.externals[key][1]]:
+            self.externals[key] = (kind, audience)
+
+
+def _want_broadcast(event: TimelineEvent, incident: Incident, participants: set[int], wanted: _Wanted) -> None:
+    """A declaration, status update, resolution or reopening: the incident's circle."""
+    kind = BROADCAST_KINDS[event.kind]
+    ends_or_returns = event.kind in (Kind.RESOLVED, Kind.REOPENED)
+    for user_id in participants:
+        wanted.user(user_id, kind, Audience.RESPONDERS)
+    if ends_or_returns:
+        for user_id in _everyone_paged(incident):
+            wanted.user(user_id, kind, Audience.RESPONDERS)
+    external_update = event.kind == Kind.STATUS_UPDATE and event.visibility == TimelineEvent.Visibility.EXTERNAL
+    # Customers hear of customer-facing incidents whose severity notifies customers.
+    tells_customers = incident.customer_facing and incident.severity.notify_customers
+    for group in _subscribed_groups(incident):
+        subs = set(group.subscriptions or [])
+        told: list[tuple[str, str]] = []
+        if Subscription.INTERNAL_UPDATES in subs and group.audience != Audience.CUSTOMERS:
+            told.append((kind, group.audience))
+        if Subscription.EXECUTIVE_SUMMARIES in subs:
+            told.append((kind if ends_or_returns else MessageKind.EXECUTIVE_SUMMARY, Audience.EXECUTIVES))
+        if Subscription.CUSTOMER_NOTICES in subs and tells_customers and (external_update or ends_or_returns):
+            told.append((MessageKind.CUSTOMER_NOTICE if external_update else kind, Audience.CUSTOMERS))
+        for message_kind, audience in told:
+            for member in group.members.all():
+                if member.is_active:
+                    wanted.user(member.pk, message_kind, audience)
+            for address in group.external_list():
+                wanted.external(address, message_kind, audience)
+
+
+def _keep_to_participants(
+    incident: Incident, wanted: _Wanted, participants: set[int], targets: list[int]
+) -> dict[int, tuple[str, str]]:
+    """Drills and restricted incidents reach only their current participants, and never an
+    outside address. Leaving out a group member is the rule working; leaving out someone
+    the event itself names (a person it pages or tells) is said on the timeline: those are
+    returned, user id -> (message kind, refusal)."""
+    outside: dict[int, tuple[str, str]] = {}
     if incident.is_drill or incident.is_restricted:
         reason = "restricted_not_participant" if incident.is_restricted else "drill_not_participant"
-        for user_id in [pk for pk in wanted if pk not in participants]:
-            kind = wanted.pop(user_id)[0]
+        for user_id in [pk for pk in wanted.users if pk not in participants]:
+            kind = wanted.users.pop(user_id)[0]
             if user_id in targets:
                 outside[user_id] = (kind, reason)
-        externals = {}
+        wanted.externals = {}
+    return outside
 
+
+def _deliverable(
+    incident: Incident, wanted: _Wanted, outside: dict[int, tuple[str, str]]
+) -> tuple[list[Route], list[Refusal]]:
+    """The routes to everyone wanted, in one query for the people, and a refusal for each
+    person who cannot be reached."""
     users = (
         get_user_model()
-        .objects.filter(pk__in=[*wanted, *outside])
+        .objects.filter(pk__in=[*wanted.users, *outside])
         .prefetch_related("contact_methods", "notification_rules")
         .order_by("pk")
     )
@@ -206,7 +237,7 @@ def plan(event: TimelineEvent) -> tuple[list[Route], list[Refusal]]:
         if user.pk in outside:
             refusals.append(Refusal(user, *outside[user.pk]))
             continue
-        kind, audience, page = wanted[user.pk]
+        kind, audience, page = wanted.users[user.pk]
         if incident.is_restricted:
             audience = Audience.RESTRICTED  # one wording for everything said about it
         if not user.is_active:
@@ -217,7 +248,7 @@ def plan(event: TimelineEvent) -> tuple[list[Route], list[Refusal]]:
             routes.extend(mine)
         else:
             refusals.append(Refusal(user, kind, reason))
-    for address, (kind, audience) in sorted(externals.items()):
+    for address, (kind, audience) in sorted(wanted.externals.items()):
         routes.append(Route(kind, audience, Channel.EMAIL, address))
     return routes, refusals
 

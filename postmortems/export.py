@@ -36,13 +36,12 @@ def impact_duration(postmortem: PostMortem) -> str:
     return "ongoing"
 
 
-def to_markdown(postmortem: PostMortem, *, time_zone: str = "UTC") -> str:
+def _when(at, zone: ZoneInfo) -> str:
+    return at.astimezone(zone).strftime("%Y-%m-%d %H:%M") if at else "—"
+
+
+def _header(postmortem: PostMortem, zone: ZoneInfo, time_zone: str) -> list[str]:
     incident = postmortem.incident
-    zone = ZoneInfo(time_zone)
-
-    def when(at) -> str:
-        return at.astimezone(zone).strftime("%Y-%m-%d %H:%M") if at else "—"
-
     owner = str(postmortem.owner) if postmortem.owner else "—"
     lines = [
         f"# Post-Mortem: {incident.reference} — {incident.title}",
@@ -54,8 +53,12 @@ def to_markdown(postmortem: PostMortem, *, time_zone: str = "UTC") -> str:
         f" · **Publish due:** {postmortem.publish_due:%Y-%m-%d}",
     ]
     if postmortem.published_at:
-        lines.append(f"- **Published:** {when(postmortem.published_at)} {time_zone}")
-    lines += [
+        lines.append(f"- **Published:** {_when(postmortem.published_at, zone)} {time_zone}")
+    return lines
+
+
+def _summary_and_impact(postmortem: PostMortem) -> list[str]:
+    return [
         "",
         "## Summary",
         "",
@@ -66,6 +69,11 @@ def to_markdown(postmortem: PostMortem, *, time_zone: str = "UTC") -> str:
         f"- **Users affected:** {postmortem.users_affected.strip() or '—'}",
         f"- **Duration:** {impact_duration(postmortem)}",
         f"- **Business impact:** {postmortem.business_impact.strip() or '—'}",
+    ]
+
+
+def _timeline(postmortem: PostMortem, zone: ZoneInfo, time_zone: str) -> list[str]:
+    lines = [
         "",
         "## Timeline",
         "",
@@ -76,8 +84,12 @@ def to_markdown(postmortem: PostMortem, *, time_zone: str = "UTC") -> str:
     ]
     for entry in postmortem.timeline_entries.all():
         if not entry.hidden:
-            lines.append(f"| {when(entry.occurred_at)} | {_cell(entry.text)} | {_cell(entry.annotation)} |")
-    lines += [
+            lines.append(f"| {_when(entry.occurred_at, zone)} | {_cell(entry.text)} | {_cell(entry.annotation)} |")
+    return lines
+
+
+def _root_cause(postmortem: PostMortem) -> list[str]:
+    lines = [
         "",
         "## Root Cause Analysis",
         "",
@@ -98,7 +110,12 @@ def to_markdown(postmortem: PostMortem, *, time_zone: str = "UTC") -> str:
             lines.append(f"{number}. **{why.question.strip()}** {why.answer.strip() or '—'}")
     else:
         lines.append(EMPTY)
-    lines += [
+    return lines
+
+
+def _reflection(postmortem: PostMortem) -> list[str]:
+    """Contributing factors, what went well and what could be improved."""
+    return [
         "",
         "## Contributing Factors",
         "",
@@ -117,6 +134,11 @@ def to_markdown(postmortem: PostMortem, *, time_zone: str = "UTC") -> str:
         "## What Could Be Improved",
         "",
         _block(postmortem.could_improve),
+    ]
+
+
+def _action_items(postmortem: PostMortem) -> list[str]:
+    lines = [
         "",
         "## Action Items",
         "",
@@ -130,7 +152,11 @@ def to_markdown(postmortem: PostMortem, *, time_zone: str = "UTC") -> str:
             f"| {_cell(description)} | {_cell(item.owner or '—')} | {due} | {item.get_priority_display()} "
             f"| {item.get_status_display()} | {item.get_horizon_display()} |"
         )
-    lines += [
+    return lines
+
+
+def _lessons_and_metrics(postmortem: PostMortem) -> list[str]:
+    lines = [
         "",
         "## Lessons Learned",
         "",
@@ -141,8 +167,23 @@ def to_markdown(postmortem: PostMortem, *, time_zone: str = "UTC") -> str:
         "| Measure | Took | Target | Result |",
         "|---|---|---|---|",
     ]
-    for metric in metrics_module.metrics(incident):
+    for metric in metrics_module.metrics(postmortem.incident):
         lines.append(f"| {metric.name} | {metric.duration_text} | {metric.target_text} | {metric.verdict} |")
+    return lines
+
+
+def to_markdown(postmortem: PostMortem, *, time_zone: str = "UTC") -> str:
+    """The whole document, section by section in the template's order."""
+    zone = ZoneInfo(time_zone)
+    lines = [
+        *_header(postmortem, zone, time_zone),
+        *_summary_and_impact(postmortem),
+        *_timeline(postmortem, zone, time_zone),
+        *_root_cause(postmortem),
+        *_reflection(postmortem),
+        *_action_items(postmortem),
+        *_lessons_and_metrics(postmortem),
+    ]
     return "\n".join(lines) + "\n"
 
 

@@ -1,27 +1,20 @@
 """Vigil's incident tables, one module per concern, all importable from `incidents.models`.
 
-`core` holds the incident itself (severities, types, services, roles, tasks, evidence, the
-timeline); `engine` the deadlines the engine fires; `ingest` the tables of alert ingestion.
+`catalog` holds what incidents are declared against (severities, types, services); `core` the
+incident itself (roles, tasks, evidence, the timeline); `engine` the deadlines the engine fires; `ingest` the tables of alert ingestion.
 """
 
-from .core import (
+from .catalog import (
     ACK_SLA_MOST,
     HEX_COLOR,
     OBSERVATION_PERIOD_MOST,
-    OPEN_STATUSES,
     RESOLVE_TARGET_MOST,
     UPDATE_INTERVAL_MOST,
-    EvidenceLink,
-    Incident,
-    IncidentTask,
     IncidentType,
-    Participant,
     Service,
     SeverityLevel,
-    Source,
-    Status,
-    TimelineEvent,
 )
+from .core import OPEN_STATUSES, EvidenceLink, Incident, IncidentTask, Participant, Source, Status, TimelineEvent
 from .engine import Deadline, EngineHeartbeat
 from .ingest import AlertEvent, AlertGroup, Heartbeat, Integration, MaintenanceWindow
 

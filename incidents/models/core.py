@@ -1,4 +1,4 @@
-"""The incident core: severities, types, the service catalog, incidents, roles and the timeline.
+"""The incident core: incidents, their roles, tasks and evidence, and the timeline.
 
 Fields that describe an incident's state are written only by `incidents.actions`.
 """
@@ -9,164 +9,12 @@ import re
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 
-from oncall.models import EscalationPolicy, Team
-from oncall.validators import DurationWithin
+from oncall.models import EscalationPolicy
 
-# Bounds of the response matrix: a severity outside them would page every tick (an SLA of 0 or
-# less) or never (an SLA of years). Each is a field validator (the admin's form error) and a
-# CheckConstraint (no other path writes such a row).
-ACK_SLA_MOST = timedelta(days=7)
-UPDATE_INTERVAL_MOST = timedelta(days=7)
-RESOLVE_TARGET_MOST = timedelta(days=90)
-OBSERVATION_PERIOD_MOST = timedelta(days=30)
-HEX_COLOR = r"\A#[0-9a-fA-F]{6}\Z"  # \A…\Z: the same anchors on PostgreSQL and in Python (SQLite)
-
-_ACK_SLA = DurationWithin(ACK_SLA_MOST)
-_UPDATE_INTERVAL = DurationWithin(UPDATE_INTERVAL_MOST)
-_RESOLVE_TARGET = DurationWithin(RESOLVE_TARGET_MOST)
-_OBSERVATION_PERIOD = DurationWithin(OBSERVATION_PERIOD_MOST, zero_allowed=True)
-
-
-def _within(field: str, most: timedelta, *, zero_allowed: bool = False) -> Q:
-    low = Q(**{f"{field}__gte": timedelta(0)}) if zero_allowed else Q(**{f"{field}__gt": timedelta(0)})
-    return low & Q(**{f"{field}__lte": most})
-
-
-class SeverityLevel(models.Model):
-    """A row of the response matrix (SEV-1 … SEV-4). Rank 1 is the most severe."""
-
-    class PostmortemPolicy(models.TextChoices):
-        REQUIRED = "required", "Required"
-        OPTIONAL = "optional", "Optional"
-        NONE = "none", "Not expected"
-
-    name = models.CharField(max_length=20, unique=True, help_text="Short name, e.g. SEV-1.")
-    label = models.CharField(max_length=40, help_text="e.g. Critical.")
-    rank = models.PositiveSmallIntegerField(unique=True, help_text="1 is the most severe.")
-    description = models.TextField(blank=True)
-    color = models.CharField(
-        max_length=7,
-        default="#666666",
-        validators=[RegexValidator(HEX_COLOR, "Give the colour as #rrggbb, e.g. #b71c1c.")],
-        help_text="Badge colour, #rrggbb (e.g. #b71c1c).",
-    )
-    ack_sla = models.DurationField(
-        "acknowledge SLA",
-        validators=[_ACK_SLA],
-        help_text=f"Unacknowledged this long after declaration, level 1 is paged again and the next level engaged; "
-        f"{_ACK_SLA.words}.",
-    )
-    first_update_interval = models.DurationField(
-        validators=[_UPDATE_INTERVAL],
-        help_text=f"First status update due this long after declaration; {_UPDATE_INTERVAL.words}.",
-    )
-    update_interval = models.DurationField(
-        validators=[_UPDATE_INTERVAL],
-        help_text=f"Later status updates due this long after the previous one; {_UPDATE_INTERVAL.words}.",
-    )
-    resolve_target = models.DurationField(
-        validators=[_RESOLVE_TARGET],
-        help_text=f"Resolved within this long after declaration; {_RESOLVE_TARGET.words}.",
-    )
-    observation_period = models.DurationField(
-        default=timedelta(0),
-        validators=[_OBSERVATION_PERIOD],
-        help_text=f"How long a resolved incident is watched before it may be closed; {_OBSERVATION_PERIOD.words}.",
-    )
-    postmortem_policy = models.CharField(max_length=10, choices=PostmortemPolicy.choices)
-    postmortem_draft_business_days = models.PositiveSmallIntegerField(
-        null=True, blank=True, help_text="Business days after resolution for the post-mortem draft."
-    )
-    show_on_status_page = models.BooleanField(default=False)
-    status_page_window = models.DurationField(
-        null=True,
-        blank=True,
-        help_text="How soon after declaration a customer-facing incident should be public on the status page: "
-        "0 publishes it at declaration; a longer window reminds the communications lead when it passes "
-        "unpublished. Empty: publishing is optional and nobody is reminded.",
-    )
-    notify_customers = models.BooleanField(default=False)
-
-    class Meta:
-        ordering = ["rank"]
-        constraints = [
-            models.CheckConstraint(condition=_within("ack_sla", ACK_SLA_MOST), name="severity_ack_sla_in_bounds"),
-            models.CheckConstraint(
-                condition=_within("first_update_interval", UPDATE_INTERVAL_MOST), name="severity_first_update_in_bounds"
-            ),
-            models.CheckConstraint(
-                condition=_within("update_interval", UPDATE_INTERVAL_MOST), name="severity_update_interval_in_bounds"
-            ),
-            models.CheckConstraint(
-                condition=_within("resolve_target", RESOLVE_TARGET_MOST), name="severity_resolve_target_in_bounds"
-            ),
-            models.CheckConstraint(
-                condition=_within("observation_period", OBSERVATION_PERIOD_MOST, zero_allowed=True),
-                name="severity_observation_period_in_bounds",
-            ),
-            models.CheckConstraint(condition=Q(color__regex=HEX_COLOR), name="severity_color_is_hex"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.name} {self.label}"
-
-    @property
-    def requires_postmortem(self) -> bool:
-        return self.postmortem_policy == self.PostmortemPolicy.REQUIRED
-
-
-class IncidentType(models.Model):
-    """A class of incident from the procedures, with its symptoms and first-response checklist."""
-
-    name = models.CharField(max_length=60, unique=True)
-    slug = models.SlugField(max_length=60, unique=True)
-    description = models.TextField(blank=True)
-    symptoms = models.TextField(blank=True, help_text="How this kind of incident shows itself.")
-    checklist = models.JSONField(
-        default=list,
-        blank=True,
-        help_text="Initial actions, one string each; they become the incident's task list.",
-    )
-    restricted_by_default = models.BooleanField(
-        default=False, help_text="Incidents of this type start restricted to their participants."
-    )
-
-    class Meta:
-        ordering = ["name"]
-
-    def __str__(self) -> str:
-        return self.name
-
-
-class Service(models.Model):
-    """The service catalog: what can break, who owns it, how to fix it."""
-
-    name = models.CharField(max_length=100, unique=True)
-    slug = models.SlugField(max_length=100, unique=True)
-    owning_team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="services")
-    description = models.TextField(blank=True)
-    runbook_url = models.URLField(blank=True)
-    runbook = models.TextField(blank=True, help_text="Markdown.")
-    depends_on = models.ManyToManyField("self", symmetrical=False, blank=True, related_name="dependents")
-    customer_facing = models.BooleanField(default=False)
-    escalation_policy = models.ForeignKey(
-        EscalationPolicy,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="services",
-        help_text="Who is paged for its incidents. Empty: the default policy.",
-    )
-
-    class Meta:
-        ordering = ["name"]
-
-    def __str__(self) -> str:
-        return self.name
+from .catalog import IncidentType, Service, SeverityLevel
 
 
 class Status(models.TextChoices):

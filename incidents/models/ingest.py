@@ -9,7 +9,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from .core import Incident, Service, SeverityLevel
+from .catalog import Service, SeverityLevel
+from .core import Incident
 
 
 class Integration(models.Model):
