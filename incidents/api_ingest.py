@@ -16,6 +16,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema, Status
 
 from oncall.api_auth import ApiError, require_perm, require_scope
+from oncall.api_common import utc
 from oncall.api_json import BodyNotJSON, read_json
 
 from . import clock, ingest
@@ -238,8 +239,10 @@ def create_maintenance(request: HttpRequest, slug: str, data: MaintenanceIn):
         service = Service.objects.get(slug=slug)
     except Service.DoesNotExist:
         raise Http404(f"No service {slug!r}.") from None
+    # Stored in UTC: PostgreSQL refuses offsets beyond ±15:59 that ISO 8601 lets a body carry.
     window = ingest.schedule_maintenance(
-        service, starts_at=data.starts_at, ends_at=data.ends_at, duration_minutes=data.duration_minutes,
+        service, starts_at=utc(data.starts_at, "starts_at"), ends_at=utc(data.ends_at, "ends_at"),
+        duration_minutes=data.duration_minutes,
         reason=data.reason, created_by=request.user,
     )
     return Status(201, _window_out(window, clock.now()))

@@ -70,6 +70,15 @@ def test_invalid_windows_are_refused(client, commander, service, body, status, d
 
 
 @pytest.mark.django_db
+def test_a_window_given_with_any_utc_offset_is_stored_in_utc(client, commander, service):
+    """ISO 8601 allows offsets PostgreSQL does not store (+17:54): the window is kept in UTC."""
+    body = {"reason": "x", "starts_at": "2999-01-01T00:00:00+17:54", "ends_at": "2999-01-01T06:00:00+17:54"}
+    response = client.post(URL, body, content_type="application/json", **key_for(commander, ["write"]))
+    assert response.status_code == 201, response.content
+    assert response.json()["starts_at"].startswith("2998-12-31T06:06:00")
+
+
+@pytest.mark.django_db
 def test_an_unknown_service_is_404(client, commander):
     response = client.get("/api/v1/services/nope/maintenance", **key_for(commander, ["read"]))
     assert response.status_code == 404
