@@ -32,7 +32,7 @@ from django.utils.html import escape
 from incidents.models import Deadline, Participant, Status
 from oncall.formatting import duration
 
-from . import defaults, sms
+from . import defaults, slack, sms
 from .models import Audience, Channel, MessageTemplate
 
 logger = logging.getLogger(__name__)
@@ -442,7 +442,6 @@ def validate(subject: str, body: str, channel: str) -> list[str]:
 
 _MANY_BLANK_LINES = re.compile(r"\n{3,}")
 _TRAILING_SPACE = re.compile(r"[ \t]+\n")
-_SLACK_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
 
 
 def _cap(text: str, limit: int) -> str:
@@ -490,7 +489,7 @@ def html_from_text(text: str) -> str:
 def _values_for(channel: str, ctx: dict[str, str]) -> dict[str, str]:
     if channel == Channel.CHAT:
         # Slack reads <…> as links and mentions (<!channel>): a title must not be able to page a room.
-        return {name: str(value).translate(_SLACK_ESCAPES) for name, value in ctx.items()}
+        return {name: slack.escape(value) for name, value in ctx.items()}
     return ctx
 
 
