@@ -29,11 +29,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 
-from incidents.models import Deadline, Participant, Status
+from incidents.models import Deadline, Participant
 from oncall.formatting import duration
 
 from . import defaults, slack, sms
 from .models import Audience, Channel, MessageTemplate
+from .status import PUBLIC_STATUSES
 
 logger = logging.getLogger(__name__)
 
@@ -130,14 +131,6 @@ RESTRICTED_VARIABLES = frozenset(
         "occurred_at", "recipient_name", "level", "ack_url", "ack_code", "due_date",
     }
 )
-PUBLIC_STATUS = {
-    Status.TRIGGERED: "investigating",
-    Status.INVESTIGATING: "investigating",
-    Status.IDENTIFIED: "identified",
-    Status.MONITORING: "monitoring",
-    Status.RESOLVED: "resolved",
-    Status.CLOSED: "resolved",
-}
 
 
 @dataclass(frozen=True)
@@ -260,7 +253,7 @@ def base_context(incident) -> dict[str, str]:
         severity_label=severity.label,
         status=str(incident.status),
         status_label=incident.get_status_display(),
-        public_status=PUBLIC_STATUS.get(incident.status, "investigating"),
+        public_status=PUBLIC_STATUSES.get(incident.status, "investigating"),
         summary=incident.summary,
         impact=_impact(incident),
         services=", ".join(service.name for service in services),
