@@ -41,7 +41,7 @@ def to_markdown(postmortem: PostMortem, *, time_zone: str = "UTC") -> str:
     zone = ZoneInfo(time_zone)
 
     def when(at) -> str:
-        return at.astimezone(zone).strftime("%Y-%m-%d %H:%M") if at else "—"
+        return formatting.local(at, formatting.MINUTE, zone)
 
     owner = str(postmortem.owner) if postmortem.owner else "—"
     lines = [
