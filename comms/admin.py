@@ -15,14 +15,12 @@ from django.contrib import admin, messages
 from django.db import models
 from django.db.models import Count, Prefetch, Q
 from django.template.defaultfilters import truncatechars
-from django.utils import timezone
 from django.utils.html import format_html
 
-from incidents.admin import badge
+from incidents.formatting import EMPTY, MINUTE, badge, duration, local
 from incidents.models import Incident, SeverityLevel, TimelineEvent
 from incidents.permissions import VIEW_RESTRICTED
 from incidents.selectors import visible_incidents
-from oncall.formatting import EMPTY, duration
 
 from . import defaults, forms, sms, templating
 from .models import (
@@ -62,10 +60,6 @@ PREVIEW_EVENTS = {
 }
 
 
-def _local(moment) -> str:
-    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else EMPTY
-
-
 # --- Message templates -------------------------------------------------------------------------
 
 
@@ -93,7 +87,7 @@ class MessageTemplateAdmin(admin.ModelAdmin):
 
     @admin.display(description="Updated", ordering="updated_at")
     def updated(self, template):
-        return _local(template.updated_at)
+        return local(template.updated_at, MINUTE)
 
     def save_model(self, request, obj, form, change):
         obj.updated_by = request.user
@@ -404,11 +398,11 @@ class NotificationAdmin(admin.ModelAdmin):
 
     @admin.display(description="Created", ordering="created_at")
     def created(self, notification):
-        return _local(notification.created_at)
+        return local(notification.created_at, MINUTE)
 
     @admin.display(description="Sent", ordering="sent_at")
     def sent(self, notification):
-        return _local(notification.sent_at)
+        return local(notification.sent_at, MINUTE)
 
     @admin.display(description="Status", ordering="status")
     def status_badge(self, notification):

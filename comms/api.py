@@ -21,6 +21,7 @@ from ninja import Field, Router, Schema
 from oncall.api_auth import ApiError, ErrorOut, ValidationErrorOut, require_scope
 
 from . import chat
+from .slack import unescape as unescape_slack
 
 router = Router(tags=["chat"])
 
@@ -114,8 +115,3 @@ def verify_slack_signature(body: bytes, *, timestamp: str, signature: str) -> No
     expected = "v0=" + hmac.new(secret.encode(), b"v0:" + timestamp.encode() + b":" + body, hashlib.sha256).hexdigest()
     if not hmac.compare_digest(expected.encode(), signature.encode()):
         raise ApiError("The Slack signature does not match this request.", status=401)
-
-
-def unescape_slack(text: str) -> str:
-    """Slack sends `&`, `<` and `>` typed by people as entities (real `<` only wrap mentions)."""
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")

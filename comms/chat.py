@@ -35,6 +35,7 @@ from oncall.models import Schedule, User
 from oncall.schedules import on_call_at, prefetch_rotations
 
 from .models import Channel, ContactMethod
+from .slack import escape
 
 # How much a lookup shows: open incidents in `status`, events in `timeline`, schedules in `oncall`.
 STATUS_LIMIT = 10
@@ -258,11 +259,6 @@ def _short(token: str) -> str:
 
 
 # --- Replies ------------------------------------------------------------------------------------
-
-
-def escape(text: str) -> str:
-    """User-supplied text made literal for Slack: `<!channel>` stays text, not a mention."""
-    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _code(text: str) -> str:

@@ -35,7 +35,7 @@ from django.contrib.auth import get_user_model
 
 from incidents.models import Incident, Participant, TimelineEvent
 
-from .models import Audience, Channel, ContactMethod, MessageKind, NotificationRule, StakeholderGroup, Subscription
+from .models import Audience, Channel, ContactMethod, MessageKind, StakeholderGroup, Subscription
 
 Kind = TimelineEvent.Kind
 
@@ -320,16 +320,3 @@ def _subscribed_groups(incident: Incident) -> list[StakeholderGroup]:
     return list(
         StakeholderGroup.objects.filter(is_active=True, severities=incident.severity_id).prefetch_related("members")
     )
-
-
-def rules_summary(user) -> list[str]:
-    """The rules a person's pages follow, in words (their own, or the defaults)."""
-    from oncall.formatting import duration
-
-    own = list(NotificationRule.objects.filter(user=user).select_related("contact_method"))
-    if own:
-        return [str(rule) for rule in own]
-    return [
-        f"{channel.label} {'at once' if not delay else 'after ' + duration(delay)}{' if still unacknowledged' if only else ''}"
-        for channel, delay, only in DEFAULT_RULES
-    ]

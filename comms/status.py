@@ -138,10 +138,6 @@ class PublicIncident:
     def status_label(self) -> str:
         return PUBLIC_STATUS_LABELS[self.status]
 
-    @property
-    def impact_label(self) -> str:
-        return STATE_LABELS[self.impact]
-
 
 @dataclass(frozen=True)
 class Day:

@@ -30,11 +30,11 @@ from django.utils import timezone
 from django.utils.html import escape
 
 from incidents import selectors
-from incidents.models import Status
 from oncall.formatting import duration
 
-from . import defaults, sms
+from . import defaults, slack, sms
 from .models import Audience, Channel, MessageTemplate
+from .status import PUBLIC_STATUSES
 
 logger = logging.getLogger(__name__)
 
@@ -131,14 +131,6 @@ RESTRICTED_VARIABLES = frozenset(
         "occurred_at", "recipient_name", "level", "ack_url", "ack_code", "due_date",
     }
 )
-PUBLIC_STATUS = {
-    Status.TRIGGERED: "investigating",
-    Status.INVESTIGATING: "investigating",
-    Status.IDENTIFIED: "identified",
-    Status.MONITORING: "monitoring",
-    Status.RESOLVED: "resolved",
-    Status.CLOSED: "resolved",
-}
 
 
 @dataclass(frozen=True)
@@ -241,7 +233,7 @@ def base_context(incident) -> dict[str, str]:
         severity_label=severity.label,
         status=str(incident.status),
         status_label=incident.get_status_display(),
-        public_status=PUBLIC_STATUS.get(incident.status, "investigating"),
+        public_status=PUBLIC_STATUSES.get(incident.status, "investigating"),
         summary=incident.summary,
         impact=_impact(incident),
         services=", ".join(service.name for service in services),
@@ -423,7 +415,6 @@ def validate(subject: str, body: str, channel: str) -> list[str]:
 
 _MANY_BLANK_LINES = re.compile(r"\n{3,}")
 _TRAILING_SPACE = re.compile(r"[ \t]+\n")
-_SLACK_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
 
 
 def _cap(text: str, limit: int) -> str:
@@ -471,7 +462,7 @@ def html_from_text(text: str) -> str:
 def _values_for(channel: str, ctx: dict[str, str]) -> dict[str, str]:
     if channel == Channel.CHAT:
         # Slack reads <…> as links and mentions (<!channel>): a title must not be able to page a room.
-        return {name: str(value).translate(_SLACK_ESCAPES) for name, value in ctx.items()}
+        return {name: slack.escape(value) for name, value in ctx.items()}
     return ctx
 
 

@@ -7,8 +7,6 @@ a refused step (`DomainError`) becomes an error message and changes nothing.
 
 from __future__ import annotations
 
-import re
-
 from django.contrib import admin, messages
 from django.contrib.admin import helpers, widgets
 from django.contrib.admin.utils import quote, unquote
@@ -24,7 +22,7 @@ from django.utils.html import format_html
 
 from . import actions, deadlines, engine, escalation, firing, forms, formatting, permissions, selectors, sla
 from .errors import DomainError
-from .formatting import EMPTY
+from .formatting import EMPTY, MINUTE, badge, local
 from .models import OPEN_STATUSES, Incident, IncidentType, Participant, Service, SeverityLevel, Source, Status
 
 STATUS_COLORS = {
@@ -36,30 +34,12 @@ STATUS_COLORS = {
     Status.CLOSED: "#757575",
 }
 SLA_COLORS = {sla.SlaState.ON_TIME: "#2e7d32", sla.SlaState.DUE_SOON: "#ffb300", sla.SlaState.BREACHED: "#c62828"}
-_HEX_COLOR = re.compile(r"#[0-9a-fA-F]{6}")
-
-
-def badge(label: str, color: str, title: str = ""):
-    """A coloured label. `color` is data an operator can edit, so only #rrggbb is let into the style."""
-    if not _HEX_COLOR.fullmatch(color or ""):
-        color = "#666666"
-    red, green, blue = (int(color[i : i + 2], 16) for i in (1, 3, 5))
-    text = "#000" if 0.299 * red + 0.587 * green + 0.114 * blue > 160 else "#fff"
-    return format_html(
-        '<span class="vigil-badge" style="background-color:{};color:{}" title="{}">{}</span>', color, text, title, label
-    )
-
-
-def _local(moment) -> str:
-    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else EMPTY
-
-
 def _timestamp(field: str, label: str):
     """A read-only timestamp of the incident page, in the viewer's time zone."""
 
     @admin.display(description=label)
     def show(model_admin, incident):
-        return _local(getattr(incident, field))
+        return local(getattr(incident, field), MINUTE)
 
     return show
 
@@ -296,7 +276,7 @@ class IncidentAdmin(admin.ModelAdmin):
     @admin.display(description="SLA")
     def sla_badge(self, incident):
         summary = sla.summary(incident, now=timezone.now(), last_update_at=incident.last_update_at)
-        return badge(summary.label, SLA_COLORS[summary.state], title=f"due {_local(summary.target.due_at)}")
+        return badge(summary.label, SLA_COLORS[summary.state], title=f"due {local(summary.target.due_at, MINUTE)}")
 
     @admin.display(description="Affected services")
     def affected_services(self, incident):

@@ -11,7 +11,7 @@ from django.utils.html import format_html
 from oncall.admin.secrets import shown_once
 
 from . import ingest
-from .formatting import EMPTY
+from .formatting import EMPTY, SECOND, badge, local
 from .models import AlertEvent, Heartbeat, Integration, MaintenanceWindow
 
 EVENT_COLORS = {
@@ -21,14 +21,6 @@ EVENT_COLORS = {
     AlertEvent.Status.SUPPRESSED: "#757575",
 }
 HEARTBEAT_COLORS = {Heartbeat.State.NEW: "#757575", Heartbeat.State.UP: "#2e7d32", Heartbeat.State.DOWN: "#c62828"}
-
-
-def _badge(label: str, color: str):
-    return format_html('<span class="vigil-badge" style="background-color:{};color:#fff">{}</span>', color, label)
-
-
-def _local(moment) -> str:
-    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M:%S") if moment else EMPTY
 
 
 def _incident_link(incident):
@@ -118,11 +110,11 @@ class HeartbeatAdmin(_ShownOnceAdmin):
 
     @admin.display(description="State", ordering="state")
     def state_badge(self, heartbeat):
-        return _badge(heartbeat.get_state_display(), HEARTBEAT_COLORS[heartbeat.state])
+        return badge(heartbeat.get_state_display(), HEARTBEAT_COLORS[heartbeat.state])
 
     @admin.display(description="Last ping", ordering="last_ping_at")
     def last_ping(self, heartbeat) -> str:
-        return _local(heartbeat.last_ping_at)
+        return local(heartbeat.last_ping_at, SECOND)
 
     @admin.display(description="Outage incident")
     def outage(self, heartbeat):
@@ -160,11 +152,11 @@ class AlertEventAdmin(admin.ModelAdmin):
 
     @admin.display(description="Received", ordering="received_at")
     def received(self, event) -> str:
-        return _local(event.received_at)
+        return local(event.received_at, SECOND)
 
     @admin.display(description="Status", ordering="status")
     def status_badge(self, event):
-        return _badge(event.get_status_display(), EVENT_COLORS[event.status])
+        return badge(event.get_status_display(), EVENT_COLORS[event.status])
 
     @admin.display(description="Incident", ordering="incident__number")
     def incident_link(self, event):
@@ -200,11 +192,11 @@ class MaintenanceWindowAdmin(admin.ModelAdmin):
 
     @admin.display(description="Starts", ordering="starts_at")
     def starts(self, window) -> str:
-        return _local(window.starts_at)
+        return local(window.starts_at, SECOND)
 
     @admin.display(description="Ends", ordering="ends_at")
     def ends(self, window) -> str:
-        return _local(window.ends_at)
+        return local(window.ends_at, SECOND)
 
     @admin.display(description="Now", boolean=True)
     def active(self, window) -> bool:

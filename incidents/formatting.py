@@ -1,5 +1,26 @@
-"""Durations and ages as an operator reads them (defined in `oncall`, the lowest layer)."""
+"""Durations, ages, moments and colour badges as an operator reads them (the texts are defined in
+`oncall`, the lowest layer; the badge here, since only incidents and the apps above show one)."""
 
-from oncall.formatting import EMPTY, age, duration
+from __future__ import annotations
 
-__all__ = ["EMPTY", "age", "duration"]
+import re
+
+from django.utils.html import format_html
+
+from oncall.formatting import EMPTY, MINUTE, SECOND, age, duration, local
+
+__all__ = ["EMPTY", "MINUTE", "SECOND", "age", "badge", "duration", "local"]
+
+_HEX_COLOR = re.compile(r"#[0-9a-fA-F]{6}")
+
+
+def badge(label: str, color: str, title: str = ""):
+    """A coloured label. `color` is data an operator can edit, so only #rrggbb is let into the style;
+    the text is black or white, whichever reads on that colour."""
+    if not _HEX_COLOR.fullmatch(color or ""):
+        color = "#666666"
+    red, green, blue = (int(color[i : i + 2], 16) for i in (1, 3, 5))
+    text = "#000" if 0.299 * red + 0.587 * green + 0.114 * blue > 160 else "#fff"
+    return format_html(
+        '<span class="vigil-badge" style="background-color:{};color:{}" title="{}">{}</span>', color, text, title, label
+    )

@@ -23,7 +23,7 @@ from django.utils.html import format_html
 
 from incidents import selectors
 from incidents.errors import DomainError
-from incidents.formatting import EMPTY
+from incidents.formatting import EMPTY, badge
 from incidents.models import Incident, Source
 
 from . import actions, export, invites, metrics, services
@@ -45,10 +45,6 @@ TRANSITIONS_FROM = {
     PostMortem.Status.IN_REVIEW: ["publish", "return_to_draft"],
     PostMortem.Status.PUBLISHED: [],
 }
-
-
-def _badge(text: str, color: str):
-    return format_html('<span class="vigil-badge" style="background:{};color:#fff">{}</span>', color, text)
 
 
 def _visible_postmortems(user):
@@ -183,14 +179,14 @@ class PostMortemAdmin(admin.ModelAdmin):
 
     @admin.display(description="status", ordering="status")
     def status_badge(self, obj):
-        return _badge(obj.get_status_display(), STATUS_COLORS[obj.status])
+        return badge(obj.get_status_display(), STATUS_COLORS[obj.status])
 
     @admin.display(description="due")
     def due_badge(self, obj):
         if obj.current_due is None:
             return EMPTY
         if obj.is_overdue:
-            return _badge(f"overdue since {obj.current_due:%Y-%m-%d}", "#c62828")
+            return badge(f"overdue since {obj.current_due:%Y-%m-%d}", "#c62828")
         return f"{obj.current_due:%Y-%m-%d}"
 
     @admin.display(description="incident")

@@ -11,10 +11,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from incidents.formatting import EMPTY
+from incidents.formatting import EMPTY, badge
 
 from . import actions
-from .admin import _TEXTAREA, _badge, _visible_postmortems
+from .admin import _TEXTAREA, _visible_postmortems
 from .models import ActionItem
 
 
@@ -83,7 +83,7 @@ class ActionItemAdmin(admin.ModelAdmin):
         if days is None or obj.is_finished:
             return EMPTY
         if days < 0:
-            return _badge(f"{-days} d overdue", "#c62828")
+            return badge(f"{-days} d overdue", "#c62828")
         return "today" if days == 0 else f"{days} d"
 
     def _mark(self, request, queryset, status):

@@ -37,7 +37,7 @@ def impact_duration(postmortem: PostMortem) -> str:
 
 
 def _when(at, zone: ZoneInfo) -> str:
-    return at.astimezone(zone).strftime("%Y-%m-%d %H:%M") if at else "—"
+    return formatting.local(at, formatting.MINUTE, zone)
 
 
 def _header(postmortem: PostMortem, zone: ZoneInfo, time_zone: str) -> list[str]:

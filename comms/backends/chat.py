@@ -60,6 +60,7 @@ import httpx
 from django.conf import settings
 
 from comms.backends import Backend, DeliveryError, Message
+from comms.slack import escape
 
 SIGNATURE_VERSION = "v1"
 TIMESTAMP_HEADER = "X-Vigil-Timestamp"
@@ -112,7 +113,7 @@ def payload(message: Message) -> dict:
     say `<!channel>`) while keeping the template's own links (`<url|label>`); it is sent as is."""
     text = message.body.strip()
     if message.subject.strip():
-        text = f"*{_escape(' '.join(message.subject.split()))}*\n{text}"
+        text = f"*{escape(' '.join(message.subject.split()))}*\n{text}"
     mention = _mention(message.address)
     if mention:
         text = f"{mention} {text}"
@@ -308,10 +309,6 @@ def _as_ip(host: str):
         return None
 
 
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
 def _mention(address: str) -> str:
     handle = address.strip()
     if not handle or handle.startswith("#"):
@@ -319,4 +316,4 @@ def _mention(address: str) -> str:
     member = SLACK_MEMBER_ID.fullmatch(handle)
     if member:
         return f"<@{member.group(1)}>"
-    return "@" + _escape(handle.lstrip("@"))
+    return "@" + escape(handle.lstrip("@"))

@@ -17,8 +17,7 @@ DRILL_NOTE = " (drill: only its participants are notified)"
 def _local(incident, moment: datetime, fmt: str = "%a %H:%M") -> str:
     """A moment in the policy team's zone (its working hours are read there), else UTC."""
     policy = incident.escalation_policy
-    zone = ZoneInfo(policy.team.time_zone if policy and policy.team_id else "UTC")
-    return moment.astimezone(zone).strftime(fmt)
+    return formatting.local(moment, fmt, ZoneInfo(policy.team.time_zone if policy and policy.team_id else "UTC"))
 
 
 def _skipped_note(skipped) -> str:

@@ -7,18 +7,12 @@ from urllib.parse import urlencode
 
 from django.contrib.admin.utils import quote
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.html import format_html
 
 from .. import forms
-from ..formatting import EMPTY, duration
+from ..formatting import duration, local
 
 OUTLOOK_DAYS = 14
-
-
-def local(moment: dt.datetime | None, fmt: str = "%a %d %b %H:%M") -> str:
-    """A moment in the viewer's zone (activated by UserTimezoneMiddleware)."""
-    return timezone.localtime(moment).strftime(fmt) if moment else EMPTY
 
 
 def window_text(start: dt.datetime, end: dt.datetime, now: dt.datetime | None = None) -> str:

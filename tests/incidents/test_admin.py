@@ -12,9 +12,8 @@ from django.test import Client
 from django.urls import reverse
 
 from incidents import actions
-from incidents.admin import badge
 from incidents.errors import InvalidInput
-from incidents.formatting import duration
+from incidents.formatting import badge, duration
 from incidents.models import EvidenceLink, Incident, IncidentType, Participant, Source, Status, TimelineEvent
 from tests.incidents.factories import IncidentFactory, IncidentTypeFactory, ServiceFactory, incident_type, publish_postmortem
 from tests.oncall.factories import UserFactory
