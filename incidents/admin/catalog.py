@@ -8,8 +8,8 @@ from django.utils.html import format_html
 
 from oncall.admin.display import column
 
-from .. import forms
 from ..formatting import badge, duration
+from ..forms.catalog import IncidentTypeForm, SeverityLevelForm
 from ..models import IncidentType, Service, SeverityLevel
 
 
@@ -20,7 +20,7 @@ def _sortable_duration(field: str, label: str):
 
 @admin.register(SeverityLevel)
 class SeverityLevelAdmin(admin.ModelAdmin):
-    form = forms.SeverityLevelForm
+    form = SeverityLevelForm
     list_display = (
         "name_badge", "label", "rank", "ack", "first_update", "updates", "resolve", "observation",
         "postmortem_policy", "show_on_status_page", "status_page", "notify_customers",
@@ -46,7 +46,7 @@ class SeverityLevelAdmin(admin.ModelAdmin):
 
 @admin.register(IncidentType)
 class IncidentTypeAdmin(admin.ModelAdmin):
-    form = forms.IncidentTypeForm
+    form = IncidentTypeForm
     list_display = ("name", "restricted_by_default", "checklist_items")
     search_fields = ("name", "description", "symptoms")
     prepopulated_fields = {"slug": ("name",)}

@@ -18,9 +18,11 @@ from django.utils.html import format_html
 from oncall.admin.display import column
 from oncall.admin.filters import ChoiceFilter
 
-from .. import actions, engine, forms, formatting, permissions, selectors, sla
+from .. import actions, engine, formatting, permissions, selectors, sla
 from ..errors import DomainError
 from ..formatting import EMPTY, MINUTE, badge, local
+from ..forms.details import IncidentDetailsForm
+from ..forms.lifecycle import DeclareForm
 from ..models import OPEN_STATUSES, Incident, Participant, Source, Status
 from . import operations, preview
 
@@ -62,7 +64,7 @@ class MineFilter(ChoiceFilter):
 
 @admin.register(Incident)
 class IncidentAdmin(admin.ModelAdmin):
-    form = forms.IncidentDetailsForm
+    form = IncidentDetailsForm
     add_form_template = "admin/incidents/incident/declare.html"
 
     list_display = (
@@ -217,7 +219,7 @@ class IncidentAdmin(admin.ModelAdmin):
         """The declare page stands in for the model's add form: only what is known in the first minute."""
         if not self.has_add_permission(request):
             raise PermissionDenied
-        form = forms.DeclareForm(request.POST if request.method == "POST" else None, user=request.user)
+        form = DeclareForm(request.POST if request.method == "POST" else None, user=request.user)
         if form.is_bound and form.is_valid():
             try:
                 incident = form.declare(actor=request.user, source=Source.ADMIN)

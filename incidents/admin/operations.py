@@ -6,25 +6,27 @@ from __future__ import annotations
 
 from django.contrib import messages
 
-from .. import forms, permissions
+from .. import permissions
 from ..errors import DomainError
+from ..forms import details, lifecycle
+from ..forms.base import OperationForm
 from ..models import Incident, Source
 
 # Operation name (in the URL) → its form; who may perform it is `permissions.may` for that name.
 OPERATIONS = {
-    "acknowledge": forms.AcknowledgeForm,
-    "change_status": forms.ChangeStatusForm,
-    "post_update": forms.PostUpdateForm,
-    "add_note": forms.NoteForm,
-    "add_task": forms.AddTaskForm,
-    "task_done": forms.TaskDoneForm,
-    "add_evidence": forms.AddEvidenceForm,
-    "change_severity": forms.ChangeSeverityForm,
-    "assign_role": forms.AssignRoleForm,
-    "release_role": forms.ReleaseRoleForm,
-    "resolve": forms.ResolveForm,
-    "reopen": forms.ReopenForm,
-    "close": forms.CloseForm,
+    "acknowledge": lifecycle.AcknowledgeForm,
+    "change_status": lifecycle.ChangeStatusForm,
+    "post_update": lifecycle.PostUpdateForm,
+    "add_note": details.NoteForm,
+    "add_task": details.AddTaskForm,
+    "task_done": details.TaskDoneForm,
+    "add_evidence": details.AddEvidenceForm,
+    "change_severity": lifecycle.ChangeSeverityForm,
+    "assign_role": details.AssignRoleForm,
+    "release_role": details.ReleaseRoleForm,
+    "resolve": lifecycle.ResolveForm,
+    "reopen": lifecycle.ReopenForm,
+    "close": lifecycle.CloseForm,
 }
 # The ones shown as cards at the top of the incident page; the rest sit beside their lists.
 MAIN_OPERATIONS = (
@@ -32,7 +34,7 @@ MAIN_OPERATIONS = (
 )
 
 
-def offered(user, incident: Incident) -> dict[str, forms.OperationForm]:
+def offered(user, incident: Incident) -> dict[str, OperationForm]:
     """The unbound forms the user may use on the incident as it stands, by operation name."""
     found = {}
     for name, form_class in OPERATIONS.items():
@@ -43,7 +45,7 @@ def offered(user, incident: Incident) -> dict[str, forms.OperationForm]:
     return found
 
 
-def main(operations: dict[str, forms.OperationForm]) -> list[forms.OperationForm]:
+def main(operations: dict[str, OperationForm]) -> list[OperationForm]:
     """The offered forms shown as cards, in their order."""
     return [operations[name] for name in MAIN_OPERATIONS if name in operations]
 

@@ -9,7 +9,8 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from .. import deadlines, escalation, firing, forms
+from .. import deadlines, escalation, firing
+from ..forms.catalog import EscalationPreviewForm
 from ..models import Incident, SeverityLevel
 
 PREVIEW_HORIZON = timezone.timedelta(days=8)
@@ -39,7 +40,7 @@ def policy_preview(model_admin: admin.ModelAdmin, request) -> TemplateResponse:
     if data is not None and not data.get("severity"):
         most_severe = SeverityLevel.objects.order_by("rank").first()
         data["severity"] = str(most_severe.pk) if most_severe else ""
-    form = forms.EscalationPreviewForm(data)
+    form = EscalationPreviewForm(data)
     if form.is_valid():
         policy, severity = form.cleaned_data["policy"], form.cleaned_data["severity"]
         levels = deadlines.policy_levels(policy)
