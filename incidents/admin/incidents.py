@@ -306,7 +306,7 @@ class IncidentAdmin(admin.ModelAdmin):
             self.admin_site.admin_view(self.operate_view),
             name=f"{self.opts.app_label}_{self.opts.model_name}_operate",
         )
-        preview = path(
+        incident_preview = path(
             "<path:object_id>/escalation/",
             self.admin_site.admin_view(self.incident_preview_view),
             name=f"{self.opts.app_label}_{self.opts.model_name}_escalation_preview",
@@ -316,7 +316,7 @@ class IncidentAdmin(admin.ModelAdmin):
             self.admin_site.admin_view(self.policy_preview_view),
             name="incidents_policy_escalation_preview",
         )
-        return [operate, preview, policy_preview, *super().get_urls()]
+        return [operate, incident_preview, policy_preview, *super().get_urls()]
 
     # --- The escalation preview and the operations ---
 
