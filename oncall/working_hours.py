@@ -15,7 +15,7 @@ import datetime as dt
 import zoneinfo
 
 from .models import Team
-from .schedules import day_window
+from .rotations import day_window
 
 UTC = dt.timezone.utc
 

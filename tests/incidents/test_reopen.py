@@ -17,7 +17,7 @@ from comms import acks, chat, outbox
 from comms.models import MessageKind, Notification
 from incidents import actions, engine
 from incidents.errors import IllegalTransition
-from incidents.forms import AcknowledgeForm
+from incidents.forms.lifecycle import AcknowledgeForm
 from incidents.models import Deadline, Source, Status, TimelineEvent
 from oncall.models import EscalationPolicy
 from postmortems import metrics
