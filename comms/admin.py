@@ -147,7 +147,7 @@ class MessageTemplateAdmin(admin.ModelAdmin):
             "preview_form": preview_form,
             "preview_editable": editable,
             "recent_incidents": preview_form.recent_incidents(),
-            "variables": [(name, *about) for name, about in {**templating.VARIABLES, **templating.EXTRA_VARIABLES}.items()],
+            "variables": [(name, *about) for name, about in templating.ALL_VARIABLES.items()],
             "sms_max_segments": settings.VIGIL_SMS_MAX_SEGMENTS,
         }
         if obj is not None:

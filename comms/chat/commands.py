@@ -210,7 +210,7 @@ def _status(command: Status, user: User) -> Reply:
         + (" _(restricted)_" if incident.is_restricted else "")
         for incident in open_incidents[:STATUS_LIMIT]
     ]
-    sections = [f"*Open incidents* (most severe first)\n" + "\n".join(lines)]
+    sections = ["*Open incidents* (most severe first)\n" + "\n".join(lines)]
     if len(open_incidents) > STATUS_LIMIT:
         more = visible_incidents(user).filter(status__in=OPEN_STATUSES).count() - STATUS_LIMIT
         sections.append(f"…and {more} more in the Vigil admin.")
