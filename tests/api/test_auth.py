@@ -6,26 +6,17 @@ import io
 
 import pytest
 import time_machine
-from django.core.cache import cache
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from oncall import api_auth
 from oncall.models import ApiKey
+from tests.api.keys import bearer
 from tests.oncall.factories import ApiKeyFactory, UserFactory
 
+pytestmark = pytest.mark.usefixtures("fresh_rate_windows")
+
 ME = "/api/v1/me"
-
-
-def bearer(key) -> dict:
-    return {"HTTP_AUTHORIZATION": f"Bearer {key.secret if hasattr(key, 'secret') else key}"}
-
-
-@pytest.fixture(autouse=True)
-def fresh_rate_windows():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.mark.django_db

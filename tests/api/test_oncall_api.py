@@ -5,9 +5,9 @@ import datetime as dt
 
 import pytest
 import time_machine
-from django.core.cache import cache
 
 from oncall.models import Override
+from tests.api.keys import bearer
 from tests.oncall.factories import (
     ApiKeyFactory,
     EscalationDelayFactory,
@@ -19,7 +19,7 @@ from tests.oncall.factories import (
     UserFactory,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_rate_windows")]
 
 UTC = dt.timezone.utc
 NOW = dt.datetime(2026, 5, 6, 12, 0, tzinfo=UTC)  # Wednesday, 13:00 in London, 08:00 in New York
@@ -30,17 +30,6 @@ API = "/api/v1"
 def frozen_clock():
     with time_machine.travel(NOW, tick=False):
         yield
-
-
-@pytest.fixture(autouse=True)
-def fresh_rate_windows():
-    cache.clear()
-    yield
-    cache.clear()
-
-
-def bearer(key) -> dict:
-    return {"HTTP_AUTHORIZATION": f"Bearer {key.secret}"}
 
 
 def iso(moment: dt.datetime) -> str:

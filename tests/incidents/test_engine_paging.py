@@ -22,9 +22,9 @@ from comms.models import MessageKind, Notification
 from incidents import actions, deadlines, engine, escalation, firing
 from incidents.models import Deadline, Participant, SeverityLevel, Source, TimelineEvent
 from oncall.models import EscalationDelay, EscalationLevel, EscalationPolicy
+from tests.api.keys import auth
 from tests.incidents.factories import IncidentFactory, ServiceFactory, incident_type, severity
 from tests.oncall.factories import (
-    ApiKeyFactory,
     EscalationDelayFactory,
     EscalationLevelFactory,
     EscalationPolicyFactory,
@@ -368,16 +368,16 @@ def test_the_on_call_person_paged_for_a_restricted_incident_can_open_it(staff, c
     client.force_login(bob)
     admin_url = reverse("admin:incidents_incident_change", args=[incident.pk])
     api_url = f"/api/v1/incidents/{incident.reference}"
-    key = ApiKeyFactory(owner=bob, scopes=["read"])
+    headers = auth(bob, "read")
     assert client.get(admin_url).status_code == 404
-    assert client.get(api_url, HTTP_AUTHORIZATION=f"Bearer {key.secret}").status_code == 404
+    assert client.get(api_url, **headers).status_code == 404
     assert chat.execute(chat.parse(f"status {incident.reference}"), bob).text == f"No incident {incident.reference}."
 
     tick_at(T0)
 
     assert [len(n.ack_code) for n in pages_to(bob)] == [6]
     assert client.get(admin_url).status_code == 200
-    response = client.get(api_url, HTTP_AUTHORIZATION=f"Bearer {key.secret}")
+    response = client.get(api_url, **headers)
     assert response.status_code == 200 and response.json()["reference"] == incident.reference
     # ...and from chat, where he acknowledges it.
     with time_machine.travel(T0 + timedelta(minutes=1), tick=False):
