@@ -13,6 +13,17 @@ def fast_password_hashing(settings):
 
 
 @pytest.fixture
+def as_user(client):
+    """`as_user(person)` is the test client signed in as that person."""
+
+    def login(user):
+        client.force_login(user)
+        return client
+
+    return login
+
+
+@pytest.fixture
 def commander(db):
     return UserFactory(username="ic", commander=True)
 

@@ -4,7 +4,6 @@ matrix, calendar feeds and the permissions the groups get."""
 
 import datetime as dt
 import re
-from html import unescape
 from urllib.parse import urlparse
 
 import pytest
@@ -24,6 +23,7 @@ from tests.oncall.factories import (
     UserFactory,
 )
 from tests.oncall.fixtures import NOW, UTC, alice, bob, carol, frozen_clock, gappy, primary  # noqa: F401
+from tests.pages import text_of
 
 pytestmark = pytest.mark.django_db
 
@@ -32,12 +32,6 @@ LIST_URL = reverse("admin:oncall_schedule_changelist")
 
 def page_url(schedule) -> str:
     return reverse("admin:oncall_schedule_change", args=[schedule.pk])
-
-
-def text_of(response) -> str:
-    """The page as a person reads it: tags stripped, whitespace collapsed."""
-    html = re.sub(r"<(script|style)\b.*?</\1>", " ", response.content.decode(), flags=re.S)
-    return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", html)))
 
 
 # --- The schedule page ------------------------------------------------------------------------------

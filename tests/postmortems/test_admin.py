@@ -22,15 +22,6 @@ def page_url(pm) -> str:
 
 
 @pytest.fixture
-def as_user(client):
-    def login(user):
-        client.force_login(user)
-        return client
-
-    return login
-
-
-@pytest.fixture
 def postmortem(commander):
     incident = IncidentFactory(actor=commander, severity=severity("SEV-2"), commander=commander, resolved=True)
     WhyFactory(postmortem=incident.postmortem, position=1)
