@@ -23,6 +23,7 @@ from incidents import actions, deadlines, engine, escalation, firing
 from incidents.models import Deadline, Participant, SeverityLevel, Source, TimelineEvent
 from oncall.models import EscalationDelay, EscalationLevel, EscalationPolicy
 from tests.api.keys import auth
+from tests.incidents.engine_clock import T0
 from tests.incidents.factories import IncidentFactory, ServiceFactory, incident_type, severity
 from tests.oncall.factories import (
     EscalationDelayFactory,
@@ -30,6 +31,7 @@ from tests.oncall.factories import (
     EscalationPolicyFactory,
     TeamFactory,
     UserFactory,
+    staff_default_policy,
 )
 
 Kind = TimelineEvent.Kind
@@ -37,8 +39,6 @@ Lasts = EscalationLevel.Lasts
 ADMIN = Source.ADMIN
 UTC = dt_timezone.utc
 LONDON = ZoneInfo("Europe/London")
-# A Tuesday morning, inside the default working hours (Mon–Fri 09:00–17:00 UTC).
-T0 = datetime(2026, 3, 3, 10, 0, tzinfo=UTC)
 
 
 def dispatch_pending() -> None:
@@ -64,7 +64,6 @@ def escalated(incident) -> list[TimelineEvent]:
 @pytest.fixture
 def staff(db):
     """The default policy with one person per level; Alice Chen commands, Bob Okafor is on call."""
-    policy = EscalationPolicy.objects.get(is_default=True)
     people = {
         "oncall": UserFactory(username="bob", first_name="Bob", last_name="Okafor", responder=True),
         "lead": UserFactory(username="lead", first_name="Dana", last_name="Lee"),
@@ -72,8 +71,7 @@ def staff(db):
         "director": UserFactory(username="director", first_name="Dirk", last_name="Tor"),
         "ic": UserFactory(username="alice", first_name="Alice", last_name="Chen", commander=True),
     }
-    for level, key in zip(policy.levels.order_by("position"), ["oncall", "lead", "em", "director"]):
-        level.users.set([people[key]])
+    staff_default_policy(people["oncall"], people["lead"], people["em"], people["director"])
     return people
 
 

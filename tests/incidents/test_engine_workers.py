@@ -15,24 +15,17 @@ from django.utils import timezone
 
 from incidents import engine
 from incidents.models import Deadline, Incident, TimelineEvent
-from oncall.models import EscalationPolicy
 from tests.incidents.factories import IncidentFactory, severity
-from tests.oncall.factories import UserFactory
+from tests.oncall.factories import staff_default_policy
 
 ROOT = Path(__file__).resolve().parents[2]
 postgres_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL")
 
 
-def staff_the_default_policy():
-    policy = EscalationPolicy.objects.get(is_default=True)
-    for level in policy.levels.all():
-        level.users.set([UserFactory(username=f"level{level.position}")])
-
-
 @postgres_only
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_parallel_ticks_fire_every_deadline_exactly_once():
-    staff_the_default_policy()
+    staff_default_policy()
     # Declared two hours ago and never ticked: every level, the acknowledge round, the update
     # and resolve targets are all due at once.
     with time_machine.travel(timezone.now() - timedelta(hours=2)):
@@ -72,7 +65,7 @@ def test_parallel_ticks_fire_every_deadline_exactly_once():
 @postgres_only
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_beat_and_a_worker_fire_a_due_deadline_through_redis(tmp_path):
-    staff_the_default_policy()
+    staff_default_policy()
     incident = IncidentFactory(severity=severity("SEV-1"))
     level_one = incident.deadlines.get(kind=Deadline.Kind.ESCALATION, level=1)
     assert level_one.fired_at is None

@@ -19,9 +19,8 @@ from comms import outbox
 from comms.models import MessageKind, Notification
 from incidents import actions, deadlines, engine, escalation, firing
 from incidents.models import Deadline, Source, TimelineEvent
-from oncall.models import EscalationPolicy
 from tests.incidents.factories import IncidentFactory, severity
-from tests.oncall.factories import UserFactory
+from tests.oncall.factories import UserFactory, staff_default_policy
 
 WEEKDAY = datetime(2026, 3, 3, 10, 0, tzinfo=dt_timezone.utc)  # a Tuesday, in the default working hours
 WEEKEND = datetime(2026, 3, 7, 10, 0, tzinfo=dt_timezone.utc)  # a Saturday
@@ -33,10 +32,8 @@ LEVEL_STAFF = ["oncall", "lead", "em", "director"]
 def staff(db):
     """The default policy (on-call engineer → team lead → engineering manager → director) with
     one person per level, and a commander who is on none of them."""
-    policy = EscalationPolicy.objects.get(is_default=True)
     people = {name: UserFactory(username=name) for name in [*LEVEL_STAFF, "ic"]}
-    for level, name in zip(policy.levels.order_by("position"), LEVEL_STAFF):
-        level.users.set([people[name]])
+    staff_default_policy(*(people[name] for name in LEVEL_STAFF))
     return people
 
 
