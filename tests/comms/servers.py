@@ -91,6 +91,20 @@ class SMTPSink:
         self._answer_until = None
         self._released.set()
 
+    def django_settings(self) -> dict[str, Any]:
+        """Django's SMTP email backend pointed at this sink: the settings `django_smtp` applies,
+        and (as strings) the environment of a worker process that should mail here."""
+        return {
+            "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "EMAIL_HOST": self.host,
+            "EMAIL_PORT": self.port,
+            "EMAIL_HOST_USER": "",
+            "EMAIL_HOST_PASSWORD": "",
+            "EMAIL_USE_TLS": False,
+            "EMAIL_USE_SSL": False,
+            "EMAIL_TIMEOUT": 5,
+        }
+
     def wait_for(self, n: int = 1, timeout: float = 5.0) -> list[EmailMessage]:
         """The messages once at least `n` have arrived; fails the test after `timeout` seconds."""
         with self._arrived:
@@ -144,14 +158,8 @@ def smtp_server():
 
 @pytest.fixture
 def django_smtp(settings, smtp_server):
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = smtp_server.host
-    settings.EMAIL_PORT = smtp_server.port
-    settings.EMAIL_HOST_USER = ""
-    settings.EMAIL_HOST_PASSWORD = ""
-    settings.EMAIL_USE_TLS = False
-    settings.EMAIL_USE_SSL = False
-    settings.EMAIL_TIMEOUT = 5
+    for name, value in smtp_server.django_settings().items():
+        setattr(settings, name, value)
     return smtp_server
 
 
@@ -346,6 +354,14 @@ def unanswered_port():
         sock.close()
 
 
+def _shut_down(sock: socket.socket) -> None:
+    """Shut both directions of a socket, if it is still connected (either end may have gone)."""
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+
+
 class TCPForwarder:
     """Forwards 127.0.0.1:<port> to a real server until stopped."""
 
@@ -367,17 +383,11 @@ class TCPForwarder:
     def stop(self) -> None:
         if self._listener is not None:
             # Shut down first: a close alone leaves the thread blocked in accept() listening.
-            try:
-                self._listener.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+            _shut_down(self._listener)
             self._listener.close()
             self._listener = None
         for sock in self._sockets:
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+            _shut_down(sock)
             sock.close()
         self._sockets.clear()
 
@@ -401,7 +411,4 @@ class TCPForwarder:
         except OSError:
             pass
         for sock in (source, sink):
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+            _shut_down(sock)

@@ -17,12 +17,13 @@ from django.db.models import CheckConstraint
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from comms import chat, outbox
+from comms import chat
 from comms.models import MessageKind, Notification
 from incidents import actions, deadlines, engine, escalation, firing
 from incidents.models import Deadline, Participant, SeverityLevel, Source, TimelineEvent
 from oncall.models import EscalationDelay, EscalationLevel, EscalationPolicy
 from tests.api.keys import auth
+from tests.comms.delivery import dispatch_all
 from tests.incidents.engine_clock import T0
 from tests.incidents.factories import IncidentFactory, ServiceFactory, incident_type, severity
 from tests.oncall.factories import (
@@ -41,16 +42,10 @@ UTC = dt_timezone.utc
 LONDON = ZoneInfo("Europe/London")
 
 
-def dispatch_pending() -> None:
-    """What the on-commit task does: dispatch every event not yet dispatched."""
-    ids = list(TimelineEvent.objects.filter(dispatched_at__isnull=True).order_by("pk").values_list("pk", flat=True))
-    outbox.dispatch_events(ids)
-
-
 def tick_at(moment) -> None:
     with time_machine.travel(moment, tick=False):
         engine.tick()
-        dispatch_pending()
+        dispatch_all()
 
 
 def pages_to(user) -> list[Notification]:
@@ -85,7 +80,7 @@ def test_an_acknowledged_sev1_informs_management_on_schedule_and_pages_nobody_el
     tick_at(T0)
     with time_machine.travel(T0 + timedelta(minutes=2, seconds=30), tick=False):
         actions.acknowledge(incident, actor=staff["oncall"], source=Source.CHAT)
-        dispatch_pending()
+        dispatch_all()
     for minute in range(3, 70):
         tick_at(T0 + timedelta(minutes=minute))
 

@@ -20,6 +20,7 @@ from incidents.errors import IllegalTransition
 from incidents.forms import AcknowledgeForm
 from incidents.models import Deadline, Source, Status, TimelineEvent
 from postmortems import metrics
+from tests.comms.delivery import dispatch_all
 from tests.incidents.engine_clock import T0, at, run
 from tests.incidents.factories import IncidentFactory, severity
 from tests.oncall.factories import UserFactory, staff_default_policy
@@ -35,11 +36,6 @@ def people(db):
     staff_default_policy(*staff.values())
     staff["ic"] = UserFactory(username="ic")
     return staff
-
-
-def dispatch_all() -> None:
-    ids = list(TimelineEvent.objects.filter(dispatched_at__isnull=True).order_by("pk").values_list("pk", flat=True))
-    outbox.dispatch_events(ids)
 
 
 def pages_to(user, after=None) -> list[Notification]:
