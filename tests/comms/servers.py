@@ -40,6 +40,8 @@ import socket
 import ssl
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.parser import BytesParser
@@ -316,42 +318,39 @@ def django_chat_webhook(settings, webhook_server):
 # --- Ports that do not help -------------------------------------------------------------------
 
 
+@contextmanager
+def _local_port(backlog: int | None = None) -> Iterator[socket.socket]:
+    """A TCP socket bound to a free port on 127.0.0.1, listening if given a `backlog`; closed after."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.bind((LOCALHOST, 0))
+        if backlog is not None:
+            sock.listen(backlog)
+        yield sock
+    finally:
+        sock.close()
+
+
 @pytest.fixture
 def closed_port():
     """A port held bound but not listening: connecting to it is refused at once."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind((LOCALHOST, 0))
-    try:
+    with _local_port() as sock:
         yield sock.getsockname()
-    finally:
-        sock.close()
 
 
 @pytest.fixture
 def silent_server():
     """A port that completes the TCP handshake (the kernel's backlog) and then says nothing."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind((LOCALHOST, 0))
-    sock.listen(8)
-    try:
+    with _local_port(backlog=8) as sock:
         yield sock.getsockname()
-    finally:
-        sock.close()
 
 
 @pytest.fixture
 def unanswered_port():
     """A listening port whose one-place accept queue is already full: the kernel drops further
     SYNs, so a connection attempt hears nothing until its own timeout."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind((LOCALHOST, 0))
-    sock.listen(0)
-    filler = socket.create_connection(sock.getsockname(), timeout=5)
-    try:
+    with _local_port(backlog=0) as sock, closing(socket.create_connection(sock.getsockname(), timeout=5)):
         yield sock.getsockname()
-    finally:
-        filler.close()
-        sock.close()
 
 
 def _shut_down(sock: socket.socket) -> None:
