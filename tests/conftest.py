@@ -1,7 +1,10 @@
 """Shared fixtures."""
 
+import io
+
 import pytest
 
+from tests.commands import run_command
 from tests.incidents.factories import IncidentFactory, ServiceFactory, severity
 from tests.oncall.factories import UserFactory
 
@@ -21,6 +24,13 @@ def as_user(client):
         return client
 
     return login
+
+
+@pytest.fixture
+def demo(db, settings, tmp_path):
+    """The demo data `manage.py seed_demo` makes, its login file written to a temporary VAR_DIR."""
+    settings.VAR_DIR = tmp_path
+    run_command("seed_demo", stderr=io.StringIO())
 
 
 @pytest.fixture
