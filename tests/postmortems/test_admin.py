@@ -8,7 +8,6 @@ from django.utils import timezone
 
 from postmortems.models import ActionItem, PostMortem
 from tests.incidents.factories import IncidentFactory, severity
-from tests.oncall.factories import UserFactory
 from tests.postmortems.factories import ActionItemFactory, PostMortemFactory, WhyFactory
 
 pytestmark = pytest.mark.django_db
