@@ -18,7 +18,8 @@ from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Field, Router, Schema
 
-from oncall.api_auth import ApiError, ErrorOut, ValidationErrorOut, require_scope
+from oncall.api_auth import require_scope
+from oncall.api_errors import ApiError, ErrorOut, ValidationErrorOut
 
 from . import chat
 from .slack import unescape as unescape_slack

@@ -10,7 +10,8 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from config.middleware import RETRY_AFTER_SECONDS
 
 from incidents.errors import IllegalTransition, InvalidInput
-from oncall.api_auth import AUTH, ApiError, ErrorOut
+from oncall.api_auth import AUTH
+from oncall.api_errors import ApiError, ErrorOut
 from oncall.api_json import BodyNotJSON, JSONParser
 
 api = NinjaAPI(

@@ -20,7 +20,8 @@ from django.utils import timezone
 from ninja import Query, Router
 from ninja.responses import Status as Reply
 
-from oncall.api_auth import Forbidden, require_perm, require_scope
+from oncall.api_auth import require_perm, require_scope
+from oncall.api_errors import Forbidden
 from oncall.api_common import invalid, utc
 
 from . import actions, lifecycle, permissions, selectors

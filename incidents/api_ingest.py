@@ -15,7 +15,8 @@ from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema, Status
 
-from oncall.api_auth import ApiError, require_perm, require_scope
+from oncall.api_auth import require_perm, require_scope
+from oncall.api_errors import ApiError
 from oncall.api_common import utc
 from oncall.api_json import BodyNotJSON, read_json
 

@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 from ninja import Schema
 from pydantic import AfterValidator, Field, StringConstraints
 
-from oncall.api_auth import ErrorOut, ValidationErrorOut
+from oncall.api_errors import ErrorOut, ValidationErrorOut
 
 from .models import Incident, Participant, Status
 

@@ -20,7 +20,8 @@ from django.utils import timezone
 from ninja import Path, Router, Status
 
 from . import actions, schedules
-from .api_auth import ErrorOut, ValidationErrorOut, require_perm, require_scope
+from .api_auth import require_perm, require_scope
+from .api_errors import ErrorOut, ValidationErrorOut
 from .api_common import invalid
 from .errors import InvalidOverride
 from .models import EscalationLevel, EscalationPolicy, Override, Schedule, Team, User
@@ -49,7 +50,7 @@ Id = Path[int, {"ge": 1, "le": 2**63 - 1}]
 
 
 # Every keyed request may be refused before the operation runs (401 no key, 403 scope or
-# permission, 429 rate limit, 503 database unavailable: config/api.py and api_auth.py).
+# permission, 429 rate limit, 503 database unavailable: config/api.py, api_auth.py and api_errors.py).
 REFUSALS = {401: ErrorOut, 403: ErrorOut, 429: ErrorOut, 503: ErrorOut}
 # Parameters that do not validate (422); an object in the path that does not exist (404); a body
 # that is not JSON or is nested too deep (400, oncall/api_json.py) or too large (413, the middleware).

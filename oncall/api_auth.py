@@ -1,5 +1,6 @@
 """Who is calling the JSON API: API keys (hashed, scoped, rate-limited, revocable) or a signed-in
-admin session. Every app's router uses `AUTH` and `require_scope`.
+admin session. Every app's router uses `AUTH` and `require_scope`; the errors they raise and the
+bodies they answer with are `oncall.api_errors`.
 
 A key is sent as `Authorization: Bearer <key>` or `X-API-Key: <key>`; it acts as its owner
 (their permissions, their view of restricted incidents) within its scopes. A session user
@@ -16,49 +17,14 @@ import secrets
 from django.core.cache import cache
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Schema
 from ninja.security import APIKeyHeader, HttpBearer, SessionAuth
 
+from .api_errors import Forbidden, RateLimited
 from .models import ApiKey, User
 
 log = logging.getLogger(__name__)
 Scope = ApiKey.Scope
 KEY_PREFIX = "vigil_"
-
-
-class ApiError(Exception):
-    """An API error with its HTTP status (mapped to JSON by config/api.py)."""
-
-    status = 400
-
-    def __init__(self, detail: str, *, status: int | None = None, headers: dict | None = None):
-        super().__init__(detail)
-        self.detail = detail
-        self.status = status or self.status
-        self.headers = headers or {}
-
-
-# The error bodies config/api.py sends, for every router's OpenAPI `response={…}`.
-class ErrorOut(Schema):
-    detail: str
-
-
-class FieldErrorOut(Schema):
-    field: str
-    message: str
-
-
-class ValidationErrorOut(Schema):
-    detail: str
-    errors: list[FieldErrorOut] = []
-
-
-class Forbidden(ApiError):
-    status = 403
-
-
-class RateLimited(ApiError):
-    status = 429
 
 
 # --- Keys ---------------------------------------------------------------------------------------
@@ -181,6 +147,6 @@ def require_perm(request: HttpRequest, perm: str, what: str) -> None:
 
 
 __all__ = [
-    "AUTH", "ApiError", "ErrorOut", "FieldErrorOut", "ValidationErrorOut", "Forbidden", "RateLimited", "Scope", "create_key", "revoke", "lookup", "hash_key",
+    "AUTH", "Scope", "create_key", "revoke", "lookup", "hash_key",
     "require_scope", "require_perm", "check_rate",
 ]

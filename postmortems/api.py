@@ -22,7 +22,8 @@ from incidents.api_pages import newest_first, oldest_id_first
 from incidents.api_schemas import READ_ERRORS, WRITE_ERRORS
 from incidents.models import Incident, Source
 from incidents.selectors import visible_incidents
-from oncall.api_auth import ApiError, require_perm, require_scope
+from oncall.api_auth import require_perm, require_scope
+from oncall.api_errors import ApiError
 from oncall.api_common import invalid, person, utc
 
 from . import actions, invites
