@@ -20,6 +20,8 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
 
+from oncall import clocks
+
 from . import actions, deadlines, engine, escalation, firing, forms, formatting, permissions, selectors, sla
 from .errors import DomainError
 from .formatting import EMPTY, MINUTE, badge, local
@@ -519,19 +521,19 @@ class SeverityLevelAdmin(admin.ModelAdmin):
 
     @admin.display(description="Acknowledge", ordering="ack_sla")
     def ack(self, severity):
-        return formatting.duration(severity.ack_sla)
+        return clocks.describe(severity.ack_sla_clock, severity.ack_sla, formatting.duration)
 
     @admin.display(description="First update", ordering="first_update_interval")
     def first_update(self, severity):
-        return formatting.duration(severity.first_update_interval)
+        return clocks.describe(severity.update_clock, severity.first_update_interval, formatting.duration)
 
     @admin.display(description="Then every", ordering="update_interval")
     def updates(self, severity):
-        return formatting.duration(severity.update_interval)
+        return clocks.describe(severity.update_clock, severity.update_interval, formatting.duration)
 
     @admin.display(description="Resolve within", ordering="resolve_target")
     def resolve(self, severity):
-        return formatting.duration(severity.resolve_target)
+        return clocks.describe(severity.resolve_clock, severity.resolve_target, formatting.duration)
 
     @admin.display(description="Observed for", ordering="observation_period")
     def observation(self, severity):

@@ -7,10 +7,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 
+from oncall import clocks
+from oncall.clocks import Clock
+from oncall.formatting import duration
 from oncall.models import EscalationPolicy, Team
 from oncall.validators import DurationWithin
 
@@ -23,15 +27,38 @@ RESOLVE_TARGET_MOST = timedelta(days=90)
 OBSERVATION_PERIOD_MOST = timedelta(days=30)
 HEX_COLOR = r"\A#[0-9a-fA-F]{6}\Z"  # \A…\Z: the same anchors on PostgreSQL and in Python (SQLite)
 
-_ACK_SLA = DurationWithin(ACK_SLA_MOST)
-_UPDATE_INTERVAL = DurationWithin(UPDATE_INTERVAL_MOST)
-_RESOLVE_TARGET = DurationWithin(RESOLVE_TARGET_MOST)
+# Zero passes the field validators: it is the offset "at the start of the next business day".
+# On the other clocks `SeverityLevel.clean` and the constraints refuse it.
+_ACK_SLA = DurationWithin(ACK_SLA_MOST, zero_passes=True)
+_UPDATE_INTERVAL = DurationWithin(UPDATE_INTERVAL_MOST, zero_passes=True)
+_RESOLVE_TARGET = DurationWithin(RESOLVE_TARGET_MOST, zero_passes=True)
+# Each clock field and the durations it governs.
+CLOCKED = {
+    "ack_sla_clock": {"ack_sla": ACK_SLA_MOST},
+    "update_clock": {"first_update_interval": UPDATE_INTERVAL_MOST, "update_interval": UPDATE_INTERVAL_MOST},
+    "resolve_clock": {"resolve_target": RESOLVE_TARGET_MOST},
+}
 _OBSERVATION_PERIOD = DurationWithin(OBSERVATION_PERIOD_MOST, zero_allowed=True)
 
 
-def _within(field: str, most: timedelta, *, zero_allowed: bool = False) -> Q:
+def _within(field: str, most: timedelta, *, zero_allowed: bool = False, clock: str = "") -> Q:
+    """`field` within (0, most] — or [0, most] with `zero_allowed`, or when `clock` says "next business day"."""
     low = Q(**{f"{field}__gte": timedelta(0)}) if zero_allowed else Q(**{f"{field}__gt": timedelta(0)})
+    if clock:
+        low = Q(**{f"{field}__gt": timedelta(0)}) | (Q(**{f"{field}": timedelta(0)}) & Q(**{clock: Clock.NEXT_BUSINESS_DAY}))
     return low & Q(**{f"{field}__lte": most})
+
+
+def _clock_field(verbose_name: str) -> models.CharField:
+    return models.CharField(
+        verbose_name,
+        max_length=20,
+        choices=Clock.choices,
+        default=Clock.WALL,
+        help_text="Wall clock: elapsed time. Business hours: only the owning team's working time counts "
+        "(its working days and hours, less public holidays and closed days). Next business day: due at the "
+        "start of the team's next working day, plus the duration as an offset in working time.",
+    )
 
 
 class SeverityLevel(models.Model):
@@ -56,8 +83,9 @@ class SeverityLevel(models.Model):
         "acknowledge SLA",
         validators=[_ACK_SLA],
         help_text=f"Unacknowledged this long after declaration, level 1 is paged again and the next level engaged; "
-        f"{_ACK_SLA.words}.",
+        f"{_ACK_SLA.words}. On the “next business day” clock, an offset after the day's start (0: at the start).",
     )
+    ack_sla_clock = _clock_field("acknowledge SLA counts on")
     first_update_interval = models.DurationField(
         validators=[_UPDATE_INTERVAL],
         help_text=f"First status update due this long after declaration; {_UPDATE_INTERVAL.words}.",
@@ -66,10 +94,12 @@ class SeverityLevel(models.Model):
         validators=[_UPDATE_INTERVAL],
         help_text=f"Later status updates due this long after the previous one; {_UPDATE_INTERVAL.words}.",
     )
+    update_clock = _clock_field("updates count on")
     resolve_target = models.DurationField(
         validators=[_RESOLVE_TARGET],
         help_text=f"Resolved within this long after declaration; {_RESOLVE_TARGET.words}.",
     )
+    resolve_clock = _clock_field("resolve target counts on")
     observation_period = models.DurationField(
         default=timedelta(0),
         validators=[_OBSERVATION_PERIOD],
@@ -92,15 +122,20 @@ class SeverityLevel(models.Model):
     class Meta:
         ordering = ["rank"]
         constraints = [
-            models.CheckConstraint(condition=_within("ack_sla", ACK_SLA_MOST), name="severity_ack_sla_in_bounds"),
             models.CheckConstraint(
-                condition=_within("first_update_interval", UPDATE_INTERVAL_MOST), name="severity_first_update_in_bounds"
+                condition=_within("ack_sla", ACK_SLA_MOST, clock="ack_sla_clock"), name="severity_ack_sla_in_bounds"
             ),
             models.CheckConstraint(
-                condition=_within("update_interval", UPDATE_INTERVAL_MOST), name="severity_update_interval_in_bounds"
+                condition=_within("first_update_interval", UPDATE_INTERVAL_MOST, clock="update_clock"),
+                name="severity_first_update_in_bounds",
             ),
             models.CheckConstraint(
-                condition=_within("resolve_target", RESOLVE_TARGET_MOST), name="severity_resolve_target_in_bounds"
+                condition=_within("update_interval", UPDATE_INTERVAL_MOST, clock="update_clock"),
+                name="severity_update_interval_in_bounds",
+            ),
+            models.CheckConstraint(
+                condition=_within("resolve_target", RESOLVE_TARGET_MOST, clock="resolve_clock"),
+                name="severity_resolve_target_in_bounds",
             ),
             models.CheckConstraint(
                 condition=_within("observation_period", OBSERVATION_PERIOD_MOST, zero_allowed=True),
@@ -111,6 +146,35 @@ class SeverityLevel(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} {self.label}"
+
+    def clean(self) -> None:
+        super().clean()
+        errors = {}
+        for clock, durations in CLOCKED.items():
+            if getattr(self, clock) == Clock.NEXT_BUSINESS_DAY:
+                continue
+            for name, most in durations.items():
+                if getattr(self, name) == timedelta(0):
+                    errors[name] = DurationWithin(most).message
+        if errors:
+            raise ValidationError(errors)
+
+    # The targets in words, on their clocks: "5 min", "30 min of business hours", "next business day".
+    @property
+    def ack_sla_text(self) -> str:
+        return clocks.describe(self.ack_sla_clock, self.ack_sla, duration)
+
+    @property
+    def first_update_text(self) -> str:
+        return clocks.describe(self.update_clock, self.first_update_interval, duration)
+
+    @property
+    def update_interval_text(self) -> str:
+        return clocks.describe(self.update_clock, self.update_interval, duration)
+
+    @property
+    def resolve_target_text(self) -> str:
+        return clocks.describe(self.resolve_clock, self.resolve_target, duration)
 
     @property
     def requires_postmortem(self) -> bool:

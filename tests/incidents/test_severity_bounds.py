@@ -49,6 +49,7 @@ def form_data(**changes) -> dict:
         "ack_sla": duration_string(timedelta(days=2)), "first_update_interval": duration_string(timedelta(hours=4)),
         "update_interval": duration_string(timedelta(days=1)), "resolve_target": duration_string(timedelta(days=30)),
         "observation_period": "0", "postmortem_policy": "none", "postmortem_draft_business_days": "",
+        "ack_sla_clock": "wall", "update_clock": "wall", "resolve_clock": "wall",
     }
     return {**data, **changes}
 
