@@ -37,6 +37,7 @@ import random
 import statistics
 import time
 from collections import Counter
+from contextlib import nullcontext
 from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
 from pathlib import Path
@@ -679,6 +680,12 @@ class Spy:
         return sum(d for sql, d in self.statements if all(n in sql for n in needles))
 
 
+def watched_tick(spy: Spy | None) -> vigil_engine.TickResult:
+    """One engine tick, its statements timed by `spy` when there is one."""
+    with connection.execute_wrapper(spy) if spy else nullcontext():
+        return vigil_engine.tick()
+
+
 def idle_ticks(n: int, spy: Spy | None = None, *, budget: float | None = None) -> list[float]:
     """`n` idle ticks, in ms each; with a `budget` (seconds), stop early once 5 are taken and it is spent."""
     samples = []
@@ -687,11 +694,7 @@ def idle_ticks(n: int, spy: Spy | None = None, *, budget: float | None = None) -
         if budget is not None and len(samples) >= 5 and time.perf_counter() - began > budget:
             break
         start = time.perf_counter()
-        if spy:
-            with connection.execute_wrapper(spy):
-                result = vigil_engine.tick()
-        else:
-            result = vigil_engine.tick()
+        result = watched_tick(spy)
         samples.append((time.perf_counter() - start) * 1000)
         if result.fired or result.failed:
             raise RuntimeError(f"an idle tick fired {result.fired} and failed {result.failed}: something else was due")
@@ -709,11 +712,7 @@ def fire_run(world: EngineWorld, due: int, *, spy: Spy | None = None) -> dict:
         raise RuntimeError(f"{waiting} deadlines due before the tick, expected {due}")
     started = timezone.now()
     t0 = time.perf_counter()
-    if spy:
-        with connection.execute_wrapper(spy):
-            result = vigil_engine.tick()
-    else:
-        result = vigil_engine.tick()
+    result = watched_tick(spy)
     ms = (time.perf_counter() - t0) * 1000
     if result.fired != due or result.failed:
         raise RuntimeError(f"the tick fired {result.fired} of {due} ({result.failed} failed)")

@@ -23,7 +23,6 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import connection
-from django.utils import timezone
 
 from bench.measure import Row
 

@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models import Q
 
 from incidents.models import Incident, SeverityLevel, TimelineEvent
+from oncall.models import Named
 
 
 class Channel(models.TextChoices):
@@ -154,11 +155,9 @@ class NotificationRule(models.Model):
             raise ValidationError({"contact_method": "Pick one of this person's own contact methods."})
 
 
-class StakeholderGroup(models.Model):
+class StakeholderGroup(Named):
     """People (and outside addresses) kept informed: they subscribe to severities and kinds of message."""
 
-    name = models.CharField(max_length=100, unique=True)
-    slug = models.SlugField(max_length=100, unique=True)
     description = models.TextField(blank=True)
     audience = models.CharField(
         max_length=20,
@@ -171,12 +170,6 @@ class StakeholderGroup(models.Model):
     severities = models.ManyToManyField(SeverityLevel, blank=True, related_name="+", help_text="Severities they hear about.")
     subscriptions = models.JSONField(default=list, blank=True, help_text="Kinds of message: internal updates, executive summaries, customer notices.")
     is_active = models.BooleanField(default=True)
-
-    class Meta:
-        ordering = ["name"]
-
-    def __str__(self) -> str:
-        return self.name
 
     def external_list(self) -> list[str]:
         return [line.strip() for line in self.external_addresses.splitlines() if line.strip()]

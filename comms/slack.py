@@ -15,3 +15,9 @@ def escape(text: object) -> str:
 def unescape(text: str) -> str:
     """Slack sends `&`, `<` and `>` typed by people as entities (real `<` only wrap mentions)."""
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def code(text: object) -> str:
+    """User text shown inside inline code (`…`): escaped, with the backticks it carries made
+    quotes, since mrkdwn has no way to put a backtick inside one."""
+    return escape(text).replace("`", "'")

@@ -184,6 +184,15 @@ def _can_write(request: HttpRequest) -> None:
     require_perm(request, VIEW, "see incidents")
 
 
+def _for_step(request: HttpRequest, ref: str, step: str, what: str) -> Incident:
+    """The incident `ref` names, for a caller with the write scope who may take `step` on it;
+    otherwise 403 (saying they may not `what` it) or the 404 of an incident they cannot see."""
+    _can_write(request)
+    incident = _incident(request, ref)
+    _need(request, incident, step, what)
+    return incident
+
+
 def _after(request: HttpRequest, incident: Incident) -> dict:
     fresh = _detail_queryset(request.user).filter(pk=incident.pk).first()
     if fresh is None:  # they made it invisible to themselves (e.g. restricted it and left)
@@ -275,9 +284,7 @@ def patch_incident(request: HttpRequest, ref: str, payload: IncidentPatchIn):
 @router.post("/incidents/{ref}/acknowledge", response={200: IncidentDetailOut, **WRITE_ERRORS}, tags=INCIDENTS)
 def acknowledge(request: HttpRequest, ref: str):
     """Someone is on it: a triggered incident moves to investigating and stops re-paging."""
-    _can_write(request)
-    incident = _incident(request, ref)
-    _need(request, incident, "acknowledge", "acknowledge")
+    incident = _for_step(request, ref, "acknowledge", "acknowledge")
     actions.acknowledge(incident, actor=request.user, source=Source.API)
     return _after(request, incident)
 
@@ -285,9 +292,7 @@ def acknowledge(request: HttpRequest, ref: str):
 @router.post("/incidents/{ref}/resolve", response={200: IncidentDetailOut, **WRITE_ERRORS}, tags=INCIDENTS)
 def resolve(request: HttpRequest, ref: str, payload: ResolveIn):
     """The impact is over (command rights)."""
-    _can_write(request)
-    incident = _incident(request, ref)
-    _need(request, incident, "resolve", "resolve")
+    incident = _for_step(request, ref, "resolve", "resolve")
     actions.resolve(incident, actor=request.user, source=Source.API, summary=payload.summary, mitigation=payload.mitigation)
     return _after(request, incident)
 
@@ -295,9 +300,7 @@ def resolve(request: HttpRequest, ref: str, payload: ResolveIn):
 @router.post("/incidents/{ref}/reopen", response={200: IncidentDetailOut, **WRITE_ERRORS}, tags=INCIDENTS)
 def reopen(request: HttpRequest, ref: str, payload: ReopenIn):
     """The problem is back: a resolved incident returns to investigating (command rights)."""
-    _can_write(request)
-    incident = _incident(request, ref)
-    _need(request, incident, "reopen", "reopen")
+    incident = _for_step(request, ref, "reopen", "reopen")
     actions.reopen(incident, actor=request.user, source=Source.API, reason=payload.reason)
     return _after(request, incident)
 
@@ -305,9 +308,7 @@ def reopen(request: HttpRequest, ref: str, payload: ReopenIn):
 @router.post("/incidents/{ref}/roles", response={200: IncidentDetailOut, **WRITE_ERRORS}, tags=INCIDENTS)
 def assign_role(request: HttpRequest, ref: str, payload: RoleIn):
     """Give an active staff user a role; commander, leads and scribe are handed over (command rights)."""
-    _can_write(request)
-    incident = _incident(request, ref)
-    _need(request, incident, "assign_role", "assign roles on")
+    incident = _for_step(request, ref, "assign_role", "assign roles on")
     person = _staff_user(payload.username, "username")
     actions.assign_role(incident, person, payload.role, actor=request.user, source=Source.API)
     return _after(request, incident)
@@ -318,9 +319,7 @@ def post_update(request: HttpRequest, ref: str, payload: UpdateIn):
     """A status update, internal (stakeholders) or external (customers, status page); may move
     the incident to another working status at the same time (responder rights). Moving a
     triggered incident acknowledges it: the response then has `acknowledged_at` set."""
-    _can_write(request)
-    incident = _incident(request, ref)
-    _need(request, incident, "post_update", "post updates on")
+    incident = _for_step(request, ref, "post_update", "post updates on")
     actions.post_update(
         incident, payload.text, actor=request.user, source=Source.API, visibility=payload.visibility, status=payload.status
     )
@@ -355,9 +354,7 @@ def tasks(request: HttpRequest, ref: str):
 @router.post("/incidents/{ref}/tasks", response={201: TaskOut, **WRITE_ERRORS}, tags=INCIDENTS)
 def add_task(request: HttpRequest, ref: str, payload: TaskIn):
     """Add a task at the end of the list (responder rights)."""
-    _can_write(request)
-    incident = _incident(request, ref)
-    _need(request, incident, "add_task", "add tasks to")
+    incident = _for_step(request, ref, "add_task", "add tasks to")
     task = actions.add_task(incident, payload.title, actor=request.user, source=Source.API)
     return Reply(201, task_out(task))
 

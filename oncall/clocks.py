@@ -174,10 +174,11 @@ def day_window(day: dt.date, start: dt.time, end: dt.time, tz) -> tuple[dt.datet
     means it ends the next day (equal: 24 hours later in local time). A wall-clock time a DST
     change skips or repeats is read with fold=0 (the earlier offset)."""
     end_day = day + dt.timedelta(days=1) if end <= start else day
-    return _local(day, start, tz), _local(end_day, end, tz)
+    return wall_instant(day, start, tz), wall_instant(end_day, end, tz)
 
 
-def _local(day: dt.date, time: dt.time, tz) -> dt.datetime:
+def wall_instant(day: dt.date, time: dt.time, tz) -> dt.datetime:
+    """A local wall-clock moment as a UTC instant (fold=0)."""
     return dt.datetime.combine(day, time.replace(tzinfo=None), tzinfo=tz).astimezone(UTC)
 
 

@@ -41,6 +41,31 @@ def validate_time_zone(value: str) -> None:
         raise ValidationError(f"{value!r} is not a known IANA time zone (e.g. Europe/London).")
 
 
+class Named(models.Model):
+    """A row people pick by name (a team, a schedule, a service, a stakeholder group): a unique
+    name, a unique slug for URLs and seed data, listed and shown by name."""
+
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Created(models.Model):
+    """Who made a row and when; the row outlives its maker's account."""
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        abstract = True
+
+
 class User(AbstractUser):
     """A Vigil user. Times are stored in UTC and shown in `time_zone`."""
 
@@ -58,11 +83,9 @@ class User(AbstractUser):
         return self.get_full_name() or self.username
 
 
-class Team(models.Model):
+class Team(Named):
     """An engineering team: owns services, has a manager to escalate to."""
 
-    name = models.CharField(max_length=100, unique=True)
-    slug = models.SlugField(max_length=100, unique=True)
     description = models.TextField(blank=True)
     manager = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -102,12 +125,6 @@ class Team(models.Model):
         "(e.g. ENG, SCT for the United Kingdom; BY for Germany's Bavaria).",
     )
 
-    class Meta:
-        ordering = ["name"]
-
-    def __str__(self) -> str:
-        return self.name
-
     def clean(self) -> None:
         super().clean()
         if self.holiday_subdivision and not self.holiday_country:
@@ -143,22 +160,14 @@ class ClosedDay(models.Model):
         return f"{self.date:%a %d %b %Y} · {self.name}" + ("" if self.team_id else " (every team)")
 
 
-class Schedule(models.Model):
+class Schedule(Named):
     """An on-call schedule: layers of rotations in one time zone, plus overrides."""
 
-    name = models.CharField(max_length=100, unique=True)
-    slug = models.SlugField(max_length=100, unique=True)
     team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="schedules")
     time_zone = models.CharField(
         max_length=64, default="UTC", validators=[validate_time_zone], help_text="Hand-offs and restrictions are in this zone."
     )
     description = models.TextField(blank=True)
-
-    class Meta:
-        ordering = ["name"]
-
-    def __str__(self) -> str:
-        return self.name
 
     @property
     def tz(self) -> zoneinfo.ZoneInfo:
@@ -221,7 +230,7 @@ class LayerMember(models.Model):
         return f"{self.position}. {self.user}"
 
 
-class Override(models.Model):
+class Override(Created):
     """Someone else is on call for a window (holiday cover, shift swap); beats every layer."""
 
     schedule = models.ForeignKey(Schedule, on_delete=models.CASCADE, related_name="overrides")
@@ -229,10 +238,6 @@ class Override(models.Model):
     start = models.DateTimeField()
     end = models.DateTimeField()
     reason = models.CharField(max_length=200, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["start"]
@@ -243,7 +248,7 @@ class Override(models.Model):
         return f"{self.user} on {self.schedule} {self.start:%Y-%m-%d %H:%M}–{self.end:%Y-%m-%d %H:%M} UTC"
 
 
-class CalendarFeed(models.Model):
+class CalendarFeed(Created):
     """A secret iCalendar URL for one person's or one schedule's shifts. The token is stored
     hashed; revoking it (or making a new one) ends old subscriptions."""
 
@@ -253,10 +258,6 @@ class CalendarFeed(models.Model):
     schedule = models.ForeignKey(Schedule, null=True, blank=True, on_delete=models.CASCADE, related_name="calendar_feeds")
     token_hash = models.CharField(max_length=64, unique=True)
     token_prefix = models.CharField(max_length=8, help_text="The first characters, to tell feeds apart.")
-    created_at = models.DateTimeField(auto_now_add=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 
@@ -369,7 +370,7 @@ class EscalationDelay(models.Model):
         return f"{self.level} · rank {self.severity_rank}: {self.delay}" + (" (business hours)" if self.business_hours else "")
 
 
-class ApiKey(models.Model):
+class ApiKey(Created):
     """A credential for the JSON API: acts as its owner (their permissions and visibility),
     limited to its scopes. Shown once when made; only its SHA-256 is kept."""
 
@@ -385,8 +386,6 @@ class ApiKey(models.Model):
     prefix = models.CharField(max_length=16, editable=False, help_text="The key's first characters, to tell keys apart.")
     scopes = models.JSONField(default=list, help_text="Any of read, write, ingest, chat.")
     rate_limit_per_minute = models.PositiveIntegerField(default=600, help_text="Requests per minute before 429.")
-    created_at = models.DateTimeField(auto_now_add=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
     revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
 

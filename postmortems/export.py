@@ -57,14 +57,26 @@ def _header(postmortem: PostMortem, zone: ZoneInfo, time_zone: str) -> list[str]
     return lines
 
 
+def _heading(title: str, level: int = 2) -> list[str]:
+    """A heading after a blank line; what follows adds its own blank line, so a heading right
+    under another shares one."""
+    return ["", f"{'#' * level} {title}"]
+
+
+def _section(title: str, text: str, level: int = 2) -> list[str]:
+    """A heading and the author's text under it (or that it is not written yet)."""
+    return [*_heading(title, level), "", _block(text)]
+
+
+def _table_head(*columns: str) -> list[str]:
+    """A table's header row and rule, after a blank line."""
+    return ["", f"| {' | '.join(columns)} |", "|" + "---|" * len(columns)]
+
+
 def _summary_and_impact(postmortem: PostMortem) -> list[str]:
     return [
-        "",
-        "## Summary",
-        "",
-        _block(postmortem.summary),
-        "",
-        "## Impact",
+        *_section("Summary", postmortem.summary),
+        *_heading("Impact"),
         "",
         f"- **Users affected:** {postmortem.users_affected.strip() or '—'}",
         f"- **Duration:** {impact_duration(postmortem)}",
@@ -73,15 +85,7 @@ def _summary_and_impact(postmortem: PostMortem) -> list[str]:
 
 
 def _timeline(postmortem: PostMortem, zone: ZoneInfo, time_zone: str) -> list[str]:
-    lines = [
-        "",
-        "## Timeline",
-        "",
-        f"All times {time_zone}.",
-        "",
-        "| Time | Event | Notes |",
-        "|---|---|---|",
-    ]
+    lines = [*_heading("Timeline"), "", f"All times {time_zone}.", *_table_head("Time", "Event", "Notes")]
     for entry in postmortem.timeline_entries.all():
         if not entry.hidden:
             lines.append(f"| {_when(entry.occurred_at, zone)} | {_cell(entry.text)} | {_cell(entry.annotation)} |")
@@ -90,18 +94,10 @@ def _timeline(postmortem: PostMortem, zone: ZoneInfo, time_zone: str) -> list[st
 
 def _root_cause(postmortem: PostMortem) -> list[str]:
     lines = [
-        "",
-        "## Root Cause Analysis",
-        "",
-        "### Immediate cause",
-        "",
-        _block(postmortem.immediate_cause),
-        "",
-        "### Root cause",
-        "",
-        _block(postmortem.root_cause),
-        "",
-        "### Five whys",
+        *_heading("Root Cause Analysis"),
+        *_section("Immediate cause", postmortem.immediate_cause, level=3),
+        *_section("Root cause", postmortem.root_cause, level=3),
+        *_heading("Five whys", level=3),
         "",
     ]
     whys = list(postmortem.whys.all())
@@ -116,35 +112,16 @@ def _root_cause(postmortem: PostMortem) -> list[str]:
 def _reflection(postmortem: PostMortem) -> list[str]:
     """Contributing factors, what went well and what could be improved."""
     return [
-        "",
-        "## Contributing Factors",
-        "",
-        "### Technical",
-        "",
-        _block(postmortem.contributing_technical),
-        "",
-        "### Process",
-        "",
-        _block(postmortem.contributing_process),
-        "",
-        "## What Went Well",
-        "",
-        _block(postmortem.went_well),
-        "",
-        "## What Could Be Improved",
-        "",
-        _block(postmortem.could_improve),
+        *_heading("Contributing Factors"),
+        *_section("Technical", postmortem.contributing_technical, level=3),
+        *_section("Process", postmortem.contributing_process, level=3),
+        *_section("What Went Well", postmortem.went_well),
+        *_section("What Could Be Improved", postmortem.could_improve),
     ]
 
 
 def _action_items(postmortem: PostMortem) -> list[str]:
-    lines = [
-        "",
-        "## Action Items",
-        "",
-        "| Action | Owner | Due | Priority | Status | Horizon |",
-        "|---|---|---|---|---|---|",
-    ]
+    lines = [*_heading("Action Items"), *_table_head("Action", "Owner", "Due", "Priority", "Status", "Horizon")]
     for item in postmortem.action_items.all():
         due = f"{item.due_date:%Y-%m-%d}" if item.due_date else "—"
         description = item.description + (f" ({item.ticket_url})" if item.ticket_url else "")
@@ -157,15 +134,9 @@ def _action_items(postmortem: PostMortem) -> list[str]:
 
 def _lessons_and_metrics(postmortem: PostMortem) -> list[str]:
     lines = [
-        "",
-        "## Lessons Learned",
-        "",
-        _block(postmortem.lessons_learned),
-        "",
-        "## Metrics",
-        "",
-        "| Measure | Took | Target | Result |",
-        "|---|---|---|---|",
+        *_section("Lessons Learned", postmortem.lessons_learned),
+        *_heading("Metrics"),
+        *_table_head("Measure", "Took", "Target", "Result"),
     ]
     for metric in metrics_module.metrics(postmortem.incident):
         lines.append(f"| {metric.name} | {metric.duration_text} | {metric.target_text} | {metric.verdict} |")

@@ -1,7 +1,10 @@
 """Shared fixtures."""
 
+import io
+
 import pytest
 
+from tests.commands import run_command
 from tests.incidents.factories import IncidentFactory, ServiceFactory, severity
 from tests.oncall.factories import UserFactory
 
@@ -10,6 +13,24 @@ from tests.oncall.factories import UserFactory
 def fast_password_hashing(settings):
     """Tests log users in all the time; a slow hasher only costs time here."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def as_user(client):
+    """`as_user(person)` is the test client signed in as that person."""
+
+    def login(user):
+        client.force_login(user)
+        return client
+
+    return login
+
+
+@pytest.fixture
+def demo(db, settings, tmp_path):
+    """The demo data `manage.py seed_demo` makes, its login file written to a temporary VAR_DIR."""
+    settings.VAR_DIR = tmp_path
+    run_command("seed_demo", stderr=io.StringIO())
 
 
 @pytest.fixture

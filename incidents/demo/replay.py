@@ -14,7 +14,7 @@ from incidents import actions, clock, engine
 from incidents.demo.steps import Call, Earlier, OnCall, Ref, Story
 from incidents.demo.stories import STORIES
 from incidents.demo.stories.cast import CAST
-from incidents.models import Deadline, Incident, Source
+from incidents.models import Deadline, Incident
 from oncall.schedules import on_call_at
 
 
@@ -99,7 +99,7 @@ def _perform(call: Call, incident: Incident | None, look_up: _Lookup) -> Inciden
     if call.verb == "done":
         (task_start,) = args
         task = incident.tasks.get(title__startswith=task_start)
-        actions.set_task_done(task, True, actor=kwargs["actor"], source=Source.ADMIN)
+        actions.set_task_done(task, True, actor=kwargs["actor"], source=kwargs["source"])
         return incident
     getattr(actions, call.verb)(incident, *args, **kwargs)
     return incident

@@ -1,5 +1,6 @@
-"""The words the demo stories are written in: when a story starts, its steps, the action calls
-each step makes, and references to the catalogue that are looked up only when the story replays."""
+"""The words the demo stories are written in: when a story starts, its steps, who acts in them and
+the action calls they make, and references to the catalogue that are looked up only when the story
+replays."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.utils import timezone
+
+from incidents.models import EvidenceLink, Source
 
 
 @dataclass(frozen=True)
@@ -21,16 +24,15 @@ def person(username: str) -> Ref:
     return Ref("users", username)
 
 
-def service(slug: str) -> Ref:
-    return Ref("services", slug)
+def _services(slugs: list[str]) -> list[Ref]:
+    return [Ref("services", slug) for slug in slugs]
 
 
-def severity(name: str) -> Ref:
+def _severity(name: str) -> Ref:
     return Ref("severities", name)
 
 
-def kind(slug: str) -> Ref:
-    """An incident type."""
+def _incident_type(slug: str) -> Ref:
     return Ref("types", slug)
 
 
@@ -64,8 +66,73 @@ class Call:
     kwargs: dict = field(default_factory=dict)
 
 
-def do(verb: str, *args, **kwargs) -> Call:
-    return Call(verb, args, kwargs)
+@dataclass(frozen=True)
+class Player:
+    """Someone acting in a story. Each method is one action call with the player as its actor, so
+    a step reads as its script (`erin.notes(…)`, `alice.assigns(bob, Role.SCRIBE)`). People act
+    in the admin; monitoring acts as the system, with no actor."""
+
+    actor: Ref | OnCall | None
+    source: str = Source.ADMIN
+
+    def declares(
+        self, *, severity: str, kind: str, services: list[str], commander: Player | None = None, **details
+    ) -> Call:
+        """Opens the story's incident: its severity by name, its type and services by slug, the rest
+        as `actions.declare` takes it (title, summary, origin, detected_at, is_drill)."""
+        if commander is not None:
+            details["commander"] = commander.actor
+        return self._call(
+            "declare", severity=_severity(severity), incident_type=_incident_type(kind), services=_services(services), **details
+        )
+
+    def acknowledges(self) -> Call:
+        return self._call("acknowledge")
+
+    def assigns(self, holder: Player, role: str) -> Call:
+        return self._call("assign_role", holder.actor, role)
+
+    def notes(self, text: str) -> Call:
+        return self._call("add_note", text)
+
+    def updates(self, text: str, **status) -> Call:
+        """An internal status update; `status=` moves the incident as well."""
+        return self._call("post_update", text, **status)
+
+    def updates_customers(self, text: str, **status) -> Call:
+        """A status update customers read (external visibility)."""
+        return self._call("post_update", text, visibility="external", **status)
+
+    def moves_to(self, status: str, message: str) -> Call:
+        return self._call("change_status", status, message=message)
+
+    def changes_severity(self, name: str, reason: str) -> Call:
+        return self._call("change_severity", _severity(name), reason=reason)
+
+    def edits(self, *, services: list[str] | None = None, **details) -> Call:
+        """Changes the incident's details (`actions.update_details`); affected services by slug."""
+        if services is not None:
+            details["services"] = _services(services)
+        return self._call("update_details", **details)
+
+    def links(self, url: str, title: str, kind: str = EvidenceLink.Kind.DASHBOARD) -> Call:
+        return self._call("add_evidence", url, title=title, kind=kind)
+
+    def ticks_off(self, task_start: str) -> Call:
+        """Marks done the checklist task whose title starts with `task_start`."""
+        return self._call("done", task_start)
+
+    def resolves(self, summary: str, mitigation: str | None = None) -> Call:
+        return self._call("resolve", summary=summary, mitigation=mitigation)
+
+    def reopens(self, reason: str) -> Call:
+        return self._call("reopen", reason=reason)
+
+    def closes(self) -> Call:
+        return self._call("close")
+
+    def _call(self, verb: str, *args, **kwargs) -> Call:
+        return Call(verb, args, {**kwargs, "actor": self.actor, "source": self.source})
 
 
 @dataclass(frozen=True)
@@ -119,6 +186,5 @@ def ago_wall_clock(**delta: int) -> Start:
 class Story:
     """One demo incident's history, replayed step by step through `incidents.actions`."""
 
-    name: str
     start: Start
     steps: tuple[Step, ...]

@@ -11,6 +11,8 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
 
+from oncall.copying import same_named
+
 from .. import actions, clock
 from ..errors import DomainError
 from ..models import OPEN_STATUSES, AlertEvent, AlertGroup, Incident, Integration, Source
@@ -20,20 +22,14 @@ from .parsing import TITLE_LIMIT, Action, Event
 log = logging.getLogger(__name__)
 
 EventStatus = AlertEvent.Status
+# What the alert log keeps of an event under the same name (`Event.logged` reads them back).
+_LOGGED = ("dedup_key", "action", "summary", "source", "severity")
 
 
 def _new_alert(integration: Integration, event: Event, payload, format: str) -> AlertEvent:
     """The alert-log row of an accepted event, received now and not yet saved."""
     return AlertEvent(
-        integration=integration,
-        received_at=clock.now(),
-        format=format,
-        payload=payload,
-        dedup_key=event.dedup_key,
-        action=event.action,
-        summary=event.summary,
-        source=event.source,
-        severity=event.severity,
+        integration=integration, received_at=clock.now(), format=format, payload=payload, **same_named(event, _LOGGED),
     )
 
 

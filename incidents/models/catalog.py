@@ -15,7 +15,7 @@ from django.db.models import Q
 from oncall import clocks
 from oncall.clocks import Clock
 from oncall.formatting import duration
-from oncall.models import EscalationPolicy, Team
+from oncall.models import EscalationPolicy, Named, Team
 from oncall.validators import DurationWithin
 
 # Bounds of the response matrix: a severity outside them would page every tick (an SLA of 0 or
@@ -204,11 +204,9 @@ class IncidentType(models.Model):
         return self.name
 
 
-class Service(models.Model):
+class Service(Named):
     """The service catalog: what can break, who owns it, how to fix it."""
 
-    name = models.CharField(max_length=100, unique=True)
-    slug = models.SlugField(max_length=100, unique=True)
     owning_team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="services")
     description = models.TextField(blank=True)
     runbook_url = models.URLField(blank=True)
@@ -223,9 +221,3 @@ class Service(models.Model):
         related_name="services",
         help_text="Who is paged for its incidents. Empty: the default policy.",
     )
-
-    class Meta:
-        ordering = ["name"]
-
-    def __str__(self) -> str:
-        return self.name

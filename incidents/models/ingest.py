@@ -5,15 +5,16 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.conf import settings
 from django.db import models
 from django.db.models import Q
+
+from oncall.models import Created
 
 from .catalog import Service, SeverityLevel
 from .core import Incident
 
 
-class Integration(models.Model):
+class Integration(Created):
     """A monitoring tool that may open incidents on one service: PagerDuty Events v2 senders use
     its routing key in the body, Alertmanager in its webhook URL. Only the key's SHA-256 is kept
     (the key is shown once, when the integration is made)."""
@@ -36,8 +37,6 @@ class Integration(models.Model):
         SeverityLevel, null=True, blank=True, on_delete=models.PROTECT, related_name="+", help_text="Empty: SEV-4."
     )
     is_active = models.BooleanField("active", default=True, help_text="An inactive integration's events are refused.")
-    created_at = models.DateTimeField(auto_now_add=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     SEVERITIES = ("critical", "error", "warning", "info")
 
@@ -123,7 +122,7 @@ class AlertEvent(models.Model):
         return f"{self.get_action_display()} {self.dedup_key}: {self.summary[:60]}"
 
 
-class MaintenanceWindow(models.Model):
+class MaintenanceWindow(Created):
     """Planned work on a service: alerts arriving meanwhile are logged (suppressed), open no
     incident and page nobody."""
 
@@ -131,8 +130,6 @@ class MaintenanceWindow(models.Model):
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
     reason = models.CharField(max_length=300)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-starts_at"]
@@ -148,7 +145,7 @@ class MaintenanceWindow(models.Model):
         return f"{self.service}: {self.starts_at:%Y-%m-%d %H:%M}–{self.ends_at:%Y-%m-%d %H:%M} UTC ({self.reason})"
 
 
-class Heartbeat(models.Model):
+class Heartbeat(Created):
     """A job that must ping regularly (backups, cron, a pipeline). A missed ping (interval +
     grace) declares one incident on its service; the next ping resolves it."""
 
@@ -174,8 +171,6 @@ class Heartbeat(models.Model):
         Incident, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False,
         help_text="The incident of the current outage.",
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
         ordering = ["name"]

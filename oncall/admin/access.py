@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
+from collections.abc import Callable
 
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html_join
@@ -98,6 +99,17 @@ class TeamAdmin(admin.ModelAdmin):
 # --- Calendar feeds and API keys ----------------------------------------------------------------
 
 
+def _revoke_action(revoke: Callable[[QuerySet], int], noun: str, description: str):
+    """The list action that revokes the selected feeds or keys through `revoke` and says how many."""
+
+    @admin.action(description=description)
+    def revoke_selected(model_admin, request, queryset):
+        count = revoke(queryset)
+        messages.success(request, f"{count} {noun}{'s' if count != 1 else ''} revoked.")
+
+    return revoke_selected
+
+
 class _MadeAndRevokedAdmin(admin.ModelAdmin):
     """Feeds and keys: every active staff user makes their own. They are made or revoked, never
     edited, and revoked ones stay on record, so "last used" remains an answer."""
@@ -148,10 +160,7 @@ class CalendarFeedAdmin(_MadeAndRevokedAdmin):
     def subject(self, feed: CalendarFeed) -> str:
         return str(feed.user) if feed.user_id else f"schedule {feed.schedule}"
 
-    @admin.action(description="Revoke selected feeds (their URLs stop working)")
-    def revoke(self, request, queryset):
-        count = feeds.revoke_feeds(queryset)
-        messages.success(request, f"{count} feed{'s' if count != 1 else ''} revoked.")
+    revoke = _revoke_action(feeds.revoke_feeds, "feed", "Revoke selected feeds (their URLs stop working)")
 
     def add_view(self, request, form_url="", extra_context=None):
         """Make a feed and show its URL — once: only its hash is kept."""
@@ -201,10 +210,7 @@ class ApiKeyAdmin(_MadeAndRevokedAdmin):
     def scope_list(self, key: ApiKey) -> str:
         return ", ".join(key.scopes)
 
-    @admin.action(description="Revoke selected keys (they stop working at once)")
-    def revoke(self, request, queryset):
-        count = api_auth.revoke(queryset)
-        messages.success(request, f"{count} key{'s' if count != 1 else ''} revoked.")
+    revoke = _revoke_action(api_auth.revoke, "key", "Revoke selected keys (they stop working at once)")
 
     def add_view(self, request, form_url="", extra_context=None):
         def key_form(data):

@@ -1,10 +1,14 @@
-"""Texts and links the on-call admin pages share: moments in the viewer's zone, windows, weekdays."""
+"""Texts and links the on-call admin pages share: moments in the viewer's zone, windows, weekdays;
+and `column`, the one-attribute column every app's admin uses."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlencode
 
+from django.contrib import admin
 from django.contrib.admin.utils import quote
 from django.urls import reverse
 from django.utils.html import format_html
@@ -13,6 +17,19 @@ from .. import forms
 from ..formatting import duration, local
 
 OUTLOOK_DAYS = 14
+
+
+def column(field: str, label: str, show: Callable[[Any], Any], *, ordering: str | None = None):
+    """A read-only column (or field) of a model admin that shows one attribute through `show`.
+
+    Written once because the admins list so many durations and moments, each only a label and a
+    formatter apart."""
+
+    @admin.display(description=label, ordering=ordering)
+    def shown(model_admin, obj):
+        return show(getattr(obj, field))
+
+    return shown
 
 
 def window_text(start: dt.datetime, end: dt.datetime, now: dt.datetime | None = None) -> str:

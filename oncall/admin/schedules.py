@@ -17,7 +17,8 @@ from django.utils.html import format_html, format_html_join
 from .. import actions, forms, schedules
 from ..formatting import duration
 from ..models import CalendarFeed, Layer, LayerMember, Override, Schedule
-from .display import OUTLOOK_DAYS, admin_url, days_text, local, warning, window_text, windows_text
+from .display import OUTLOOK_DAYS, admin_url, column, days_text, local, warning, window_text, windows_text
+from .filters import ChoiceFilter
 
 PARKED = 10_000  # added to a member's position while the layer is being reordered (smallint: < 32767)
 
@@ -231,20 +232,13 @@ class LayerAdmin(admin.ModelAdmin):
         return HttpResponseRedirect(admin_url("oncall_schedule_change", obj.schedule_id))
 
 
-class WhenFilter(admin.SimpleListFilter):
+class WhenFilter(ChoiceFilter):
     title = "when"
     parameter_name = "when"
-
-    def lookups(self, request, model_admin):
-        return [("ahead", "Now and upcoming"), ("past", "Past")]
-
-    def queryset(self, request, queryset):
-        now = timezone.now()
-        if self.value() == "ahead":
-            return queryset.filter(end__gt=now)
-        if self.value() == "past":
-            return queryset.filter(end__lte=now)
-        return queryset
+    options = {
+        "ahead": ("Now and upcoming", lambda overrides, request: overrides.filter(end__gt=timezone.now())),
+        "past": ("Past", lambda overrides, request: overrides.filter(end__lte=timezone.now())),
+    }
 
 
 @admin.register(Override)
@@ -258,13 +252,8 @@ class OverrideAdmin(admin.ModelAdmin):
     ordering = ("-start",)
     date_hierarchy = "start"
 
-    @admin.display(description="From", ordering="start")
-    def starts(self, override):
-        return local(override.start)
-
-    @admin.display(description="Until", ordering="end")
-    def ends(self, override):
-        return local(override.end)
+    starts = column("start", "From", local, ordering="start")
+    ends = column("end", "Until", local, ordering="end")
 
     @admin.display(description="Length")
     def length(self, override):

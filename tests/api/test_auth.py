@@ -6,26 +6,18 @@ import io
 
 import pytest
 import time_machine
-from django.core.cache import cache
-from django.core.management import CommandError, call_command
+from django.core.management import CommandError
 from django.utils import timezone
 
 from oncall import api_auth
 from oncall.models import ApiKey
+from tests.api.keys import bearer
+from tests.commands import run_command
 from tests.oncall.factories import ApiKeyFactory, UserFactory
 
+pytestmark = pytest.mark.usefixtures("fresh_rate_windows")
+
 ME = "/api/v1/me"
-
-
-def bearer(key) -> dict:
-    return {"HTTP_AUTHORIZATION": f"Bearer {key.secret if hasattr(key, 'secret') else key}"}
-
-
-@pytest.fixture(autouse=True)
-def fresh_rate_windows():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.mark.django_db
@@ -96,13 +88,12 @@ def test_a_body_over_512_kb_is_413(client, commander):
 
 @pytest.mark.django_db
 def test_the_management_command_prints_a_working_key(client, commander):
-    out, err = io.StringIO(), io.StringIO()
-    call_command("apikey", "create", "--name", "Alertmanager", "--scopes", "ingest,read", "--owner", "ic", stdout=out, stderr=err)
-    secret = out.getvalue().strip()
+    err = io.StringIO()
+    secret = run_command("apikey", "create", "--name", "Alertmanager", "--scopes", "ingest,read", "--owner", "ic", stderr=err).strip()
     assert "shown once" in err.getvalue()
     assert client.get(ME, HTTP_X_API_KEY=secret).json()["scopes"] == ["ingest", "read"]
     with pytest.raises(CommandError, match="choose from read, write, ingest, chat"):
-        call_command("apikey", "create", "--name", "x", "--scopes", "admin", "--owner", "ic", stdout=io.StringIO())
+        run_command("apikey", "create", "--name", "x", "--scopes", "admin", "--owner", "ic")
 
 
 @pytest.mark.django_db

@@ -8,31 +8,25 @@ from urllib.parse import urlencode
 
 import pytest
 import time_machine
-from django.core.cache import cache
 from slack_sdk.signature import SignatureVerifier
 
 from incidents.models import Incident, Participant, Source, TimelineEvent
+from tests.api.keys import bearer
 from tests.comms.factories import ContactMethodFactory
-from tests.incidents.factories import IncidentFactory, ServiceFactory
+from tests.incidents.factories import IncidentFactory
 from tests.oncall.factories import (
     ApiKeyFactory,
     EscalationLevelFactory,
     EscalationPolicyFactory,
-    LayerFactory,
     ScheduleFactory,
     UserFactory,
 )
 
+pytestmark = pytest.mark.usefixtures("fresh_rate_windows")
+
 COMMAND = "/api/v1/chat/command"
 SLACK = "/api/v1/chat/slack"
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
-
-
-@pytest.fixture(autouse=True)
-def fresh_rate_windows():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture
@@ -50,7 +44,7 @@ def bot(db):
 
 def run(client, key, text, user):
     return client.post(
-        COMMAND, {"text": text, "user": user}, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {key.secret}"
+        COMMAND, {"text": text, "user": user}, content_type="application/json", **bearer(key)
     )
 
 
@@ -148,7 +142,7 @@ def test_no_key_is_401_and_a_key_without_the_chat_scope_is_403(client, people):
 
 @pytest.mark.django_db
 def test_a_body_without_text_or_user_is_422(client, bot):
-    response = client.post(COMMAND, {"text": "status"}, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {bot.secret}")
+    response = client.post(COMMAND, {"text": "status"}, content_type="application/json", **bearer(bot))
     assert response.status_code == 422 and response.json()["errors"][0]["field"] == "user"
 
 

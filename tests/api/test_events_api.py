@@ -9,13 +9,13 @@ from unittest import mock
 
 import pytest
 import time_machine
-from django.core.management import call_command
 from django.db import OperationalError, connection, connections
 from django.utils import timezone
 
 from config.middleware import RETRY_AFTER_SECONDS
 from incidents import actions, ingest
 from incidents.models import AlertEvent, AlertGroup, Incident, Integration, Source, TimelineEvent
+from tests.commands import run_command
 from tests.incidents.factories import IntegrationFactory, MaintenanceWindowFactory, severity
 
 URL = "/api/v1/events"
@@ -410,9 +410,8 @@ def test_concurrent_triggers_with_one_key_open_exactly_one_incident(service):
 
 @pytest.mark.django_db
 def test_the_management_command_prints_a_working_routing_key(client, service):
-    out, err = io.StringIO(), io.StringIO()
-    call_command("integration", "create", "--service", service.slug, "--name", "Datadog", stdout=out, stderr=err)
-    key = out.getvalue().strip()
+    err = io.StringIO()
+    key = run_command("integration", "create", "--service", service.slug, "--name", "Datadog", stderr=err).strip()
     assert len(key) == 32 and "shown once" in err.getvalue() and "/api/v1/events" in err.getvalue()
     assert post(client, trigger(key)).status_code == 202
     assert Integration.objects.get().key_hash == ingest.hash_key(key)

@@ -2,7 +2,6 @@
 incident per outage when a ping is overdue (interval + grace); the next ping resolves it."""
 
 import datetime as dt
-import io
 
 import pytest
 import time_machine

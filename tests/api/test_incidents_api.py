@@ -7,27 +7,17 @@ import datetime as dt
 import json
 
 import pytest
-from django.core.cache import cache
 from django.utils import timezone
 
 from incidents import actions
 from incidents.models import Incident, IncidentTask, Participant, Source, Status, TimelineEvent
 from tests.incidents.factories import IncidentFactory, ServiceFactory, incident_type, severity
-from tests.oncall.factories import ApiKeyFactory, UserFactory
+from tests.api.keys import auth
+from tests.oncall.factories import UserFactory
+
+pytestmark = pytest.mark.usefixtures("fresh_rate_windows")
 
 BASE = "/api/v1/incidents"
-
-
-@pytest.fixture(autouse=True)
-def fresh_rate_windows():
-    cache.clear()
-    yield
-    cache.clear()
-
-
-def auth(user, *scopes) -> dict:
-    key = ApiKeyFactory(owner=user, scopes=list(scopes or ["read", "write"]))
-    return {"HTTP_AUTHORIZATION": f"Bearer {key.secret}"}
 
 
 def call(client, method: str, path: str, headers: dict, body=None):

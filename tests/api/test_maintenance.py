@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from incidents.models import MaintenanceWindow
 from oncall import api_auth
+from tests.api.keys import bearer
 from tests.incidents.factories import MaintenanceWindowFactory
 
 URL = "/api/v1/services/checkout-api/maintenance"
@@ -15,7 +16,7 @@ URL = "/api/v1/services/checkout-api/maintenance"
 
 def key_for(user, scopes):
     _, secret = api_auth.create_key(name="ops", owner=user, scopes=scopes)
-    return {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
+    return bearer(secret)
 
 
 @pytest.mark.django_db

@@ -4,10 +4,9 @@ shifts and gaps, covering a shift with an override, and who an escalation policy
 import datetime as dt
 
 import pytest
-import time_machine
-from django.core.cache import cache
 
 from oncall.models import Override
+from tests.api.keys import bearer
 from tests.oncall.factories import (
     ApiKeyFactory,
     EscalationDelayFactory,
@@ -18,29 +17,11 @@ from tests.oncall.factories import (
     ScheduleFactory,
     UserFactory,
 )
+from tests.oncall.fixtures import NOW, UTC, alice, bob, carol, frozen_clock, gappy, primary  # noqa: F401
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_rate_windows")]
 
-UTC = dt.timezone.utc
-NOW = dt.datetime(2026, 5, 6, 12, 0, tzinfo=UTC)  # Wednesday, 13:00 in London, 08:00 in New York
 API = "/api/v1"
-
-
-@pytest.fixture(autouse=True)
-def frozen_clock():
-    with time_machine.travel(NOW, tick=False):
-        yield
-
-
-@pytest.fixture(autouse=True)
-def fresh_rate_windows():
-    cache.clear()
-    yield
-    cache.clear()
-
-
-def bearer(key) -> dict:
-    return {"HTTP_AUTHORIZATION": f"Bearer {key.secret}"}
 
 
 def iso(moment: dt.datetime) -> str:
@@ -49,39 +30,6 @@ def iso(moment: dt.datetime) -> str:
 
 def at(day: int, hour: int, minute: int = 0) -> dt.datetime:
     return dt.datetime(2026, 5, day, hour, minute, tzinfo=UTC)
-
-
-@pytest.fixture
-def alice(db):
-    return UserFactory(username="alice", first_name="Alice", last_name="Chen", responder=True)
-
-
-@pytest.fixture
-def bob(db):
-    return UserFactory(username="bob", first_name="Bob", last_name="Okafor", responder=True)
-
-
-@pytest.fixture
-def carol(db):
-    return UserFactory(username="carol", first_name="Carol", last_name="Diaz", manager=True)
-
-
-@pytest.fixture
-def primary(alice, bob):
-    """London: a 24/7 weekly layer (Alice, then Bob, from Monday 4 May) under weekday business
-    hours (Bob). Now, Wednesday 13:00 London, Bob is on call until 17:00 London (16:00 UTC)."""
-    schedule = ScheduleFactory(name="Primary", slug="primary", time_zone="Europe/London")
-    LayerFactory(schedule=schedule, name="24/7", priority=1, start_date=dt.date(2026, 5, 4), members=[alice, bob])
-    LayerFactory(schedule=schedule, name="Business hours", priority=2, business_hours=True, members=[bob])
-    return schedule
-
-
-@pytest.fixture
-def gappy(alice):
-    """New York business hours only: nobody on call now (08:00 there) until 09:00."""
-    schedule = ScheduleFactory(name="Database", slug="database", time_zone="America/New_York")
-    LayerFactory(schedule=schedule, name="DBAs", business_hours=True, members=[alice])
-    return schedule
 
 
 @pytest.fixture

@@ -9,35 +9,28 @@ import pytest
 import time_machine
 from django.contrib.auth.models import Permission
 from django.core import mail
-from django.core.cache import cache
 
 from postmortems.models import ActionItem, PostMortem
 from tests.incidents.factories import IncidentFactory
-from tests.oncall.factories import ApiKeyFactory, UserFactory
+from tests.api.keys import auth
+from tests.oncall.factories import UserFactory
 from tests.postmortems.factories import ActionItemFactory, PostMortemFactory, WhyFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_rate_windows")]
 
 NOW = dt.datetime(2026, 11, 25, 9, 0, tzinfo=dt.timezone.utc)
 TODAY = NOW.date()
 
 
 @pytest.fixture(autouse=True)
-def setup():
-    cache.clear()
+def frozen_clock():
     with time_machine.travel(NOW, tick=False):
         yield
-    cache.clear()
 
 
 def grant(user, *codenames):
     user.user_permissions.add(*Permission.objects.filter(content_type__app_label="postmortems", codename__in=codenames))
     return user
-
-
-def auth(user, *scopes) -> dict:
-    key = ApiKeyFactory(owner=user, scopes=list(scopes or ["read", "write"]))
-    return {"HTTP_AUTHORIZATION": f"Bearer {key.secret}"}
 
 
 def patch(client, path, headers, body):

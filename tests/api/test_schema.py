@@ -23,7 +23,6 @@ from collections import defaultdict
 import pydantic
 import pytest
 import schemathesis
-from django.core.cache import cache
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
@@ -48,6 +47,8 @@ from tests.oncall.factories import (
     UserFactory,
 )
 from tests.postmortems.factories import ActionItemFactory, PostMortemFactory
+
+pytestmark = pytest.mark.usefixtures("fresh_rate_windows")
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
@@ -88,11 +89,9 @@ def in_process_requests():
     disconnects the same signal."""
     request_started.disconnect(close_old_connections)
     request_finished.disconnect(close_old_connections)
-    cache.clear()
     yield
     request_started.connect(close_old_connections)
     request_finished.connect(close_old_connections)
-    cache.clear()
 
 
 @pytest.fixture

@@ -5,12 +5,11 @@ import datetime as dt
 
 import pytest
 import time_machine
-from django.core.cache import cache
 
 from incidents.deadlines import default_policy
+from tests.api.keys import auth
 from tests.incidents.factories import ServiceFactory
 from tests.oncall.factories import (
-    ApiKeyFactory,
     EscalationLevelFactory,
     EscalationPolicyFactory,
     LayerFactory,
@@ -20,20 +19,10 @@ from tests.oncall.factories import (
     UserFactory,
 )
 
+pytestmark = pytest.mark.usefixtures("fresh_rate_windows")
+
 BASE = "/api/v1/services"
 UTC = dt.timezone.utc
-
-
-@pytest.fixture(autouse=True)
-def fresh_rate_windows():
-    cache.clear()
-    yield
-    cache.clear()
-
-
-def auth(user, *scopes) -> dict:
-    key = ApiKeyFactory(owner=user, scopes=list(scopes or ["read"]))
-    return {"HTTP_AUTHORIZATION": f"Bearer {key.secret}"}
 
 
 @pytest.fixture
@@ -53,7 +42,7 @@ def catalog(db, payments_policy):
 
 @pytest.mark.django_db
 def test_the_catalog_lists_services_with_policy_team_and_dependencies(client, catalog, viewer):
-    response = client.get(BASE, **auth(viewer))
+    response = client.get(BASE, **auth(viewer, "read"))
     assert response.status_code == 200, response.content
     items = {item["slug"]: item for item in response.json()["items"]}
     assert list(items) == ["checkout-api", "database"]  # by name
@@ -73,7 +62,7 @@ def test_the_catalog_costs_a_fixed_number_of_queries(client, django_assert_max_n
     for n in range(size):
         service = ServiceFactory(escalation_policy=payments_policy if n % 2 else None)
         service.depends_on.add(base)
-    headers = auth(viewer)
+    headers = auth(viewer, "read")
     client.get(BASE, **headers)
     # key, 2 × permissions, default policy, services, dependencies
     with django_assert_max_num_queries(6):
@@ -83,7 +72,7 @@ def test_the_catalog_costs_a_fixed_number_of_queries(client, django_assert_max_n
 
 @pytest.mark.django_db
 def test_one_service_with_its_runbook_or_404(client, catalog, viewer):
-    headers = auth(viewer)
+    headers = auth(viewer, "read")
     response = client.get(f"{BASE}/checkout-api", **headers)
     assert response.status_code == 200 and response.json()["runbook"] == "# Restart it"
     assert response.json()["runbook_url"] == "https://runbooks.example.com/checkout"
@@ -98,9 +87,9 @@ def test_services_need_a_key_the_read_scope_and_the_permission(client, catalog, 
     assert client.get(BASE).status_code == 401
     scoped = client.get(BASE, **auth(viewer, "ingest"))
     assert scoped.status_code == 403 and "'read' scope" in scoped.json()["detail"]
-    nobody = client.get(BASE, **auth(UserFactory(username="nobody")))
+    nobody = client.get(BASE, **auth(UserFactory(username="nobody"), "read"))
     assert nobody.status_code == 403 and "incidents.view_service" in nobody.json()["detail"]
-    assert client.get(f"{BASE}/checkout-api/oncall", **auth(UserFactory(username="nobody"))).status_code == 403
+    assert client.get(f"{BASE}/checkout-api/oncall", **auth(UserFactory(username="nobody"), "read")).status_code == 403
 
 
 @pytest.mark.django_db
@@ -113,7 +102,7 @@ def test_who_is_on_call_now_for_a_service(client, catalog, payments_policy, view
     EscalationLevelFactory(policy=payments_policy, position=2, name="Team lead", users=[dave])
 
     with time_machine.travel(dt.datetime(2026, 1, 7, 12, 0, tzinfo=UTC), tick=False):  # alice's first week
-        response = client.get(f"{BASE}/checkout-api/oncall", **auth(viewer))
+        response = client.get(f"{BASE}/checkout-api/oncall", **auth(viewer, "read"))
     assert response.status_code == 200, response.content
     body = response.json()
     assert body["service"] == "checkout-api" and body["escalation_policy"] == "Payments"
@@ -128,14 +117,14 @@ def test_who_is_on_call_now_for_a_service(client, catalog, payments_policy, view
     # An override covers the shift: bob holds it until the override ends.
     OverrideFactory(schedule=primary, user=bob, start=dt.datetime(2026, 1, 7, 11, 0, tzinfo=UTC), end=dt.datetime(2026, 1, 7, 15, 0, tzinfo=UTC))
     with time_machine.travel(dt.datetime(2026, 1, 7, 12, 0, tzinfo=UTC), tick=False):
-        body = client.get(f"{BASE}/checkout-api/oncall", **auth(viewer)).json()
+        body = client.get(f"{BASE}/checkout-api/oncall", **auth(viewer, "read")).json()
     on_call = {p["username"]: p for p in body["on_call"]}
     assert set(on_call) == {"bob", "carol"} and on_call["bob"]["until"].startswith("2026-01-07T15:00:00")
 
 
 @pytest.mark.django_db
 def test_a_service_without_a_policy_uses_the_default_one(client, catalog, viewer):
-    body = client.get(f"{BASE}/database/oncall", **auth(viewer)).json()
+    body = client.get(f"{BASE}/database/oncall", **auth(viewer, "read")).json()
     policy = default_policy()
     first = policy.levels.order_by("position").first()
     assert body["escalation_policy"] == policy.name
@@ -146,5 +135,5 @@ def test_a_service_without_a_policy_uses_the_default_one(client, catalog, viewer
 @pytest.mark.django_db
 def test_a_policy_with_no_levels_has_nobody(client, viewer):
     ServiceFactory(slug="lonely", escalation_policy=EscalationPolicyFactory(name="Empty"))
-    body = client.get(f"{BASE}/lonely/oncall", **auth(viewer)).json()
+    body = client.get(f"{BASE}/lonely/oncall", **auth(viewer, "read")).json()
     assert body["escalation_policy"] == "Empty" and body["level"] is None and body["on_call"] == []

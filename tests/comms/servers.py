@@ -40,6 +40,8 @@ import socket
 import ssl
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.parser import BytesParser
@@ -90,6 +92,20 @@ class SMTPSink:
         """Answer the stalled messages and every later one at once."""
         self._answer_until = None
         self._released.set()
+
+    def django_settings(self) -> dict[str, Any]:
+        """Django's SMTP email backend pointed at this sink: the settings `django_smtp` applies,
+        and (as strings) the environment of a worker process that should mail here."""
+        return {
+            "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "EMAIL_HOST": self.host,
+            "EMAIL_PORT": self.port,
+            "EMAIL_HOST_USER": "",
+            "EMAIL_HOST_PASSWORD": "",
+            "EMAIL_USE_TLS": False,
+            "EMAIL_USE_SSL": False,
+            "EMAIL_TIMEOUT": 5,
+        }
 
     def wait_for(self, n: int = 1, timeout: float = 5.0) -> list[EmailMessage]:
         """The messages once at least `n` have arrived; fails the test after `timeout` seconds."""
@@ -144,14 +160,8 @@ def smtp_server():
 
 @pytest.fixture
 def django_smtp(settings, smtp_server):
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = smtp_server.host
-    settings.EMAIL_PORT = smtp_server.port
-    settings.EMAIL_HOST_USER = ""
-    settings.EMAIL_HOST_PASSWORD = ""
-    settings.EMAIL_USE_TLS = False
-    settings.EMAIL_USE_SSL = False
-    settings.EMAIL_TIMEOUT = 5
+    for name, value in smtp_server.django_settings().items():
+        setattr(settings, name, value)
     return smtp_server
 
 
@@ -308,42 +318,47 @@ def django_chat_webhook(settings, webhook_server):
 # --- Ports that do not help -------------------------------------------------------------------
 
 
+@contextmanager
+def _local_port(backlog: int | None = None) -> Iterator[socket.socket]:
+    """A TCP socket bound to a free port on 127.0.0.1, listening if given a `backlog`; closed after."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.bind((LOCALHOST, 0))
+        if backlog is not None:
+            sock.listen(backlog)
+        yield sock
+    finally:
+        sock.close()
+
+
 @pytest.fixture
 def closed_port():
     """A port held bound but not listening: connecting to it is refused at once."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind((LOCALHOST, 0))
-    try:
+    with _local_port() as sock:
         yield sock.getsockname()
-    finally:
-        sock.close()
 
 
 @pytest.fixture
 def silent_server():
     """A port that completes the TCP handshake (the kernel's backlog) and then says nothing."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind((LOCALHOST, 0))
-    sock.listen(8)
-    try:
+    with _local_port(backlog=8) as sock:
         yield sock.getsockname()
-    finally:
-        sock.close()
 
 
 @pytest.fixture
 def unanswered_port():
     """A listening port whose one-place accept queue is already full: the kernel drops further
     SYNs, so a connection attempt hears nothing until its own timeout."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind((LOCALHOST, 0))
-    sock.listen(0)
-    filler = socket.create_connection(sock.getsockname(), timeout=5)
-    try:
+    with _local_port(backlog=0) as sock, closing(socket.create_connection(sock.getsockname(), timeout=5)):
         yield sock.getsockname()
-    finally:
-        filler.close()
-        sock.close()
+
+
+def _shut_down(sock: socket.socket) -> None:
+    """Shut both directions of a socket, if it is still connected (either end may have gone)."""
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
 
 
 class TCPForwarder:
@@ -367,17 +382,11 @@ class TCPForwarder:
     def stop(self) -> None:
         if self._listener is not None:
             # Shut down first: a close alone leaves the thread blocked in accept() listening.
-            try:
-                self._listener.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+            _shut_down(self._listener)
             self._listener.close()
             self._listener = None
         for sock in self._sockets:
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+            _shut_down(sock)
             sock.close()
         self._sockets.clear()
 
@@ -401,7 +410,4 @@ class TCPForwarder:
         except OSError:
             pass
         for sock in (source, sink):
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+            _shut_down(sock)

@@ -3,7 +3,6 @@ do not render, previewed against an incident the user may see), stakeholder grou
 contact methods and rules, and the read-only outbox with its resend action."""
 
 import pytest
-from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from comms import sms
@@ -11,26 +10,13 @@ from comms.models import ContactMethod, MessageTemplate, Notification, Notificat
 from tests.comms.factories import ContactMethodFactory, NotificationFactory
 from tests.incidents.factories import IncidentFactory, severity
 from tests.oncall.factories import UserFactory
+from tests.pages import messages_of
 
 Status = Notification.Status
 
 
 def url(name: str, *args) -> str:
     return reverse(f"admin:comms_{name}", args=args)
-
-
-def messages_of(response) -> list[str]:
-    storage = response.context["messages"] if response.context and "messages" in response.context else get_messages(response.wsgi_request)
-    return [str(m) for m in storage]
-
-
-@pytest.fixture
-def as_user(client):
-    def login(user):
-        client.force_login(user)
-        return client
-
-    return login
 
 
 @pytest.fixture

@@ -12,8 +12,8 @@ from comms import outbox, tasks
 from comms.models import Audience, Channel, MessageKind, Notification, Subscription
 from incidents import actions, engine
 from incidents.models import Source, TimelineEvent
-from oncall.models import EscalationPolicy
 from tests.comms import recording
+from tests.comms.delivery import deliver_due, dispatch_all, tick_and_dispatch
 from tests.comms.servers import (  # noqa: F401
     TCPForwarder,
     closed_port,
@@ -32,7 +32,7 @@ from tests.comms.factories import (
     StakeholderGroupFactory,
 )
 from tests.incidents.factories import IncidentFactory, severity
-from tests.oncall.factories import UserFactory
+from tests.oncall.factories import UserFactory, staff_default_policy
 
 Kind = TimelineEvent.Kind
 Status = Notification.Status
@@ -47,30 +47,10 @@ def sms(settings):
 
 
 @pytest.fixture
-def mail(settings, mailoutbox):
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    return mailoutbox
-
-
-@pytest.fixture
-def oncall_engineer(db):
-    """Alice is level 1 of the default policy, reachable by email and SMS, with default rules."""
-    alice = UserFactory(username="alice", first_name="Alice", last_name="Chen", email="alice@example.com")
-    ContactMethodFactory(user=alice, channel=Channel.SMS, address="+447700900001")
-    policy = EscalationPolicy.objects.get(is_default=True)
-    for level in policy.levels.all():
-        level.users.set([alice] if level.position == 1 else [UserFactory(username=f"level{level.position}")])
-    return alice
-
-
-def dispatch_all() -> list[int]:
-    """What the on-commit task does: dispatch every event not yet dispatched."""
-    ids = list(TimelineEvent.objects.filter(dispatched_at__isnull=True).order_by("pk").values_list("pk", flat=True))
-    return outbox.dispatch_events(ids)
-
-
-def deliver_due() -> list[str]:
-    return [outbox.deliver(pk) for pk, _ in outbox.due_for_enqueue()]
+def sms_only(oncall_engineer):
+    """Alice's own rule: pages reach her by SMS at once, and by nothing else (her own rules replace the defaults)."""
+    phone = oncall_engineer.contact_methods.get(channel=Channel.SMS)
+    return NotificationRuleFactory(user=oncall_engineer, contact_method=phone)
 
 
 def sev1(**kwargs):
@@ -87,8 +67,7 @@ def sev1(**kwargs):
 def test_a_page_follows_the_default_rules_email_and_chat_now_sms_after_two_minutes(oncall_engineer, sms, mail):
     ContactMethodFactory(user=oncall_engineer, channel=Channel.CHAT, address="@alice")
     incident = sev1()
-    engine.tick()
-    dispatch_all()
+    tick_and_dispatch()
 
     pages = Notification.objects.filter(recipient=oncall_engineer, kind=MessageKind.PAGE)
     by_channel = {n.channel: n for n in pages}
@@ -106,16 +85,14 @@ def test_own_rules_replace_the_defaults(oncall_engineer):
     phone = oncall_engineer.contact_methods.get(channel=Channel.SMS)
     NotificationRuleFactory(user=oncall_engineer, contact_method=phone, delay=dt.timedelta(0))
     sev1()
-    engine.tick()
-    dispatch_all()
+    tick_and_dispatch()
     pages = Notification.objects.filter(recipient=oncall_engineer, kind=MessageKind.PAGE)
     assert [(n.channel, n.send_after == n.created_at) for n in pages] == [(Channel.SMS, True)]
 
 
 def test_dispatching_an_event_twice_creates_nothing_new(oncall_engineer):
     sev1(actor=oncall_engineer)  # a participant from the start: the page does not change who takes part
-    engine.tick()
-    dispatch_all()
+    tick_and_dispatch()
     before = sorted(Notification.objects.values_list("key", flat=True))
     assert before
 
@@ -192,8 +169,7 @@ def test_drills_and_restricted_incidents_reach_only_their_participants(commander
 
 def test_acknowledgement_tells_everyone_paged_and_cancels_delayed_sms(oncall_engineer, sms, mail):
     incident = sev1()
-    engine.tick()
-    dispatch_all()
+    tick_and_dispatch()
     deliver_due()
     assert [m.to for m in mail] == [["alice@example.com"]]  # the page; SMS waits 2 minutes
 
@@ -222,14 +198,11 @@ def test_a_person_nobody_can_reach_is_named_on_the_timeline(commander, service):
 # --- Delivery --------------------------------------------------------------------------------
 
 
-def test_transient_failures_retry_with_backoff_then_fail_on_the_timeline(oncall_engineer, sms, settings):
+def test_transient_failures_retry_with_backoff_then_fail_on_the_timeline(sms_only, sms, settings):
     settings.VIGIL_DELIVERY_MAX_ATTEMPTS = 3
     settings.VIGIL_DELIVERY_BACKOFF_SECONDS = 10
-    phone = oncall_engineer.contact_methods.get(channel=Channel.SMS)
-    NotificationRuleFactory(user=oncall_engineer, contact_method=phone)
     incident = sev1()
-    engine.tick()
-    dispatch_all()
+    tick_and_dispatch()
     row = Notification.objects.get(channel=Channel.SMS, kind=MessageKind.PAGE)
 
     recording.FAIL_WITH.extend(recording.DeliveryError("carrier timeout") for _ in range(3))
@@ -253,12 +226,9 @@ def test_transient_failures_retry_with_backoff_then_fail_on_the_timeline(oncall_
     assert sms == []
 
 
-def test_a_permanent_failure_is_not_retried(oncall_engineer, sms):
-    phone = oncall_engineer.contact_methods.get(channel=Channel.SMS)
-    NotificationRuleFactory(user=oncall_engineer, contact_method=phone)
+def test_a_permanent_failure_is_not_retried(sms_only, sms):
     sev1()
-    engine.tick()
-    dispatch_all()
+    tick_and_dispatch()
     row = Notification.objects.get(channel=Channel.SMS)
     recording.FAIL_WITH.append(recording.DeliveryError("21211 invalid To number", transient=False))
     assert outbox.deliver(row.pk) == "failed"
@@ -266,13 +236,10 @@ def test_a_permanent_failure_is_not_retried(oncall_engineer, sms):
     assert (row.status, row.attempts) == (Status.FAILED, 1)
 
 
-def test_a_bundle_refused_for_good_fails_each_row_once(oncall_engineer, sms, settings):
+def test_a_bundle_refused_for_good_fails_each_row_once(sms_only, sms, settings):
     settings.VIGIL_THROTTLES = {}
-    phone = oncall_engineer.contact_methods.get(channel=Channel.SMS)
-    NotificationRuleFactory(user=oncall_engineer, contact_method=phone)
     incidents = [sev1(title=f"Outage {i}") for i in range(3)]
-    engine.tick()
-    dispatch_all()
+    tick_and_dispatch()
     recording.FAIL_WITH.append(recording.DeliveryError("21211 invalid To number", transient=False))
     rows = Notification.objects.filter(channel=Channel.SMS)
     outcomes = outbox.deliver_many(list(rows.values_list("pk", flat=True)))  # one message for the three pages
@@ -283,13 +250,10 @@ def test_a_bundle_refused_for_good_fails_each_row_once(oncall_engineer, sms, set
     assert sorted(failures.values_list("incident", flat=True)) == sorted(i.pk for i in incidents)
 
 
-def test_a_burst_of_pages_to_one_phone_is_bundled_never_dropped(oncall_engineer, sms, settings):
+def test_a_burst_of_pages_to_one_phone_is_bundled_never_dropped(sms_only, sms, settings):
     settings.VIGIL_THROTTLES = {"sms": [(1, 60)]}
-    phone = oncall_engineer.contact_methods.get(channel=Channel.SMS)
-    NotificationRuleFactory(user=oncall_engineer, contact_method=phone)
     first = [sev1(title=f"Outage {i}") for i in range(3)]
-    engine.tick()
-    dispatch_all()
+    tick_and_dispatch()
     start = timezone.now()
     results = deliver_due()
     # Three pages due together leave as one message; the other two rows ride along in it.
@@ -301,8 +265,7 @@ def test_a_burst_of_pages_to_one_phone_is_bundled_never_dropped(oncall_engineer,
 
     # Two more pages inside the throttle window wait for it, then go out together.
     later = [sev1(title=f"Aftershock {i}") for i in range(2)]
-    engine.tick()
-    dispatch_all()
+    tick_and_dispatch()
     results = deliver_due()
     assert results.count("throttled") >= 1 and "sent" not in results and len(sms) == 1
     with time_machine.travel(start + dt.timedelta(seconds=61)):
@@ -318,8 +281,7 @@ def test_a_burst_of_pages_to_one_phone_is_bundled_never_dropped(oncall_engineer,
 def test_a_page_reaches_a_real_smtp_server_and_a_signed_chat_webhook(oncall_engineer, django_smtp, django_chat_webhook):
     ContactMethodFactory(user=oncall_engineer, channel=Channel.CHAT, address="@alice")
     incident = sev1(title="Checkout is down")
-    engine.tick()
-    dispatch_all()
+    tick_and_dispatch()
     assert sorted(deliver_due()) == ["sent", "sent"]  # email and chat now; SMS waits its 2 minutes
 
     [mail] = django_smtp.wait_for(1)
@@ -341,22 +303,17 @@ def test_a_page_bundled_with_another_incidents_page_and_reminder_leads_the_email
     SEV-1 first, and opens with the SEV-1's page."""
     settings.VIGIL_THROTTLES = {"email": [(1, 3600)]}
     bob = UserFactory(username="bob", first_name="Bob", email="bob@example.com")
-    policy = EscalationPolicy.objects.get(is_default=True)
-    for level in policy.levels.all():
-        level.users.set([bob] if level.position == 1 else [UserFactory(username=f"level{level.position}")])
+    staff_default_policy(bob)
     start = timezone.now()
     NotificationFactory(recipient=bob, status=Status.SENT, sent_at=start, subject="Earlier")  # the hour's one email
 
     search = IncidentFactory(severity=severity("SEV-2"), title="Search is slow")
-    engine.tick()
-    dispatch_all()
+    tick_and_dispatch()
     with time_machine.travel(start + dt.timedelta(minutes=16)):
-        engine.tick()  # nobody acknowledged within SEV-2's 15 minutes: Bob is paged again
-        dispatch_all()
+        tick_and_dispatch()  # nobody acknowledged within SEV-2's 15 minutes: Bob is paged again
     with time_machine.travel(start + dt.timedelta(minutes=17)):
         payments = IncidentFactory(severity=severity("SEV-1"), title="Payments are failing")
-        engine.tick()
-        dispatch_all()
+        tick_and_dispatch()
         deliver_due()
     to_bob = lambda: [mail for mail in django_smtp.messages if mail["To"] == "bob@example.com"]  # noqa: E731
     assert to_bob() == []  # all held by the throttle
@@ -384,8 +341,7 @@ def test_an_edited_page_subject_that_leaves_out_the_incident_still_names_it(onca
     page.body = "{{ title }} {{ ack_url }}"
     page.save()
     incident = sev1(title="Checkout is down")
-    engine.tick()
-    dispatch_all()
+    tick_and_dispatch()
     deliver_due()
     [mail] = django_smtp.wait_for(1)
     assert mail["Subject"].startswith(f"{incident.reference} SEV-1: Wake up")
@@ -415,8 +371,7 @@ def test_customer_notices_bundled_together_keep_to_customer_words(commander, ser
 def test_a_title_cannot_mention_a_whole_chat_room_but_the_template_links_work(oncall_engineer, django_chat_webhook):
     ContactMethodFactory(user=oncall_engineer, channel=Channel.CHAT, address="@alice")
     sev1(title="<!channel> checkout & payments down")
-    engine.tick()
-    dispatch_all()
+    tick_and_dispatch()
     deliver_due()
     [hook] = django_chat_webhook.wait_for(1)
     text = hook.json["text"]
@@ -428,8 +383,7 @@ def test_chat_messages_due_together_go_out_as_one_post_with_their_links_intact(o
     chat = ContactMethodFactory(user=oncall_engineer, channel=Channel.CHAT, address="@alice")
     NotificationRuleFactory(user=oncall_engineer, contact_method=chat)
     first, second = sev1(title="Checkout down"), sev1(title="Search down")
-    engine.tick()
-    dispatch_all()
+    tick_and_dispatch()
     assert deliver_due().count("sent") == 1
     [hook] = django_chat_webhook.wait_for(1)
     text = hook.json["text"]
@@ -445,8 +399,7 @@ def test_a_chat_webhook_that_keeps_failing_is_retried_then_failed(oncall_enginee
     chat = ContactMethodFactory(user=oncall_engineer, channel=Channel.CHAT, address="@alice")
     NotificationRuleFactory(user=oncall_engineer, contact_method=chat)
     incident = sev1()
-    engine.tick()
-    dispatch_all()
+    tick_and_dispatch()
     django_chat_webhook.respond(503, body="maintenance")
     row = Notification.objects.get(channel=Channel.CHAT)
     assert outbox.deliver(row.pk) == "retry"
@@ -460,8 +413,7 @@ def test_a_chat_webhook_that_keeps_failing_is_retried_then_failed(oncall_enginee
 
 def test_health_reports_an_outbox_backlog(oncall_engineer, client, settings):
     sev1()
-    engine.tick()
-    dispatch_all()
+    tick_and_dispatch()
     assert client.get("/api/v1/health").json()["outbox"]["status"] == "ok"
     with time_machine.travel(timezone.now() + dt.timedelta(seconds=settings.VIGIL_OUTBOX_GRACE_SECONDS + 5)):
         outbox_health = client.get("/api/v1/health").json()["outbox"]
@@ -471,16 +423,13 @@ def test_health_reports_an_outbox_backlog(oncall_engineer, client, settings):
 # --- Faults ----------------------------------------------------------------------------------
 
 
-def test_a_worker_killed_between_send_and_record_sends_again_after_the_lease(oncall_engineer, settings):
+def test_a_worker_killed_between_send_and_record_sends_again_after_the_lease(sms_only, settings):
     """Nothing lost: the row stays pending under a lease; when the lease runs out the sweeper
     queues it again. One duplicate, as a provider's own retry would cause; never more."""
     settings.VIGIL_SMS_BACKEND = "tests.comms.recording.SendThenDieSMSBackend"
     recording.reset()
-    phone = oncall_engineer.contact_methods.get(channel=Channel.SMS)
-    NotificationRuleFactory(user=oncall_engineer, contact_method=phone)
     sev1()
-    engine.tick()
-    dispatch_all()
+    tick_and_dispatch()
     row = Notification.objects.get(channel=Channel.SMS)
     start = timezone.now()
     with pytest.raises(recording.SendThenDie):
@@ -602,12 +551,9 @@ def test_events_nobody_hears_about_are_born_dispatched(incident, commander):
     assert note.dispatched_at == note.occurred_at
 
 
-def test_resend_queues_a_failed_notification_again(oncall_engineer, sms, django_capture_on_commit_callbacks):
-    phone = oncall_engineer.contact_methods.get(channel=Channel.SMS)
-    NotificationRuleFactory(user=oncall_engineer, contact_method=phone)
+def test_resend_queues_a_failed_notification_again(sms_only, sms, django_capture_on_commit_callbacks):
     sev1()
-    engine.tick()
-    dispatch_all()
+    tick_and_dispatch()
     row = Notification.objects.get(channel=Channel.SMS)
     recording.FAIL_WITH.append(recording.DeliveryError("bad number", transient=False))
     outbox.deliver(row.pk)

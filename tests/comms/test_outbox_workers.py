@@ -15,14 +15,14 @@ from django.db import connection
 from comms import outbox
 from comms.tasks import deliver_batch, deliver_page
 from comms.models import Audience, Channel, MessageKind, Notification, Subscription
-from incidents import actions, engine
-from incidents.models import Source, TimelineEvent
-from oncall.models import EscalationPolicy
+from incidents import actions
+from incidents.models import Source
 from tests.comms import recording
+from tests.comms.delivery import dispatch_all, tick_and_dispatch
 from tests.comms.factories import ContactMethodFactory, NotificationRuleFactory, StakeholderGroupFactory
 from tests.comms.servers import smtp_server  # noqa: F401
 from tests.incidents.factories import IncidentFactory, ServiceFactory, severity
-from tests.oncall.factories import UserFactory
+from tests.oncall.factories import UserFactory, staff_default_policy
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [
@@ -47,6 +47,11 @@ def worker_env(**extra) -> dict:
     }
 
 
+def mailing_to(sink) -> dict[str, str]:
+    """A worker's environment that sends its mail to the test's SMTP sink."""
+    return {name: str(value) for name, value in sink.django_settings().items()}
+
+
 def start_worker(env: dict, tmp_path: Path, *, beat: bool) -> subprocess.Popen:
     queues = f"{env['CELERY_PAGING_QUEUE']},{env['CELERY_DEFAULT_QUEUE']}"
     command = [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", queues, "--pool", "solo",
@@ -67,18 +72,14 @@ def stop(worker: subprocess.Popen) -> str:
 
 def alice_on_level_one():
     alice = UserFactory(username="alice", first_name="Alice", last_name="Chen", email="alice@example.com")
-    policy = EscalationPolicy.objects.get(is_default=True)
-    for level in policy.levels.all():
-        level.users.set([alice] if level.position == 1 else [UserFactory(username=f"level{level.position}")])
+    staff_default_policy(alice)
     return alice
 
 
 def test_beat_engine_and_worker_deliver_a_page_to_smtp(smtp_server, tmp_path):  # noqa: F811
     alice_on_level_one()
     env = worker_env(
-        EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
-        EMAIL_HOST=smtp_server.host,
-        EMAIL_PORT=str(smtp_server.port),
+        **mailing_to(smtp_server),
         VIGIL_ENGINE_TICK_SECONDS="1",
         VIGIL_OUTBOX_SWEEP_SECONDS="1",
         VIGIL_OUTBOX_GRACE_SECONDS="2",
@@ -107,9 +108,8 @@ def test_a_worker_killed_between_send_and_record_loses_nothing(tmp_path, setting
     NotificationRuleFactory(user=alice, contact_method=phone)
     IncidentFactory(severity=severity("SEV-1"))
     # The declaration is dispatched on commit, before the tick that pages Alice (and makes her a responder).
-    outbox.dispatch_events(TimelineEvent.objects.filter(dispatched_at__isnull=True).values_list("pk", flat=True))
-    engine.tick()
-    outbox.dispatch_events(TimelineEvent.objects.filter(dispatched_at__isnull=True).values_list("pk", flat=True))
+    dispatch_all()
+    tick_and_dispatch()
     row = Notification.objects.get(channel=Channel.SMS, kind=MessageKind.PAGE)
 
     sent_file = tmp_path / "sent.txt"
@@ -161,14 +161,12 @@ def test_a_worker_killed_mid_batch_sends_again_only_the_message_in_flight(smtp_s
     service = ServiceFactory(name="Checkout API", slug="checkout-api", customer_facing=True)
     incident = IncidentFactory(severity=severity("SEV-2"), actor=commander, services=[service])
     actions.post_update(incident, "Checkout is slow; we are on it.", actor=commander, source=Source.ADMIN, visibility="external")
-    outbox.dispatch_events(TimelineEvent.objects.filter(dispatched_at__isnull=True).values_list("pk", flat=True))
+    dispatch_all()
     notices = Notification.objects.filter(address__in=customers)
     assert notices.count() == 12
 
     env = worker_env(
-        EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
-        EMAIL_HOST=smtp_server.host,
-        EMAIL_PORT=str(smtp_server.port),
+        **mailing_to(smtp_server),
         VIGIL_DELIVERY_LEASE_SECONDS="3",
         VIGIL_OUTBOX_SWEEP_SECONDS="1",
         VIGIL_OUTBOX_GRACE_SECONDS="2",

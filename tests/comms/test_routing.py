@@ -14,8 +14,8 @@ from comms import defaults, outbox, routing, templating
 from comms.models import Audience, Channel, MessageKind, MessageTemplate, Notification, Subscription
 from incidents import actions, engine, firing, timeline
 from incidents.models import Participant, SeverityLevel, Source, TimelineEvent
-from oncall.models import EscalationPolicy
 from tests.comms import recording
+from tests.comms.delivery import deliver_due, dispatch_all, tick_and_dispatch
 from tests.comms.factories import ContactMethodFactory, NotificationRuleFactory, StakeholderGroupFactory
 from tests.comms.servers import django_smtp, smtp_server  # noqa: F401
 from tests.incidents.factories import IncidentFactory, severity
@@ -27,34 +27,8 @@ SECRETS = ("Customer data exposed", "acme-exports", "exfiltration", "Rotated the
 
 
 @pytest.fixture
-def oncall_engineer(db):
-    """Alice is level 1 of the default policy, reachable by email and SMS, with default rules."""
-    alice = UserFactory(username="alice", first_name="Alice", last_name="Chen", email="alice@example.com")
-    ContactMethodFactory(user=alice, channel=Channel.SMS, address="+447700900001")
-    policy = EscalationPolicy.objects.get(is_default=True)
-    for level in policy.levels.all():
-        level.users.set([alice] if level.position == 1 else [UserFactory(username=f"level{level.position}")])
-    return alice
-
-
-@pytest.fixture
-def mail(settings, mailoutbox):
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    return mailoutbox
-
-
-@pytest.fixture
 def ic(db):
     return UserFactory(username="ic2", first_name="Ivy", last_name="Cole", email="ivy@example.com")
-
-
-def dispatch_all() -> list[int]:
-    ids = list(TimelineEvent.objects.filter(dispatched_at__isnull=True).order_by("pk").values_list("pk", flat=True))
-    return outbox.dispatch_events(ids)
-
-
-def deliver_due() -> list[str]:
-    return [outbox.deliver(pk) for pk, _ in outbox.due_for_enqueue()]
 
 
 def engine_event(incident, kind, people, **data):
@@ -90,8 +64,7 @@ def test_a_restricted_page_says_reference_severity_services_and_the_ack_link_onl
     incident = secret_incident(commander, service)
     dispatch_all()  # the declaration: nobody but its declarer is involved yet
     Participant.objects.create(incident=incident, user=oncall_engineer, role=Participant.Role.RESPONDER, joined_at=timezone.now())
-    engine.tick()
-    dispatch_all()
+    tick_and_dispatch()
     assert deliver_due() == ["sent"]  # the email page; the SMS waits its 2 minutes
 
     pages = Notification.objects.filter(recipient=oncall_engineer, kind=MessageKind.PAGE)
@@ -150,8 +123,7 @@ def test_restricted_pages_bundled_into_one_sms_keep_their_titles_out(oncall_engi
     secrets = [secret_incident(commander, service) for _ in range(2)]
     for incident in secrets:
         Participant.objects.create(incident=incident, user=oncall_engineer, role=Participant.Role.RESPONDER, joined_at=timezone.now())
-    engine.tick()
-    dispatch_all()
+    tick_and_dispatch()
     deliver_due()
     [message] = recording.SENT
     assert message.body.startswith("Vigil: 2 messages.") and all(f"{i.reference} SEV-1: restricted" in message.body for i in secrets)

@@ -1,22 +1,16 @@
 """`manage.py seed_comms_demo` after `seed_demo`: demo people reachable, groups staffed, and the
 replayed history never mailed to anyone."""
 
-import io
-
 import pytest
-from django.core.management import call_command
 
 from comms.models import Channel, ContactMethod, Notification, StakeholderGroup
 from incidents.models import TimelineEvent
+from tests.commands import run_command
 
 
 @pytest.fixture
-def seeded(db, settings, tmp_path):
-    settings.VAR_DIR = tmp_path
-    call_command("seed_demo", stdout=io.StringIO(), stderr=io.StringIO())
-    out = io.StringIO()
-    call_command("seed_comms_demo", stdout=out)
-    return out.getvalue()
+def seeded(demo):
+    return run_command("seed_comms_demo")
 
 
 def test_demo_people_can_be_reached_and_groups_have_members(seeded):
@@ -32,10 +26,9 @@ def test_demo_people_can_be_reached_and_groups_have_members(seeded):
 
 def test_it_runs_once(seeded):
     before = ContactMethod.objects.count()
-    out = io.StringIO()
-    call_command("seed_comms_demo", stdout=out)
+    out = run_command("seed_comms_demo")
     assert ContactMethod.objects.count() == before
-    assert "already present" in out.getvalue()
+    assert "already present" in out
 
 
 def test_the_replayed_history_is_never_notified(seeded):

@@ -8,35 +8,13 @@ import pytest
 
 from incidents import actions
 from incidents.models import Source, Status
+from tests.browser import BROWSER_TESTS, browser  # noqa: F401
 from tests.incidents.factories import IncidentFactory, ServiceFactory, severity
 from tests.oncall.factories import UserFactory
 
-CHROMIUM = Path("/usr/bin/chromium")
 PHONE = {"width": 375, "height": 740}
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not CHROMIUM.exists() and not os.environ.get("CI"),
-        reason="needs Debian's chromium (make browser installs it); CI always runs this",
-    ),
-]
-
-
-@pytest.fixture
-def browser():
-    # Playwright's sync API runs an event loop in this thread; Django's ORM (used by the
-    # test itself, not by the live server thread) must be told that is fine.
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
-        )
-        yield browser
-        browser.close()
+pytestmark = BROWSER_TESTS
 
 
 def phone(browser, *, javascript: bool):

@@ -1,6 +1,5 @@
 """The actions: what each one writes, what it records on the timeline, and what it refuses."""
 
-import threading
 from datetime import timedelta
 
 import pytest
@@ -12,6 +11,7 @@ from incidents import actions, timeline
 from incidents.errors import IllegalTransition, InvalidInput
 from incidents.models import Incident, Participant, Source, Status, TimelineEvent
 from incidents.selectors import visible_incidents
+from tests.concurrency import all_at_once
 from tests.incidents.factories import IncidentFactory, ServiceFactory, incident_type, publish_postmortem, severity
 from tests.oncall.factories import UserFactory
 
@@ -103,23 +103,11 @@ def test_declare_refuses_bad_input_and_writes_nothing(commander, kwargs, message
 def test_concurrent_declarations_get_distinct_sequential_numbers():
     user = UserFactory(commander=True)
     sev = severity("SEV-3")
-    numbers, errors = [], []
-    start = threading.Barrier(6)
 
-    def declare():
-        try:
-            start.wait()
-            numbers.append(actions.declare(title="Flood", severity=sev, actor=user, source=Source.API).number)
-        except Exception as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-        finally:
-            connection.close()
+    def declare() -> int:
+        return actions.declare(title="Flood", severity=sev, actor=user, source=Source.API).number
 
-    threads = [threading.Thread(target=declare) for _ in range(6)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    numbers, errors = all_at_once(declare, threads=6)
     assert errors == []
     assert sorted(numbers) == list(range(1, 7))
 

@@ -7,7 +7,6 @@ from datetime import datetime, timedelta, timezone as dt_timezone
 import pytest
 import time_machine
 from django.contrib.admin.models import LogEntry
-from django.contrib.messages import get_messages
 from django.test import Client
 from django.urls import reverse
 
@@ -17,6 +16,7 @@ from incidents.formatting import badge, duration
 from incidents.models import EvidenceLink, Incident, IncidentType, Participant, Source, Status, TimelineEvent
 from tests.incidents.factories import IncidentFactory, IncidentTypeFactory, ServiceFactory, incident_type, publish_postmortem
 from tests.oncall.factories import UserFactory
+from tests.pages import messages_of
 
 Kind = TimelineEvent.Kind
 LIST_URL = reverse("admin:incidents_incident_changelist")
@@ -31,12 +31,6 @@ def op_url(incident, operation: str) -> str:
     return reverse("admin:incidents_incident_operate", args=[incident.pk, operation])
 
 
-def messages_of(response) -> list[str]:
-    """The messages shown with this response (or, for a redirect not followed, queued for the next page)."""
-    storage = response.context["messages"] if response.context and "messages" in response.context else get_messages(response.wsgi_request)
-    return [str(m) for m in storage]
-
-
 def listed(response) -> set[int]:
     return {incident.number for incident in response.context["cl"].result_list}
 
@@ -44,15 +38,6 @@ def listed(response) -> set[int]:
 @pytest.fixture
 def superuser(db):
     return UserFactory(username="root", superuser=True)
-
-
-@pytest.fixture
-def as_user(client):
-    def login(user):
-        client.force_login(user)
-        return client
-
-    return login
 
 
 def operate(client, incident, operation: str, **fields):

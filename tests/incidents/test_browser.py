@@ -5,48 +5,28 @@ escalate the severity, resolve, reopen, resolve again — and read the whole sto
 from the timeline, with who did each step and when.
 """
 
-import os
 import re
-from pathlib import Path
 
 import pytest
 
 from incidents.models import Incident, Status, TimelineEvent
+from tests.browser import BROWSER_TESTS, browser  # noqa: F401
 from tests.incidents.factories import ServiceFactory
 from tests.oncall.factories import UserFactory
 
-CHROMIUM = Path("/usr/bin/chromium")
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not CHROMIUM.exists() and not os.environ.get("CI"),
-        reason="needs Debian's chromium (make browser installs it); CI always runs this",
-    ),
-]
+pytestmark = BROWSER_TESTS
 
 PASSWORD = "correct-horse-battery"
 Kind = TimelineEvent.Kind
 
 
 @pytest.fixture
-def browser_page():
-    # Playwright's sync API runs an event loop in this thread; Django's ORM (used by the
-    # test itself, not by the live server thread) must be told that is fine.
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
-        )
-        context = browser.new_context(timezone_id="Europe/London", viewport={"width": 1400, "height": 1000})
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        yield page
-        context.close()
-        browser.close()
+def browser_page(browser):
+    context = browser.new_context(timezone_id="Europe/London", viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
 
 
 def log_in(page, live_server, username):

@@ -5,32 +5,27 @@ manager, 4 director; SEV-1 delays 0 / 15 min / 30 min / 1 h, acknowledge SLA 5 m
 re-paging rounds.
 """
 
-from datetime import datetime, timedelta
-from datetime import timezone as dt_timezone
+from datetime import timedelta
 
 import pytest
 import time_machine
 
 from incidents import actions, engine, firing
-from incidents.models import Deadline, EngineHeartbeat, Participant, Source, TimelineEvent
+from incidents.models import Deadline, EngineHeartbeat, Source, TimelineEvent
 from oncall.models import EscalationPolicy
+from tests.incidents.engine_clock import T0
 from tests.incidents.factories import IncidentFactory, ServiceFactory, severity
-from tests.oncall.factories import UserFactory
+from tests.oncall.factories import UserFactory, staff_default_policy
 
 Kind = TimelineEvent.Kind
 ADMIN = Source.ADMIN
-# A Tuesday morning, inside the default working hours (Mon–Fri 09:00–17:00 UTC).
-T0 = datetime(2026, 3, 3, 10, 0, tzinfo=dt_timezone.utc)
 
 
 @pytest.fixture
 def people(db):
     """One person per level of the default policy."""
-    policy = EscalationPolicy.objects.get(is_default=True)
-    staff = {}
-    for level, username in zip(policy.levels.order_by("position"), ["oncall", "lead", "em", "director"]):
-        staff[username] = UserFactory(username=username)
-        level.users.set([staff[username]])
+    staff = {username: UserFactory(username=username) for username in ["oncall", "lead", "em", "director"]}
+    staff_default_policy(*staff.values())
     return staff
 
 

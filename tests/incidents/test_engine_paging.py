@@ -17,19 +17,22 @@ from django.db.models import CheckConstraint
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from comms import chat, outbox
+from comms import chat
 from comms.models import MessageKind, Notification
 from incidents import actions, deadlines, engine, escalation, firing
 from incidents.models import Deadline, Participant, SeverityLevel, Source, TimelineEvent
 from oncall.models import EscalationDelay, EscalationLevel, EscalationPolicy
+from tests.api.keys import auth
+from tests.comms.delivery import dispatch_all
+from tests.incidents.engine_clock import T0
 from tests.incidents.factories import IncidentFactory, ServiceFactory, incident_type, severity
 from tests.oncall.factories import (
-    ApiKeyFactory,
     EscalationDelayFactory,
     EscalationLevelFactory,
     EscalationPolicyFactory,
     TeamFactory,
     UserFactory,
+    staff_default_policy,
 )
 
 Kind = TimelineEvent.Kind
@@ -37,20 +40,12 @@ Lasts = EscalationLevel.Lasts
 ADMIN = Source.ADMIN
 UTC = dt_timezone.utc
 LONDON = ZoneInfo("Europe/London")
-# A Tuesday morning, inside the default working hours (Mon–Fri 09:00–17:00 UTC).
-T0 = datetime(2026, 3, 3, 10, 0, tzinfo=UTC)
-
-
-def dispatch_pending() -> None:
-    """What the on-commit task does: dispatch every event not yet dispatched."""
-    ids = list(TimelineEvent.objects.filter(dispatched_at__isnull=True).order_by("pk").values_list("pk", flat=True))
-    outbox.dispatch_events(ids)
 
 
 def tick_at(moment) -> None:
     with time_machine.travel(moment, tick=False):
         engine.tick()
-        dispatch_pending()
+        dispatch_all()
 
 
 def pages_to(user) -> list[Notification]:
@@ -64,7 +59,6 @@ def escalated(incident) -> list[TimelineEvent]:
 @pytest.fixture
 def staff(db):
     """The default policy with one person per level; Alice Chen commands, Bob Okafor is on call."""
-    policy = EscalationPolicy.objects.get(is_default=True)
     people = {
         "oncall": UserFactory(username="bob", first_name="Bob", last_name="Okafor", responder=True),
         "lead": UserFactory(username="lead", first_name="Dana", last_name="Lee"),
@@ -72,8 +66,7 @@ def staff(db):
         "director": UserFactory(username="director", first_name="Dirk", last_name="Tor"),
         "ic": UserFactory(username="alice", first_name="Alice", last_name="Chen", commander=True),
     }
-    for level, key in zip(policy.levels.order_by("position"), ["oncall", "lead", "em", "director"]):
-        level.users.set([people[key]])
+    staff_default_policy(people["oncall"], people["lead"], people["em"], people["director"])
     return people
 
 
@@ -87,7 +80,7 @@ def test_an_acknowledged_sev1_informs_management_on_schedule_and_pages_nobody_el
     tick_at(T0)
     with time_machine.travel(T0 + timedelta(minutes=2, seconds=30), tick=False):
         actions.acknowledge(incident, actor=staff["oncall"], source=Source.CHAT)
-        dispatch_pending()
+        dispatch_all()
     for minute in range(3, 70):
         tick_at(T0 + timedelta(minutes=minute))
 
@@ -368,16 +361,16 @@ def test_the_on_call_person_paged_for_a_restricted_incident_can_open_it(staff, c
     client.force_login(bob)
     admin_url = reverse("admin:incidents_incident_change", args=[incident.pk])
     api_url = f"/api/v1/incidents/{incident.reference}"
-    key = ApiKeyFactory(owner=bob, scopes=["read"])
+    headers = auth(bob, "read")
     assert client.get(admin_url).status_code == 404
-    assert client.get(api_url, HTTP_AUTHORIZATION=f"Bearer {key.secret}").status_code == 404
+    assert client.get(api_url, **headers).status_code == 404
     assert chat.execute(chat.parse(f"status {incident.reference}"), bob).text == f"No incident {incident.reference}."
 
     tick_at(T0)
 
     assert [len(n.ack_code) for n in pages_to(bob)] == [6]
     assert client.get(admin_url).status_code == 200
-    response = client.get(api_url, HTTP_AUTHORIZATION=f"Bearer {key.secret}")
+    response = client.get(api_url, **headers)
     assert response.status_code == 200 and response.json()["reference"] == incident.reference
     # ...and from chat, where he acknowledges it.
     with time_machine.travel(T0 + timedelta(minutes=1), tick=False):

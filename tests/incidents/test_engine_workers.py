@@ -3,7 +3,6 @@
 import os
 import subprocess
 import sys
-import threading
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -15,49 +14,30 @@ from django.utils import timezone
 
 from incidents import engine
 from incidents.models import Deadline, Incident, TimelineEvent
-from oncall.models import EscalationPolicy
+from tests.concurrency import all_at_once
 from tests.incidents.factories import IncidentFactory, severity
-from tests.oncall.factories import UserFactory
+from tests.oncall.factories import staff_default_policy
 
 ROOT = Path(__file__).resolve().parents[2]
 postgres_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL")
 
 
-def staff_the_default_policy():
-    policy = EscalationPolicy.objects.get(is_default=True)
-    for level in policy.levels.all():
-        level.users.set([UserFactory(username=f"level{level.position}")])
-
-
 @postgres_only
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_parallel_ticks_fire_every_deadline_exactly_once():
-    staff_the_default_policy()
+    staff_default_policy()
     # Declared two hours ago and never ticked: every level, the acknowledge round, the update
     # and resolve targets are all due at once.
     with time_machine.travel(timezone.now() - timedelta(hours=2)):
         incidents = [IncidentFactory(severity=severity("SEV-1")) for _ in range(40)]
 
-    start, results, errors = threading.Barrier(4), [], []
+    def three_ticks() -> list[int]:
+        return [engine.tick(batch_size=7).fired for _ in range(3)]
 
-    def run():
-        try:
-            start.wait()
-            for _ in range(3):
-                results.append(engine.tick(batch_size=7).fired)
-        except Exception as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    fired, errors = all_at_once(three_ticks, threads=4)
 
     assert errors == []
-    assert sum(results) > 0
+    assert sum(sum(ticks) for ticks in fired) > 0
     assert not Deadline.objects.filter(fired_at=None, cancelled_at=None, due_at__lte=timezone.now()).exists()
     for incident in incidents:
         levels = list(incident.timeline.filter(kind=TimelineEvent.Kind.ESCALATED).values_list("data__level", flat=True))
@@ -72,7 +52,7 @@ def test_parallel_ticks_fire_every_deadline_exactly_once():
 @postgres_only
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_beat_and_a_worker_fire_a_due_deadline_through_redis(tmp_path):
-    staff_the_default_policy()
+    staff_default_policy()
     incident = IncidentFactory(severity=severity("SEV-1"))
     level_one = incident.deadlines.get(kind=Deadline.Kind.ESCALATION, level=1)
     assert level_one.fired_at is None

@@ -1,7 +1,6 @@
 """The escalation preview is the engine's own plan: what it shows is what the engine then does."""
 
-from datetime import datetime, timedelta
-from datetime import timezone as dt_timezone
+from datetime import timedelta
 
 import pytest
 import time_machine
@@ -9,19 +8,14 @@ from django.urls import reverse
 
 from incidents import actions, deadlines, engine, escalation, firing
 from incidents.models import Source, TimelineEvent
-from oncall.models import EscalationPolicy
+from tests.incidents.engine_clock import T0
 from tests.incidents.factories import IncidentFactory, incident_type, severity
-from tests.oncall.factories import UserFactory
-
-T0 = datetime(2026, 3, 3, 10, 0, tzinfo=dt_timezone.utc)  # a Tuesday, in working hours
-
+from tests.oncall.factories import UserFactory, staff_default_policy
 
 @pytest.fixture
 def policy(db):
-    policy = EscalationPolicy.objects.get(is_default=True)
-    for level, username in zip(policy.levels.order_by("position"), ["oncall", "lead", "em", "director"]):
-        level.users.set([UserFactory(username=username, first_name=username.title(), last_name="Person")])
-    return policy
+    names = ["oncall", "lead", "em", "director"]
+    return staff_default_policy(*(UserFactory(username=name, first_name=name.title(), last_name="Person") for name in names))
 
 
 def preview_of(incident, acknowledge_at=None):

@@ -15,13 +15,12 @@ from datetime import timezone as dt_timezone
 import pytest
 import time_machine
 
-from comms import outbox
 from comms.models import MessageKind, Notification
 from incidents import actions, deadlines, engine, escalation, firing
-from incidents.models import Deadline, Source, TimelineEvent
-from oncall.models import EscalationPolicy
+from incidents.models import Deadline, Source
+from tests.comms.delivery import dispatch_all
 from tests.incidents.factories import IncidentFactory, severity
-from tests.oncall.factories import UserFactory
+from tests.oncall.factories import UserFactory, staff_default_policy
 
 WEEKDAY = datetime(2026, 3, 3, 10, 0, tzinfo=dt_timezone.utc)  # a Tuesday, in the default working hours
 WEEKEND = datetime(2026, 3, 7, 10, 0, tzinfo=dt_timezone.utc)  # a Saturday
@@ -33,10 +32,8 @@ LEVEL_STAFF = ["oncall", "lead", "em", "director"]
 def staff(db):
     """The default policy (on-call engineer → team lead → engineering manager → director) with
     one person per level, and a commander who is on none of them."""
-    policy = EscalationPolicy.objects.get(is_default=True)
     people = {name: UserFactory(username=name) for name in [*LEVEL_STAFF, "ic"]}
-    for level, name in zip(policy.levels.order_by("position"), LEVEL_STAFF):
-        level.users.set([people[name]])
+    staff_default_policy(*(people[name] for name in LEVEL_STAFF))
     return people
 
 
@@ -72,11 +69,6 @@ def delivered(staff) -> set[tuple[datetime, str, str]]:
     return found
 
 
-def dispatch() -> None:
-    ids = list(TimelineEvent.objects.filter(dispatched_at__isnull=True).order_by("pk").values_list("pk", flat=True))
-    outbox.dispatch_events(ids)
-
-
 def run_engine(incident, *, until, acknowledge_at, by) -> None:
     """Tick at each pending deadline's due time until `until`, acknowledging at `acknowledge_at`."""
     for _ in range(500):  # a plan is finite; this only guards against a loop
@@ -84,14 +76,14 @@ def run_engine(incident, *, until, acknowledge_at, by) -> None:
         if acknowledge_at is not None and (pending is None or acknowledge_at < pending.due_at):
             with time_machine.travel(acknowledge_at, tick=False):
                 actions.acknowledge(incident, actor=by, source=Source.ADMIN)
-                dispatch()
+                dispatch_all()
             acknowledge_at = None
             continue
         if pending is None or pending.due_at > until:
             return
         with time_machine.travel(pending.due_at, tick=False):
             engine.tick()
-            dispatch()
+            dispatch_all()
     raise AssertionError("the engine never ran out of due deadlines")
 
 
@@ -102,7 +94,7 @@ def run_engine(incident, *, until, acknowledge_at, by) -> None:
 def test_what_people_receive_is_what_the_preview_showed(staff, sev, acknowledged, declared):
     with time_machine.travel(declared, tick=False):
         incident = IncidentFactory(severity=severity(sev), actor=staff["ic"], commander=staff["ic"])
-        dispatch()
+        dispatch_all()
     # Acknowledged two minutes after the first page (or at once, if the first page waits).
     first_page = incident.deadlines.filter(kind=Deadline.Kind.ESCALATION).order_by("due_at").first().due_at
     acknowledge_at = first_page + timedelta(minutes=2) if acknowledged else None

@@ -15,47 +15,27 @@ from django.urls import reverse
 
 from comms import acks, chat, outbox
 from comms.models import MessageKind, Notification
-from incidents import actions, engine
+from incidents import actions
 from incidents.errors import IllegalTransition
-from incidents.forms import AcknowledgeForm
+from incidents.forms.lifecycle import AcknowledgeForm
 from incidents.models import Deadline, Source, Status, TimelineEvent
-from oncall.models import EscalationPolicy
 from postmortems import metrics
+from tests.comms.delivery import dispatch_all
+from tests.incidents.engine_clock import T0, at, run
 from tests.incidents.factories import IncidentFactory, severity
-from tests.oncall.factories import UserFactory
+from tests.oncall.factories import UserFactory, staff_default_policy
 
 Kind = TimelineEvent.Kind
 ADMIN = Source.ADMIN
-# A Tuesday morning, inside the default working hours (Mon–Fri 09:00–17:00 UTC).
-T0 = datetime(2026, 3, 3, 10, 0, tzinfo=dt_timezone.utc)
 
 
 @pytest.fixture
 def people(db):
     """One person per level of the default policy, and a commander on none of them."""
-    policy = EscalationPolicy.objects.get(is_default=True)
-    staff = {}
-    for level, username in zip(policy.levels.order_by("position"), ["oncall", "lead", "em", "director"]):
-        staff[username] = UserFactory(username=username, responder=True)
-        level.users.set([staff[username]])
+    staff = {username: UserFactory(username=username, responder=True) for username in ["oncall", "lead", "em", "director"]}
+    staff_default_policy(*staff.values())
     staff["ic"] = UserFactory(username="ic")
     return staff
-
-
-def at(minute: float):
-    return time_machine.travel(T0 + timedelta(minutes=minute), tick=False)
-
-
-def run(first: int, last: int) -> None:
-    """The engine ticking every minute from `first` to `last` (inclusive) after T0."""
-    for minute in range(first, last + 1):
-        with at(minute):
-            engine.tick()
-
-
-def dispatch_all() -> None:
-    ids = list(TimelineEvent.objects.filter(dispatched_at__isnull=True).order_by("pk").values_list("pk", flat=True))
-    outbox.dispatch_events(ids)
 
 
 def pages_to(user, after=None) -> list[Notification]:

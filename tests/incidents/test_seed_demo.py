@@ -8,7 +8,6 @@ import re
 import pytest
 import time_machine
 from django.contrib.auth import authenticate
-from django.core.management import call_command
 from django.db.models import Q
 from django.utils import timezone
 
@@ -26,6 +25,7 @@ from incidents.models import (
 )
 from oncall.models import EscalationPolicy, Layer, Override, Schedule, Team, User
 from oncall.schedules import on_call_at
+from tests.commands import run_command
 
 Kind = TimelineEvent.Kind
 
@@ -40,9 +40,7 @@ GROUPS = {
 
 
 def seed(*, stderr=None, **options) -> str:
-    out = io.StringIO()
-    call_command("seed_demo", stdout=out, stderr=stderr or io.StringIO(), **options)
-    return out.getvalue()
+    return run_command("seed_demo", stderr=stderr or io.StringIO(), **options)
 
 
 def printed_password(output: str) -> str:

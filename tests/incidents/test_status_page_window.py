@@ -1,22 +1,20 @@
 """Status-page publication follows the severity: SEV-1 is public at once, SEV-2 and SEV-3 within
 their window (the communications lead is reminded when it passes), SEV-4 optional."""
 
-from datetime import datetime, timedelta
-from datetime import timezone as dt_timezone
+from datetime import timedelta
 
 import pytest
-import time_machine
 from django.urls import reverse
 
-from incidents import actions, engine
+from incidents import actions
 from incidents.models import Deadline, Incident, Participant, SeverityLevel, Source, TimelineEvent
 from oncall.models import EscalationPolicy
+from tests.incidents.engine_clock import T0, at, run
 from tests.incidents.factories import IncidentFactory, ServiceFactory, incident_type, severity
 from tests.oncall.factories import UserFactory
 
 Kind = TimelineEvent.Kind
 ADMIN = Source.ADMIN
-T0 = datetime(2026, 3, 3, 10, 0, tzinfo=dt_timezone.utc)
 DECLARE_URL = reverse("admin:incidents_incident_add")
 
 
@@ -31,16 +29,6 @@ def oncall(db):
     person = UserFactory(username="oncall", first_name="Omar", last_name="Oncall")
     EscalationPolicy.objects.get(is_default=True).levels.get(position=1).users.set([person])
     return person
-
-
-def at(minute: float):
-    return time_machine.travel(T0 + timedelta(minutes=minute), tick=False)
-
-
-def run(first: int, last: int) -> None:
-    for minute in range(first, last + 1):
-        with at(minute):
-            engine.tick()
 
 
 def reminders(incident) -> list[TimelineEvent]:

@@ -186,6 +186,18 @@ class EscalationDelayFactory(factory.django.DjangoModelFactory):
     business_hours = False
 
 
+def staff_default_policy(*people: User) -> EscalationPolicy:
+    """Put one person on each level of the seeded default policy (on-call engineer, team lead,
+    engineering manager, director), level 1 first. A level beyond the people named gets a
+    stand-in of its own (`level2`, `level3`…), so nobody named is reached for another level."""
+    policy = EscalationPolicy.objects.get(is_default=True)
+    levels = list(policy.levels.order_by("position"))
+    assert len(people) <= len(levels), f"the default policy has {len(levels)} levels"
+    for index, level in enumerate(levels):
+        level.users.set([people[index] if index < len(people) else UserFactory(username=f"level{level.position}")])
+    return policy
+
+
 class ApiKeyFactory(factory.django.DjangoModelFactory):
     """A key whose secret is `vigil_test_<n>`, kept on the instance as `.secret` for the test."""
 

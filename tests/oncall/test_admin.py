@@ -4,11 +4,9 @@ matrix, calendar feeds and the permissions the groups get."""
 
 import datetime as dt
 import re
-from html import unescape
 from urllib.parse import urlparse
 
 import pytest
-import time_machine
 from django.contrib.auth.models import Group
 from django.urls import reverse
 
@@ -24,60 +22,16 @@ from tests.oncall.factories import (
     ScheduleFactory,
     UserFactory,
 )
+from tests.oncall.fixtures import NOW, UTC, alice, bob, carol, frozen_clock, gappy, primary  # noqa: F401
+from tests.pages import text_of
 
 pytestmark = pytest.mark.django_db
 
-UTC = dt.timezone.utc
-NOW = dt.datetime(2026, 5, 6, 12, 0, tzinfo=UTC)  # Wednesday, 13:00 in London, 08:00 in New York
 LIST_URL = reverse("admin:oncall_schedule_changelist")
-
-
-@pytest.fixture(autouse=True)
-def frozen_clock():
-    with time_machine.travel(NOW, tick=False):
-        yield
 
 
 def page_url(schedule) -> str:
     return reverse("admin:oncall_schedule_change", args=[schedule.pk])
-
-
-def text_of(response) -> str:
-    """The page as a person reads it: tags stripped, whitespace collapsed."""
-    html = re.sub(r"<(script|style)\b.*?</\1>", " ", response.content.decode(), flags=re.S)
-    return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", html)))
-
-
-@pytest.fixture
-def alice(db):
-    return UserFactory(username="alice", first_name="Alice", last_name="Chen", responder=True)
-
-
-@pytest.fixture
-def bob(db):
-    return UserFactory(username="bob", first_name="Bob", last_name="Okafor", responder=True)
-
-
-@pytest.fixture
-def carol(db):
-    return UserFactory(username="carol", first_name="Carol", last_name="Diaz", manager=True, time_zone="America/New_York")
-
-
-@pytest.fixture
-def primary(alice, bob):
-    """London: a 24/7 weekly layer (Alice, then Bob) under weekday business hours (Bob)."""
-    schedule = ScheduleFactory(name="Primary", slug="primary", time_zone="Europe/London")
-    LayerFactory(schedule=schedule, name="24/7", priority=1, start_date=dt.date(2026, 5, 4), members=[alice, bob])
-    LayerFactory(schedule=schedule, name="Business hours", priority=2, business_hours=True, members=[bob])
-    return schedule
-
-
-@pytest.fixture
-def gappy(alice):
-    """New York business hours only: nobody on call at night or at weekends."""
-    schedule = ScheduleFactory(name="Database", slug="database", time_zone="America/New_York")
-    LayerFactory(schedule=schedule, name="DBAs", business_hours=True, members=[alice])
-    return schedule
 
 
 # --- The schedule page ------------------------------------------------------------------------------

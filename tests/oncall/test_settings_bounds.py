@@ -6,7 +6,6 @@ import datetime as dt
 import importlib
 import pkgutil
 import re
-from html import unescape
 
 import pytest
 from django.apps import apps
@@ -25,6 +24,7 @@ from tests.oncall.factories import (
     TeamFactory,
     UserFactory,
 )
+from tests.pages import text_of
 
 pytestmark = pytest.mark.django_db
 
@@ -41,11 +41,6 @@ def manager(client):
 
 def errors(response, form="adminform") -> dict:
     return response.context[form].form.errors
-
-
-def text_of(response) -> str:
-    html = re.sub(r"<(script|style)\b.*?</\1>", " ", response.content.decode(), flags=re.S)
-    return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", html)))
 
 
 # --- Escalation policies: loop count -------------------------------------------------------------

@@ -13,8 +13,8 @@ from incidents.errors import IllegalTransition
 from incidents.models import Source, TimelineEvent
 from postmortems import actions
 from postmortems.models import ActionItem, PostMortem
+from tests.api.keys import auth
 from tests.incidents.factories import IncidentFactory, severity
-from tests.oncall.factories import ApiKeyFactory
 from tests.postmortems.factories import ActionItemFactory
 
 pytestmark = pytest.mark.django_db
@@ -120,7 +120,7 @@ def test_api_patch(client, commander, item):
     commander.user_permissions.add(
         *Permission.objects.filter(codename__in=["view_actionitem", "change_actionitem"], content_type__app_label="postmortems")
     )
-    headers = {"HTTP_AUTHORIZATION": f"Bearer {ApiKeyFactory(owner=commander, scopes=['read', 'write']).secret}"}
+    headers = auth(commander, "read", "write")
 
     def change(status):
         response = client.patch(
@@ -203,7 +203,7 @@ def test_publishing_through_the_api_records_the_person(client, commander, viewer
     )
     postmortem = IncidentFactory(actor=commander, severity=severity("SEV-2"), commander=commander, resolved=True).postmortem
     reference = postmortem.incident.reference
-    headers = {"HTTP_AUTHORIZATION": f"Bearer {ApiKeyFactory(owner=commander, scopes=['read', 'write']).secret}"}
+    headers = auth(commander, "read", "write")
 
     def move(status, **extra):
         return client.post(
@@ -213,8 +213,7 @@ def test_publishing_through_the_api_records_the_person(client, commander, viewer
 
     assert move("published").status_code == 409  # a draft is reviewed first
     assert move("in_review").json()["status"] == "in_review"
-    viewer_key = ApiKeyFactory(owner=viewer, scopes=["read", "write"]).secret
-    assert move("published", HTTP_AUTHORIZATION=f"Bearer {viewer_key}").status_code in (403, 404)
+    assert move("published", **auth(viewer, "read", "write")).status_code in (403, 404)
     body = move("published").json()
     assert body["status"] == "published" and body["published_by"]["username"] == "ic" and body["published_at"]
     postmortem.refresh_from_db()

@@ -8,7 +8,6 @@ from django.utils import timezone
 
 from postmortems.models import ActionItem, PostMortem
 from tests.incidents.factories import IncidentFactory, severity
-from tests.oncall.factories import UserFactory
 from tests.postmortems.factories import ActionItemFactory, PostMortemFactory, WhyFactory
 
 pytestmark = pytest.mark.django_db
@@ -19,15 +18,6 @@ ITEMS_URL = reverse("admin:postmortems_actionitem_changelist")
 
 def page_url(pm) -> str:
     return reverse("admin:postmortems_postmortem_change", args=[pm.pk])
-
-
-@pytest.fixture
-def as_user(client):
-    def login(user):
-        client.force_login(user)
-        return client
-
-    return login
 
 
 @pytest.fixture

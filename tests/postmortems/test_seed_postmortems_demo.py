@@ -1,21 +1,15 @@
 """`manage.py seed_postmortems_demo` after `seed_demo`: a written post-mortem to look at."""
 
-import io
-
 import pytest
-from django.core.management import call_command
 
 from postmortems import export
 from postmortems.models import PostMortem
+from tests.commands import run_command
 
 
 @pytest.fixture
-def seeded(db, settings, tmp_path):
-    settings.VAR_DIR = tmp_path
-    call_command("seed_demo", stdout=io.StringIO(), stderr=io.StringIO())
-    out = io.StringIO()
-    call_command("seed_postmortems_demo", stdout=out)
-    return out.getvalue()
+def seeded(demo):
+    return run_command("seed_postmortems_demo")
 
 
 def test_the_card_payments_post_mortem_is_written_with_whys_and_action_items_in_every_state(seeded):
@@ -30,7 +24,5 @@ def test_the_card_payments_post_mortem_is_written_with_whys_and_action_items_in_
 
 
 def test_it_runs_once(seeded):
-    out = io.StringIO()
-    call_command("seed_postmortems_demo", stdout=out)
-    assert "already written" in out.getvalue()
+    assert "already written" in run_command("seed_postmortems_demo")
     assert PostMortem.objects.get(incident__title__startswith="Card payments failing").whys.count() == 5

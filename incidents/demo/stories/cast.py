@@ -1,15 +1,16 @@
-"""The people the demo stories cast, and the short names the stories use for sources, roles and statuses."""
+"""The people the demo stories cast, and the short names the stories use for roles and statuses."""
 
-from incidents.demo.steps import OnCall, person
+from incidents.demo.steps import OnCall, Player, person
 from incidents.models import Incident, Participant, Source
 
 CAST = ("alice", "bob", "carol", "dave", "erin")
-alice, bob, carol, dave, erin = (person(username) for username in CAST)
+alice, bob, carol, dave, erin = (Player(person(username)) for username in CAST)
 
 # Whoever Platform had on call when a story began: the person the engine paged first.
-platform_on_call = OnCall("platform-primary", fallback=bob)
+platform_on_call = Player(OnCall("platform-primary", fallback=bob.actor))
 
-ADMIN_SRC = Source.ADMIN
-SYSTEM_SRC = Source.SYSTEM
+# Monitoring, declaring and linking on its own: no person, the system as source.
+monitoring = Player(None, Source.SYSTEM)
+
 Role = Participant.Role
 S = Incident.Status

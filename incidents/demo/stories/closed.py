@@ -2,161 +2,110 @@
 
 from datetime import timedelta
 
-from incidents.demo.steps import Story, after, days_ago, do, earlier, kind, service, severity
-from incidents.demo.stories.cast import ADMIN_SRC, Role, S, alice, bob, dave, erin
-from incidents.models import EvidenceLink, Incident
+from incidents.demo.steps import Story, after, days_ago, earlier
+from incidents.demo.stories.cast import Role, S, alice, bob, dave, erin
+from incidents.models import Incident
 
 # A SEV-3 data incident nine days ago, closed after its two-hour observation.
 closed_refund_duplicates = Story(
-    "closed_refund_duplicates",
     start=days_ago(9, 13, 52),
     steps=(
-        after(0,
-            do("declare",
-                title="Duplicate refund rows after payments-gateway retry",
-                severity=severity("SEV-3"), incident_type=kind("data"),
-                services=[service("payments-gateway"), service("internal-admin-tools")],
-                summary="Support found 14 refunds that show twice in the back office; finance asked whether "
-                "customers were refunded twice.",
-                origin=Incident.Origin.INTERNAL, actor=erin, source=ADMIN_SRC, commander=alice,
-                detected_at=earlier(minutes=25),
-            ),
-        ),
-        after(3,
-            do("acknowledge", actor=erin, source=ADMIN_SRC),
-        ),
-        after(4,
-            do("add_note",
-                "The processor shows one refund per order for all 14; the duplicates are ours only. "
-                "Both rows carry the same PSP reference, written 2 s apart.",
-                actor=erin, source=ADMIN_SRC,
-            ),
-        ),
+        after(0, erin.declares(
+            title="Duplicate refund rows after payments-gateway retry",
+            severity="SEV-3", kind="data", services=["payments-gateway", "internal-admin-tools"],
+            summary="Support found 14 refunds that show twice in the back office; finance asked whether "
+            "customers were refunded twice.",
+            origin=Incident.Origin.INTERNAL, commander=alice, detected_at=earlier(minutes=25),
+        )),
+        after(3, erin.acknowledges()),
+        after(4, erin.notes(
+            "The processor shows one refund per order for all 14; the duplicates are ours only. "
+            "Both rows carry the same PSP reference, written 2 s apart."
+        )),
         after(2,
-            do("done", "Stop the writes", actor=erin),
-            do("add_note",
-                "Paused the refund-retry job (`payctl jobs pause refund-retry`).", actor=erin, source=ADMIN_SRC
-            ),
+            erin.ticks_off("Stop the writes"),
+            erin.notes("Paused the refund-retry job (`payctl jobs pause refund-retry`)."),
         ),
-        after(6,
-            do("change_status",
-                S.IDENTIFIED, actor=alice, source=ADMIN_SRC,
-                message="The retry job re-inserts a refund when the first insert times out but commits anyway; "
-                "there is no unique constraint on the PSP reference.",
-            ),
-        ),
+        after(6, alice.moves_to(
+            S.IDENTIFIED,
+            "The retry job re-inserts a refund when the first insert times out but commits anyway; "
+            "there is no unique constraint on the PSP reference.",
+        )),
         after(5,
-            do("done", "Take a snapshot", actor=bob),
-            do("assign_role", bob, Role.SUBJECT_MATTER_EXPERT, actor=alice, source=ADMIN_SRC),
+            bob.ticks_off("Take a snapshot"),
+            alice.assigns(bob, Role.SUBJECT_MATTER_EXPERT),
         ),
         after(12,
-            do("done", "Establish the scope", actor=erin),
-            do("update_details",
-                actor=alice, source=ADMIN_SRC,
+            erin.ticks_off("Establish the scope"),
+            alice.edits(
                 users_affected_confirmed=14, revenue_impact=Incident.ImpactLevel.NONE,
                 impact_description="14 refunds recorded twice in our database only; no customer was refunded twice.",
             ),
         ),
-        after(3,
-            do("post_update",
-                "Finance: no customer was refunded twice. 14 duplicate rows in the back office; the repair "
-                "script is in review and the retry job stays paused until the fix ships.",
-                actor=alice, source=ADMIN_SRC,
-            ),
-        ),
+        after(3, alice.updates(
+            "Finance: no customer was refunded twice. 14 duplicate rows in the back office; the repair "
+            "script is in review and the retry job stays paused until the fix ships."
+        )),
         after(40,
-            do("done", "Have the repair plan reviewed", actor=bob),
-            do("add_note", "Repair script reviewed by Bob; deleted the 14 duplicates in one transaction.",
-                actor=erin, source=ADMIN_SRC),
+            bob.ticks_off("Have the repair plan reviewed"),
+            erin.notes("Repair script reviewed by Bob; deleted the 14 duplicates in one transaction."),
         ),
         after(8,
-            do("done", "Verify the data", actor=erin),
-            do("update_details",
-                actor=alice, source=ADMIN_SRC, mitigation=Incident.Mitigation.FIX_FORWARD,
+            erin.ticks_off("Verify the data"),
+            alice.edits(
+                mitigation=Incident.Mitigation.FIX_FORWARD,
                 mitigation_notes="Deleted duplicates; unique constraint on (order, psp_reference) shipped in "
                 "payments-gateway 4.16.1; retry job resumed.",
             ),
         ),
-        after(2,
-            do("change_status", S.MONITORING, actor=alice, source=ADMIN_SRC,
-                message="Retry job resumed with the constraint in place."),
-        ),
-        after(30,
-            do("resolve",
-                actor=alice, source=ADMIN_SRC, mitigation=Incident.Mitigation.FIX_FORWARD,
-                summary="No new duplicates after 30 minutes of retries; the constraint now rejects them.",
-            ),
-        ),
-        after(timedelta(hours=3, minutes=1),
-            do("close", actor=alice, source=ADMIN_SRC),
-        ),
+        after(2, alice.moves_to(S.MONITORING, "Retry job resumed with the constraint in place.")),
+        after(30, alice.resolves(
+            "No new duplicates after 30 minutes of retries; the constraint now rejects them.",
+            mitigation=Incident.Mitigation.FIX_FORWARD,
+        )),
+        after(timedelta(hours=3, minutes=1), alice.closes()),
     ),
 )
 
 
 # A game day six days ago: a drill (it pages only its participants), closed the next morning.
 closed_failover_drill = Story(
-    "closed_failover_drill",
     start=days_ago(6, 10, 0),
     steps=(
         after(0,
-            do("declare",
+            alice.declares(
                 title="Drill: Primary PostgreSQL failover game day",
-                severity=severity("SEV-2"), incident_type=kind("availability"),
-                services=[service("primary-postgresql"), service("checkout-api")],
+                severity="SEV-2", kind="availability", services=["primary-postgresql", "checkout-api"],
                 summary="Planned exercise: fail pg-1 over to pg-2 under production traffic and time the "
                 "write outage. Announced in #eng on Monday.",
-                actor=alice, source=ADMIN_SRC, commander=alice, is_drill=True,
+                commander=alice, is_drill=True,
             ),
             # The game-day crew joins up front: a drill pages only its participants.
-            do("assign_role", bob, Role.TECHNICAL_LEAD, actor=alice, source=ADMIN_SRC),
-            do("assign_role", dave, Role.SCRIBE, actor=alice, source=ADMIN_SRC),
-            do("assign_role", erin, Role.RESPONDER, actor=alice, source=ADMIN_SRC),
+            alice.assigns(bob, Role.TECHNICAL_LEAD),
+            alice.assigns(dave, Role.SCRIBE),
+            alice.assigns(erin, Role.RESPONDER),
         ),
-        after(1,
-            do("acknowledge", actor=bob, source=ADMIN_SRC),
-        ),
-        after(2,
-            do("add_evidence",
-                "https://grafana.example.com/d/pg-overview/postgres-overview?from=now-1h",
-                kind=EvidenceLink.Kind.DASHBOARD, title="Postgres / Overview", actor=bob, source=ADMIN_SRC,
-            ),
-        ),
-        after(2,
-            do("add_note", "Started `patronictl failover vigil-pg --candidate pg-2`.",
-                actor=dave, source=ADMIN_SRC),
-        ),
-        after(1,
-            do("add_note",
-                "pg-2 promoted. Checkout API write errors for 38 s, then recovered on its own; "
-                "no manual step was needed.", actor=bob, source=ADMIN_SRC,
-            ),
-        ),
-        after(1,
-            do("post_update",
-                "Drill: failover done, 38 s of write errors on Checkout API (target 60 s). Replicas "
-                "re-attaching to pg-2; checking the clients next.", actor=alice, source=ADMIN_SRC,
-            ),
-        ),
-        after(1,
-            do("add_note",
-                "Finding: notification-worker kept its old connections for 4 minutes (no health check "
-                "on its pool). Action item for Platform.", actor=erin, source=ADMIN_SRC,
-            ),
-        ),
-        after(5,
-            do("change_status", S.MONITORING, actor=alice, source=ADMIN_SRC,
-                message="Writes healthy on pg-2, replicas re-attached."),
-        ),
-        after(20,
-            do("resolve",
-                actor=alice, source=ADMIN_SRC, mitigation=Incident.Mitigation.FAILOVER,
-                summary="Failover took 38 s of write unavailability (target 60 s). One finding: "
-                "notification-worker pool health checks.",
-            ),
-        ),
-        after(timedelta(hours=23, minutes=1),
-            do("close", actor=alice, source=ADMIN_SRC),
-        ),
+        after(1, bob.acknowledges()),
+        after(2, bob.links("https://grafana.example.com/d/pg-overview/postgres-overview?from=now-1h", "Postgres / Overview")),
+        after(2, dave.notes("Started `patronictl failover vigil-pg --candidate pg-2`.")),
+        after(1, bob.notes(
+            "pg-2 promoted. Checkout API write errors for 38 s, then recovered on its own; "
+            "no manual step was needed."
+        )),
+        after(1, alice.updates(
+            "Drill: failover done, 38 s of write errors on Checkout API (target 60 s). Replicas "
+            "re-attaching to pg-2; checking the clients next."
+        )),
+        after(1, erin.notes(
+            "Finding: notification-worker kept its old connections for 4 minutes (no health check "
+            "on its pool). Action item for Platform."
+        )),
+        after(5, alice.moves_to(S.MONITORING, "Writes healthy on pg-2, replicas re-attached.")),
+        after(20, alice.resolves(
+            "Failover took 38 s of write unavailability (target 60 s). One finding: "
+            "notification-worker pool health checks.",
+            mitigation=Incident.Mitigation.FAILOVER,
+        )),
+        after(timedelta(hours=23, minutes=1), alice.closes()),
     ),
 )

@@ -1,11 +1,5 @@
 """The post-mortem pages: the list, the document with its timeline, five whys and action items
-inline, status buttons, the Markdown download and the print page. Every action item across
-post-mortems is listed by `admin_action_items.py`.
-
-State moves and action-item status changes go through `postmortems.actions`; a refused step
-becomes an error message.
-A post-mortem is visible only to who may see its incident (`incidents.selectors`).
-"""
+inline, status buttons, the Markdown download and the print page."""
 
 from __future__ import annotations
 
@@ -25,9 +19,11 @@ from incidents import selectors
 from incidents.errors import DomainError
 from incidents.formatting import EMPTY, badge
 from incidents.models import Incident, Source
+from oncall.admin.filters import ChoiceFilter
 
-from . import actions, export, invites, metrics, services
-from .models import ActionItem, PostMortem, PostMortemTimelineEntry, Why
+from .. import actions, export, invites, metrics, services
+from ..models import ActionItem, PostMortem, PostMortemTimelineEntry, Why
+from .base import TEXT_BOXES, visible_postmortems
 
 STATUS_COLORS = {
     PostMortem.Status.DRAFT: "#ef6c00",
@@ -47,35 +43,45 @@ TRANSITIONS_FROM = {
 }
 
 
-def _visible_postmortems(user):
-    return PostMortem.objects.filter(incident__in=selectors.visible_incidents(user))
+def _overdue() -> Q:
+    """Past the due date of the step it is in: the draft, or the publication once in review."""
+    today = timezone.localdate()
+    return Q(status=PostMortem.Status.DRAFT, draft_due__lt=today) | Q(status=PostMortem.Status.IN_REVIEW, publish_due__lt=today)
 
 
-class OverdueFilter(admin.SimpleListFilter):
+class OverdueFilter(ChoiceFilter):
     title = "due"
     parameter_name = "overdue"
+    options = {
+        "yes": ("Overdue", lambda postmortems, request: postmortems.filter(_overdue())),
+        "no": ("Not overdue", lambda postmortems, request: postmortems.exclude(_overdue())),
+    }
 
-    def lookups(self, request, model_admin):
-        return [("yes", "Overdue"), ("no", "Not overdue")]
 
-    def queryset(self, request, queryset):
-        today = timezone.localdate()
-        overdue = Q(status=PostMortem.Status.DRAFT, draft_due__lt=today) | Q(
-            status=PostMortem.Status.IN_REVIEW, publish_due__lt=today
-        )
-        if self.value() == "yes":
-            return queryset.filter(overdue)
-        if self.value() == "no":
-            return queryset.exclude(overdue)
-        return queryset
+def _transition(request, postmortems, name: str) -> None:
+    """Take each post-mortem through `name`, saying what was refused and how many moved."""
+    done = 0
+    for postmortem in postmortems:
+        try:
+            actions.TRANSITIONS[name](postmortem, actor=request.user, source=Source.ADMIN)
+            done += 1
+        except DomainError as error:
+            messages.error(request, str(error))
+    if done:
+        messages.success(request, f"{TRANSITION_LABELS[name]}: {done} post-mortem{'s' if done != 1 else ''}.")
+
+
+def _transition_action(name: str):
+    """The list action that takes the selected post-mortems through `name`, labelled as its button."""
+
+    @admin.action(description=TRANSITION_LABELS[name], permissions=["change"])
+    def transition_selected(model_admin, request, queryset):
+        _transition(request, queryset, name)
+
+    return transition_selected
 
 
 # --- The post-mortem page --------------------------------------------------------------------
-
-_TEXTAREA = {
-    models.TextField: {"widget": admin.widgets.AdminTextareaWidget(attrs={"rows": 3})},
-    models.URLField: {"assume_scheme": "https"},
-}
 
 
 class TimelineEntryInline(admin.TabularInline):
@@ -104,7 +110,7 @@ class ActionItemInline(admin.StackedInline):
     readonly_fields = ("completed_at",)
     autocomplete_fields = ("owner",)
     extra = 0
-    formfield_overrides = _TEXTAREA
+    formfield_overrides = TEXT_BOXES
 
 
 class CreateForm(forms.Form):
@@ -157,12 +163,12 @@ class PostMortemAdmin(admin.ModelAdmin):
         ("Review", {"fields": ("went_well", "could_improve", "lessons_learned",
                                ("review_meeting_at", "review_meeting_minutes"))}),
     )
-    formfield_overrides = _TEXTAREA
+    formfield_overrides = TEXT_BOXES
     empty_value_display = EMPTY
     change_form_template = "admin/postmortems/postmortem/change_form.html"
 
     def get_queryset(self, request):
-        return _visible_postmortems(request.user).select_related("incident__severity", "owner")
+        return visible_postmortems(request.user).select_related("incident__severity", "owner")
 
     def has_delete_permission(self, request, obj=None):
         return False  # the record is the history
@@ -209,28 +215,9 @@ class PostMortemAdmin(admin.ModelAdmin):
 
     # --- Status: list actions and the page's buttons ---
 
-    def _transition(self, request, postmortems, name: str) -> None:
-        done = 0
-        for postmortem in postmortems:
-            try:
-                actions.TRANSITIONS[name](postmortem, actor=request.user, source=Source.ADMIN)
-                done += 1
-            except DomainError as error:
-                messages.error(request, str(error))
-        if done:
-            messages.success(request, f"{TRANSITION_LABELS[name]}: {done} post-mortem{'s' if done != 1 else ''}.")
-
-    @admin.action(description="Submit for review", permissions=["change"])
-    def submit_for_review(self, request, queryset):
-        self._transition(request, queryset, "submit_for_review")
-
-    @admin.action(description="Publish", permissions=["change"])
-    def publish(self, request, queryset):
-        self._transition(request, queryset, "publish")
-
-    @admin.action(description="Back to draft", permissions=["change"])
-    def return_to_draft(self, request, queryset):
-        self._transition(request, queryset, "return_to_draft")
+    submit_for_review = _transition_action("submit_for_review")
+    publish = _transition_action("publish")
+    return_to_draft = _transition_action("return_to_draft")
 
     def get_urls(self):
         info = self.opts.app_label, self.opts.model_name
@@ -257,7 +244,7 @@ class PostMortemAdmin(admin.ModelAdmin):
         postmortem = self._get_or_404(request, object_id)
         if not self.has_change_permission(request, postmortem):
             raise PermissionDenied
-        self._transition(request, [postmortem], name)
+        _transition(request, [postmortem], name)
         return HttpResponseRedirect(
             reverse("admin:postmortems_postmortem_change", args=[quote(postmortem.pk)], current_app=self.admin_site.name)
         )
@@ -356,6 +343,3 @@ class PostMortemAdmin(admin.ModelAdmin):
             **(extra_context or {}),
         }
         return TemplateResponse(request, "admin/postmortems/postmortem/create.html", context)
-
-
-from .admin_action_items import ActionItemAdmin  # noqa: E402,F401  (every action item; registered there)

@@ -1,88 +1,14 @@
-"""Admin forms: each turns what an operator typed into the arguments of one action.
-
-`DeclareForm` is the declare page, `IncidentDetailsForm` the editable part of the incident
-page, and every `OperationForm` is one small form on that page (acknowledge, post an
-update, resolve…) whose `perform` calls exactly one function of `incidents.actions`.
-"""
+"""The forms that move an incident along its lifecycle: the declare page, and the incident page's
+acknowledge, change status, post an update, change severity, resolve, reopen and close."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from django import forms
 from django.contrib.admin import widgets
-from django.contrib.auth import get_user_model
-from django.utils import timezone
-from django.utils.html import format_html
 
-from oncall.formatting import typed_duration
-from oncall.forms import DelayField
-from oncall.models import EscalationPolicy
-
-from . import actions, formatting, lifecycle, permissions
-from .models import (
-    OPEN_STATUSES,
-    EvidenceLink,
-    Incident,
-    IncidentTask,
-    IncidentType,
-    Participant,
-    Service,
-    SeverityLevel,
-    Status,
-    TimelineEvent,
-)
-
-
-class ListField(forms.CharField):
-    """A JSON list of strings edited as text: split on `separator`, blanks dropped."""
-
-    def __init__(self, *, separator: str = ",", **kwargs):
-        self.separator = separator
-        super().__init__(**kwargs)
-
-    def prepare_value(self, value):
-        if isinstance(value, list):
-            return ("\n" if self.separator == "\n" else ", ").join(str(v) for v in value)
-        return value
-
-    def to_python(self, value):
-        if isinstance(value, list):
-            return value
-        text = super().to_python(value)
-        return [item.strip() for item in text.split(self.separator) if item.strip()]
-
-
-class UserChoiceField(forms.ModelChoiceField):
-    """Active staff users: the people who can hold a role on an incident."""
-
-    def __init__(self, **kwargs):
-        queryset = get_user_model().objects.filter(is_active=True, is_staff=True).order_by("first_name", "last_name", "username")
-        super().__init__(queryset=queryset, **kwargs)
-
-    def label_from_instance(self, user):
-        name = str(user)
-        return name if name == user.get_username() else f"{name} ({user.get_username()})"
-
-
-class ServicesWidget(widgets.FilteredSelectMultiple):
-    """The admin's two-box picker, wrapped as the admin wraps it so its script keeps the label on the left."""
-
-    def render(self, *args, **kwargs):
-        return format_html('<div class="related-widget-wrapper">{}</div>', super().render(*args, **kwargs))
-
-
-class SeverityChoiceField(forms.ModelChoiceField):
-    def __init__(self, *, with_description: bool = False, **kwargs):
-        self.with_description = with_description
-        super().__init__(**kwargs)
-
-    def label_from_instance(self, severity):
-        text = f"{severity.name} · {severity.label}"
-        return f"{text} — {severity.description}" if self.with_description and severity.description else text
-
-
-# --- Declaring and editing ------------------------------------------------------------------
+from .. import actions, formatting, lifecycle, permissions
+from ..models import OPEN_STATUSES, Incident, IncidentType, Service, SeverityLevel, Status, TimelineEvent
+from .base import OperationForm, ServicesWidget, SeverityChoiceField, UserChoiceField
 
 
 class DeclareForm(forms.Form):
@@ -176,60 +102,6 @@ def status_page_help(severities) -> str:
     )
 
 
-class IncidentDetailsForm(forms.ModelForm):
-    """The descriptive fields of the incident page; the admin saves them through `actions.update_details`."""
-
-    regions = ListField(required=False, widget=widgets.AdminTextInputWidget, help_text="Comma-separated, e.g. eu-west-1, us-east-1.")
-
-    class Meta:
-        model = Incident
-        fields = [*actions.EDITABLE_DETAILS, "services"]
-
-    def clean_detected_at(self):
-        # Checked here too, so a typo keeps the rest of the edit instead of being refused whole.
-        detected_at = self.cleaned_data["detected_at"]
-        if detected_at and detected_at > timezone.now() + timedelta(minutes=5):
-            raise forms.ValidationError("The detection time is in the future.")
-        return detected_at
-
-
-class MatrixDurationField(DelayField):
-    """A duration of the response matrix typed as the matrix says it: "5 min", "4 h", "14 d"
-    (Django's "00:05:00" works too). Shown exactly, so saving the page never rounds a target."""
-
-    widget = forms.TextInput(attrs={"size": 14, "placeholder": "e.g. 15 min"})
-    default_error_messages = {
-        "invalid": "Type a duration such as “5 min”, “4 h”, “1 h 30 min” or “14 d”.",
-        "overflow": "Far longer than any target of the matrix may be: see the bound below.",
-    }
-
-    def prepare_value(self, value):
-        return typed_duration(value) if isinstance(value, timedelta) else value
-
-
-class SeverityLevelForm(forms.ModelForm):
-    class Meta:
-        model = SeverityLevel
-        fields = "__all__"
-        field_classes = dict.fromkeys(
-            ["ack_sla", "first_update_interval", "update_interval", "resolve_target", "observation_period"],
-            MatrixDurationField,
-        )
-
-
-class IncidentTypeForm(forms.ModelForm):
-    checklist = ListField(
-        separator="\n",
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 8, "class": "vLargeTextField"}),
-        help_text="One item per line; they become the task list of each new incident of this type.",
-    )
-
-    class Meta:
-        model = IncidentType
-        fields = ["name", "slug", "description", "symptoms", "checklist", "restricted_by_default"]
-
-
 # --- Operations on the incident page -----------------------------------------------------------
 
 
@@ -241,25 +113,6 @@ def _working_targets(incident: Incident) -> list[tuple[str, str]]:
         for target in lifecycle.allowed_targets(current)
         if permissions.required_for(lifecycle.TRANSITIONS[(current, target)]) == permissions.RESPOND
     ]
-
-
-class OperationForm(forms.Form):
-    """One small form of the incident page. `perform` calls one action and returns the success message."""
-
-    label = ""
-    button = ""
-
-    def __init__(self, *args, incident: Incident, **kwargs):
-        self.incident = incident
-        super().__init__(*args, **kwargs)
-
-    @property
-    def offered(self) -> bool:
-        """Whether the form makes sense for the incident as it stands (the action still decides)."""
-        return self.incident.status != Status.CLOSED
-
-    def perform(self, *, actor, source) -> str:
-        raise NotImplementedError
 
 
 class AcknowledgeForm(OperationForm):
@@ -333,20 +186,6 @@ class PostUpdateForm(OperationForm):
         return f"{posted} on {incident.reference}."
 
 
-class NoteForm(OperationForm):
-    label = "Add a note"
-    button = "Add note"
-    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=10_000, label="Note")
-
-    @property
-    def offered(self) -> bool:
-        return True
-
-    def perform(self, *, actor, source) -> str:
-        actions.add_note(self.incident, self.cleaned_data["text"], actor=actor, source=source)
-        return "Note added."
-
-
 class ChangeSeverityForm(OperationForm):
     label = "Change severity"
     button = "Change severity"
@@ -361,30 +200,6 @@ class ChangeSeverityForm(OperationForm):
         data = self.cleaned_data
         incident = actions.change_severity(self.incident, data["severity"], reason=data["reason"], actor=actor, source=source)
         return f"{incident.reference} is now {incident.severity.name}."
-
-
-class AssignRoleForm(OperationForm):
-    label = button = "Assign a role"
-    user = UserChoiceField(label="Person")
-    role = forms.ChoiceField(choices=Participant.Role.choices, help_text="Commander, leads and scribe are handed over.")
-
-    def perform(self, *, actor, source) -> str:
-        data = self.cleaned_data
-        participant = actions.assign_role(self.incident, data["user"], data["role"], actor=actor, source=source)
-        return f"{participant.user} is now {participant.get_role_display().lower()}."
-
-
-class ReleaseRoleForm(OperationForm):
-    button = "Release"
-    participant = forms.ModelChoiceField(queryset=Participant.objects.none(), widget=forms.HiddenInput)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["participant"].queryset = self.incident.participants.filter(left_at=None).select_related("user")
-
-    def perform(self, *, actor, source) -> str:
-        participant = actions.release_role(self.cleaned_data["participant"], actor=actor, source=source)
-        return f"{participant.user} is no longer {participant.get_role_display().lower()}."
 
 
 class ResolveForm(OperationForm):
@@ -437,55 +252,3 @@ class CloseForm(OperationForm):
     def perform(self, *, actor, source) -> str:
         incident = actions.close(self.incident, actor=actor, source=source)
         return f"{incident.reference} closed."
-
-
-class AddTaskForm(OperationForm):
-    button = "Add task"
-    title = forms.CharField(max_length=300, label="New task")
-
-    def perform(self, *, actor, source) -> str:
-        task = actions.add_task(self.incident, self.cleaned_data["title"], actor=actor, source=source)
-        return f"Task added: {task.title}"
-
-
-class TaskDoneForm(OperationForm):
-    task = forms.ModelChoiceField(queryset=IncidentTask.objects.none(), widget=forms.HiddenInput)
-    done = forms.BooleanField(required=False, widget=forms.HiddenInput)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["task"].queryset = self.incident.tasks.all()
-
-    @property
-    def offered(self) -> bool:
-        return True
-
-    def perform(self, *, actor, source) -> str:
-        data = self.cleaned_data
-        task = actions.set_task_done(data["task"], data["done"], actor=actor, source=source)
-        return f"Task {'done' if task.is_done else 'reopened'}: {task.title}"
-
-
-class AddEvidenceForm(OperationForm):
-    button = "Add link"
-    url = forms.URLField(
-        max_length=1000, assume_scheme="https", label="Link", widget=forms.URLInput(attrs={"placeholder": "https://…"})
-    )
-    kind = forms.ChoiceField(choices=EvidenceLink.Kind.choices)
-    title = forms.CharField(required=False, max_length=200, widget=forms.TextInput(attrs={"placeholder": "Title (optional)"}))
-
-    @property
-    def offered(self) -> bool:
-        return True
-
-    def perform(self, *, actor, source) -> str:
-        data = self.cleaned_data
-        link = actions.add_evidence(self.incident, data["url"], kind=data["kind"], title=data["title"], actor=actor, source=source)
-        return f"{link.get_kind_display()} added: {link}"
-
-
-class EscalationPreviewForm(forms.Form):
-    """Pick a policy and a severity to see the escalation an incident declared now would get."""
-
-    policy = forms.ModelChoiceField(EscalationPolicy.objects.all(), empty_label=None)
-    severity = SeverityChoiceField(queryset=SeverityLevel.objects.all(), empty_label=None)

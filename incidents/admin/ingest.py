@@ -10,9 +10,9 @@ from django.utils.html import format_html
 
 from oncall.admin.secrets import shown_once
 
-from . import ingest
-from .formatting import EMPTY, SECOND, badge, local
-from .models import AlertEvent, Heartbeat, Integration, MaintenanceWindow
+from .. import ingest
+from ..formatting import EMPTY, SECOND, badge, local
+from ..models import AlertEvent, Heartbeat, Integration, MaintenanceWindow
 
 EVENT_COLORS = {
     AlertEvent.Status.RECEIVED: "#ffb300",

@@ -12,27 +12,39 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from incidents.formatting import EMPTY, badge
+from oncall.admin.filters import ChoiceFilter
 
-from . import actions
-from .admin import _TEXTAREA, _visible_postmortems
-from .models import ActionItem
+from .. import actions
+from ..models import ActionItem
+from .base import TEXT_BOXES, visible_postmortems
 
 
-class ActionItemOverdueFilter(admin.SimpleListFilter):
+def _overdue(items, request):
+    return items.exclude(status__in=ActionItem.FINISHED).filter(due_date__lt=timezone.localdate())
+
+
+def _due_within_a_week(items, request):
+    today = timezone.localdate()
+    return items.exclude(status__in=ActionItem.FINISHED).filter(
+        due_date__gte=today, due_date__lte=today + timezone.timedelta(days=7)
+    )
+
+
+class ActionItemOverdueFilter(ChoiceFilter):
     title = "due"
     parameter_name = "overdue"
+    options = {"yes": ("Overdue", _overdue), "week": ("Due within 7 days", _due_within_a_week)}
 
-    def lookups(self, request, model_admin):
-        return [("yes", "Overdue"), ("week", "Due within 7 days")]
 
-    def queryset(self, request, queryset):
-        today = timezone.localdate()
-        unfinished = queryset.exclude(status__in=ActionItem.FINISHED)
-        if self.value() == "yes":
-            return unfinished.filter(due_date__lt=today)
-        if self.value() == "week":
-            return unfinished.filter(due_date__gte=today, due_date__lte=today + timezone.timedelta(days=7))
-        return queryset
+def _mark_action(status: ActionItem.Status, description: str):
+    """The list action that gives the selected action items `status` and says how many changed."""
+
+    @admin.action(description=description, permissions=["change"])
+    def mark_selected(model_admin, request, queryset):
+        changed = actions.set_action_items_status(queryset, status)
+        messages.success(request, f"{changed} action item{'s' if changed != 1 else ''} marked {status.label.lower()}.")
+
+    return mark_selected
 
 
 @admin.register(ActionItem)
@@ -53,11 +65,11 @@ class ActionItemAdmin(admin.ModelAdmin):
         "postmortem_link", "description", ("owner", "due_date"), ("priority", "status", "horizon"),
         "completion_criteria", "ticket_url", ("created_at", "completed_at"),
     )
-    formfield_overrides = _TEXTAREA
+    formfield_overrides = TEXT_BOXES
     empty_value_display = EMPTY
 
     def get_queryset(self, request):
-        return ActionItem.objects.filter(postmortem__in=_visible_postmortems(request.user)).select_related(
+        return ActionItem.objects.filter(postmortem__in=visible_postmortems(request.user)).select_related(
             "postmortem__incident", "owner"
         )
 
@@ -86,22 +98,7 @@ class ActionItemAdmin(admin.ModelAdmin):
             return badge(f"{-days} d overdue", "#c62828")
         return "today" if days == 0 else f"{days} d"
 
-    def _mark(self, request, queryset, status):
-        changed = actions.set_action_items_status(queryset, status)
-        messages.success(request, f"{changed} action item{'s' if changed != 1 else ''} marked {ActionItem.Status(status).label.lower()}.")
-
-    @admin.action(description="Mark in progress", permissions=["change"])
-    def mark_in_progress(self, request, queryset):
-        self._mark(request, queryset, ActionItem.Status.IN_PROGRESS)
-
-    @admin.action(description="Mark done", permissions=["change"])
-    def mark_done(self, request, queryset):
-        self._mark(request, queryset, ActionItem.Status.DONE)
-
-    @admin.action(description="Mark won't do", permissions=["change"])
-    def mark_wont_do(self, request, queryset):
-        self._mark(request, queryset, ActionItem.Status.WONT_DO)
-
-    @admin.action(description="Reopen (mark open)", permissions=["change"])
-    def mark_open(self, request, queryset):
-        self._mark(request, queryset, ActionItem.Status.OPEN)
+    mark_in_progress = _mark_action(ActionItem.Status.IN_PROGRESS, "Mark in progress")
+    mark_done = _mark_action(ActionItem.Status.DONE, "Mark done")
+    mark_wont_do = _mark_action(ActionItem.Status.WONT_DO, "Mark won't do")
+    mark_open = _mark_action(ActionItem.Status.OPEN, "Reopen (mark open)")

@@ -1,0 +1,199 @@
+"""The context a message renders from: a flat dict of plain strings that describes an incident
+(and the event a message is about) to one recipient, times in the recipient's zone.
+
+For a fan-out, compute `base = base_context(incident)` once (a few queries) and pass `base=base`
+to `context` for each recipient (no query).
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.urls import reverse
+from django.utils import timezone
+
+from incidents import selectors
+from oncall.formatting import duration
+
+from ..status import PUBLIC_STATUSES
+from .variables import EXTRA_VARIABLES, VARIABLES
+
+
+def format_moment(moment: datetime | None, zone: zoneinfo.ZoneInfo | None = None) -> str:
+    """'22 Nov 2026 14:05 GMT' in `zone` (UTC when none)."""
+    if moment is None:
+        return ""
+    local = moment.astimezone(zone or zoneinfo.ZoneInfo("UTC"))
+    return f"{local.day} {local:%b %Y %H:%M} {local.tzname()}"
+
+
+def _zone(recipient) -> zoneinfo.ZoneInfo:
+    name = getattr(recipient, "time_zone", None) or "UTC"
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return zoneinfo.ZoneInfo("UTC")
+
+
+def _base_url() -> str:
+    return settings.VIGIL_BASE_URL.rstrip("/")
+
+
+def _impact(incident) -> str:
+    if incident.impact_description.strip():
+        return incident.impact_description.strip()
+    if incident.users_affected_confirmed is not None:
+        users = f"{incident.users_affected_confirmed:,} users affected"
+    elif incident.users_affected_estimated is not None:
+        users = f"about {incident.users_affected_estimated:,} users affected"
+    else:
+        users = ""
+    regions = ", ".join(str(region) for region in incident.regions or [])
+    if users and regions:
+        sentence = f"{users} in {regions}."
+    elif users:
+        sentence = f"{users}."
+    elif regions:
+        sentence = f"affecting {regions}."
+    else:
+        return "Being assessed."
+    return sentence[0].upper() + sentence[1:]
+
+
+def _acknowledger(incident) -> str:
+    """Who acknowledged: the actor of the incident's acknowledgement on the timeline."""
+    from incidents.models import TimelineEvent
+
+    event = (
+        TimelineEvent.objects.filter(incident=incident, kind=TimelineEvent.Kind.ACKNOWLEDGED)
+        .select_related("actor")
+        .order_by("-occurred_at", "-pk")
+        .first()
+    )
+    return event.actor_label if event is not None else ""
+
+
+def _blank_base() -> dict[str, str]:
+    values = {name: "" for name in VARIABLES}
+    values.update(status_page_url=f"{_base_url()}/status/", customer_facing="no", is_drill="no", commander="unassigned")
+    return values
+
+
+def base_context(incident) -> dict[str, str]:
+    """What every recipient of a message about `incident` shares, computed once (a few queries).
+
+    Pass it as `context(..., base=...)` for each recipient. Instants are kept as ISO strings
+    (`_declared_iso`…) and put in each recipient's time zone by `context`. `incident` may be
+    None (a report about no one incident)."""
+    values = _blank_base()
+    values.update(_declared_iso="", _resolved_iso="", _started_iso="", _next_update_iso="", _acknowledged_iso="")
+    if incident is None:
+        return values
+    severity = incident.severity
+    services = list(incident.services.all())
+    commanders = selectors.commanders_of(incident)
+    next_update = selectors.next_update_due(incident)
+    window = getattr(severity, "status_page_window", None)
+    values.update(
+        ref=incident.reference,
+        title=incident.title,
+        severity=severity.name,
+        severity_label=severity.label,
+        status=str(incident.status),
+        status_label=incident.get_status_display(),
+        public_status=PUBLIC_STATUSES.get(incident.status, "investigating"),
+        summary=incident.summary,
+        impact=_impact(incident),
+        services=", ".join(service.name for service in services),
+        customer_services=", ".join(service.name for service in services if service.customer_facing),
+        customer_facing="yes" if incident.customer_facing else "no",
+        is_drill="yes" if incident.is_drill else "no",
+        commander=", ".join(str(user) for user in commanders) or "unassigned",
+        update_interval=duration(severity.update_interval),
+        postmortem_policy=severity.get_postmortem_policy_display(),
+        resolution_summary=incident.resolution_summary,
+        incident_url=_base_url() + reverse("admin:incidents_incident_change", args=[incident.pk]),
+        _declared_iso=incident.declared_at.isoformat(),
+        _resolved_iso=incident.resolved_at.isoformat() if incident.resolved_at else "",
+        _started_iso=incident.started_at.isoformat(),
+        _next_update_iso=next_update.isoformat() if next_update else "",
+        # The latest acknowledgement (the reopen round's once there is one), as `acknowledged_by`.
+        _acknowledged_iso=(incident.round_acknowledged_at or incident.acknowledged_at).isoformat() if incident.acknowledged_at else "",
+        acknowledged_by=_acknowledger(incident) if incident.acknowledged_at else "",
+        status_page_window=duration(window) if window else "",
+    )
+    return values
+
+
+def _moment(value: str) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def context(incident, *, event=None, recipient=None, extra: dict | None = None, base: dict | None = None) -> dict[str, str]:
+    """The flat context of plain strings a template renders from, for one recipient of one event.
+
+    With `base` (from `base_context(incident)`) it costs no query: only the recipient's,
+    the event's and `extra`'s fields are added."""
+    values = dict(base if base is not None else base_context(incident))
+    zone = _zone(recipient)
+    now = timezone.now()
+    declared, resolved = _moment(values.pop("_declared_iso", "")), _moment(values.pop("_resolved_iso", ""))
+    started, next_update = _moment(values.pop("_started_iso", "")), _moment(values.pop("_next_update_iso", ""))
+    acknowledged = _moment(values.pop("_acknowledged_iso", ""))
+    values["declared_at"] = format_moment(declared, zone)
+    values["acknowledged_at"] = format_moment(acknowledged, zone)
+    values["resolved_at"] = format_moment(resolved, zone)
+    values["now"] = format_moment(now, zone)
+    if declared is not None:
+        values["running_for"] = duration(max(now - declared, timedelta(0)))
+    if started is not None:
+        values["duration"] = duration(max((resolved or now) - started, timedelta(0)))
+    if values.get("ref") and values.get("public_status") != "resolved":
+        if next_update is not None:
+            values["next_update"] = f"by {format_moment(next_update, zone)}"
+        elif values.get("update_interval"):
+            values["next_update"] = f"within {values['update_interval']}"
+    values["recipient_name"] = str(recipient) if recipient is not None else ""
+    if event is not None:
+        values.update(_event_values(event, declared, zone))
+    for name in EXTRA_VARIABLES:
+        values.setdefault(name, "")
+    values.setdefault("ack_url", "")
+    values.setdefault("ack_code", "")
+    for name, value in (extra or {}).items():
+        values[str(name)] = "" if value is None else value
+    # Plain `str` only: choices enums and numbers become their text.
+    return {name: value if type(value) is str else str(value) for name, value in values.items()}
+
+
+def _event_values(event, declared: datetime | None, zone: zoneinfo.ZoneInfo) -> dict[str, str]:
+    """What a message says about the timeline event it is for: its kind, time, text and actor,
+    how long the incident had run by then, and a page's level, reason and targets."""
+    data = event.data or {}
+    is_update = event.kind == "status_update"
+    values = {
+        "event_kind": event.kind,
+        "occurred_at": format_moment(event.occurred_at, zone),
+        "message": event.message,
+        "actor": event.actor_label,
+        "update": event.message if is_update else "",
+        "public_update": event.message if is_update and event.visibility == "external" else "",
+        "level_name": str(data.get("level_name") or ""),
+        "reason": str(data.get("reason") or ""),
+        "targets": ", ".join(
+            str(target.get("name") or target.get("username") or "") if isinstance(target, dict) else str(target)
+            for target in data.get("targets") or []
+        ),
+    }
+    if event.kind == "reopened":
+        # The reopen's reason is internal; customers get words given for them, if any.
+        values["public_update"] = str(data.get("public_update") or "")
+    if declared is not None:
+        values["running_for"] = duration(max(event.occurred_at - declared, timedelta(0)))
+    if data.get("window_seconds"):
+        values["status_page_window"] = duration(timedelta(seconds=int(data["window_seconds"])))
+    if data.get("level") is not None:
+        values["level"] = str(data["level"])
+    return values

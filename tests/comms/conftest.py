@@ -1,0 +1,22 @@
+"""Fixtures the comms tests share: the on-call engineer who is paged, and the mail that arrives."""
+
+import pytest
+
+from comms.models import Channel
+from tests.comms.factories import ContactMethodFactory
+from tests.oncall.factories import UserFactory, staff_default_policy
+
+
+@pytest.fixture
+def oncall_engineer(db):
+    """Alice is level 1 of the default policy, reachable by email and SMS, with default rules."""
+    alice = UserFactory(username="alice", first_name="Alice", last_name="Chen", email="alice@example.com")
+    ContactMethodFactory(user=alice, channel=Channel.SMS, address="+447700900001")
+    staff_default_policy(alice)
+    return alice
+
+
+@pytest.fixture
+def mail(settings, mailoutbox):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    return mailoutbox
