@@ -44,8 +44,8 @@ SEVERITIES = [
 
 # How soon a customer-facing incident of each severity should be public on the status page
 # (`SeverityLevel.status_page_window`): SEV-1 at once, SEV-2 within 15 min, SEV-3 within the hour,
-# SEV-4 optional (None: nobody is reminded). Kept apart from SEVERITIES because the first data
-# migration creates rows from those dicts as they were then; the window's own migration seeds it.
+# SEV-4 optional (None: nobody is reminded). Kept apart from SEVERITIES: the incidents migration
+# creates the rows from those dicts, then sets these windows (the field came later).
 STATUS_PAGE_WINDOWS = {"SEV-1": timedelta(0), "SEV-2": 15 * MIN, "SEV-3": 1 * HOUR, "SEV-4": None}
 
 INCIDENT_TYPES = [

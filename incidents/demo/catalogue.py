@@ -20,7 +20,7 @@ from oncall.models import (
 from oncall.schedules import on_call_at
 from oncall.seed import DEFAULT_LEVELS
 
-# username, first name, last name, time zone, group (groups come from migration incidents/0003_groups).
+# username, first name, last name, time zone, group (the migrations make the groups).
 DEMO_USERS = [
     ("alice", "Alice", "Chen", "Europe/London", "Incident commanders"),
     ("bob", "Bob", "Okafor", "America/New_York", "Responders"),

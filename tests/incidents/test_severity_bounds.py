@@ -154,7 +154,7 @@ def _migration(suffix: str):
 
 
 def test_the_migration_repairs_a_severity_out_of_bounds():
-    repair = _migration("_severity_bounds").repair
+    repair = _migration("_squashed_0011_time_spent_resolved").repair
     broken = SeverityLevel(
         name="SEV-4", rank=4, color="blue", ack_sla=timedelta(minutes=-5), first_update_interval=timedelta(0),
         update_interval=timedelta(hours=24), resolve_target=timedelta(days=400), observation_period=timedelta(0),

@@ -233,7 +233,7 @@ def _migration(suffix: str):
 
 
 def test_the_migration_gives_teams_without_working_days_monday_to_friday():
-    migration = _migration("_settings_bounds_and_working_days")
+    migration = _migration("_squashed_0007_escalation_level_lasts")
     empty = TeamFactory(slug="empty", working_days=[])
     weekend = TeamFactory(slug="weekend", working_days=[6, 7])
     migration.teams_work_monday_to_friday(apps, None)

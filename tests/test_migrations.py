@@ -1,0 +1,166 @@
+"""The migrations: one squashed migration per app, up to date with the models, seeding a fresh
+database exactly as the migrations it replaces did, and counted as applied on a database
+migrated before the squash (whose django_migrations table names only the old migrations).
+
+The expected rows and permissions were recorded from a fresh database migrated with the old
+migrations, before they were squashed.
+"""
+
+from datetime import timedelta
+from io import StringIO
+
+import pytest
+from django.contrib.auth.models import Group
+from django.core.management import call_command
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+from django.db.migrations.loader import MigrationLoader
+from django.db.migrations.recorder import MigrationRecorder
+
+from comms.models import MessageTemplate, StakeholderGroup
+from incidents.models import IncidentType, SeverityLevel
+from oncall.models import EscalationDelay, EscalationPolicy
+
+pytestmark = pytest.mark.django_db
+
+SQUASHED = {
+    "oncall": "0001_squashed_0007_escalation_level_lasts",
+    "incidents": "0001_squashed_0011_time_spent_resolved",
+    "postmortems": "0001_squashed_0006_who_moved_it",
+    "comms": "0001_squashed_0003_restricted_audience_new_message_kinds",
+}
+
+# What a database migrated before the squash has in django_migrations for Vigil's apps.
+BEFORE_THE_SQUASH = {
+    "oncall": [
+        "0001_initial", "0002_schedules_and_policies", "0003_default_policy", "0004_schedule_permissions",
+        "0005_api_keys", "0006_settings_bounds_and_working_days", "0007_escalation_level_lasts",
+    ],
+    "incidents": [
+        "0001_initial", "0002_seed_matrix", "0003_groups", "0004_deadline_engine", "0005_timeline_outbox",
+        "0006_alert_ingestion", "0007_postmortem_reminder_event", "0008_engine_event_kinds",
+        "0009_severity_bounds", "0010_status_page_window_reopen_round", "0011_time_spent_resolved",
+    ],
+    "postmortems": [
+        "0001_initial", "0002_reminders_sent", "0003_permissions", "0004_action_items_undated_last",
+        "0005_wont_do_is_not_completed", "0006_who_moved_it",
+    ],
+    "comms": ["0001_initial", "0002_seed_templates_groups", "0003_restricted_audience_new_message_kinds"],
+}
+
+VIEWER_PERMISSIONS = {
+    "comms": "view_messagetemplate view_notification view_stakeholdergroup",
+    "incidents": "view_alertevent view_evidencelink view_heartbeat view_incident view_incidenttask view_incidenttype "
+    "view_integration view_maintenancewindow view_participant view_service view_severitylevel view_timelineevent",
+    "oncall": "view_escalationdelay view_escalationlevel view_escalationpolicy view_layer view_layermember "
+    "view_override view_schedule view_team",
+    "postmortems": "view_actionitem view_postmortem view_postmortemtimelineentry view_why",
+}
+RESPONDER_PERMISSIONS = {
+    "comms": VIEWER_PERMISSIONS["comms"] + " add_contactmethod add_notificationrule",
+    "incidents": VIEWER_PERMISSIONS["incidents"] + " add_incident respond_incident",
+    "oncall": VIEWER_PERMISSIONS["oncall"] + " view_user",
+    "postmortems": VIEWER_PERMISSIONS["postmortems"],
+}
+COMMANDER_PERMISSIONS = {
+    "comms": RESPONDER_PERMISSIONS["comms"],
+    "incidents": RESPONDER_PERMISSIONS["incidents"]
+    + " change_incident command_incident add_maintenancewindow change_maintenancewindow delete_maintenancewindow",
+    "oncall": RESPONDER_PERMISSIONS["oncall"],
+    "postmortems": VIEWER_PERMISSIONS["postmortems"]
+    + " add_actionitem add_postmortem add_postmortemtimelineentry add_why change_actionitem change_postmortem"
+    " change_postmortemtimelineentry change_why delete_actionitem delete_postmortemtimelineentry delete_why",
+}
+MANAGER_PERMISSIONS = {
+    "comms": " ".join(
+        f"{action}_{model}"
+        for model in ("contactmethod", "messagetemplate", "notification", "notificationrule", "stakeholdergroup")
+        for action in ("add", "change", "delete", "view")
+    ),
+    "incidents": COMMANDER_PERMISSIONS["incidents"]
+    + " view_restricted_incident add_service change_service add_incidenttype change_incidenttype"
+    " change_severitylevel add_integration change_integration add_heartbeat change_heartbeat",
+    "oncall": COMMANDER_PERMISSIONS["oncall"]
+    + " add_team change_team view_apikey change_apikey "
+    + " ".join(
+        f"{action}_{model}"
+        for model in ("escalationdelay", "escalationlevel", "escalationpolicy", "layer", "layermember", "override", "schedule")
+        for action in ("add", "change", "delete")
+    ),
+    "postmortems": COMMANDER_PERMISSIONS["postmortems"],
+}
+GROUP_PERMISSIONS = {
+    "Viewers": (VIEWER_PERMISSIONS, 27),
+    "Responders": (RESPONDER_PERMISSIONS, 32),
+    "Incident commanders": (COMMANDER_PERMISSIONS, 48),
+    "Managers": (MANAGER_PERMISSIONS, 98),
+}
+
+
+def test_each_app_has_one_migration_and_the_models_need_no_new_one():
+    loader = MigrationLoader(connection)
+    ours = sorted(key for key in loader.disk_migrations if key[0] in SQUASHED)
+    assert ours == sorted(SQUASHED.items())
+    call_command("makemigrations", check=True, dry_run=True, verbosity=0)  # exits 1 on a change
+
+
+def test_the_replaced_migrations_are_named_and_gone_from_disk():
+    loader = MigrationLoader(connection)
+    for app, name in SQUASHED.items():
+        replaced = [(app, old) for old in BEFORE_THE_SQUASH[app]]
+        assert loader.disk_migrations[app, name].replaces == replaced
+        assert not set(replaced) & set(loader.disk_migrations)
+
+
+def test_a_fresh_database_has_the_seeded_rows():
+    assert MessageTemplate.objects.count() == 71
+    assert sorted(StakeholderGroup.objects.values_list("name", flat=True)) == [
+        "Customer support", "Customers", "Engineering", "Leadership"
+    ]
+    assert dict(SeverityLevel.objects.values_list("name", "status_page_window")) == {
+        "SEV-1": timedelta(0), "SEV-2": timedelta(minutes=15), "SEV-3": timedelta(hours=1), "SEV-4": None
+    }
+    assert IncidentType.objects.count() == 4
+    policy = EscalationPolicy.objects.get(is_default=True)
+    assert list(policy.levels.values_list("name", "lasts")) == [
+        ("On-call engineer", "until_acknowledged"),
+        ("Team lead", "until_resolved"),
+        ("Engineering manager", "until_resolved"),
+        ("Director", "until_resolved"),
+    ]
+    assert EscalationDelay.objects.filter(level__policy=policy).count() == 13
+
+
+@pytest.mark.parametrize("group", GROUP_PERMISSIONS)
+def test_a_fresh_database_gives_each_group_its_permissions(group):
+    expected, count = GROUP_PERMISSIONS[group]
+    granted = {
+        app: set(
+            Group.objects.get(name=group)
+            .permissions.filter(content_type__app_label=app)
+            .values_list("codename", flat=True)
+        )
+        for app in expected
+    }
+    assert granted == {app: set(codenames.split()) for app, codenames in expected.items()}
+    assert Group.objects.get(name=group).permissions.count() == count
+    assert Group.objects.count() == len(GROUP_PERMISSIONS)
+
+
+def _record_as_before_the_squash():
+    """Rewrite django_migrations as a database migrated before the squash has it."""
+    recorded = MigrationRecorder(connection).migration_qs
+    recorded.filter(app__in=SQUASHED).delete()
+    recorded.bulk_create(
+        recorded.model(app=app, name=name) for app, names in BEFORE_THE_SQUASH.items() for name in names
+    )
+
+
+def test_a_database_migrated_before_the_squash_has_nothing_to_apply():
+    _record_as_before_the_squash()
+    executor = MigrationExecutor(connection)
+    assert all((app, name) in executor.loader.applied_migrations for app, name in SQUASHED.items())
+    assert executor.migration_plan(executor.loader.graph.leaf_nodes()) == []
+    plan = StringIO()
+    call_command("migrate", plan=True, stdout=plan)
+    assert plan.getvalue().strip().endswith("No planned migration operations.")
