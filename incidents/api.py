@@ -23,7 +23,7 @@ from ninja.responses import Status as Reply
 from oncall.api_auth import Forbidden, require_perm, require_scope
 from oncall.api_common import invalid, utc
 
-from . import actions, lifecycle, permissions, selectors
+from . import actions, lifecycle, permissions, selectors, sla
 from .api_out import detail_out, event_out, incident_out, task_out
 from .api_pages import newest_first
 from .api_services import SLUG
@@ -165,6 +165,7 @@ def list_incidents(
     if since is not None:
         qs = qs.filter(declared_at__gte=utc(since, "since"))
     rows, next_cursor = newest_first(qs, field="declared_at", cursor=cursor, limit=limit)
+    sla.attach_calendars(rows)
     now = timezone.now()
     return {"items": [incident_out(incident, now) for incident in rows], "next_cursor": next_cursor}
 

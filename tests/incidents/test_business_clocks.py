@@ -21,7 +21,7 @@ from incidents import actions, engine
 from incidents.models import Deadline, SeverityLevel, Source, TimelineEvent
 from oncall.models import ClosedDay, EscalationPolicy, Team
 from tests.admin_forms import form_data
-from tests.incidents.factories import IncidentFactory, severity
+from tests.incidents.factories import IncidentFactory, ServiceFactory, severity
 from tests.oncall.factories import ApiKeyFactory, TeamFactory, UserFactory
 
 LONDON = zoneinfo.ZoneInfo("Europe/London")
@@ -158,3 +158,40 @@ def test_zero_is_refused_on_the_wall_clock_and_a_bad_region_is_refused(org):
     errors = response.context["adminform"].form.errors
     assert "Not a region of United Kingdom" in errors["holiday_subdivision"][0]
     assert "ENG" in errors["holiday_subdivision"][0]
+
+
+def test_lists_read_the_calendars_once_a_page(org, django_assert_max_num_queries):
+    """Business clocks cost a list two queries (the policies' teams, their closed days), not two a row."""
+    ic, client = org["ic"], org["client"]
+    with time_machine.travel(london(2026, 5, 22, 16, 0), tick=False):
+        for _ in range(12):
+            IncidentFactory(severity=severity("SEV-3"), actor=ic, commander=ic)
+    key = ApiKeyFactory(owner=UserFactory(username="reader", superuser=True), scopes=["read"])
+    with time_machine.travel(london(2026, 5, 22, 16, 10), tick=False):
+        client.get("/api/v1/incidents", HTTP_AUTHORIZATION=f"Bearer {key.secret}")  # warm the session and key
+        with django_assert_max_num_queries(12):
+            api = client.get("/api/v1/incidents?limit=12", HTTP_AUTHORIZATION=f"Bearer {key.secret}")
+        with django_assert_max_num_queries(16):
+            page = client.get(reverse("admin:incidents_incident_changelist"))
+    # Due at 16:30 on the business-hours clock, as the engine planned it.
+    assert {item["sla"]["due_at"][:16] for item in api.json()["items"]} == {"2026-05-22T15:30"}
+    assert page.content.decode().count("on time: status update") == 12
+
+
+def test_the_status_page_window_counts_on_the_update_clock(org):
+    """SEV-2's 15-minute status-page window, on business hours: declared on the Saturday of a bank
+    holiday weekend, the communications lead is reminded on Tuesday at 09:15, not at 10:15 Saturday."""
+    client, ic = org["client"], org["ic"]
+    url = reverse("admin:incidents_severitylevel_change", args=[severity("SEV-2").pk])
+    response = client.post(url, form_data(client.get(url), update_clock="business_hours"))
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    facing = ServiceFactory(name="Checkout API", slug="checkout-api", customer_facing=True)
+    with time_machine.travel(london(2026, 5, 23, 10, 0), tick=False):
+        incident = IncidentFactory(severity=severity("SEV-2"), services=[facing], actor=ic, commander=ic, acknowledged=True)
+    assert incident.deadlines.get(kind=Deadline.Kind.STATUS_PAGE).due_at == london(2026, 5, 26, 9, 15)
+    tick_at(london(2026, 5, 23, 10, 15))
+    assert not incident.timeline.filter(kind=Kind.STATUS_PAGE_OVERDUE).exists()
+    tick_at(london(2026, 5, 26, 9, 15))
+    reminder = incident.timeline.get(kind=Kind.STATUS_PAGE_OVERDUE)
+    assert "(SEV-2 window: 15 min of business hours)" in reminder.message
+    assert Notification.objects.filter(event=reminder, recipient=ic).exists()
