@@ -7,7 +7,7 @@ from django.test.utils import CaptureQueriesContext
 
 from incidents.errors import InvalidInput, UnknownSeverity
 from incidents.models import SeverityLevel
-from incidents.severities import find_leading_severity, find_severity, severity_choices, severity_levels
+from incidents.severities import find_leading_severity, find_severity, levels_named, severity_choices, severity_levels
 
 
 def level(name, label, rank):
@@ -109,3 +109,12 @@ def test_without_levels_given_one_query_reads_them_most_severe_first():
     assert [s.name for s in severity_levels()] == ["SEV-1", "SEV-2", "SEV-3", "SEV-4"]
     with pytest.raises(UnknownSeverity, match=r"use one of SEV-1 \(Critical\), SEV-2 \(High\), SEV-3 \(Medium\), SEV-4 \(Low\) or a rank 1–4\.$"):
         find_severity("SEV-9")
+
+
+@pytest.mark.django_db
+def test_levels_named_is_a_query_matching_names_and_labels_in_any_spelling_but_never_ranks():
+    SeverityLevel.objects.filter(name="SEV-3").update(label="High")
+    assert {s.name for s in levels_named("sev 1")} == {"SEV-1"}
+    assert {s.name for s in levels_named("CRITICAL")} == {"SEV-1"}
+    assert {s.name for s in levels_named("high")} == {"SEV-2", "SEV-3"}  # a search takes every match
+    assert not levels_named("1").exists() and not levels_named("  ").exists()
