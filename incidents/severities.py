@@ -43,11 +43,12 @@ def find_severity(text: str, levels: Sequence[SeverityLevel] | None = None) -> S
 
 def find_leading_severity(text: str, levels: Sequence[SeverityLevel]) -> tuple[SeverityLevel, str]:
     """The severity `text` starts with, and the text after it: "sev 1 Checkout down" is SEV-1 and
-    "Checkout down". The fewest words that name a level win, and at least one word is left over
-    when there is more than one; the spacing of what is left is kept. When no leading words name a
-    level, the refusal is the first word's."""
+    "Checkout down". The fewest words that name a level win, up to one more than the longest name
+    or label has ("p 0" for P0), and at least one word is left over when there is more than one;
+    the spacing of what is left is kept. When no leading words name a level, the refusal is the
+    first word's."""
     words = list(_WORD.finditer(text))
-    for count in range(1, min(_longest(levels), len(words) - 1) + 1):
+    for count in range(1, min(_longest(levels) + 1, len(words) - 1) + 1):
         try:
             level = find_severity(text[: words[count - 1].end()], levels)
         except UnknownSeverity:

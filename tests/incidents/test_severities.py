@@ -82,6 +82,7 @@ def test_a_long_typed_text_is_cut_short_in_the_refusal():
         ("P0 Checkout down", "P0", "Checkout down"),
         ("critical   Checkout  down", "P0", "Checkout  down"),
         ("1 2 servers down", "P0", "2 servers down"),
+        ("p 1 Checkout down", "P1", "Checkout down"),
     ],
 )
 def test_the_leading_severity_of_free_text(text, name, rest):
@@ -89,13 +90,16 @@ def test_the_leading_severity_of_free_text(text, name, rest):
     assert (level.name, remainder) == (name, rest)
 
 
-def test_a_leading_severity_may_take_as_many_words_as_the_longest_name_or_label():
+def test_a_leading_severity_may_take_one_word_more_than_the_longest_name_or_label():
     levels = [level("SEV-1", "Very high", 1), level("SEV-2", "High", 2)]
     assert [(found.name, rest) for found, rest in (
         find_leading_severity("sev 1 Checkout down", levels),
         find_leading_severity("very high Checkout down", levels),
         find_leading_severity("high Checkout", levels),
-    )] == [("SEV-1", "Checkout down"), ("SEV-1", "Checkout down"), ("SEV-2", "Checkout")]
+        find_leading_severity("se v 1 Checkout", levels),
+    )] == [("SEV-1", "Checkout down"), ("SEV-1", "Checkout down"), ("SEV-2", "Checkout"), ("SEV-1", "Checkout")]
+    with pytest.raises(UnknownSeverity, match="^Unknown severity 's';"):
+        find_leading_severity("s e v 1 Checkout", levels)
     # A word is always left over for what follows; the refusal is the first word's.
     with pytest.raises(UnknownSeverity, match="^Unknown severity 'sev';"):
         find_leading_severity("sev 1", levels)
