@@ -39,7 +39,8 @@ class _DefaultSeverityHelp:
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         field = super().formfield_for_foreignkey(db_field, request, **kwargs)
-        level = ingest.default_severity(self.default_ranks[db_field.name]) if db_field.name in self.default_ranks else None
+        rank = self.default_ranks.get(db_field.name)
+        level = ingest.default_severity(rank) if rank is not None else None
         if level is not None:
             lead = str(field.help_text).split("Empty:")[0]
             field.help_text = f"{lead}Empty: {level.name} ({level.label})."
