@@ -111,7 +111,7 @@ def base_context(incident) -> dict[str, str]:
         customer_facing="yes" if incident.customer_facing else "no",
         is_drill="yes" if incident.is_drill else "no",
         commander=", ".join(str(user) for user in commanders) or "unassigned",
-        update_interval=duration(severity.update_interval),
+        update_interval=severity.update_interval_text,
         postmortem_policy=severity.get_postmortem_policy_display(),
         resolution_summary=incident.resolution_summary,
         incident_url=_base_url() + reverse("admin:incidents_incident_change", args=[incident.pk]),

@@ -25,7 +25,7 @@ ALL_VARIABLES: dict[str, tuple[str, str]] = {
     "declared_at": ("When declared, in the recipient's time zone", "22 Nov 2026 14:05 GMT"),
     "resolved_at": ("When resolved (blank while open)", ""),
     "duration": ("How long it has lasted (to resolution, or so far)", "25 min"),
-    "update_interval": ("How often this severity expects a status update", "15 min"),
+    "update_interval": ("How often this severity expects a status update, on its clock", "2 h of business hours"),
     "next_update": ("When the next update is due: 'by …' or 'within …' (blank once resolved)", "by 22 Nov 2026 14:20 GMT"),
     "postmortem_policy": ("Post-mortem for this severity: Required, Optional…", "Required"),
     "resolution_summary": ("Resolution summary", ""),

@@ -1,7 +1,7 @@
 """Message templates: the shipped defaults rendered against real incidents, the context, the
 fallbacks, validation, size limits and SMS segment arithmetic."""
 
-from datetime import datetime, timezone as dt_timezone
+from datetime import datetime, timedelta, timezone as dt_timezone
 
 import pytest
 import time_machine
@@ -11,7 +11,8 @@ from django.template import TemplateSyntaxError
 from comms import defaults, sms, templating
 from comms.models import Audience, Channel, MessageKind, MessageTemplate, StakeholderGroup, Subscription
 from incidents import actions
-from incidents.models import Incident, Source, TimelineEvent
+from incidents.models import Incident, SeverityLevel, Source, TimelineEvent
+from oncall.clocks import Clock
 from tests.incidents.factories import IncidentFactory, ServiceFactory, severity
 from tests.oncall.factories import UserFactory
 
@@ -248,6 +249,19 @@ def test_impact_sentence_and_unassigned_commander(alice):
     Incident.objects.filter(pk=incident.pk).update(impact_description="Card payments fail in the EU.")
     incident.refresh_from_db()
     assert templating.context(incident)["impact"] == "Card payments fail in the EU."
+
+
+def test_update_interval_names_the_severitys_clock(alice):
+    incident = IncidentFactory(actor=alice, severity=severity("SEV-3"))
+    SeverityLevel.objects.filter(name="SEV-3").update(update_interval=timedelta(hours=2), update_clock=Clock.BUSINESS_HOURS)
+    incident.refresh_from_db()
+    ctx = templating.context(incident, event=latest(incident))
+    assert ctx["update_interval"] == "2 h of business hours"
+    overdue = templating.Renderer().render(MessageKind.UPDATE_OVERDUE, Audience.RESPONDERS, Channel.EMAIL, ctx)
+    assert "SEV-3 incidents need an update every 2 h of business hours" in overdue.body
+    SeverityLevel.objects.filter(name="SEV-3").update(update_interval=timedelta(0), update_clock=Clock.NEXT_BUSINESS_DAY)
+    incident.refresh_from_db()
+    assert templating.context(incident)["update_interval"] == "next business day"
 
 
 def test_fan_out_context_costs_no_query_per_recipient(worked, django_assert_num_queries):
