@@ -29,6 +29,12 @@ def format_moment(moment: datetime | None, zone: zoneinfo.ZoneInfo | None = None
     return f"{local.day} {local:%b %Y %H:%M} {local.tzname()}"
 
 
+def format_due(moment: datetime, zone: zoneinfo.ZoneInfo) -> str:
+    """'Tue 26 May 10:40 BST' in `zone`: a time soon enough that the weekday says more than the year."""
+    local = moment.astimezone(zone)
+    return f"{local:%a} {local.day} {local:%b %H:%M} {local.tzname()}"
+
+
 def _zone(recipient) -> zoneinfo.ZoneInfo:
     name = getattr(recipient, "time_zone", None) or "UTC"
     try:
@@ -41,16 +47,35 @@ def _base_url() -> str:
     return settings.VIGIL_BASE_URL.rstrip("/")
 
 
-def _impact(incident) -> str:
-    if incident.impact_description.strip():
-        return incident.impact_description.strip()
-    if incident.users_affected_confirmed is not None:
-        users = f"{incident.users_affected_confirmed:,} users affected"
-    elif incident.users_affected_estimated is not None:
-        users = f"about {incident.users_affected_estimated:,} users affected"
+def _impact_fields(incident) -> dict[str, str]:
+    """The impact as recorded, field by field: numbers with thousands separators, levels by their
+    label, blank where nothing was given."""
+
+    def count(number: int | None) -> str:
+        return f"{number:,}" if number is not None else ""
+
+    return {
+        "impact_description": incident.impact_description.strip(),
+        "users_affected_estimated": count(incident.users_affected_estimated),
+        "users_affected_confirmed": count(incident.users_affected_confirmed),
+        "regions": ", ".join(str(region) for region in incident.regions or []),
+        "revenue_impact": incident.get_revenue_impact_display(),
+        "reputation_impact": incident.get_reputation_impact_display(),
+        "compliance_impact": incident.get_compliance_impact_display(),
+    }
+
+
+def _impact(fields: dict[str, str]) -> str:
+    """One sentence for `impact`: the description, else users affected (confirmed over estimated) and regions."""
+    if fields["impact_description"]:
+        return fields["impact_description"]
+    if fields["users_affected_confirmed"]:
+        users = f"{fields['users_affected_confirmed']} users affected"
+    elif fields["users_affected_estimated"]:
+        users = f"about {fields['users_affected_estimated']} users affected"
     else:
         users = ""
-    regions = ", ".join(str(region) for region in incident.regions or [])
+    regions = fields["regions"]
     if users and regions:
         sentence = f"{users} in {regions}."
     elif users:
@@ -96,6 +121,8 @@ def base_context(incident) -> dict[str, str]:
     commanders = selectors.commanders_of(incident)
     next_update = selectors.next_update_due(incident)
     window = getattr(severity, "status_page_window", None)
+    impact = _impact_fields(incident)
+    values.update(impact)
     values.update(
         ref=incident.reference,
         title=incident.title,
@@ -105,7 +132,7 @@ def base_context(incident) -> dict[str, str]:
         status_label=incident.get_status_display(),
         public_status=PUBLIC_STATUSES.get(incident.status, "investigating"),
         summary=incident.summary,
-        impact=_impact(incident),
+        impact=_impact(impact),
         services=", ".join(service.name for service in services),
         customer_services=", ".join(service.name for service in services if service.customer_facing),
         customer_facing="yes" if incident.customer_facing else "no",
@@ -153,6 +180,7 @@ def context(incident, *, event=None, recipient=None, extra: dict | None = None, 
     if values.get("ref") and values.get("public_status") != "resolved":
         if next_update is not None:
             values["next_update"] = f"by {format_moment(next_update, zone)}"
+            values["next_update_due"] = format_due(next_update, zone)
         elif values.get("update_interval"):
             values["next_update"] = f"within {values['update_interval']}"
     values["recipient_name"] = str(recipient) if recipient is not None else ""

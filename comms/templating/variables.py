@@ -17,6 +17,13 @@ ALL_VARIABLES: dict[str, tuple[str, str]] = {
     "public_status": ("Status-page status: investigating, identified, monitoring or resolved", "investigating"),
     "summary": ("Summary", "Card payments fail with HTTP 502 since the 14:00 deploy."),
     "impact": ("Impact description, or a sentence from users affected and regions", "About 1,200 users affected in eu-west-1."),
+    "impact_description": ("The impact description as written (blank when none)", "Card payments fail for EU customers."),
+    "users_affected_estimated": ("Users affected, estimated (blank when not given)", "1,200"),
+    "users_affected_confirmed": ("Users affected, confirmed (blank when not given)", ""),
+    "regions": ("Affected regions, comma-separated", "eu-west-1"),
+    "revenue_impact": ("Revenue impact: None, Low, Medium or High", "Medium"),
+    "reputation_impact": ("Reputation impact: None, Low, Medium or High", "Low"),
+    "compliance_impact": ("Compliance impact: None, Low, Medium or High", "None"),
     "services": ("Affected services, comma-separated", "Checkout API, Payments"),
     "customer_services": ("Affected customer-facing services only", "Checkout API"),
     "customer_facing": ("yes or no", "yes"),
@@ -27,6 +34,7 @@ ALL_VARIABLES: dict[str, tuple[str, str]] = {
     "duration": ("How long it has lasted (to resolution, or so far)", "25 min"),
     "update_interval": ("How often this severity expects a status update, on its clock", "2 h of business hours"),
     "next_update": ("When the next update is due: 'by …' or 'within …' (blank once resolved)", "by 22 Nov 2026 14:20 GMT"),
+    "next_update_due": ("When the next status update is due, in the recipient's time zone (blank when none is due)", "Sun 22 Nov 14:20 GMT"),
     "postmortem_policy": ("Post-mortem for this severity: Required, Optional…", "Required"),
     "resolution_summary": ("Resolution summary", ""),
     "incident_url": ("Link to the incident in Vigil", "https://vigil.example.com/admin/incidents/incident/42/change/"),
@@ -70,7 +78,7 @@ RESTRICTED_VARIABLES = frozenset(
     {
         "ref", "severity", "severity_label", "services", "customer_services", "status", "status_label",
         "is_drill", "declared_at", "resolved_at", "acknowledged_at", "duration", "running_for",
-        "update_interval", "next_update", "status_page_window", "incident_url", "now", "event_kind",
+        "update_interval", "next_update", "next_update_due", "status_page_window", "incident_url", "now", "event_kind",
         "occurred_at", "recipient_name", "level", "ack_url", "ack_code", "due_date",
     }
 )

@@ -17,6 +17,10 @@ from tests.incidents.factories import IncidentFactory, ServiceFactory, severity
 from tests.oncall.factories import UserFactory
 
 Kind = TimelineEvent.Kind
+IMPACT_FIELDS = (
+    "impact_description", "users_affected_estimated", "users_affected_confirmed", "regions",
+    "revenue_impact", "reputation_impact", "compliance_impact",
+)
 EXTRA = {"ack_url": "https://vigil.example.com/ack/s1gn3d/", "ack_code": "482913"}
 
 
@@ -249,6 +253,37 @@ def test_impact_sentence_and_unassigned_commander(alice):
     Incident.objects.filter(pk=incident.pk).update(impact_description="Card payments fail in the EU.")
     incident.refresh_from_db()
     assert templating.context(incident)["impact"] == "Card payments fail in the EU."
+
+
+def test_impact_fields_are_plain_strings_as_recorded(alice):
+    incident = IncidentFactory(actor=alice)
+    assert {name: templating.context(incident)[name] for name in IMPACT_FIELDS} == {
+        "impact_description": "", "users_affected_estimated": "", "users_affected_confirmed": "", "regions": "",
+        "revenue_impact": "None", "reputation_impact": "None", "compliance_impact": "None",
+    }
+    Incident.objects.filter(pk=incident.pk).update(
+        users_affected_estimated=1200, users_affected_confirmed=5321, regions=["eu-west-1", "us-east-1"],
+        revenue_impact="high", reputation_impact="medium", compliance_impact="low",
+        impact_description="Card payments fail in the EU.",
+    )
+    incident.refresh_from_db()
+    assert {name: templating.context(incident)[name] for name in IMPACT_FIELDS} == {
+        "impact_description": "Card payments fail in the EU.", "users_affected_estimated": "1,200",
+        "users_affected_confirmed": "5,321", "regions": "eu-west-1, us-east-1",
+        "revenue_impact": "High", "reputation_impact": "Medium", "compliance_impact": "Low",
+    }
+
+
+def test_next_update_due_is_in_each_recipients_zone_with_its_weekday(alice):
+    with time_machine.travel(datetime(2026, 11, 22, 14, 5, tzinfo=dt_timezone.utc), tick=False):
+        incident = IncidentFactory(actor=alice, commander=alice)  # SEV-2: first update within 15 min
+        tokyo = UserFactory(time_zone="Asia/Tokyo")
+        base = templating.base_context(incident)
+        assert templating.context(incident, recipient=alice, base=base)["next_update_due"] == "Sun 22 Nov 14:20 GMT"
+        assert templating.context(incident, recipient=tokyo, base=base)["next_update_due"] == "Sun 22 Nov 23:20 JST"
+        assert templating.context(incident, base=base)["next_update_due"] == "Sun 22 Nov 14:20 UTC"
+        incident = actions.resolve(incident, actor=alice, source=Source.ADMIN, summary="Fixed")
+        assert templating.context(incident, recipient=alice)["next_update_due"] == ""
 
 
 def test_update_interval_names_the_severitys_clock(alice):
