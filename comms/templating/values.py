@@ -15,10 +15,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from incidents import selectors
+from incidents.models import Participant
 from oncall.formatting import duration
 
 from ..status import PUBLIC_STATUSES
-from .variables import EXTRA_VARIABLES, VARIABLES
+from .variables import EXTRA_VARIABLES, VARIABLES, Entries, Value, person
 
 
 def format_moment(moment: datetime | None, zone: zoneinfo.ZoneInfo | None = None) -> str:
@@ -87,6 +88,27 @@ def _impact(fields: dict[str, str]) -> str:
     return sentence[0].upper() + sentence[1:]
 
 
+Role = Participant.Role
+_SENIORITY = {role: rank for rank, role in enumerate(Role)}  # the order roles are declared in
+
+
+def _roles(held: list[str]) -> str:
+    """'Incident commander, Scribe': everyone listed responds, so "Responder" is said only of
+    someone who holds no other role."""
+    named = {role for role in held if role != Role.RESPONDER} or {Role.RESPONDER}
+    return ", ".join(Role(role).label for role in sorted(named, key=_SENIORITY.__getitem__))
+
+
+def _team(participants: list[Participant]) -> Entries:
+    """The current participants, one entry per person with all their roles: the most senior role
+    first, then whoever joined first."""
+    held: dict[int, tuple[object, list[str]]] = {}
+    for participant in participants:  # in the order they joined
+        held.setdefault(participant.user_id, (participant.user, []))[1].append(participant.role)
+    people = sorted(held.values(), key=lambda item: min(_SENIORITY[role] for role in item[1]))
+    return Entries(person(str(user), _roles(roles), user.email) for user, roles in people)
+
+
 def _acknowledger(incident) -> str:
     """Who acknowledged: the actor of the incident's acknowledgement on the timeline."""
     from incidents.models import TimelineEvent
@@ -100,13 +122,14 @@ def _acknowledger(incident) -> str:
     return event.actor_label if event is not None else ""
 
 
-def _blank_base() -> dict[str, str]:
-    values = {name: "" for name in VARIABLES}
+def _blank_base() -> dict[str, Value]:
+    values: dict[str, Value] = {name: "" for name in VARIABLES}
+    values["participants"] = Entries()
     values.update(status_page_url=f"{_base_url()}/status/", customer_facing="no", is_drill="no", commander="unassigned")
     return values
 
 
-def base_context(incident) -> dict[str, str]:
+def base_context(incident) -> dict[str, Value]:
     """What every recipient of a message about `incident` shares, computed once (a few queries).
 
     Pass it as `context(..., base=...)` for each recipient. Instants are kept as ISO strings
@@ -118,7 +141,9 @@ def base_context(incident) -> dict[str, str]:
         return values
     severity = incident.severity
     services = list(incident.services.all())
-    commanders = selectors.commanders_of(incident)
+    participants = selectors.current_participants(incident)
+    commanders = [participant.user for participant in participants if participant.role == Role.COMMANDER]
+    team = _team(participants)
     next_update = selectors.next_update_due(incident)
     window = getattr(severity, "status_page_window", None)
     impact = _impact_fields(incident)
@@ -138,6 +163,8 @@ def base_context(incident) -> dict[str, str]:
         customer_facing="yes" if incident.customer_facing else "no",
         is_drill="yes" if incident.is_drill else "no",
         commander=", ".join(str(user) for user in commanders) or "unassigned",
+        response_team=str(team),
+        participants=team,
         update_interval=severity.update_interval_text,
         postmortem_policy=severity.get_postmortem_policy_display(),
         resolution_summary=incident.resolution_summary,
@@ -158,8 +185,9 @@ def _moment(value: str) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
-def context(incident, *, event=None, recipient=None, extra: dict | None = None, base: dict | None = None) -> dict[str, str]:
-    """The flat context of plain strings a template renders from, for one recipient of one event.
+def context(incident, *, event=None, recipient=None, extra: dict | None = None, base: dict | None = None) -> dict[str, Value]:
+    """The flat context a template renders from, for one recipient of one event: plain strings,
+    and the participants as a read-only list of entries of plain strings.
 
     With `base` (from `base_context(incident)`) it costs no query: only the recipient's,
     the event's and `extra`'s fields are added."""
@@ -192,8 +220,8 @@ def context(incident, *, event=None, recipient=None, extra: dict | None = None, 
     values.setdefault("ack_code", "")
     for name, value in (extra or {}).items():
         values[str(name)] = "" if value is None else value
-    # Plain `str` only: choices enums and numbers become their text.
-    return {name: value if type(value) is str else str(value) for name, value in values.items()}
+    # Plain `str` (or a list of entries) only: choices enums and numbers become their text.
+    return {name: value if type(value) in (str, Entries) else str(value) for name, value in values.items()}
 
 
 def _event_values(event, declared: datetime | None, zone: zoneinfo.ZoneInfo) -> dict[str, str]:

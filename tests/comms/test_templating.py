@@ -213,7 +213,9 @@ def test_context_is_flat_plain_strings_in_the_recipients_time_zone(alice, servic
         london = templating.context(incident, event=latest(incident, Kind.DECLARED), recipient=alice, extra={"ack_code": 123456})
         in_tokyo = templating.context(incident, recipient=tokyo)
         nobody = templating.context(incident)
-    assert all(isinstance(key, str) and type(value) is str for key, value in london.items())
+    assert all(isinstance(key, str) and type(value) is str for key, value in london.items() if key != "participants")
+    assert type(london["participants"]) is templating.Entries
+    assert all(type(entry) is templating.Entry and type(value) is str for entry in london["participants"] for value in entry.values())
     assert london["declared_at"] == "22 Nov 2026 14:05 GMT"
     assert in_tokyo["declared_at"] == "22 Nov 2026 23:05 JST"
     assert nobody["declared_at"] == "22 Nov 2026 14:05 UTC" and nobody["recipient_name"] == ""
