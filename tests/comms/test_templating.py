@@ -163,6 +163,16 @@ def test_executive_summary_is_short_with_impact_and_next_update(worked):
     assert len(rendered.body.splitlines()) <= 10
 
 
+def test_executive_words_name_the_response_team(worked):
+    bob = UserFactory(first_name="Bob", last_name="Okafor")
+    actions.assign_role(worked, bob, "technical_lead", actor=worked.created_by, source=Source.ADMIN)
+    ctx = templating.context(worked, event=latest(worked, Kind.STATUS_UPDATE))
+    renderer = templating.Renderer()
+    for kind in (MessageKind.EXECUTIVE_SUMMARY, MessageKind.DECLARED, MessageKind.RESOLUTION, MessageKind.REOPENED):
+        body = renderer.render(kind, Audience.EXECUTIVES, Channel.EMAIL, ctx).body
+        assert "Incident Commander: Alice Ng\nResponse Team: Alice Ng (Incident commander), Bob Okafor (Technical lead)\n" in body
+
+
 def test_status_update_quotes_the_update_with_its_author_and_time(alice):
     with time_machine.travel(datetime(2026, 11, 22, 14, 5, tzinfo=dt_timezone.utc), tick=False):
         incident = IncidentFactory(title="Checkout down", actor=alice, commander=alice)
