@@ -7,10 +7,12 @@ The expected rows and permissions were recorded from a fresh database migrated w
 migrations, before they were squashed.
 """
 
+import importlib
 from datetime import timedelta
 from io import StringIO
 
 import pytest
+from django.apps import apps as global_apps
 from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.db import connection
@@ -18,6 +20,7 @@ from django.db.migrations.executor import MigrationExecutor
 from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.recorder import MigrationRecorder
 
+from comms import defaults
 from comms.models import MessageTemplate, StakeholderGroup
 from incidents.models import IncidentType, SeverityLevel
 from oncall.models import EscalationDelay, EscalationPolicy
@@ -35,6 +38,7 @@ SQUASHED = {
 SINCE_THE_SQUASH = {
     "oncall": ["0002_business_clocks"],
     "incidents": ["0002_business_clocks"],
+    "comms": ["0002_executive_words_name_the_response_team"],
 }
 
 # What a database migrated before the squash has in django_migrations for Vigil's apps.
@@ -153,6 +157,26 @@ def test_a_fresh_database_gives_each_group_its_permissions(group):
     assert granted == {app: set(codenames.split()) for app, codenames in expected.items()}
     assert Group.objects.get(name=group).permissions.count() == count
     assert Group.objects.count() == len(GROUP_PERMISSIONS)
+
+
+def test_the_executive_words_shipped_before_gain_the_response_team_and_edited_ones_stay():
+    words = importlib.import_module("comms.migrations.0002_executive_words_name_the_response_team")
+    summary = MessageTemplate.objects.get(kind="executive_summary", audience="executives", channel="email")
+    reopened = MessageTemplate.objects.get(kind="reopened", audience="executives", channel="email")
+    edited = MessageTemplate.objects.get(kind="declared", audience="executives", channel="email")
+    assert (summary.subject, summary.body) == defaults.DEFAULTS[("executive_summary", "executives", "email")]
+    assert "Response Team: {{ response_team|default:'being assembled' }}\n" in summary.body
+    MessageTemplate.objects.filter(pk=summary.pk).update(body=words.BODY_BEFORE)
+    MessageTemplate.objects.filter(pk=reopened.pk).update(body=words.REOPENED_BEFORE)
+    MessageTemplate.objects.filter(pk=edited.pk).update(body=words.BODY_BEFORE + "\nCall the IC.")
+
+    words.name_the_team(global_apps, None)
+    assert MessageTemplate.objects.get(pk=summary.pk).body == summary.body
+    assert MessageTemplate.objects.get(pk=reopened.pk).body == reopened.body
+    assert MessageTemplate.objects.get(pk=edited.pk).body == words.BODY_BEFORE + "\nCall the IC."
+    words.leave_the_team_out(global_apps, None)
+    assert MessageTemplate.objects.get(pk=summary.pk).body == words.BODY_BEFORE
+    assert MessageTemplate.objects.get(pk=reopened.pk).body == words.REOPENED_BEFORE
 
 
 def _record_as_before_the_squash():
