@@ -1,9 +1,10 @@
-"""Due dates: business days on the owner's calendar."""
+"""Due dates: business days on the team's calendar, counted from the day in the owner's zone."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from oncall.clocks import SEARCH_DAYS, Calendar, NoWorkingTime
 from postmortems.due_dates import DueDates, add_business_days, due_dates, local_date
 
 # 2026-03-06 is a Friday.
@@ -28,6 +29,35 @@ FRI, SAT, SUN, MON, TUE, WED, THU = (date(2026, 3, d) for d in (6, 7, 8, 9, 10, 
 )
 def test_add_business_days_skips_weekends(start, days, expected):
     assert add_business_days(start, days) == expected
+
+
+ENGLAND = Calendar(time_zone="Europe/London", holiday_country="GB", holiday_subdivision="ENG")
+
+
+@pytest.mark.parametrize(
+    ("start", "days", "expected"),
+    [
+        (date(2026, 4, 2), 1, date(2026, 4, 7)),  # Thursday: Good Friday, the weekend, Easter Monday
+        (date(2026, 4, 2), 0, date(2026, 4, 2)),
+        (date(2026, 4, 3), 1, date(2026, 4, 7)),  # from the holiday itself
+        (date(2026, 12, 24), 1, date(2026, 12, 29)),  # Christmas, the weekend, Boxing Day observed
+    ],
+)
+def test_add_business_days_skips_the_calendars_public_holidays(start, days, expected):
+    assert add_business_days(start, days, ENGLAND) == expected
+
+
+def test_add_business_days_skips_closed_days_and_the_teams_own_week():
+    offsite = Calendar(closed_days=frozenset({MON, TUE}))
+    assert add_business_days(FRI, 1, offsite) == WED
+    every_day = Calendar(working_days=(1, 2, 3, 4, 5, 6, 7))
+    assert add_business_days(FRI, 2, every_day) == SUN
+
+
+def test_a_calendar_closed_for_ever_is_refused_not_searched_for_ever():
+    shut = Calendar(closed_days=frozenset(MON + timedelta(days=n) for n in range(SEARCH_DAYS + 7)))
+    with pytest.raises(NoWorkingTime):
+        add_business_days(FRI, 1, shut)
 
 
 def test_negative_days_are_refused():
@@ -58,6 +88,13 @@ def test_review_and_publish_follow_the_draft_in_business_days():
     at = datetime(2026, 3, 6, 12, 0, tzinfo=UTC)  # Friday
     assert due_dates(at, time_zone="UTC", draft_business_days=2) == DueDates(
         draft=TUE, review=THU, publish=date(2026, 3, 17)
+    )
+
+
+def test_review_and_publish_skip_the_teams_holidays_too():
+    at = datetime(2026, 3, 31, 12, 0, tzinfo=UTC)  # Tuesday before Easter
+    assert due_dates(at, time_zone="Europe/London", draft_business_days=2, calendar=ENGLAND) == DueDates(
+        draft=date(2026, 4, 2), review=date(2026, 4, 8), publish=date(2026, 4, 13)
     )
 
 
