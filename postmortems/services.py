@@ -65,9 +65,9 @@ def _timeline_rows(postmortem: PostMortem, events, *, after: int = 0) -> list[Po
 def create_for(incident: Incident, *, owner=None) -> PostMortem:
     """Open the post-mortem of `incident` (any incident, on request or on resolution).
 
-    Owner: the one given, else the current incident commander. Due dates count from the
-    resolution (from today if the incident is still open), from the day it falls on in the
-    owner's zone, in business days of the incident's team calendar. The timeline is copied from
+    Owner: the one given, else the current incident commander. Due dates follow the severity's
+    policy (`due_dates`), counted from the resolution (from now if the incident is still open) in
+    the owner's zone, business days on the incident's team calendar. The timeline is copied from
     the incident's events, bookkeeping rows hidden."""
     # The incident row lock makes "one post-mortem per incident" safe against a concurrent
     # request; the OneToOne unique index backs it up.
@@ -81,8 +81,8 @@ def create_for(incident: Incident, *, owner=None) -> PostMortem:
     owner = owner or current_commander(incident)
     dates = due_dates.due_dates(
         incident.resolved_at or timezone.now(),
+        due_dates.Policy.of(incident.severity),
         time_zone=_time_zone(owner),
-        draft_business_days=incident.severity.postmortem_draft_business_days,
         calendar=calendar_of(incident.escalation_policy),
     )
     postmortem = PostMortem.objects.create(
