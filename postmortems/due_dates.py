@@ -25,6 +25,7 @@ so reminders and overdue figures read them and never count again.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -54,9 +55,12 @@ class Policy:
 
     @classmethod
     def of(cls, severity: SeverityLevel) -> Policy:
-        return cls(
-            *(Offset(getattr(severity, f"postmortem_{step}_due"), getattr(severity, f"postmortem_{step}_unit")) for step in POSTMORTEM_STEPS)
+        """The policy a severity's admin form sets (`postmortem_<step>_due` and `_unit`)."""
+        offsets = (
+            Offset(getattr(severity, f"postmortem_{step}_due"), getattr(severity, f"postmortem_{step}_unit"))
+            for step in POSTMORTEM_STEPS
         )
+        return cls(*offsets)
 
 
 @dataclass(frozen=True)
@@ -105,7 +109,7 @@ def draft_due(resolved_at: datetime, offset: Offset, *, time_zone: str, calendar
 def due_after_draft(draft: date, offset: Offset, *, calendar: Calendar) -> date:
     """A later step's due date: `offset` after the draft's due date (hours from the end of that day)."""
     if offset.unit == DueUnit.HOURS:
-        return draft + timedelta(days=-(-offset.count // HOURS_A_DAY))  # the day the last hour ends
+        return draft + timedelta(days=math.ceil(offset.count / HOURS_A_DAY))  # the day the last hour ends
     return add_business_days(draft, offset.count, calendar)
 
 

@@ -148,9 +148,8 @@ def _active(user) -> bool:
 def _plan(today: dt.date) -> list[_Due]:
     horizons = _Horizons(today)
     late_after = manager_after_days()
-    postmortems = [
-        pm
-        for pm in PostMortem.objects.filter(status__in=WAITING)
+    waiting = (
+        PostMortem.objects.filter(status__in=WAITING)
         .filter(
             Q(status=PostMortem.Status.DRAFT, draft_due__lte=horizons.furthest)
             | Q(status=PostMortem.Status.IN_REVIEW, publish_due__lte=horizons.furthest)
@@ -158,16 +157,15 @@ def _plan(today: dt.date) -> list[_Due]:
         .annotate(calendar_team=F("incident__escalation_policy__team"))
         .select_related("incident", "owner")
         .order_by("pk")
-        if horizons.reach(pm.current_due, pm.calendar_team)
-    ]
-    items = [
-        item
-        for item in ActionItem.objects.filter(status__in=UNFINISHED, due_date__lte=horizons.furthest)
+    )
+    postmortems = [pm for pm in waiting if horizons.reach(pm.current_due, pm.calendar_team)]
+    unfinished = (
+        ActionItem.objects.filter(status__in=UNFINISHED, due_date__lte=horizons.furthest)
         .annotate(calendar_team=F("postmortem__incident__escalation_policy__team"))
         .select_related("owner", "postmortem__incident", "postmortem__owner")
         .order_by("due_date", "pk")
-        if horizons.reach(item.due_date, item.calendar_team)
-    ]
+    )
+    items = [item for item in unfinished if horizons.reach(item.due_date, item.calendar_team)]
     owners = {pm.owner for pm in postmortems if pm.owner_id} | {i.owner or i.postmortem.owner for i in items}
     managers = _Managers(
         {u.pk for u in owners if u is not None},
