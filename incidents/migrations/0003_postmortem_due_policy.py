@@ -14,6 +14,17 @@ DEFAULT_DRAFT_BUSINESS_DAYS = 5
 MOST_BUSINESS_DAYS = 60
 UNITS = [("business_days", "business days"), ("hours", "hours")]
 STEPS = ("draft", "review", "publish")
+# The fields' help texts, as the model had them.
+BOUNDS = "0 to 60 business days, or 1 to 1440 hours"
+AFTER_THE_DRAFT = (
+    "this long after the draft's due date: business days after that day (0: the same day), or hours from "
+    "the end of that day (24 h: the day after)."
+)
+DRAFT = (
+    "The draft is due this long after the incident's resolution. Business days: the team's working days less "
+    "its public holidays and closed days, counted from the day of the resolution in the owner's zone (0: that "
+    "day). Hours: due on the day the last hour ends, in the owner's zone."
+)
 
 
 def carry_over(apps, schema_editor):
@@ -40,6 +51,14 @@ def unit(verbose_name: str) -> models.CharField:
     return models.CharField(choices=UNITS, default="business_days", max_length=13, verbose_name=verbose_name)
 
 
+def count(default: int, verbose_name: str, help_text: str) -> models.PositiveSmallIntegerField:
+    return models.PositiveSmallIntegerField(default=default, help_text=f"{help_text} {BOUNDS}.", verbose_name=verbose_name)
+
+
+def add(name: str, field) -> migrations.AddField:
+    return migrations.AddField(model_name='severitylevel', name=name, field=field)
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -52,36 +71,16 @@ class Migration(migrations.Migration):
             old_name='postmortem_draft_business_days',
             new_name='postmortem_draft_due',
         ),
-        migrations.AddField(
-            model_name='severitylevel',
-            name='postmortem_draft_unit',
-            field=unit('draft due counted in'),
-        ),
-        migrations.AddField(
-            model_name='severitylevel',
-            name='postmortem_review_due',
-            field=models.PositiveSmallIntegerField(default=2, help_text="The review meeting is due this long after the draft's due date: business days after that day (0: the same day), or hours from the end of that day (24 h: the day after). 0 to 60 business days, or 1 to 1440 hours.", verbose_name='post-mortem review due after'),
-        ),
-        migrations.AddField(
-            model_name='severitylevel',
-            name='postmortem_review_unit',
-            field=unit('review due counted in'),
-        ),
-        migrations.AddField(
-            model_name='severitylevel',
-            name='postmortem_publish_due',
-            field=models.PositiveSmallIntegerField(default=5, help_text="The post-mortem is due published this long after the draft's due date: business days after that day (0: the same day), or hours from the end of that day (24 h: the day after). 0 to 60 business days, or 1 to 1440 hours.", verbose_name='post-mortem published after'),
-        ),
-        migrations.AddField(
-            model_name='severitylevel',
-            name='postmortem_publish_unit',
-            field=unit('publication due counted in'),
-        ),
+        add('postmortem_draft_unit', unit('draft due counted in')),
+        add('postmortem_review_due', count(2, 'post-mortem review due after', f"The review meeting is due {AFTER_THE_DRAFT}")),
+        add('postmortem_review_unit', unit('review due counted in')),
+        add('postmortem_publish_due', count(5, 'post-mortem published after', f"The post-mortem is due published {AFTER_THE_DRAFT}")),
+        add('postmortem_publish_unit', unit('publication due counted in')),
         migrations.RunPython(carry_over, carry_back),
         migrations.AlterField(
             model_name='severitylevel',
             name='postmortem_draft_due',
-            field=models.PositiveSmallIntegerField(default=5, help_text="The draft is due this long after the incident's resolution. Business days: the team's working days less its public holidays and closed days, counted from the day of the resolution in the owner's zone (0: that day). Hours: due on the day the last hour ends, in the owner's zone. 0 to 60 business days, or 1 to 1440 hours.", verbose_name='post-mortem draft due after'),
+            field=count(5, 'post-mortem draft due after', DRAFT),
         ),
         *(migrations.AddConstraint(model_name='severitylevel', constraint=in_bounds(step)) for step in STEPS),
     ]

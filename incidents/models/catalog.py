@@ -87,6 +87,12 @@ def due_offset_words(count: int, unit: str) -> str:
     return f"{count} {label.removesuffix('s') if count == 1 else label}"
 
 
+_AFTER_THE_DRAFT = (
+    "this long after the draft's due date: business days after that day (0: the same day), or hours from "
+    "the end of that day (24 h: the day after)."
+)
+
+
 def _due_count(verbose_name: str, default: int, help_text: str) -> models.PositiveSmallIntegerField:
     return models.PositiveSmallIntegerField(
         verbose_name, default=default, help_text=f"{help_text} {POSTMORTEM_DUE_WORDS}."
@@ -171,17 +177,9 @@ class SeverityLevel(models.Model):
         "(0: that day). Hours: due on the day the last hour ends, in the owner's zone.",
     )
     postmortem_draft_unit = _due_unit("draft due counted in")
-    postmortem_review_due = _due_count(
-        "post-mortem review due after", 2,
-        "The review meeting is due this long after the draft's due date: business days after that day "
-        "(0: the same day), or hours from the end of that day (24 h: the day after).",
-    )
+    postmortem_review_due = _due_count("post-mortem review due after", 2, f"The review meeting is due {_AFTER_THE_DRAFT}")
     postmortem_review_unit = _due_unit("review due counted in")
-    postmortem_publish_due = _due_count(
-        "post-mortem published after", 5,
-        "The post-mortem is due published this long after the draft's due date: business days after that "
-        "day (0: the same day), or hours from the end of that day (24 h: the day after).",
-    )
+    postmortem_publish_due = _due_count("post-mortem published after", 5, f"The post-mortem is due published {_AFTER_THE_DRAFT}")
     postmortem_publish_unit = _due_unit("publication due counted in")
     show_on_status_page = models.BooleanField(default=False)
     status_page_window = models.DurationField(
