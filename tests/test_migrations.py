@@ -23,6 +23,7 @@ from django.db.migrations.recorder import MigrationRecorder
 from comms import defaults
 from comms.models import MessageTemplate, StakeholderGroup
 from incidents.models import IncidentType, SeverityLevel
+from incidents.seed import SEVERITIES
 from oncall.models import EscalationDelay, EscalationPolicy
 
 pytestmark = pytest.mark.django_db
@@ -37,7 +38,7 @@ SQUASHED = {
 # Migrations made since the squash (each app's after its squashed one).
 SINCE_THE_SQUASH = {
     "oncall": ["0002_business_clocks"],
-    "incidents": ["0002_business_clocks"],
+    "incidents": ["0002_business_clocks", "0003_postmortem_due_policy"],
     "comms": ["0002_executive_words_name_the_response_team"],
 }
 
@@ -177,6 +178,43 @@ def test_the_executive_words_shipped_before_gain_the_response_team_and_edited_on
     words.leave_the_team_out(global_apps, None)
     assert MessageTemplate.objects.get(pk=summary.pk).body == words.BODY_BEFORE
     assert MessageTemplate.objects.get(pk=reopened.pk).body == words.REOPENED_BEFORE
+
+
+POLICY = ("name", "postmortem_draft_due", "postmortem_draft_unit", "postmortem_review_due", "postmortem_review_unit",
+          "postmortem_publish_due", "postmortem_publish_unit")
+
+
+def test_a_fresh_database_has_the_seeded_postmortem_due_dates():
+    seeded = {row["name"]: tuple(row[field] for field in POLICY) for row in SEVERITIES}
+    assert {row[0]: row for row in SeverityLevel.objects.values_list(*POLICY)} == seeded
+    assert seeded["SEV-1"] == ("SEV-1", 2, "business_days", 2, "business_days", 5, "business_days")
+    assert seeded["SEV-3"] == ("SEV-3", 5, "business_days", 2, "business_days", 5, "business_days")
+
+
+def _migrate_incidents(name: str):
+    """Migrate the incidents app to `name`; the severity model as it stands there."""
+    executor = MigrationExecutor(connection)
+    executor.migrate([("incidents", name)])
+    return executor.loader.project_state([("incidents", name)]).apps.get_model("incidents", "SeverityLevel")
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_postmortem_due_policy_migration_keeps_each_severitys_draft_days_and_goes_back():
+    before = _migrate_incidents("0002_business_clocks")
+    for name, days in {"SEV-1": 2, "SEV-2": 3, "SEV-3": None, "SEV-4": 90}.items():
+        before.objects.filter(name=name).update(postmortem_draft_business_days=days)
+
+    after = _migrate_incidents("0003_postmortem_due_policy")
+    rows = dict(after.objects.values_list("name", "postmortem_draft_due"))
+    assert rows == {"SEV-1": 2, "SEV-2": 3, "SEV-3": 5, "SEV-4": 60}  # unset: the default; beyond: the bound
+    assert set(after.objects.values_list(*POLICY[2:])) == {("business_days", 2, "business_days", 5, "business_days")}
+    after.objects.filter(name="SEV-1").update(postmortem_draft_due=48, postmortem_draft_unit="hours")
+
+    before = _migrate_incidents("0002_business_clocks")
+    assert dict(before.objects.values_list("name", "postmortem_draft_business_days")) == {
+        "SEV-1": None, "SEV-2": 3, "SEV-3": 5, "SEV-4": 60
+    }
+    _migrate_incidents("0003_postmortem_due_policy")
 
 
 def _record_as_before_the_squash():

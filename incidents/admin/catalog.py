@@ -28,7 +28,7 @@ class SeverityLevelAdmin(admin.ModelAdmin):
     form = SeverityLevelForm
     list_display = (
         "name_badge", "label", "rank", "ack", "first_update", "updates", "resolve", "observation",
-        "postmortem_policy", "show_on_status_page", "status_page", "notify_customers",
+        "postmortem_policy", "postmortem_due", "show_on_status_page", "status_page", "notify_customers",
     )
     list_display_links = ("name_badge", "label")
 
@@ -37,6 +37,7 @@ class SeverityLevelAdmin(admin.ModelAdmin):
     updates = _target("update_interval", "Then every", "update_interval_text")
     resolve = _target("resolve_target", "Resolve within", "resolve_target_text")
     observation = _sortable_duration("observation_period", "Observed for")
+    postmortem_due = column("postmortem_due_text", "Post-mortem due", str)
 
     @admin.display(description="Name", ordering="rank")
     def name_badge(self, severity):

@@ -41,6 +41,68 @@ CLOCKED = {
 _OBSERVATION_PERIOD = DurationWithin(OBSERVATION_PERIOD_MOST, zero_allowed=True)
 
 
+class DueUnit(models.TextChoices):
+    """What the offset of a post-mortem due date counts."""
+
+    BUSINESS_DAYS = "business_days", "business days"
+    HOURS = "hours", "hours"
+
+
+# Bounds of a post-mortem due-date offset, per unit, inclusive: 0 business days is the day the
+# count starts from; hours go from 1 to 60 days' worth. Each is checked by `SeverityLevel.clean`
+# (the admin's form error) and a CheckConstraint.
+POSTMORTEM_DUE_BOUNDS = {DueUnit.BUSINESS_DAYS: (0, 60), DueUnit.HOURS: (1, 1440)}
+
+
+def _bound_words(unit: str) -> str:
+    least, most = POSTMORTEM_DUE_BOUNDS[unit]
+    return f"{least} to {most} {DueUnit(unit).label}"
+
+
+POSTMORTEM_DUE_WORDS = ", or ".join(_bound_words(unit) for unit in POSTMORTEM_DUE_BOUNDS)  # "0 to 60 business days, or …"
+# The steps of a post-mortem with a due date, each a `postmortem_<step>_due` count and its
+# `postmortem_<step>_unit`.
+POSTMORTEM_STEPS = ("draft", "review", "publish")
+
+
+def postmortem_due_refusal(count: int | None, unit: str) -> str | None:
+    """Why `count` of `unit` is out of bounds ("Must be 0 to 60 business days."), or None."""
+    if count is None or unit not in POSTMORTEM_DUE_BOUNDS:
+        return None
+    least, most = POSTMORTEM_DUE_BOUNDS[unit]
+    return None if least <= count <= most else f"Must be {_bound_words(unit)}."
+
+
+def _due_in_bounds(step: str) -> Q:
+    count, unit = f"postmortem_{step}_due", f"postmortem_{step}_unit"
+    within = Q()
+    for each, (least, most) in POSTMORTEM_DUE_BOUNDS.items():
+        within |= Q(**{unit: each, f"{count}__gte": least, f"{count}__lte": most})
+    return within
+
+
+def due_offset_words(count: int, unit: str) -> str:
+    """"1 business day", "48 hours"."""
+    label = DueUnit(unit).label
+    return f"{count} {label.removesuffix('s') if count == 1 else label}"
+
+
+_AFTER_THE_DRAFT = (
+    "this long after the draft's due date: business days after that day (0: the same day), or hours from "
+    "the end of that day (24 h: the day after)."
+)
+
+
+def _due_count(verbose_name: str, default: int, help_text: str) -> models.PositiveSmallIntegerField:
+    return models.PositiveSmallIntegerField(
+        verbose_name, default=default, help_text=f"{help_text} {POSTMORTEM_DUE_WORDS}."
+    )
+
+
+def _due_unit(verbose_name: str) -> models.CharField:
+    return models.CharField(verbose_name, max_length=13, choices=DueUnit.choices, default=DueUnit.BUSINESS_DAYS)
+
+
 def _within(field: str, most: timedelta, *, zero_allowed: bool = False, clock: str = "") -> Q:
     """`field` within (0, most] — or [0, most] with `zero_allowed`, or when `clock` says "next business day"."""
     low = Q(**{f"{field}__gte": timedelta(0)}) if zero_allowed else Q(**{f"{field}__gt": timedelta(0)})
@@ -106,9 +168,19 @@ class SeverityLevel(models.Model):
         help_text=f"How long a resolved incident is watched before it may be closed; {_OBSERVATION_PERIOD.words}.",
     )
     postmortem_policy = models.CharField(max_length=10, choices=PostmortemPolicy.choices)
-    postmortem_draft_business_days = models.PositiveSmallIntegerField(
-        null=True, blank=True, help_text="Business days after resolution for the post-mortem draft."
+    # Each due date of the post-mortem as an offset: the draft's from the resolution, the review's
+    # and the publication's from the draft's due date (a procedure says "review 3 days after the draft").
+    postmortem_draft_due = _due_count(
+        "post-mortem draft due after", 5,
+        "The draft is due this long after the incident's resolution. Business days: the team's working days "
+        "less its public holidays and closed days, counted from the day of the resolution in the owner's zone "
+        "(0: that day). Hours: due on the day the last hour ends, in the owner's zone.",
     )
+    postmortem_draft_unit = _due_unit("draft due counted in")
+    postmortem_review_due = _due_count("post-mortem review due after", 2, f"The review meeting is due {_AFTER_THE_DRAFT}")
+    postmortem_review_unit = _due_unit("review due counted in")
+    postmortem_publish_due = _due_count("post-mortem published after", 5, f"The post-mortem is due published {_AFTER_THE_DRAFT}")
+    postmortem_publish_unit = _due_unit("publication due counted in")
     show_on_status_page = models.BooleanField(default=False)
     status_page_window = models.DurationField(
         null=True,
@@ -142,6 +214,10 @@ class SeverityLevel(models.Model):
                 name="severity_observation_period_in_bounds",
             ),
             models.CheckConstraint(condition=Q(color__regex=HEX_COLOR), name="severity_color_is_hex"),
+            *(
+                models.CheckConstraint(condition=_due_in_bounds(step), name=f"severity_postmortem_{step}_due_in_bounds")
+                for step in POSTMORTEM_STEPS
+            ),
         ]
 
     def __str__(self) -> str:
@@ -156,6 +232,10 @@ class SeverityLevel(models.Model):
             for name, most in durations.items():
                 if getattr(self, name) == timedelta(0):
                     errors[name] = DurationWithin(most).message
+        for step in POSTMORTEM_STEPS:
+            refusal = postmortem_due_refusal(getattr(self, f"postmortem_{step}_due"), getattr(self, f"postmortem_{step}_unit"))
+            if refusal:
+                errors[f"postmortem_{step}_due"] = refusal
         if errors:
             raise ValidationError(errors)
 
@@ -175,6 +255,15 @@ class SeverityLevel(models.Model):
     @property
     def resolve_target_text(self) -> str:
         return clocks.describe(self.resolve_clock, self.resolve_target, duration)
+
+    @property
+    def postmortem_due_text(self) -> str:
+        """The post-mortem's due dates in words: "draft 48 hours · review +3 business days · published +5 business days"."""
+        draft, review, publish = (
+            due_offset_words(getattr(self, f"postmortem_{step}_due"), getattr(self, f"postmortem_{step}_unit"))
+            for step in POSTMORTEM_STEPS
+        )
+        return f"draft {draft} · review +{review} · published +{publish}"
 
     @property
     def requires_postmortem(self) -> bool:
