@@ -24,7 +24,7 @@ from oncall.api_auth import require_perm, require_scope
 from oncall.api_errors import Forbidden
 from oncall.api_common import invalid, utc
 
-from . import actions, lifecycle, permissions, selectors
+from . import actions, lifecycle, permissions, selectors, sla
 from .api_out import detail_out, event_out, incident_out, task_out
 from .api_pages import newest_first
 from .api_services import SLUG
@@ -46,7 +46,9 @@ from .api_schemas import (
     TimelinePageOut,
     UpdateIn,
 )
+from .errors import UnknownSeverity
 from .models import OPEN_STATUSES, Incident, IncidentTask, IncidentType, Participant, Service, SeverityLevel, Source, Status
+from .severities import find_severity, severity_levels
 
 router = Router()
 router.add_router("", services_router)
@@ -83,15 +85,13 @@ def _split(values: list[str] | None) -> list[str]:
     return [part.strip() for value in values or () for part in value.split(",") if part.strip()]
 
 
-def _severity(value: str, field: str, severities: list[SeverityLevel] | None = None) -> SeverityLevel:
-    """A severity by name ("SEV-1", any case) or rank ("1")."""
-    severities = severities if severities is not None else list(SeverityLevel.objects.all())
-    text = value.strip()
-    for severity in severities:
-        if severity.name.lower() == text.lower() or (text.isdigit() and len(text) < 6 and severity.rank == int(text)):
-            return severity
-    names = ", ".join(s.name for s in severities)
-    raise invalid(field, f"Unknown severity {value!r}; expected one of {names} (or a rank).")
+def _severity(value: str, field: str, levels: list[SeverityLevel] | None = None) -> SeverityLevel:
+    """The severity `value` names (`severities.find_severity`: name, label or rank, any case), or a
+    422 on `field` naming the levels there are."""
+    try:
+        return find_severity(value, levels)
+    except UnknownSeverity as exc:
+        raise invalid(field, str(exc)) from None
 
 
 def _services(slugs: list[str], field: str) -> list[Service]:
@@ -135,7 +135,7 @@ def _incident(request: HttpRequest, ref: str) -> Incident:
 def list_incidents(
     request: HttpRequest,
     status: list[str] | None = Query(None, description='Repeatable or comma-separated; "open" means every open status.'),
-    severity: list[str] | None = Query(None, description='Severity names ("SEV-1") or ranks; repeatable or comma-separated.'),
+    severity: list[str] | None = Query(None, description="Severity names, labels or ranks, in any case; repeatable or comma-separated."),
     service: list[str] | None = Query(None, description="Affected service slugs; repeatable or comma-separated."),
     since: dt.datetime | None = Query(None, description="Declared at or after this instant (ISO 8601; no zone = UTC)."),
     cursor: str | None = Query(None, max_length=200, description="`next_cursor` of the previous page."),
@@ -155,10 +155,10 @@ def list_incidents(
             raise invalid("status", f"Unknown status {value!r}; expected open or one of {', '.join(Status.values)}.")
     if statuses:
         qs = qs.filter(status__in=statuses)
-    severities = _split(severity)
-    if severities:
-        every = list(SeverityLevel.objects.all())
-        qs = qs.filter(severity__in=[_severity(value, "severity", every) for value in severities])
+    typed_severities = _split(severity)
+    if typed_severities:
+        levels = severity_levels()
+        qs = qs.filter(severity__in=[_severity(value, "severity", levels) for value in typed_severities])
     slugs = _split(service)
     if slugs:
         chosen = _services(slugs, "service")
@@ -166,6 +166,7 @@ def list_incidents(
     if since is not None:
         qs = qs.filter(declared_at__gte=utc(since, "since"))
     rows, next_cursor = newest_first(qs, field="declared_at", cursor=cursor, limit=limit)
+    sla.attach_calendars(rows)
     now = timezone.now()
     return {"items": [incident_out(incident, now) for incident in rows], "next_cursor": next_cursor}
 

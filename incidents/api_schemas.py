@@ -32,7 +32,9 @@ def Text(max_length: int, *, min_length: int = 0):  # noqa: N802 — a type fact
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[-a-zA-Z0-9_]+$", max_length=100)]
 Username = Annotated[str, StringConstraints(min_length=1, max_length=150), AfterValidator(_plain_text)]
-SeverityName = Annotated[str, StringConstraints(min_length=1, max_length=20), AfterValidator(_plain_text)]
+# A severity as typed: its name (at most 20 characters) or its label (40), with room for spacing.
+SeverityName = Annotated[str, StringConstraints(min_length=1, max_length=60), AfterValidator(_plain_text)]
+SEVERITY_TYPED = "A severity's name, label or rank (1 is the most severe), in any case, as the severity levels name them."
 StatusName = Literal[tuple(Status.values)]  # type: ignore[valid-type]
 WorkingStatus = Literal["investigating", "identified", "monitoring"]
 RoleName = Literal[tuple(Participant.Role.values)]  # type: ignore[valid-type]
@@ -120,7 +122,7 @@ class IncidentPageOut(Schema):
 
 class DeclareIn(Schema):
     title: Text(200, min_length=1)  # type: ignore[valid-type]
-    severity: SeverityName = Field(description='A severity name ("SEV-2") or rank ("2").', examples=["SEV-2"])
+    severity: SeverityName = Field(description=SEVERITY_TYPED, examples=["SEV-2"])
     services: list[Slug] = Field(default=[], max_length=50, description="Affected services' slugs.")
     summary: Text(20_000) = ""  # type: ignore[valid-type]
     type: Slug | None = Field(default=None, description="An incident type's slug; its checklist becomes the tasks.")
@@ -143,7 +145,7 @@ class IncidentPatchIn(Schema):
 
     title: Text(200, min_length=1) | None = None  # type: ignore[valid-type]
     summary: Text(20_000) | None = None  # type: ignore[valid-type]
-    severity: SeverityName | None = Field(default=None, description='A severity name ("SEV-1") or rank ("1").')
+    severity: SeverityName | None = Field(default=None, description=SEVERITY_TYPED)
     status: StatusName | None = Field(
         default=None,
         description="Any lifecycle step: working statuses need responder rights; resolved, closed and "

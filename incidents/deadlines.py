@@ -11,8 +11,9 @@ from datetime import datetime
 from itertools import chain
 from typing import TYPE_CHECKING
 
-from oncall.models import EscalationLevel, EscalationPolicy, Team
-from oncall.working_hours import next_working_moment
+from oncall.clocks import Calendar
+from oncall.models import EscalationLevel, EscalationPolicy
+from oncall.working_hours import calendar_for
 
 from . import escalation
 from .escalation import Key
@@ -57,10 +58,10 @@ def _cells(levels: list[EscalationLevel], severity_rank: int) -> list[escalation
     return cells
 
 
-def working_time_for(policy: EscalationPolicy | None):
-    # A policy without a team uses the default working week (Monday–Friday 09:00–17:00 UTC).
-    team = policy.team if policy and policy.team_id else Team()
-    return lambda moment: next_working_moment(team, moment)
+def calendar_of(policy: EscalationPolicy | None) -> Calendar:
+    """The working calendar an incident's clocks count on: its policy's team's; a policy without a
+    team (or no policy) uses the default working week, Monday–Friday 09:00–17:00 UTC."""
+    return calendar_for(policy.team if policy and policy.team_id else None)
 
 
 def situation_for(
@@ -74,9 +75,9 @@ def situation_for(
     """A fresh plan for a policy and severity (used by the preview for "what if declared now");
     with a tick's `cache`, the policy's cells and working hours come from it."""
     if cache is None:
-        cells, working_time = _cells(levels, severity.rank), working_time_for(policy)
+        cells, calendar = _cells(levels, severity.rank), calendar_of(policy)
     else:
-        cells, working_time = cache.cells(policy, severity.rank), cache.working_time(policy)
+        cells, calendar = cache.cells(policy, severity.rank), cache.calendar(policy)
     return escalation.Situation(
         declared_at=declared_at,
         ack_sla=severity.ack_sla,
@@ -85,13 +86,16 @@ def situation_for(
         resolve_target=severity.resolve_target,
         levels=cells,
         loop_count=policy.loop_count if policy else 1,
-        working_time=working_time,
+        calendar=calendar,
+        ack_clock=severity.ack_sla_clock,
+        update_clock=severity.update_clock,
+        resolve_clock=severity.resolve_clock,
     )
 
 
 class PlanCache:
     """What a tick's firings share — severities, policies with their team, levels, matrix cells
-    for each severity, working hours — loaded or built once per tick instead of once per
+    for each severity, working calendars — loaded or built once per tick instead of once per
     deadline fired. The copies are shared between incidents and snapshots, which only read them."""
 
     def __init__(self):
@@ -99,7 +103,7 @@ class PlanCache:
         self._policies: dict = {}
         self._levels: dict = {}
         self._cells: dict = {}
-        self._working_time: dict = {}
+        self._calendars: dict = {}
 
     def attach(self, incidents: list[Incident]) -> None:
         """Give each incident its severity and escalation policy (with its team) from the tick's
@@ -128,11 +132,11 @@ class PlanCache:
             self._cells[key] = _cells(self.levels(policy), severity_rank)
         return self._cells[key]
 
-    def working_time(self, policy: EscalationPolicy | None):
-        key = policy.pk if policy else None
-        if key not in self._working_time:
-            self._working_time[key] = working_time_for(policy)
-        return self._working_time[key]
+    def calendar(self, policy: EscalationPolicy | None) -> Calendar:
+        key = policy.team_id if policy else None
+        if key not in self._calendars:
+            self._calendars[key] = calendar_of(policy)
+        return self._calendars[key]
 
 
 _UNREAD = object()
@@ -140,8 +144,9 @@ _UNREAD = object()
 _PAGING_KINDS = (Deadline.Kind.ESCALATION, Deadline.Kind.ACK_TIMEOUT)
 
 
-def status_page_due(incident: Incident) -> datetime | None:
-    """When the status-page reminder falls due: the severity's window after declaration, for a
+def status_page_due(incident: Incident, calendar: Calendar) -> datetime | None:
+    """When the status-page reminder falls due: the severity's window after declaration (on the
+    severity's update clock: the status page is part of the update cadence), for a
     customer-facing, unrestricted, non-drill incident not yet public whose severity shows on the
     status page at all. None: no reminder."""
     window = incident.severity.status_page_window
@@ -151,7 +156,7 @@ def status_page_due(incident: Incident) -> datetime | None:
         return None
     if incident.is_restricted or incident.is_drill:
         return None
-    return incident.declared_at + window
+    return calendar.due(incident.severity.update_clock, incident.declared_at, window)
 
 
 def situation(
@@ -185,7 +190,7 @@ def situation(
     if sit.reopened_at and (sit.last_update_at is None or sit.last_update_at < sit.reopened_at):
         # A reopen starts the update cadence again, as an update does.
         sit.last_update_at = sit.reopened_at
-    sit.status_page_due = status_page_due(incident)
+    sit.status_page_due = status_page_due(incident, sit.calendar)
     for row in chain(history, rows):
         if row.fired_at is None:
             if row.kind == Deadline.Kind.ACK_TIMEOUT and row.level and getattr(row, "cancelled_at", None) is None:

@@ -11,3 +11,7 @@ class IllegalTransition(DomainError):
 
 class InvalidInput(DomainError):
     """The values given cannot be applied (HTTP 400)."""
+
+
+class UnknownSeverity(InvalidInput):
+    """Typed text that names no severity, or more than one; the message lists the names there are."""

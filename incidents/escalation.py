@@ -36,6 +36,8 @@ import dataclasses
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from oncall.clocks import WALL_CALENDAR, Calendar, Clock
+
 ESCALATION = "escalation"
 ACK_TIMEOUT = "ack_timeout"
 UPDATE_OVERDUE = "update_overdue"
@@ -106,8 +108,12 @@ class Situation:
     earlier_update_misses: int = 0
     # When the status-page reminder is due (None: the incident needs none).
     status_page_due: datetime | None = None
-    # Adjusts a moment to the next working-hours start (business-hours cells).
-    working_time: Callable[[datetime], datetime] = lambda moment: moment
+    # The owning team's working calendar, and the clock each severity target counts on
+    # (`oncall.clocks`): business-hours cells and business-hours or next-business-day targets.
+    calendar: Calendar = WALL_CALENDAR
+    ack_clock: str = Clock.WALL
+    update_clock: str = Clock.WALL
+    resolve_clock: str = Clock.WALL
     # Pages an acknowledge-SLA breach put off until working hours, pending:
     # Key(ACK_TIMEOUT, level, round of the breach) → the working-hours start they wait for.
     waiting: dict[Key, datetime] = dataclasses.field(default_factory=dict)
@@ -116,6 +122,19 @@ class Situation:
 
     def engaged(self, position: int) -> bool:
         return Key(ESCALATION, position) in self.fired
+
+    def working_time(self, at: datetime) -> datetime:
+        """`at` in working hours, else the next working-hours start (business-hours cells)."""
+        return self.calendar.next_working_moment(at)
+
+    def ack_due(self, start: datetime) -> datetime:
+        return _due(self.calendar, self.ack_clock, start, self.ack_sla)
+
+    def update_due(self, start: datetime, first: bool) -> datetime:
+        return _due(self.calendar, self.update_clock, start, self.first_update_interval if first else self.update_interval)
+
+    def resolve_due(self) -> datetime:
+        return self.calendar.due(self.resolve_clock, self.declared_at, self.resolve_target)
 
     def fired_rounds(self, kind: str) -> int:
         # Level 0 rows are the rounds; an acknowledge round's waiting pages (level > 0) are not.
@@ -129,6 +148,12 @@ class Situation:
         engaged after acknowledgement."""
         cell = self.cell(position)
         return self.acknowledged and cell is not None and not cell.until_acknowledged
+
+
+def _due(calendar: Calendar, clock: str, start: datetime, period: timedelta) -> datetime:
+    # A repeating target (acknowledge rounds, update reminders) never comes round faster than
+    # MIN_PERIOD, whatever the settings say.
+    return max(calendar.due(clock, start, period), start + MIN_PERIOD)
 
 
 def page_at(situation: Situation, cell: LevelCell, at: datetime) -> datetime:
@@ -183,21 +208,18 @@ def planned(situation: Situation) -> dict[Key, datetime]:
             # or from the pages it put off until working hours.
             start = situation.reopened_at or situation.declared_at
             base = max([situation.last_fired_at.get(ACK_TIMEOUT, start), *waiting.values()])
-            plan[Key(ACK_TIMEOUT, 0, next_round)] = base + max(situation.ack_sla, MIN_PERIOD)
+            plan[Key(ACK_TIMEOUT, 0, next_round)] = situation.ack_due(base)
 
     # Update rounds count misses since the last update (fired keys before it are history, their
     # numbers taken: one row per round).
     misses = situation.fired_rounds(UPDATE_OVERDUE) - situation.earlier_update_misses
     if misses < UPDATE_MISSES_CHASED:
-        if situation.last_update_at is None:
-            base, interval = situation.declared_at, situation.first_update_interval
-        else:
-            base, interval = situation.last_update_at, situation.update_interval
-        base = situation.last_fired_at.get(UPDATE_OVERDUE, base)
-        plan[Key(UPDATE_OVERDUE, 0, situation.earlier_update_misses + misses + 1)] = base + max(interval, MIN_PERIOD)
+        first = situation.last_update_at is None
+        base = situation.last_fired_at.get(UPDATE_OVERDUE, situation.declared_at if first else situation.last_update_at)
+        plan[Key(UPDATE_OVERDUE, 0, situation.earlier_update_misses + misses + 1)] = situation.update_due(base, first)
 
     if Key(RESOLVE_BREACHED) not in situation.fired:
-        plan[Key(RESOLVE_BREACHED)] = situation.declared_at + situation.resolve_target
+        plan[Key(RESOLVE_BREACHED)] = situation.resolve_due()
 
     if situation.status_page_due is not None and Key(STATUS_PAGE) not in situation.fired:
         plan[Key(STATUS_PAGE)] = situation.status_page_due

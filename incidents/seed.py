@@ -8,13 +8,24 @@ from datetime import timedelta
 
 MIN, HOUR, DAY = timedelta(minutes=1), timedelta(hours=1), timedelta(days=1)
 
+
+def postmortem_due(draft_business_days: int) -> dict:
+    """A severity's post-mortem due dates as the procedures set them: the draft `draft_business_days`
+    business days after the resolution, the review 2 and the publication 5 business days after the draft."""
+    return dict(
+        postmortem_draft_due=draft_business_days, postmortem_draft_unit="business_days",
+        postmortem_review_due=2, postmortem_review_unit="business_days",
+        postmortem_publish_due=5, postmortem_publish_unit="business_days",
+    )
+
+
 SEVERITIES = [
     dict(
         name="SEV-1", label="Critical", rank=1, color="#b71c1c",
         description="Complete outage or severe degradation of a critical service, data loss or an active "
         "security breach; all or most customers are affected.",
         ack_sla=5 * MIN, first_update_interval=5 * MIN, update_interval=15 * MIN, resolve_target=1 * HOUR,
-        observation_period=24 * HOUR, postmortem_policy="required", postmortem_draft_business_days=2,
+        observation_period=24 * HOUR, postmortem_policy="required", **postmortem_due(2),
         show_on_status_page=True, notify_customers=True,
     ),
     dict(
@@ -22,7 +33,7 @@ SEVERITIES = [
         description="Major functionality impaired or a significant share of customers affected, with no "
         "reasonable workaround.",
         ack_sla=15 * MIN, first_update_interval=15 * MIN, update_interval=30 * MIN, resolve_target=4 * HOUR,
-        observation_period=12 * HOUR, postmortem_policy="required", postmortem_draft_business_days=5,
+        observation_period=12 * HOUR, postmortem_policy="required", **postmortem_due(5),
         show_on_status_page=True, notify_customers=True,
     ),
     dict(
@@ -30,14 +41,14 @@ SEVERITIES = [
         description="Partial degradation of a non-critical feature, or a workaround exists; a limited "
         "number of customers affected.",
         ack_sla=1 * HOUR, first_update_interval=30 * MIN, update_interval=4 * HOUR, resolve_target=24 * HOUR,
-        observation_period=2 * HOUR, postmortem_policy="optional", postmortem_draft_business_days=None,
+        observation_period=2 * HOUR, postmortem_policy="optional", **postmortem_due(5),
         show_on_status_page=True, notify_customers=False,
     ),
     dict(
         name="SEV-4", label="Low", rank=4, color="#1565c0",
         description="Minor or cosmetic issue, internal tooling, no meaningful customer impact.",
         ack_sla=24 * HOUR, first_update_interval=1 * HOUR, update_interval=24 * HOUR, resolve_target=14 * DAY,
-        observation_period=timedelta(0), postmortem_policy="optional", postmortem_draft_business_days=None,
+        observation_period=timedelta(0), postmortem_policy="optional", **postmortem_due(5),
         show_on_status_page=False, notify_customers=False,
     ),
 ]

@@ -35,6 +35,11 @@ def commanders_of(incident: Incident) -> list:
     return [participant.user for participant in _commanding().filter(incident=incident)]
 
 
+def current_participants(incident: Incident) -> list[Participant]:
+    """Everyone holding a role on `incident` now, with their users, in the order they joined: one query."""
+    return list(Participant.objects.filter(incident=incident, left_at=None).select_related("user").order_by("joined_at", "pk"))
+
+
 def current_commander(incident: Incident):
     """The first current commander (by when they joined), or None: one query."""
     participant = _commanding().filter(incident=incident).first()

@@ -12,6 +12,11 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 
+from oncall.clocks import WALL_CALENDAR, Calendar, Clock
+from oncall.models import EscalationPolicy
+from oncall.working_hours import calendars_for
+
+from . import deadlines
 from .models import Incident, Status
 
 
@@ -44,25 +49,60 @@ class SlaTarget:
         return SlaState.ON_TIME
 
 
-def targets(incident: Incident, *, last_update_at: datetime | None) -> list[SlaTarget]:
-    """The SLA targets of an incident under its current severity."""
+def targets(incident: Incident, *, last_update_at: datetime | None, calendar: Calendar | None = None) -> list[SlaTarget]:
+    """The SLA targets of an incident under its current severity, each due on the severity's
+    clock for it (`oncall.clocks`), as the engine plans them. `calendar`: the incident's working
+    calendar if the caller has it (lists attach them in bulk: `attach_calendars`)."""
     sev = incident.severity
-    result = [
-        SlaTarget("acknowledge", incident.declared_at + sev.ack_sla, sev.ack_sla, incident.acknowledged_at or incident.resolved_at)
-    ]
+    calendar = calendar or incident_calendar(incident)
+
+    def target(name: str, clock: str, start: datetime, period, met_at=None) -> SlaTarget:
+        due = calendar.due(clock, start, period)
+        return SlaTarget(name, due, due - start, met_at)
+
+    result = [target("acknowledge", sev.ack_sla_clock, incident.declared_at, sev.ack_sla, incident.acknowledged_at or incident.resolved_at)]
     if incident.awaiting_acknowledgement and incident.reopened_at:
         # A reopen's acknowledge round, as the engine chases it; the first round stays as it was.
-        result.append(SlaTarget("acknowledge after the reopen", incident.reopened_at + sev.ack_sla, sev.ack_sla))
+        result.append(target("acknowledge after the reopen", sev.ack_sla_clock, incident.reopened_at, sev.ack_sla))
     if incident.reopened_at and incident.is_open and (last_update_at is None or last_update_at < incident.reopened_at):
         last_update_at = incident.reopened_at  # a reopen restarts the update cadence, as the engine does
     if incident.status not in (Status.RESOLVED, Status.CLOSED):
         if last_update_at is None:
-            update = SlaTarget("status update", incident.declared_at + sev.first_update_interval, sev.first_update_interval)
+            result.append(target("status update", sev.update_clock, incident.declared_at, sev.first_update_interval))
         else:
-            update = SlaTarget("status update", last_update_at + sev.update_interval, sev.update_interval)
-        result.append(update)
-    result.append(SlaTarget("resolve", incident.declared_at + sev.resolve_target, sev.resolve_target, incident.resolved_at))
+            result.append(target("status update", sev.update_clock, last_update_at, sev.update_interval))
+    result.append(target("resolve", sev.resolve_clock, incident.declared_at, sev.resolve_target, incident.resolved_at))
     return result
+
+
+def uses_calendar(severity) -> bool:
+    """Whether any of a severity's targets counts on a working calendar (else the wall clock)."""
+    return any(clock != Clock.WALL for clock in (severity.ack_sla_clock, severity.update_clock, severity.resolve_clock))
+
+
+def incident_calendar(incident: Incident) -> Calendar:
+    """The working calendar an incident's targets count on: attached by a list, else read (only
+    when its severity has a target on a calendar clock)."""
+    attached = getattr(incident, "_calendar", None)
+    if attached is not None:
+        return attached
+    if not uses_calendar(incident.severity):
+        return WALL_CALENDAR
+    return deadlines.calendar_of(incident.escalation_policy)
+
+
+def attach_calendars(incidents) -> None:
+    """Give each incident of a page its working calendar: two queries at most for the page (the
+    policies' teams and their closed days), none when every severity counts on the wall clock."""
+    needing = [i for i in incidents if uses_calendar(i.severity)]
+    if not needing:
+        return
+    policies = EscalationPolicy.objects.select_related("team").in_bulk({i.escalation_policy_id for i in needing} - {None})
+    teams = {policy.pk: policy.team for policy in policies.values() if policy.team_id}
+    calendars = calendars_for(list({team.pk: team for team in teams.values()}.values()))
+    for incident in needing:
+        team = teams.get(incident.escalation_policy_id)
+        incident._calendar = calendars[team.pk if team else None]
 
 
 @dataclasses.dataclass(frozen=True)

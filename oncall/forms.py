@@ -183,7 +183,7 @@ class EscalationDelayForm(forms.ModelForm):
         model = EscalationDelay
         fields = ["severity_rank", "delay", "business_hours"]
         labels = {"severity_rank": "Severity rank", "business_hours": "In business hours"}
-        help_texts = {"severity_rank": "1 = SEV-1 (the most severe)."}
+        help_texts = {"severity_rank": "1 is the most severe."}
 
     def clean_delay(self):
         delay = self.cleaned_data["delay"]

@@ -10,6 +10,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
+from .clocks import holiday_countries, holiday_subdivisions
 from .validators import DurationWithin
 
 # Bounds of the escalation matrix (validators for the admin, CheckConstraints for every path):
@@ -109,6 +110,54 @@ class Team(Named):
         help_text="In the team's zone. An end before the start crosses midnight (a night team); "
         "an end equal to the start means all day (24 h).",
     )
+    holiday_country = models.CharField(
+        "public holidays of",
+        max_length=3,
+        blank=True,
+        choices=holiday_countries,
+        help_text="Business-hours clocks skip this country's public holidays. Empty: none are skipped.",
+    )
+    holiday_subdivision = models.CharField(
+        "region",
+        max_length=10,
+        blank=True,
+        help_text="A state, province or nation of the country with holidays of its own, by its code "
+        "(e.g. ENG, SCT for the United Kingdom; BY for Germany's Bavaria).",
+    )
+
+    def clean(self) -> None:
+        super().clean()
+        if self.holiday_subdivision and not self.holiday_country:
+            raise ValidationError({"holiday_subdivision": "Choose the country whose region this is first."})
+        if self.holiday_country:
+            known = holiday_subdivisions(self.holiday_country)
+            if self.holiday_subdivision and self.holiday_subdivision not in known:
+                raise ValidationError(
+                    {"holiday_subdivision": f"Not a region of {self.get_holiday_country_display()}: "
+                     f"choose one of {', '.join(known) or '(it has none: leave this empty)'}."}
+                )
+
+
+class ClosedDay(models.Model):
+    """A day a team does not work beyond its public holidays (a company shutdown, a local
+    holiday): business-hours clocks skip it. Without a team, it closes the day for every team."""
+
+    team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.CASCADE, related_name="closed_days",
+        help_text="Empty: closed for every team.",
+    )
+    date = models.DateField(help_text="The local day, in the team's zone.")
+    name = models.CharField(max_length=100, help_text="e.g. Company shutdown.")
+
+    class Meta:
+        ordering = ["date"]
+        constraints = [
+            models.UniqueConstraint(fields=["team", "date"], name="closed_day_once_per_team"),
+            models.UniqueConstraint(fields=["date"], condition=Q(team__isnull=True), name="closed_day_once_for_all"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date:%a %d %b %Y} · {self.name}" + ("" if self.team_id else " (every team)")
 
 
 class Schedule(Named):

@@ -1,6 +1,7 @@
 """One layer of a schedule in time: its rotation's hand-offs and periods, and its restriction's
 windows, read in the schedule's zone. `oncall.schedules` resolves the layers and overrides into
-who is on call; `oncall.working_hours` reads a team's week with `day_window`.
+who is on call. Local wall-clock times become instants through `oncall.clocks` (`day_window`,
+`wall_instant`), as a team's working week does.
 
 Rules (docs/architecture.md, "On-call schedules"):
 
@@ -22,6 +23,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 
+from .clocks import day_window, wall_instant
 from .models import Layer, LayerMember, User
 
 UTC = dt.timezone.utc
@@ -64,9 +66,9 @@ def segments(layer: Layer, members: list[LayerMember], tz, start, end) -> Iterat
 def _handoff(layer: Layer, tz, k: int) -> dt.datetime:
     """The instant of hand-off number k (0 = the first, on `start_date`)."""
     if layer.rotation == Layer.Rotation.HOURS:
-        return _local(layer.start_date, layer.handoff_time, tz) + k * _rotation_length(layer)
+        return wall_instant(layer.start_date, layer.handoff_time, tz) + k * _rotation_length(layer)
     days = 7 * k if layer.rotation == Layer.Rotation.WEEKLY else k
-    return _local(layer.start_date + dt.timedelta(days=days), layer.handoff_time, tz)
+    return wall_instant(layer.start_date + dt.timedelta(days=days), layer.handoff_time, tz)
 
 
 def _rotation_length(layer: Layer) -> dt.timedelta:
@@ -130,19 +132,3 @@ def _restriction_covers(layer: Layer, tz, at: dt.datetime) -> bool:
         if window is not None and window[0] <= at < window[1]:
             return True
     return False
-
-
-# Local wall-clock time.
-
-
-def day_window(day: dt.date, start: dt.time, end: dt.time, tz) -> tuple[dt.datetime, dt.datetime]:
-    """The instants of a daily local window that starts on `day`: `end` at or before `start`
-    means it ends the next day (equal: 24 hours later in local time)."""
-    end_day = day + dt.timedelta(days=1) if end <= start else day
-    return _local(day, start, tz), _local(end_day, end, tz)
-
-
-def _local(day: dt.date, time: dt.time, tz) -> dt.datetime:
-    """A local wall-clock moment as a UTC instant (fold=0: see the module docstring)."""
-    return dt.datetime.combine(day, time.replace(tzinfo=None), tzinfo=tz).astimezone(UTC)
-

@@ -125,7 +125,7 @@ class OverrideIn(Schema):
 
 
 class EscalationDelayOut(Schema):
-    severity_rank: int = Field(description="1 = SEV-1, the most severe.")
+    severity_rank: int = Field(description="A severity's rank: 1 is the most severe.")
     delay_seconds: int = Field(description="From declaration.")
     business_hours: bool
 

@@ -20,14 +20,18 @@ ZERO = timedelta(0)
 
 @deconstructible
 class DurationWithin:
-    """A duration above zero (or at least zero, with `zero_allowed`) and at most `most`."""
+    """A duration above zero (or at least zero, with `zero_allowed`) and at most `most`.
 
-    def __init__(self, most: timedelta, *, zero_allowed: bool = False):
+    `zero_passes` lets zero through this validator while the message still asks for more than
+    zero: the model's `clean` decides, for a duration whose zero means something on one clock."""
+
+    def __init__(self, most: timedelta, *, zero_allowed: bool = False, zero_passes: bool = False):
         self.most = most
         self.zero_allowed = zero_allowed
+        self.zero_passes = zero_passes
 
     def __call__(self, value: timedelta | None) -> None:
-        if value is None:
+        if value is None or (value == ZERO and self.zero_passes):
             return
         if value < ZERO or (value == ZERO and not self.zero_allowed):
             raise ValidationError(self.message, code="out_of_bounds")
@@ -45,4 +49,8 @@ class DurationWithin:
         return f"{low} and at most {duration(self.most)}"
 
     def __eq__(self, other) -> bool:
-        return isinstance(other, DurationWithin) and (self.most, self.zero_allowed) == (other.most, other.zero_allowed)
+        return isinstance(other, DurationWithin) and (self.most, self.zero_allowed, self.zero_passes) == (
+            other.most,
+            other.zero_allowed,
+            other.zero_passes,
+        )

@@ -10,9 +10,9 @@ or mitigation target, so those rows carry none.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from incidents import formatting
+from incidents import formatting, sla
 from incidents.models import Incident
 
 
@@ -21,12 +21,19 @@ class Metric:
     name: str
     duration: timedelta | None  # None: the moment was never recorded
     target: timedelta | None = None  # None: the severity sets no target
+    # On a business-hours or next-business-day clock the target is an instant, not a length:
+    # met when the moment came by `due_at` (the engine's own computation, `incidents.sla`).
+    due_at: datetime | None = None
+    reached_at: datetime | None = None
+    target_words: str = ""
 
     @property
     def met(self) -> bool | None:
         """True/False against the target; None when there is no target or no measurement."""
         if self.target is None or self.duration is None:
             return None
+        if self.due_at is not None and self.reached_at is not None:
+            return self.reached_at <= self.due_at
         return self.duration <= self.target
 
     @property
@@ -39,7 +46,9 @@ class Metric:
 
     @property
     def target_text(self) -> str:
-        return formatting.duration(self.target) if self.target is not None else "—"
+        if self.target is None:
+            return "—"
+        return self.target_words or formatting.duration(self.target)
 
 
 def _between(start, end) -> timedelta | None:
@@ -48,9 +57,16 @@ def _between(start, end) -> timedelta | None:
 
 def metrics(incident: Incident) -> list[Metric]:
     sev = incident.severity
+    due = {target.name: target.due_at for target in sla.targets(incident, last_update_at=None)}
     return [
         Metric("Time to detect", _between(incident.detected_at, incident.declared_at)),
-        Metric("Time to acknowledge", _between(incident.declared_at, incident.acknowledged_at), sev.ack_sla),
+        Metric(
+            "Time to acknowledge", _between(incident.declared_at, incident.acknowledged_at), sev.ack_sla,
+            due_at=due["acknowledge"], reached_at=incident.acknowledged_at, target_words=sev.ack_sla_text,
+        ),
         Metric("Time to mitigate", _between(incident.started_at, incident.mitigated_at)),
-        Metric("Time to resolve", _between(incident.declared_at, incident.resolved_at), sev.resolve_target),
+        Metric(
+            "Time to resolve", _between(incident.declared_at, incident.resolved_at), sev.resolve_target,
+            due_at=due["resolve"], reached_at=incident.resolved_at, target_words=sev.resolve_target_text,
+        ),
     ]

@@ -6,7 +6,11 @@ the incident (`incidents.actions.record_postmortem_reminder`) naming whom to rem
 routes it like any other event (email and chat, at once) with the due date, the item and the
 post-mortem's link as the message's extra words.
 
-- Due soon: due today or by the next business day (Monday–Friday). Overdue: due before today.
+- Due soon: due today or by the next business day on the calendar of the incident's team (its
+  working days less its public holidays and closed days, as its due dates count; Monday–Friday
+  without a team), so the last working day before a long weekend reminds of what falls due
+  during it. Overdue: due before today. Both read the due dates stored on the post-mortem and
+  the action item, which the severity's policy set (`due_dates`).
 - A post-mortem is reminded of the step it waits for (`PostMortem.current_due`: the draft,
   then publication); an action item while it is open or in progress.
 - To whom: the owner (an action item without one: its post-mortem's owner; no owner at all:
@@ -30,14 +34,17 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from incidents import actions
 from incidents.models import Incident
+from oncall.clocks import WALL_CALENDAR, Calendar
 from oncall.models import Team
+from oncall.working_hours import calendars_for
 
+from .due_dates import add_business_days
 from .models import ActionItem, PostMortem
 from .models_reminders import ReminderSent
 
@@ -60,11 +67,21 @@ def utc_today() -> dt.date:
     return timezone.now().astimezone(dt.timezone.utc).date()
 
 
-def next_business_day(day: dt.date) -> dt.date:
-    day += dt.timedelta(days=1)
-    while day.isoweekday() > 5:
-        day += dt.timedelta(days=1)
-    return day
+def next_business_day(day: dt.date, calendar: Calendar = WALL_CALENDAR) -> dt.date:
+    return add_business_days(day, 1, calendar)
+
+
+class _Horizons:
+    """How far "due soon" reaches today on each team's calendar (the next business day), by team
+    id (None: the default working week); read for a whole run in two queries."""
+
+    def __init__(self, today: dt.date):
+        calendars = calendars_for(list(Team.objects.filter(escalation_policies__isnull=False).distinct()))
+        self.by_team = {team_id: next_business_day(today, calendar) for team_id, calendar in calendars.items()}
+        self.furthest = max(self.by_team.values())
+
+    def reach(self, due: dt.date, team_id: int | None) -> bool:
+        return due <= self.by_team.get(team_id, self.by_team[None])
 
 
 def manager_after_days() -> int:
@@ -129,22 +146,26 @@ def _active(user) -> bool:
 
 
 def _plan(today: dt.date) -> list[_Due]:
-    horizon = next_business_day(today)
+    horizons = _Horizons(today)
     late_after = manager_after_days()
-    postmortems = list(
+    waiting = (
         PostMortem.objects.filter(status__in=WAITING)
         .filter(
-            Q(status=PostMortem.Status.DRAFT, draft_due__lte=horizon)
-            | Q(status=PostMortem.Status.IN_REVIEW, publish_due__lte=horizon)
+            Q(status=PostMortem.Status.DRAFT, draft_due__lte=horizons.furthest)
+            | Q(status=PostMortem.Status.IN_REVIEW, publish_due__lte=horizons.furthest)
         )
+        .annotate(calendar_team=F("incident__escalation_policy__team"))
         .select_related("incident", "owner")
         .order_by("pk")
     )
-    items = list(
-        ActionItem.objects.filter(status__in=UNFINISHED, due_date__lte=horizon)
+    postmortems = [pm for pm in waiting if horizons.reach(pm.current_due, pm.calendar_team)]
+    unfinished = (
+        ActionItem.objects.filter(status__in=UNFINISHED, due_date__lte=horizons.furthest)
+        .annotate(calendar_team=F("postmortem__incident__escalation_policy__team"))
         .select_related("owner", "postmortem__incident", "postmortem__owner")
         .order_by("due_date", "pk")
     )
+    items = [item for item in unfinished if horizons.reach(item.due_date, item.calendar_team)]
     owners = {pm.owner for pm in postmortems if pm.owner_id} | {i.owner or i.postmortem.owner for i in items}
     managers = _Managers(
         {u.pk for u in owners if u is not None},
@@ -246,7 +267,8 @@ def _send(reminder: _Due, today: dt.date) -> list:
 
 def send_due_reminders(today: dt.date | None = None) -> Outcome:
     """Remind owners (and, long overdue, managers) of post-mortems and action items due by the
-    next business day or overdue; at most once per item, kind, person and (UTC) day."""
+    next business day of their incident's team or overdue; at most once per item, kind, person
+    and (UTC) day."""
     today = today or utc_today()
     outcome = Outcome()
     for reminder in _plan(today):

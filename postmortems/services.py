@@ -11,6 +11,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from incidents.deadlines import calendar_of
 from incidents.errors import IllegalTransition
 from incidents.models import Incident, TimelineEvent
 from incidents.selectors import current_commander
@@ -64,21 +65,25 @@ def _timeline_rows(postmortem: PostMortem, events, *, after: int = 0) -> list[Po
 def create_for(incident: Incident, *, owner=None) -> PostMortem:
     """Open the post-mortem of `incident` (any incident, on request or on resolution).
 
-    Owner: the one given, else the current incident commander. Due dates count from the
-    resolution (from today if the incident is still open) on the owner's calendar. The
-    timeline is copied from the incident's events, bookkeeping rows hidden."""
+    Owner: the one given, else the current incident commander. Due dates follow the severity's
+    policy (`due_dates`), counted from the resolution (from now if the incident is still open) in
+    the owner's zone, business days on the incident's team calendar. The timeline is copied from
+    the incident's events, bookkeeping rows hidden."""
     # The incident row lock makes "one post-mortem per incident" safe against a concurrent
     # request; the OneToOne unique index backs it up.
     incident = (
-        Incident.objects.select_for_update(of=("self",)).select_related("severity").get(pk=incident.pk)
+        Incident.objects.select_for_update(of=("self",))
+        .select_related("severity", "escalation_policy__team")
+        .get(pk=incident.pk)
     )
     if PostMortem.objects.filter(incident=incident).exists():
         raise IllegalTransition(f"{incident.reference} already has a post-mortem.")
     owner = owner or current_commander(incident)
     dates = due_dates.due_dates(
         incident.resolved_at or timezone.now(),
+        due_dates.Policy.of(incident.severity),
         time_zone=_time_zone(owner),
-        draft_business_days=incident.severity.postmortem_draft_business_days,
+        calendar=calendar_of(incident.escalation_policy),
     )
     postmortem = PostMortem.objects.create(
         incident=incident,

@@ -1,15 +1,18 @@
-"""The migrations: one squashed migration per app, up to date with the models, seeding a fresh
-database exactly as the migrations it replaces did, and counted as applied on a database
-migrated before the squash (whose django_migrations table names only the old migrations).
+"""The migrations: one squashed migration per app (then those made since), up to date with the
+models, seeding a fresh database exactly as the migrations it replaces did, and counted as
+applied on a database migrated before the squash (whose django_migrations table names only the
+old migrations).
 
 The expected rows and permissions were recorded from a fresh database migrated with the old
 migrations, before they were squashed.
 """
 
+import importlib
 from datetime import timedelta
 from io import StringIO
 
 import pytest
+from django.apps import apps as global_apps
 from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.db import connection
@@ -17,8 +20,10 @@ from django.db.migrations.executor import MigrationExecutor
 from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.recorder import MigrationRecorder
 
+from comms import defaults
 from comms.models import MessageTemplate, StakeholderGroup
 from incidents.models import IncidentType, SeverityLevel
+from incidents.seed import SEVERITIES
 from oncall.models import EscalationDelay, EscalationPolicy
 
 pytestmark = pytest.mark.django_db
@@ -28,6 +33,13 @@ SQUASHED = {
     "incidents": "0001_squashed_0011_time_spent_resolved",
     "postmortems": "0001_squashed_0006_who_moved_it",
     "comms": "0001_squashed_0003_restricted_audience_new_message_kinds",
+}
+
+# Migrations made since the squash (each app's after its squashed one).
+SINCE_THE_SQUASH = {
+    "oncall": ["0002_business_clocks"],
+    "incidents": ["0002_business_clocks", "0003_postmortem_due_policy"],
+    "comms": ["0002_executive_words_name_the_response_team"],
 }
 
 # What a database migrated before the squash has in django_migrations for Vigil's apps.
@@ -53,7 +65,7 @@ VIEWER_PERMISSIONS = {
     "incidents": "view_alertevent view_evidencelink view_heartbeat view_incident view_incidenttask view_incidenttype "
     "view_integration view_maintenancewindow view_participant view_service view_severitylevel view_timelineevent",
     "oncall": "view_escalationdelay view_escalationlevel view_escalationpolicy view_layer view_layermember "
-    "view_override view_schedule view_team",
+    "view_override view_schedule view_team view_closedday",
     "postmortems": "view_actionitem view_postmortem view_postmortemtimelineentry view_why",
 }
 RESPONDER_PERMISSIONS = {
@@ -81,7 +93,7 @@ MANAGER_PERMISSIONS = {
     + " view_restricted_incident add_service change_service add_incidenttype change_incidenttype"
     " change_severitylevel add_integration change_integration add_heartbeat change_heartbeat",
     "oncall": COMMANDER_PERMISSIONS["oncall"]
-    + " add_team change_team view_apikey change_apikey "
+    + " add_team change_team view_apikey change_apikey add_closedday change_closedday delete_closedday "
     + " ".join(
         f"{action}_{model}"
         for model in ("escalationdelay", "escalationlevel", "escalationpolicy", "layer", "layermember", "override", "schedule")
@@ -90,17 +102,18 @@ MANAGER_PERMISSIONS = {
     "postmortems": COMMANDER_PERMISSIONS["postmortems"],
 }
 GROUP_PERMISSIONS = {
-    "Viewers": (VIEWER_PERMISSIONS, 27),
-    "Responders": (RESPONDER_PERMISSIONS, 32),
-    "Incident commanders": (COMMANDER_PERMISSIONS, 48),
-    "Managers": (MANAGER_PERMISSIONS, 98),
+    "Viewers": (VIEWER_PERMISSIONS, 28),
+    "Responders": (RESPONDER_PERMISSIONS, 33),
+    "Incident commanders": (COMMANDER_PERMISSIONS, 49),
+    "Managers": (MANAGER_PERMISSIONS, 102),
 }
 
 
-def test_each_app_has_one_migration_and_the_models_need_no_new_one():
+def test_each_app_has_one_squashed_migration_and_the_models_need_no_new_one():
     loader = MigrationLoader(connection)
     ours = sorted(key for key in loader.disk_migrations if key[0] in SQUASHED)
-    assert ours == sorted(SQUASHED.items())
+    since = [(app, name) for app, names in SINCE_THE_SQUASH.items() for name in names]
+    assert ours == sorted([*SQUASHED.items(), *since])
     call_command("makemigrations", check=True, dry_run=True, verbosity=0)  # exits 1 on a change
 
 
@@ -147,10 +160,68 @@ def test_a_fresh_database_gives_each_group_its_permissions(group):
     assert Group.objects.count() == len(GROUP_PERMISSIONS)
 
 
+def test_the_executive_words_shipped_before_gain_the_response_team_and_edited_ones_stay():
+    words = importlib.import_module("comms.migrations.0002_executive_words_name_the_response_team")
+    summary = MessageTemplate.objects.get(kind="executive_summary", audience="executives", channel="email")
+    reopened = MessageTemplate.objects.get(kind="reopened", audience="executives", channel="email")
+    edited = MessageTemplate.objects.get(kind="declared", audience="executives", channel="email")
+    assert (summary.subject, summary.body) == defaults.DEFAULTS[("executive_summary", "executives", "email")]
+    assert "Response Team: {{ response_team|default:'being assembled' }}\n" in summary.body
+    MessageTemplate.objects.filter(pk=summary.pk).update(body=words.BODY_BEFORE)
+    MessageTemplate.objects.filter(pk=reopened.pk).update(body=words.REOPENED_BEFORE)
+    MessageTemplate.objects.filter(pk=edited.pk).update(body=words.BODY_BEFORE + "\nCall the IC.")
+
+    words.name_the_team(global_apps, None)
+    assert MessageTemplate.objects.get(pk=summary.pk).body == summary.body
+    assert MessageTemplate.objects.get(pk=reopened.pk).body == reopened.body
+    assert MessageTemplate.objects.get(pk=edited.pk).body == words.BODY_BEFORE + "\nCall the IC."
+    words.leave_the_team_out(global_apps, None)
+    assert MessageTemplate.objects.get(pk=summary.pk).body == words.BODY_BEFORE
+    assert MessageTemplate.objects.get(pk=reopened.pk).body == words.REOPENED_BEFORE
+
+
+POLICY = ("name", "postmortem_draft_due", "postmortem_draft_unit", "postmortem_review_due", "postmortem_review_unit",
+          "postmortem_publish_due", "postmortem_publish_unit")
+
+
+def test_a_fresh_database_has_the_seeded_postmortem_due_dates():
+    seeded = {row["name"]: tuple(row[field] for field in POLICY) for row in SEVERITIES}
+    assert {row[0]: row for row in SeverityLevel.objects.values_list(*POLICY)} == seeded
+    assert seeded["SEV-1"] == ("SEV-1", 2, "business_days", 2, "business_days", 5, "business_days")
+    assert seeded["SEV-3"] == ("SEV-3", 5, "business_days", 2, "business_days", 5, "business_days")
+
+
+def _migrate_incidents(name: str):
+    """Migrate the incidents app to `name`; the severity model as it stands there."""
+    executor = MigrationExecutor(connection)
+    executor.migrate([("incidents", name)])
+    return executor.loader.project_state([("incidents", name)]).apps.get_model("incidents", "SeverityLevel")
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_postmortem_due_policy_migration_keeps_each_severitys_draft_days_and_goes_back():
+    before = _migrate_incidents("0002_business_clocks")
+    for name, days in {"SEV-1": 2, "SEV-2": 3, "SEV-3": None, "SEV-4": 90}.items():
+        before.objects.filter(name=name).update(postmortem_draft_business_days=days)
+
+    after = _migrate_incidents("0003_postmortem_due_policy")
+    rows = dict(after.objects.values_list("name", "postmortem_draft_due"))
+    assert rows == {"SEV-1": 2, "SEV-2": 3, "SEV-3": 5, "SEV-4": 60}  # unset: the default; beyond: the bound
+    assert set(after.objects.values_list(*POLICY[2:])) == {("business_days", 2, "business_days", 5, "business_days")}
+    after.objects.filter(name="SEV-1").update(postmortem_draft_due=48, postmortem_draft_unit="hours")
+
+    before = _migrate_incidents("0002_business_clocks")
+    assert dict(before.objects.values_list("name", "postmortem_draft_business_days")) == {
+        "SEV-1": None, "SEV-2": 3, "SEV-3": 5, "SEV-4": 60
+    }
+    _migrate_incidents("0003_postmortem_due_policy")
+
+
 def _record_as_before_the_squash():
     """Rewrite django_migrations as a database migrated before the squash has it."""
     recorded = MigrationRecorder(connection).migration_qs
-    recorded.filter(app__in=SQUASHED).delete()
+    for app, name in SQUASHED.items():
+        recorded.filter(app=app, name=name).delete()
     recorded.bulk_create(
         recorded.model(app=app, name=name) for app, names in BEFORE_THE_SQUASH.items() for name in names
     )

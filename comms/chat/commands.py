@@ -16,9 +16,10 @@ from django.db.models import Q
 from django.utils import timezone
 
 from incidents import actions, deadlines, firing, permissions
-from incidents.errors import DomainError
+from incidents.errors import DomainError, UnknownSeverity
 from incidents.models import OPEN_STATUSES, Incident, Participant, Service, SeverityLevel, Source, TimelineEvent
 from incidents.selectors import commanders_of, current_commanders, visible_incidents
+from incidents.severities import find_leading_severity, find_severity, severity_levels
 from oncall.formatting import age
 from oncall.models import Schedule, User
 from oncall.schedules import on_call_at, prefetch_rotations
@@ -93,12 +94,20 @@ def _require(allowed: bool, user: User, doing: str, needs: str) -> None:
         raise _Refused(f":no_entry: {escape(str(user))}, you may not {doing}: {needs}")
 
 
-def _severity_level(rank: int) -> SeverityLevel:
-    level = SeverityLevel.objects.filter(name__iexact=f"SEV-{rank}").first() or SeverityLevel.objects.filter(rank=rank).first()
-    if level is None:
-        choices = ", ".join(SeverityLevel.objects.values_list("name", flat=True))
-        raise _Refused(f"There is no severity SEV-{rank}; choose from {escape(choices)}.")
-    return level
+def _severity_level(typed: str, verb: str) -> SeverityLevel:
+    """The severity typed for `verb`, by the organisation's own names; a refusal lists them."""
+    try:
+        return find_severity(typed)
+    except UnknownSeverity as exc:
+        raise _Refused(escape(str(exc)), usage_of=verb) from None
+
+
+def _severity_and_title(command: Create) -> tuple[SeverityLevel, str]:
+    """What `create` declares: a severity may take more than its first word ("sev 1", "very high")."""
+    try:
+        return find_leading_severity(f"{command.severity} {command.title}", severity_levels())
+    except UnknownSeverity as exc:
+        raise _Refused(escape(str(exc)), usage_of="create") from None
 
 
 def _for_the_channel(incident: Incident) -> bool:
@@ -112,8 +121,8 @@ def _for_the_channel(incident: Incident) -> bool:
 
 def _create(command: Create, user: User) -> Reply:
     _require(permissions.can_declare(user), user, "declare incidents", "that needs the incidents.add_incident permission.")
-    severity = _severity_level(command.severity)
-    incident = actions.declare(title=command.title, severity=severity, actor=user, source=Source.CHAT)
+    severity, title = _severity_and_title(command)
+    incident = actions.declare(title=title, severity=severity, actor=user, source=Source.CHAT)
     return Reply(
         [f":rotating_light: {escape(str(user))} declared {headline(incident)}", f"Acknowledge with `ack {incident.reference}`."],
         in_channel=_for_the_channel(incident),
@@ -150,7 +159,7 @@ def _update(command: Update, user: User) -> Reply:
 def _change_severity(command: Severity, user: User) -> Reply:
     incident = _visible_incident(command.number, user)
     _require(permissions.may(user, incident, "change_severity"), user, f"change the severity of {incident.reference}", _COMMAND_NEEDS)
-    level = _severity_level(command.severity)
+    level = _severity_level(command.severity, "severity")
     previous = incident.severity
     incident = actions.change_severity(incident, level, actor=user, source=Source.CHAT)
     direction = "escalated" if level.rank < previous.rank else "downgraded"

@@ -23,7 +23,10 @@ SCHEDULE_LIMIT = 25
 
 @dataclass(frozen=True)
 class Create:
-    severity: int
+    """`create P1 Checkout errors`: the severity's first word and the rest. Only the executor knows
+    the organisation's severities, so it may take more words for the severity ("sev 1", "very high")."""
+
+    severity: str
     title: str
 
 
@@ -66,7 +69,9 @@ class Update(IncidentCommand):
 
 @dataclass(frozen=True)
 class Severity(IncidentCommand):
-    severity: int
+    """`severity INC-42 P0`: the severity as typed, every word after the incident."""
+
+    severity: str
 
 
 @dataclass(frozen=True)
@@ -82,12 +87,14 @@ class Resolve(IncidentCommand):
 
 Command = Union[Create, Ack, Status, Update, Severity, Commander, Resolve, Timeline, Oncall, Help]
 
+# Each command's form and what it does; `{gravest}` and `{lesser}` are the organisation's two most
+# severe levels' names, which `replies.usage` fills in.
 USAGE = {
-    "create": ("create <severity> <title>", "declare an incident, e.g. `create SEV-2 Checkout errors`"),
+    "create": ("create <severity> <title>", "declare an incident, e.g. `create {lesser} Checkout errors`"),
     "ack": ("ack <INC>", "acknowledge an incident, e.g. `ack INC-42`"),
     "status": ("status [<INC>]", "one incident's state, or the open incidents"),
     "update": ("update <INC> [--external|-e] <text>", "post a status update (internal; -e: customer-facing); it does not acknowledge"),
-    "severity": ("severity <INC> <severity>", "re-rate an incident, e.g. `severity INC-42 SEV-1`"),
+    "severity": ("severity <INC> <severity>", "re-rate an incident, e.g. `severity INC-42 {gravest}`"),
     "commander": ("commander <INC> <@user>", "hand the incident commander role to someone"),
     "resolve": ("resolve <INC> [summary]", "resolve an incident"),
     "timeline": ("timeline <INC>", f"the last {TIMELINE_LIMIT} events of an incident"),
@@ -100,7 +107,6 @@ ALIASES = {
 }
 _EXTERNAL_FLAGS = {"--external", "-e"}
 _INTERNAL_FLAGS = {"--internal", "-i"}
-_SEVERITY = re.compile(r"(?:sev-?)?(\d{1,3})", re.IGNORECASE)
 # `<@U024BE7LH>` or `<@U024BE7LH|alice>`: how Slack sends a mention when it escapes them.
 _MENTION = re.compile(r"<@([A-Z0-9]+)(?:\|([^>]*))?>", re.IGNORECASE)
 _TOKEN = re.compile(r"\S+")
@@ -155,11 +161,10 @@ def parse(text: str) -> Command:
 def _parse_create(args: list[str], rest: Callable[[int], str]) -> Create:
     if not args:
         raise ParseError("Say how severe it is and what is wrong.", "create")
-    severity = _parse_severity(args[0], "create")
     title = rest(1)
     if not title:
         raise ParseError("The incident needs a title after the severity.", "create")
-    return Create(severity, title)
+    return Create(args[0], title)
 
 
 def _parse_on_incident(verb: str, args: list[str], rest: Callable[[int], str]) -> IncidentCommand:
@@ -174,9 +179,9 @@ def _parse_on_incident(verb: str, args: list[str], rest: Callable[[int], str]) -
     if verb == "resolve":
         return Resolve(number, rest(1))
     if verb == "severity":
-        if len(args) != 2:
-            raise ParseError("Say the incident and its new severity, e.g. `severity INC-42 SEV-1`.", verb)
-        return Severity(number, _parse_severity(args[1], verb))
+        if len(args) < 2:
+            raise ParseError("Say the incident and its new severity.", verb)
+        return Severity(number, rest(1))
     # commander
     if len(args) != 2:
         raise ParseError("Say the incident and who takes command, e.g. `commander INC-42 @alice`.", verb)
@@ -220,13 +225,6 @@ def _parse_incident(token: str, verb: str) -> int:
     if number is None:
         raise ParseError(f"`{code(_short(token))}` is not an incident reference; write `INC-42` or `42`.", verb)
     return number
-
-
-def _parse_severity(token: str, verb: str) -> int:
-    match = _SEVERITY.fullmatch(token)
-    if not match:
-        raise ParseError(f"`{code(_short(token))}` is not a severity; write `SEV-1`, `sev1` or `1`.", verb)
-    return int(match.group(1))
 
 
 def chat_identity(token: str) -> tuple[str, ...]:

@@ -4,12 +4,13 @@ through `comms.slack.escape`, so a title cannot mention a room."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from incidents.models import Incident
+from incidents.models import Incident, SeverityLevel
+from incidents.severities import severity_choices, severity_levels
 
-from ..slack import escape
+from ..slack import code, escape
 from .parse import USAGE
 
 # Slack refuses a section text over 3,000 characters and a message over 50 blocks.
@@ -42,13 +43,26 @@ def clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def usage(command: str = "", *, prefix: str = "") -> str:
+def usage(command: str = "", *, prefix: str = "", levels: Sequence[SeverityLevel] | None = None) -> str:
+    """How to write `command`, or every command, in the organisation's own severity names: read from
+    the database unless `levels` are given or the text names no severity."""
     lead = f"{escape(prefix)} " if prefix else ""
+    shown = [USAGE[command]] if command in USAGE else list(USAGE.values())
+    if levels is None and (len(shown) > 1 or "{" in shown[0][1]):
+        levels = severity_levels()
+    names = [code(level.name) for level in levels or ()] or ["<severity>"]
+    examples = {"gravest": names[0], "lesser": names[min(1, len(names) - 1)]}
     if command in USAGE:
-        form, what = USAGE[command]
-        return f"Usage: `{lead}{form}` — {what}."
-    lines = [f"• `{lead}{form}` — {what}" for form, what in USAGE.values()]
-    return "*Vigil commands*\n" + "\n".join(lines) + "\n<INC> is `INC-42` or `42`; a severity is `SEV-1`, `sev1` or `1`."
+        form, what = shown[0]
+        return f"Usage: `{lead}{form}` — {what.format(**examples)}."
+    lines = [f"• `{lead}{form}` — {what.format(**examples)}" for form, what in shown]
+    return "*Vigil commands*\n" + "\n".join(lines) + f"\n<INC> is `INC-42` or `42`; {_severities(levels or [])}"
+
+
+def _severities(levels: Sequence[SeverityLevel]) -> str:
+    if not levels:
+        return "there are no severity levels yet: add them in the Vigil admin."
+    return f"a severity is {escape(severity_choices(levels))}; names and labels in any case."
 
 
 def refusal(message: str, command: str = "", *, prefix: str = "") -> Reply:

@@ -1,4 +1,4 @@
-"""The shipped words for executives: short, impact first, by email only."""
+"""The shipped words for executives: short, impact first, who is on it, by email only."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ BODY = multiline(
     "Customer-facing: {{ customer_facing }}",
     "{% if update %}Latest: {{ update }}{% endif %}",
     "Incident Commander: {{ commander }}",
+    "Response Team: {{ response_team|default:'being assembled' }}",
     "{% if public_status == 'resolved' %}Resolved after {{ duration }}.{% else %}" + NEXT_UPDATE + "{% endif %}",
 )
 SUMMARY_EMAIL = ("Executive summary: {{ ref }} {{ severity }} – {{ title }}", BODY)

@@ -19,7 +19,7 @@ from django.utils.html import escape
 from .. import defaults, slack, sms
 from ..models import Audience, Channel, MessageTemplate
 from .sandbox import compile_template, template_errors
-from .variables import for_audience, sample_context
+from .variables import Entries, Value, blank, for_audience, sample_context
 
 logger = logging.getLogger(__name__)
 
@@ -81,14 +81,17 @@ def html_from_text(text: str) -> str:
     )
 
 
-def _values_for(channel: str, ctx: dict[str, str]) -> dict[str, str]:
+def _values_for(channel: str, ctx: dict[str, Value]) -> dict[str, Value]:
     if channel == Channel.CHAT:
         # Slack reads <…> as links and mentions (<!channel>): a title must not be able to page a room.
-        return {name: slack.escape(value) for name, value in ctx.items()}
+        return {
+            name: value.map(slack.escape) if isinstance(value, Entries) else slack.escape(value)
+            for name, value in ctx.items()
+        }
     return ctx
 
 
-def render_compiled(subject_template, body_template, channel: str, ctx: dict[str, str]) -> Rendered:
+def render_compiled(subject_template, body_template, channel: str, ctx: dict[str, Value]) -> Rendered:
     values = Context(_values_for(channel, ctx), autoescape=False)
     subject = one_line(subject_template.render(values)) if subject_template is not None else ""
     body = _cap(_tidy(body_template.render(values)), MAX_BODY)
@@ -98,7 +101,7 @@ def render_compiled(subject_template, body_template, channel: str, ctx: dict[str
     return Rendered(subject=subject, body=body, html_body=html_body)
 
 
-def render_text(subject: str, body: str, channel: str, ctx: dict[str, str]) -> Rendered:
+def render_text(subject: str, body: str, channel: str, ctx: dict[str, Value]) -> Rendered:
     """Render template text that is not (yet) a saved row: the admin's preview and validation."""
     return render_compiled(compile_template(subject) if subject else None, compile_template(body), channel, ctx)
 
@@ -113,7 +116,7 @@ def validate(subject: str, body: str, channel: str) -> list[str]:
     if not problems:
         for check in (
             sample_context(),  # every variable set
-            {name: "" for name in sample_context()},  # every variable blank
+            {name: blank(value) for name, value in sample_context().items()},  # every variable blank
         ):
             try:
                 render_text(subject or "", body or "", channel, check)
@@ -123,7 +126,7 @@ def validate(subject: str, body: str, channel: str) -> list[str]:
     return problems
 
 
-def _last_resort(audience: str, channel: str, ctx: dict[str, str]) -> Rendered:
+def _last_resort(audience: str, channel: str, ctx: dict[str, Value]) -> Rendered:
     """Words that cannot fail, for when no template (row or default) renders."""
     if audience == Audience.RESTRICTED:
         subject = f"{ctx.get('ref', '')} {ctx.get('severity', '')}: restricted incident".strip()
@@ -177,7 +180,7 @@ class Renderer:
             if cell in defaults.DEFAULTS:
                 yield cell, "default", *defaults.DEFAULTS[cell]
 
-    def render(self, kind: str, audience: str, channel: str, ctx: dict[str, str]) -> Rendered:
+    def render(self, kind: str, audience: str, channel: str, ctx: dict[str, Value]) -> Rendered:
         ctx = for_audience(audience, ctx)
         for cell, origin, subject, body in self.sources(kind, audience, channel):
             key = f"{origin}:{cell}"

@@ -1,7 +1,8 @@
 """The locked-down template engine message templates run on: no loaders, no `{% load %}`, an
 allow-list of tags and filters, no loop inside a loop and a cap on the text's size — so an
 operator's template can reach no model, method, file or other template, nor turn a short text
-into an enormous output. Every value it renders is a plain string (`values.py`)."""
+into an enormous output. Every value it renders is a plain string, or a read-only list of entries
+of plain strings (`variables.Entries`: the participants), from `values.py`."""
 
 from __future__ import annotations
 
@@ -35,7 +36,7 @@ ALLOWED_FILTERS = frozenset(
 )
 # Named in the refusal, so the operator learns why rather than "invalid block tag".
 REACHING_OUT = frozenset({"load", "include", "extends", "ssi", "debug", "block", "url", "csrf_token", "querystring"})
-MAX_LOOP_DEPTH = 1  # every value is a string: one loop over it is all a message needs
+MAX_LOOP_DEPTH = 1  # every value is a string or a list of flat entries: one loop is all a message needs
 
 
 @functools.cache

@@ -15,10 +15,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from incidents import selectors
+from incidents.models import Participant
 from oncall.formatting import duration
 
 from ..status import PUBLIC_STATUSES
-from .variables import EXTRA_VARIABLES, VARIABLES
+from .variables import EXTRA_VARIABLES, VARIABLES, Entries, Value, person
 
 
 def format_moment(moment: datetime | None, zone: zoneinfo.ZoneInfo | None = None) -> str:
@@ -27,6 +28,12 @@ def format_moment(moment: datetime | None, zone: zoneinfo.ZoneInfo | None = None
         return ""
     local = moment.astimezone(zone or zoneinfo.ZoneInfo("UTC"))
     return f"{local.day} {local:%b %Y %H:%M} {local.tzname()}"
+
+
+def format_due(moment: datetime, zone: zoneinfo.ZoneInfo) -> str:
+    """'Tue 26 May 10:40 BST' in `zone`: a time soon enough that the weekday says more than the year."""
+    local = moment.astimezone(zone)
+    return f"{local:%a} {local.day} {local:%b %H:%M} {local.tzname()}"
 
 
 def _zone(recipient) -> zoneinfo.ZoneInfo:
@@ -41,16 +48,35 @@ def _base_url() -> str:
     return settings.VIGIL_BASE_URL.rstrip("/")
 
 
-def _impact(incident) -> str:
-    if incident.impact_description.strip():
-        return incident.impact_description.strip()
-    if incident.users_affected_confirmed is not None:
-        users = f"{incident.users_affected_confirmed:,} users affected"
-    elif incident.users_affected_estimated is not None:
-        users = f"about {incident.users_affected_estimated:,} users affected"
+def _impact_fields(incident) -> dict[str, str]:
+    """The impact as recorded, field by field: numbers with thousands separators, levels by their
+    label, blank where nothing was given."""
+
+    def count(number: int | None) -> str:
+        return f"{number:,}" if number is not None else ""
+
+    return {
+        "impact_description": incident.impact_description.strip(),
+        "users_affected_estimated": count(incident.users_affected_estimated),
+        "users_affected_confirmed": count(incident.users_affected_confirmed),
+        "regions": ", ".join(str(region) for region in incident.regions or []),
+        "revenue_impact": incident.get_revenue_impact_display(),
+        "reputation_impact": incident.get_reputation_impact_display(),
+        "compliance_impact": incident.get_compliance_impact_display(),
+    }
+
+
+def _impact(fields: dict[str, str]) -> str:
+    """One sentence for `impact`: the description, else users affected (confirmed over estimated) and regions."""
+    if fields["impact_description"]:
+        return fields["impact_description"]
+    if fields["users_affected_confirmed"]:
+        users = f"{fields['users_affected_confirmed']} users affected"
+    elif fields["users_affected_estimated"]:
+        users = f"about {fields['users_affected_estimated']} users affected"
     else:
         users = ""
-    regions = ", ".join(str(region) for region in incident.regions or [])
+    regions = fields["regions"]
     if users and regions:
         sentence = f"{users} in {regions}."
     elif users:
@@ -60,6 +86,27 @@ def _impact(incident) -> str:
     else:
         return "Being assessed."
     return sentence[0].upper() + sentence[1:]
+
+
+Role = Participant.Role
+_SENIORITY = {role: rank for rank, role in enumerate(Role)}  # the order roles are declared in
+
+
+def _roles(held: list[str]) -> str:
+    """'Incident commander, Scribe': everyone listed responds, so "Responder" is said only of
+    someone who holds no other role."""
+    named = {role for role in held if role != Role.RESPONDER} or {Role.RESPONDER}
+    return ", ".join(Role(role).label for role in sorted(named, key=_SENIORITY.__getitem__))
+
+
+def _team(participants: list[Participant]) -> Entries:
+    """The current participants, one entry per person with all their roles: the most senior role
+    first, then whoever joined first."""
+    held: dict[int, tuple[object, list[str]]] = {}
+    for participant in participants:  # in the order they joined
+        held.setdefault(participant.user_id, (participant.user, []))[1].append(participant.role)
+    people = sorted(held.values(), key=lambda item: min(_SENIORITY[role] for role in item[1]))
+    return Entries(person(str(user), _roles(roles), user.email) for user, roles in people)
 
 
 def _acknowledger(incident) -> str:
@@ -75,13 +122,14 @@ def _acknowledger(incident) -> str:
     return event.actor_label if event is not None else ""
 
 
-def _blank_base() -> dict[str, str]:
-    values = {name: "" for name in VARIABLES}
+def _blank_base() -> dict[str, Value]:
+    values: dict[str, Value] = {name: "" for name in VARIABLES}
+    values["participants"] = Entries()
     values.update(status_page_url=f"{_base_url()}/status/", customer_facing="no", is_drill="no", commander="unassigned")
     return values
 
 
-def base_context(incident) -> dict[str, str]:
+def base_context(incident) -> dict[str, Value]:
     """What every recipient of a message about `incident` shares, computed once (a few queries).
 
     Pass it as `context(..., base=...)` for each recipient. Instants are kept as ISO strings
@@ -93,9 +141,13 @@ def base_context(incident) -> dict[str, str]:
         return values
     severity = incident.severity
     services = list(incident.services.all())
-    commanders = selectors.commanders_of(incident)
+    participants = selectors.current_participants(incident)
+    commanders = [participant.user for participant in participants if participant.role == Role.COMMANDER]
+    team = _team(participants)
     next_update = selectors.next_update_due(incident)
     window = getattr(severity, "status_page_window", None)
+    impact = _impact_fields(incident)
+    values.update(impact)
     values.update(
         ref=incident.reference,
         title=incident.title,
@@ -105,13 +157,15 @@ def base_context(incident) -> dict[str, str]:
         status_label=incident.get_status_display(),
         public_status=PUBLIC_STATUSES.get(incident.status, "investigating"),
         summary=incident.summary,
-        impact=_impact(incident),
+        impact=_impact(impact),
         services=", ".join(service.name for service in services),
         customer_services=", ".join(service.name for service in services if service.customer_facing),
         customer_facing="yes" if incident.customer_facing else "no",
         is_drill="yes" if incident.is_drill else "no",
         commander=", ".join(str(user) for user in commanders) or "unassigned",
-        update_interval=duration(severity.update_interval),
+        response_team=str(team),
+        participants=team,
+        update_interval=severity.update_interval_text,
         postmortem_policy=severity.get_postmortem_policy_display(),
         resolution_summary=incident.resolution_summary,
         incident_url=_base_url() + reverse("admin:incidents_incident_change", args=[incident.pk]),
@@ -131,8 +185,9 @@ def _moment(value: str) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
-def context(incident, *, event=None, recipient=None, extra: dict | None = None, base: dict | None = None) -> dict[str, str]:
-    """The flat context of plain strings a template renders from, for one recipient of one event.
+def context(incident, *, event=None, recipient=None, extra: dict | None = None, base: dict | None = None) -> dict[str, Value]:
+    """The flat context a template renders from, for one recipient of one event: plain strings,
+    and the participants as a read-only list of entries of plain strings.
 
     With `base` (from `base_context(incident)`) it costs no query: only the recipient's,
     the event's and `extra`'s fields are added."""
@@ -153,6 +208,7 @@ def context(incident, *, event=None, recipient=None, extra: dict | None = None, 
     if values.get("ref") and values.get("public_status") != "resolved":
         if next_update is not None:
             values["next_update"] = f"by {format_moment(next_update, zone)}"
+            values["next_update_due"] = format_due(next_update, zone)
         elif values.get("update_interval"):
             values["next_update"] = f"within {values['update_interval']}"
     values["recipient_name"] = str(recipient) if recipient is not None else ""
@@ -164,8 +220,8 @@ def context(incident, *, event=None, recipient=None, extra: dict | None = None, 
     values.setdefault("ack_code", "")
     for name, value in (extra or {}).items():
         values[str(name)] = "" if value is None else value
-    # Plain `str` only: choices enums and numbers become their text.
-    return {name: value if type(value) is str else str(value) for name, value in values.items()}
+    # Plain `str` (or a list of entries) only: choices enums and numbers become their text.
+    return {name: value if type(value) in (str, Entries) else str(value) for name, value in values.items()}
 
 
 def _event_values(event, declared: datetime | None, zone: zoneinfo.ZoneInfo) -> dict[str, str]:

@@ -241,7 +241,7 @@ def reopen(incident: Incident, *, actor, source: str, reason: str) -> Incident:
             timeline.record(
                 incident, Kind.NOBODY_TO_PAGE,
                 f"Reopened: {label} has nobody to page; the acknowledge SLA engages the next level "
-                f"if nobody acknowledges within {formatting.duration(incident.severity.ack_sla)}",
+                f"if nobody acknowledges within {incident.severity.ack_sla_text}",
                 actor=actor, source=Source.ENGINE,
                 data={"level": level.position, "level_name": level.name, "next_level": None, "reason": "reopened"},
             )

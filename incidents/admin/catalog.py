@@ -18,20 +18,26 @@ def _sortable_duration(field: str, label: str):
     return column(field, label, duration, ordering=field)
 
 
+def _target(field: str, label: str, words: str):
+    """A target of the matrix on its clock ("2 h of business hours"), sorted by its duration."""
+    return column(words, label, str, ordering=field)
+
+
 @admin.register(SeverityLevel)
 class SeverityLevelAdmin(admin.ModelAdmin):
     form = SeverityLevelForm
     list_display = (
         "name_badge", "label", "rank", "ack", "first_update", "updates", "resolve", "observation",
-        "postmortem_policy", "show_on_status_page", "status_page", "notify_customers",
+        "postmortem_policy", "postmortem_due", "show_on_status_page", "status_page", "notify_customers",
     )
     list_display_links = ("name_badge", "label")
 
-    ack = _sortable_duration("ack_sla", "Acknowledge")
-    first_update = _sortable_duration("first_update_interval", "First update")
-    updates = _sortable_duration("update_interval", "Then every")
-    resolve = _sortable_duration("resolve_target", "Resolve within")
+    ack = _target("ack_sla", "Acknowledge", "ack_sla_text")
+    first_update = _target("first_update_interval", "First update", "first_update_text")
+    updates = _target("update_interval", "Then every", "update_interval_text")
+    resolve = _target("resolve_target", "Resolve within", "resolve_target_text")
     observation = _sortable_duration("observation_period", "Observed for")
+    postmortem_due = column("postmortem_due_text", "Post-mortem due", str)
 
     @admin.display(description="Name", ordering="rank")
     def name_badge(self, severity):

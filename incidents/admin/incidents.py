@@ -24,6 +24,7 @@ from ..formatting import EMPTY, MINUTE, badge, local
 from ..forms.details import IncidentDetailsForm
 from ..forms.lifecycle import DeclareForm
 from ..models import OPEN_STATUSES, Incident, Participant, Source, Status
+from ..severities import levels_named
 from . import operations, preview
 
 STATUS_COLORS = {
@@ -73,7 +74,7 @@ class IncidentAdmin(admin.ModelAdmin):
     list_display_links = ("reference", "title")
     list_filter = (OpenClosedFilter, "status", "severity", "services", "incident_type", MineFilter, "is_drill")
     search_fields = ("title",)
-    search_help_text = "Title words, or a reference such as INC-42."
+    search_help_text = "Title words, a reference such as INC-42, or a severity's name or label."
     ordering = ("-declared_at",)
     list_per_page = 50
     show_full_result_count = False
@@ -158,12 +159,22 @@ class IncidentAdmin(admin.ModelAdmin):
         # The engine watches itself: say so on the list when beat or the workers have stopped.
         return super().changelist_view(request, {"title": "Incidents", "engine": engine.health(), **(extra_context or {})})
 
+    def get_changelist_instance(self, request):
+        changelist = super().get_changelist_instance(request)
+        sla.attach_calendars(changelist.result_list)  # the SLA column's clocks: two queries a page at most
+        return changelist
+
     def get_search_results(self, request, queryset, search_term):
-        """A reference ("INC-42" or "42") finds that incident as well as titles containing the words."""
+        """A reference ("INC-42" or "42") finds that incident, and a severity's name or label ("P0",
+        "critical") that severity's incidents, as well as titles containing the words. (A number is
+        a reference, never a rank.) The severities are a subquery: no query more for the page."""
         number = Incident.number_from_reference(search_term)
         if number:
             return queryset.filter(Q(number=number) | Q(title__icontains=search_term.strip())), False
-        return super().get_search_results(request, queryset, search_term)
+        found, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        if search_term.strip():
+            found = found | queryset.filter(severity__in=levels_named(search_term))
+        return found, may_have_duplicates
 
     @admin.display(description="Ref", ordering="number")
     def reference(self, incident):

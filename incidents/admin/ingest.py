@@ -31,6 +31,22 @@ def _incident_link(incident):
     )
 
 
+class _DefaultSeverityHelp:
+    """A severity left empty means a level by rank: its help text names the organisation's level
+    ("Empty: P0 (Critical)."), where the model's can only name the seeded SEV-1…SEV-4."""
+
+    default_ranks: dict[str, int] = {}
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        rank = self.default_ranks.get(db_field.name)
+        level = ingest.default_severity(rank) if rank is not None else None
+        if level is not None:
+            lead = str(field.help_text).split("Empty:")[0]
+            field.help_text = f"{lead}Empty: {level.name} ({level.label})."
+        return field
+
+
 class _ShownOnceAdmin(admin.ModelAdmin):
     """Makes the secret key on save and shows it on the page that follows, never again."""
 
@@ -62,8 +78,9 @@ class _ShownOnceAdmin(admin.ModelAdmin):
 
 
 @admin.register(Integration)
-class IntegrationAdmin(_ShownOnceAdmin):
+class IntegrationAdmin(_DefaultSeverityHelp, _ShownOnceAdmin):
     what = "routing key"
+    default_ranks = {f"{level}_severity": rank for level, rank in ingest.DEFAULT_SEVERITY_RANK.items()}
     list_display = ("name", "service", "key", "is_active", "created_at")
     list_filter = ("is_active", "service")
     list_select_related = ("service",)
@@ -71,7 +88,7 @@ class IntegrationAdmin(_ShownOnceAdmin):
     autocomplete_fields = ("service",)
     fieldsets = (
         (None, {"fields": ("name", "service", "is_active", "key", "created_at", "created_by")}),
-        ("Severity mapping (empty: critical SEV-1, error SEV-2, warning SEV-3, info SEV-4)", {
+        ("Severity mapping: the sender's critical, error, warning and info", {
             "fields": ("critical_severity", "error_severity", "warning_severity", "info_severity"),
         }),
     )
@@ -87,8 +104,9 @@ class IntegrationAdmin(_ShownOnceAdmin):
 
 
 @admin.register(Heartbeat)
-class HeartbeatAdmin(_ShownOnceAdmin):
+class HeartbeatAdmin(_DefaultSeverityHelp, _ShownOnceAdmin):
     what = "ping URL"
+    default_ranks = {"severity": ingest.MISSED_SEVERITY_RANK}
     list_display = ("name", "service", "every", "state_badge", "last_ping", "outage")
     list_filter = ("state", "is_active", "service")
     list_select_related = ("service", "incident", "incident__severity")

@@ -37,6 +37,8 @@ TEAMS = [
     ("identity", "Identity", "Sign-in, sessions and account security.", "carol", ["alice", "bob"], "Europe/Berlin"),
     ("search", "Search", "Product search and the indexing pipeline.", "carol", ["erin", "dave"], "America/New_York"),
 ]
+# Each team's public holidays (country, region), by its zone: business-hours clocks skip them.
+HOLIDAYS = {"Europe/London": ("GB", "ENG"), "Europe/Berlin": ("DE", "BE"), "America/New_York": ("US", "NY")}
 
 # On call. Schedules: slug, name, team, time zone, description, layers; a layer is
 # (name, priority, rotation, hand-off time, members, restriction days, restriction start, end).
@@ -146,7 +148,10 @@ def ensure_catalog(present: datetime) -> dict:
     for slug, name, description, manager, members, tz in TEAMS:
         team, created = Team.objects.get_or_create(
             slug=slug,
-            defaults=dict(name=name, description=description, manager=people.get(manager), time_zone=tz),
+            defaults=dict(
+                name=name, description=description, manager=people.get(manager), time_zone=tz,
+                holiday_country=HOLIDAYS[tz][0], holiday_subdivision=HOLIDAYS[tz][1],
+            ),
         )
         if created:
             team.members.add(*[people[m] for m in members if m in people])

@@ -13,6 +13,8 @@ from datetime import timedelta
 from django.db import transaction
 from django.db.models import Max
 
+from oncall import clocks
+
 from .. import clock, deadlines, escalation, formatting, timeline
 from ..actions.base import lock
 from ..models import Deadline, TimelineEvent
@@ -66,21 +68,21 @@ def _fire(incident, row, rows: list, last_update_at, batch: _Batch, *, history=(
     elif row.kind == Deadline.Kind.ACK_TIMEOUT:
         told = _fire_ack_timeout(incident, row, sit, firing, by_position, batch, common)
     elif row.kind == Deadline.Kind.UPDATE_OVERDUE:
-        interval = sev.first_update_interval if sit.last_update_at is None else sev.update_interval
+        interval = sev.first_update_text if sit.last_update_at is None else sev.update_interval_text
         if row.round - sit.earlier_update_misses == 1:
             people, whom = audience.commander_and_comms(incident), "reminding the commander and communications lead"
         else:
             people, whom = audience.managers(incident), "second miss, telling the manager"
         told = tell(
             incident, Kind.UPDATE_OVERDUE,
-            f"Status update overdue ({sev.name} expects one every {formatting.duration(interval)}); {whom}",
+            f"Status update overdue ({sev.name} expects one every {interval}); {whom}",
             people, levels=levels, writes=writes, people_at=people_at, data={"round": row.round - sit.earlier_update_misses},
         )
     elif row.kind == Deadline.Kind.RESOLVE_BREACHED:
         people = list({u.pk: u for u in audience.commanders(incident) + audience.managers(incident)}.values())
         told = tell(
             incident, Kind.RESOLVE_TARGET_BREACHED,
-            f"Not resolved within the {sev.name} target of {formatting.duration(sev.resolve_target)}; telling the commander and manager",
+            f"Not resolved within the {sev.name} target of {sev.resolve_target_text}; telling the commander and manager",
             people, levels=levels, writes=writes, people_at=people_at, data={},
         )
     elif row.kind == Deadline.Kind.STATUS_PAGE:
@@ -91,7 +93,7 @@ def _fire(incident, row, rows: list, last_update_at, batch: _Batch, *, history=(
         told = tell(
             incident, Kind.STATUS_PAGE_OVERDUE,
             f"Not on the status page {formatting.duration(now - incident.declared_at)} after declaration "
-            f"({sev.name} window: {formatting.duration(window)}); reminding {whom}",
+            f"({sev.name} window: {clocks.describe(sev.update_clock, window, formatting.duration)}); reminding {whom}",
             people, levels=levels, writes=writes, people_at=people_at,
             data={"window_seconds": int(window.total_seconds())},
         )

@@ -121,7 +121,7 @@ def breach_message(incident, sit, row, firing, by_position, repaged, skipped, *,
         if sit.reopened_at
         else f"{formatting.duration(now - incident.declared_at)} after declaration"
     )
-    late = f"{since} ({sev.name} acknowledge SLA: {formatting.duration(sev.ack_sla)})"
+    late = f"{since} ({sev.name} acknowledge SLA: {sev.ack_sla_text})"
     round_number = row.round - sit.earlier_ack_rounds
     if row.level:
         head = f"Acknowledge SLA breach of round {round_number} waited for working hours; not acknowledged {late}"

@@ -12,6 +12,7 @@ from oncall.forms import DelayField
 from oncall.models import EscalationPolicy
 
 from ..models import IncidentType, SeverityLevel
+from ..models.catalog import POSTMORTEM_DUE_BOUNDS, POSTMORTEM_DUE_WORDS, POSTMORTEM_STEPS
 from .base import ListField, SeverityChoiceField
 
 
@@ -29,14 +30,29 @@ class MatrixDurationField(DelayField):
         return typed_duration(value) if isinstance(value, timedelta) else value
 
 
+class PostmortemDueField(forms.IntegerField):
+    """A post-mortem due-date offset: a number outside every unit's bounds is refused with them
+    named; within them, `SeverityLevel.clean` checks the bound of the unit chosen."""
+
+    default_error_messages = {"min_value": f"Must be {POSTMORTEM_DUE_WORDS}.", "max_value": f"Must be {POSTMORTEM_DUE_WORDS}."}
+
+    def __init__(self, **kwargs):
+        least = min(low for low, _ in POSTMORTEM_DUE_BOUNDS.values())
+        most = max(high for _, high in POSTMORTEM_DUE_BOUNDS.values())
+        super().__init__(**{**kwargs, "min_value": least, "max_value": most})
+
+
 class SeverityLevelForm(forms.ModelForm):
     class Meta:
         model = SeverityLevel
         fields = "__all__"
-        field_classes = dict.fromkeys(
-            ["ack_sla", "first_update_interval", "update_interval", "resolve_target", "observation_period"],
-            MatrixDurationField,
-        )
+        field_classes = {
+            **dict.fromkeys(
+                ["ack_sla", "first_update_interval", "update_interval", "resolve_target", "observation_period"],
+                MatrixDurationField,
+            ),
+            **{f"postmortem_{step}_due": PostmortemDueField for step in POSTMORTEM_STEPS},
+        }
 
 
 class IncidentTypeForm(forms.ModelForm):

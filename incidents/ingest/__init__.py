@@ -16,7 +16,7 @@ Events v2 and Alertmanager bodies; `apply` stores and applies events; `maintenan
 """
 
 from .apply import EventStatus, ingest, process, receive, reprocess, sweep_unprocessed
-from .heartbeats import check_heartbeats, create_heartbeat, mark_missed, overdue_heartbeats, ping
+from .heartbeats import MISSED_SEVERITY_RANK, check_heartbeats, create_heartbeat, mark_missed, overdue_heartbeats, ping
 from .keys import (
     DEFAULT_SEVERITY_RANK, KEY_LENGTH, LOOKUP_TTL, SEVERITIES, create_integration, default_severity, find_integration,
     forget_lookups, hash_key, new_key, severity_for,

@@ -17,6 +17,9 @@ from .parsing import TITLE_LIMIT
 
 log = logging.getLogger(__name__)
 
+# The rank of the incident a missed ping opens when the heartbeat names no severity.
+MISSED_SEVERITY_RANK = 2
+
 
 @transaction.atomic
 def create_heartbeat(
@@ -94,7 +97,7 @@ def mark_missed(heartbeat_id: int) -> Incident | None:
         if not in_maintenance:
             incident = actions.declare(
                 title=f"Heartbeat missed: {heartbeat.name}"[:TITLE_LIMIT],
-                severity=heartbeat.severity or default_severity(2),
+                severity=heartbeat.severity or default_severity(MISSED_SEVERITY_RANK),
                 actor=None,
                 source=Source.INTEGRATION,
                 services=[heartbeat.service],

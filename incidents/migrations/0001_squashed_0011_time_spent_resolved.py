@@ -6,7 +6,8 @@ Squashed from 0001–0011, which a database migrated before the squash has recor
 counts this migration as applied. On a fresh database it runs, after the tables:
 
 - the default response matrix (SEV-1…SEV-4) and the incident types of the procedures
-  (incidents/seed.py), then each severity's status-page window;
+  (incidents/seed.py, less the fields later migrations add; the post-mortem draft's business
+  days as first seeded), then each severity's status-page window;
 - the groups operators are put in (Viewers, Responders, Incident commanders, Managers) with
   their incident permissions; everyone sees the alert log and maintenance, commanders
   schedule maintenance, managers also make integrations and heartbeats;
@@ -49,6 +50,10 @@ BOUNDS = {
     "observation_period": (datetime.timedelta(days=30), True),
 }
 HEX_COLOR = re.compile(r"#[0-9a-fA-F]{6}")
+# The post-mortem draft's business days as the matrix first had them (None: the default, 5).
+# 0003 made them the post-mortem due-date policy that incidents/seed.py now lists, in fields this
+# migration's model does not have yet.
+DRAFT_BUSINESS_DAYS = {"SEV-1": 2, "SEV-2": 5}
 
 
 def seed_matrix(apps, schema_editor):
@@ -56,7 +61,10 @@ def seed_matrix(apps, schema_editor):
 
     SeverityLevel = apps.get_model("incidents", "SeverityLevel")
     IncidentType = apps.get_model("incidents", "IncidentType")
+    known = {field.name for field in SeverityLevel._meta.get_fields()}
     for row in SEVERITIES:
+        row = {name: value for name, value in row.items() if name in known}
+        row["postmortem_draft_business_days"] = DRAFT_BUSINESS_DAYS.get(row["name"])
         SeverityLevel.objects.update_or_create(name=row["name"], defaults=row)
     for row in INCIDENT_TYPES:
         IncidentType.objects.update_or_create(slug=row["slug"], defaults=row)

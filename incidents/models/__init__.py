@@ -8,8 +8,11 @@ from .catalog import (
     ACK_SLA_MOST,
     HEX_COLOR,
     OBSERVATION_PERIOD_MOST,
+    POSTMORTEM_DUE_BOUNDS,
+    POSTMORTEM_STEPS,
     RESOLVE_TARGET_MOST,
     UPDATE_INTERVAL_MOST,
+    DueUnit,
     IncidentType,
     Service,
     SeverityLevel,
@@ -19,8 +22,8 @@ from .engine import Deadline, EngineHeartbeat
 from .ingest import AlertEvent, AlertGroup, Heartbeat, Integration, MaintenanceWindow
 
 __all__ = [
-    "ACK_SLA_MOST", "HEX_COLOR", "OBSERVATION_PERIOD_MOST", "OPEN_STATUSES", "RESOLVE_TARGET_MOST", "UPDATE_INTERVAL_MOST",
-    "AlertEvent", "AlertGroup", "Deadline", "EngineHeartbeat", "EvidenceLink", "Heartbeat", "Incident", "IncidentTask",
-    "IncidentType", "Integration", "MaintenanceWindow", "Participant", "Service", "SeverityLevel", "Source", "Status",
-    "TimelineEvent",
+    "ACK_SLA_MOST", "HEX_COLOR", "OBSERVATION_PERIOD_MOST", "OPEN_STATUSES", "POSTMORTEM_DUE_BOUNDS", "POSTMORTEM_STEPS",
+    "RESOLVE_TARGET_MOST", "UPDATE_INTERVAL_MOST", "AlertEvent", "AlertGroup", "Deadline", "DueUnit", "EngineHeartbeat",
+    "EvidenceLink", "Heartbeat", "Incident", "IncidentTask", "IncidentType", "Integration", "MaintenanceWindow",
+    "Participant", "Service", "SeverityLevel", "Source", "Status", "TimelineEvent",
 ]

@@ -7,10 +7,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 
+from oncall import clocks
+from oncall.clocks import Clock
+from oncall.formatting import duration
 from oncall.models import EscalationPolicy, Named, Team
 from oncall.validators import DurationWithin
 
@@ -23,15 +27,100 @@ RESOLVE_TARGET_MOST = timedelta(days=90)
 OBSERVATION_PERIOD_MOST = timedelta(days=30)
 HEX_COLOR = r"\A#[0-9a-fA-F]{6}\Z"  # \A…\Z: the same anchors on PostgreSQL and in Python (SQLite)
 
-_ACK_SLA = DurationWithin(ACK_SLA_MOST)
-_UPDATE_INTERVAL = DurationWithin(UPDATE_INTERVAL_MOST)
-_RESOLVE_TARGET = DurationWithin(RESOLVE_TARGET_MOST)
+# Zero passes the field validators: it is the offset "at the start of the next business day".
+# On the other clocks `SeverityLevel.clean` and the constraints refuse it.
+_ACK_SLA = DurationWithin(ACK_SLA_MOST, zero_passes=True)
+_UPDATE_INTERVAL = DurationWithin(UPDATE_INTERVAL_MOST, zero_passes=True)
+_RESOLVE_TARGET = DurationWithin(RESOLVE_TARGET_MOST, zero_passes=True)
+# Each clock field and the durations it governs.
+CLOCKED = {
+    "ack_sla_clock": {"ack_sla": ACK_SLA_MOST},
+    "update_clock": {"first_update_interval": UPDATE_INTERVAL_MOST, "update_interval": UPDATE_INTERVAL_MOST},
+    "resolve_clock": {"resolve_target": RESOLVE_TARGET_MOST},
+}
 _OBSERVATION_PERIOD = DurationWithin(OBSERVATION_PERIOD_MOST, zero_allowed=True)
 
 
-def _within(field: str, most: timedelta, *, zero_allowed: bool = False) -> Q:
+class DueUnit(models.TextChoices):
+    """What the offset of a post-mortem due date counts."""
+
+    BUSINESS_DAYS = "business_days", "business days"
+    HOURS = "hours", "hours"
+
+
+# Bounds of a post-mortem due-date offset, per unit, inclusive: 0 business days is the day the
+# count starts from; hours go from 1 to 60 days' worth. Each is checked by `SeverityLevel.clean`
+# (the admin's form error) and a CheckConstraint.
+POSTMORTEM_DUE_BOUNDS = {DueUnit.BUSINESS_DAYS: (0, 60), DueUnit.HOURS: (1, 1440)}
+
+
+def _bound_words(unit: str) -> str:
+    least, most = POSTMORTEM_DUE_BOUNDS[unit]
+    return f"{least} to {most} {DueUnit(unit).label}"
+
+
+POSTMORTEM_DUE_WORDS = ", or ".join(_bound_words(unit) for unit in POSTMORTEM_DUE_BOUNDS)  # "0 to 60 business days, or …"
+# The steps of a post-mortem with a due date, each a `postmortem_<step>_due` count and its
+# `postmortem_<step>_unit`.
+POSTMORTEM_STEPS = ("draft", "review", "publish")
+
+
+def postmortem_due_refusal(count: int | None, unit: str) -> str | None:
+    """Why `count` of `unit` is out of bounds ("Must be 0 to 60 business days."), or None."""
+    if count is None or unit not in POSTMORTEM_DUE_BOUNDS:
+        return None
+    least, most = POSTMORTEM_DUE_BOUNDS[unit]
+    return None if least <= count <= most else f"Must be {_bound_words(unit)}."
+
+
+def _due_in_bounds(step: str) -> Q:
+    count, unit = f"postmortem_{step}_due", f"postmortem_{step}_unit"
+    within = Q()
+    for each, (least, most) in POSTMORTEM_DUE_BOUNDS.items():
+        within |= Q(**{unit: each, f"{count}__gte": least, f"{count}__lte": most})
+    return within
+
+
+def due_offset_words(count: int, unit: str) -> str:
+    """"1 business day", "48 hours"."""
+    label = DueUnit(unit).label
+    return f"{count} {label.removesuffix('s') if count == 1 else label}"
+
+
+_AFTER_THE_DRAFT = (
+    "this long after the draft's due date: business days after that day (0: the same day), or hours from "
+    "the end of that day (24 h: the day after)."
+)
+
+
+def _due_count(verbose_name: str, default: int, help_text: str) -> models.PositiveSmallIntegerField:
+    return models.PositiveSmallIntegerField(
+        verbose_name, default=default, help_text=f"{help_text} {POSTMORTEM_DUE_WORDS}."
+    )
+
+
+def _due_unit(verbose_name: str) -> models.CharField:
+    return models.CharField(verbose_name, max_length=13, choices=DueUnit.choices, default=DueUnit.BUSINESS_DAYS)
+
+
+def _within(field: str, most: timedelta, *, zero_allowed: bool = False, clock: str = "") -> Q:
+    """`field` within (0, most] — or [0, most] with `zero_allowed`, or when `clock` says "next business day"."""
     low = Q(**{f"{field}__gte": timedelta(0)}) if zero_allowed else Q(**{f"{field}__gt": timedelta(0)})
+    if clock:
+        low = Q(**{f"{field}__gt": timedelta(0)}) | (Q(**{f"{field}": timedelta(0)}) & Q(**{clock: Clock.NEXT_BUSINESS_DAY}))
     return low & Q(**{f"{field}__lte": most})
+
+
+def _clock_field(verbose_name: str) -> models.CharField:
+    return models.CharField(
+        verbose_name,
+        max_length=20,
+        choices=Clock.choices,
+        default=Clock.WALL,
+        help_text="Wall clock: elapsed time. Business hours: only the owning team's working time counts "
+        "(its working days and hours, less public holidays and closed days). Next business day: due at the "
+        "start of the team's next working day, plus the duration as an offset in working time.",
+    )
 
 
 class SeverityLevel(models.Model):
@@ -56,8 +145,9 @@ class SeverityLevel(models.Model):
         "acknowledge SLA",
         validators=[_ACK_SLA],
         help_text=f"Unacknowledged this long after declaration, level 1 is paged again and the next level engaged; "
-        f"{_ACK_SLA.words}.",
+        f"{_ACK_SLA.words}. On the “next business day” clock, an offset after the day's start (0: at the start).",
     )
+    ack_sla_clock = _clock_field("acknowledge SLA counts on")
     first_update_interval = models.DurationField(
         validators=[_UPDATE_INTERVAL],
         help_text=f"First status update due this long after declaration; {_UPDATE_INTERVAL.words}.",
@@ -66,19 +156,31 @@ class SeverityLevel(models.Model):
         validators=[_UPDATE_INTERVAL],
         help_text=f"Later status updates due this long after the previous one; {_UPDATE_INTERVAL.words}.",
     )
+    update_clock = _clock_field("updates count on")
     resolve_target = models.DurationField(
         validators=[_RESOLVE_TARGET],
         help_text=f"Resolved within this long after declaration; {_RESOLVE_TARGET.words}.",
     )
+    resolve_clock = _clock_field("resolve target counts on")
     observation_period = models.DurationField(
         default=timedelta(0),
         validators=[_OBSERVATION_PERIOD],
         help_text=f"How long a resolved incident is watched before it may be closed; {_OBSERVATION_PERIOD.words}.",
     )
     postmortem_policy = models.CharField(max_length=10, choices=PostmortemPolicy.choices)
-    postmortem_draft_business_days = models.PositiveSmallIntegerField(
-        null=True, blank=True, help_text="Business days after resolution for the post-mortem draft."
+    # Each due date of the post-mortem as an offset: the draft's from the resolution, the review's
+    # and the publication's from the draft's due date (a procedure says "review 3 days after the draft").
+    postmortem_draft_due = _due_count(
+        "post-mortem draft due after", 5,
+        "The draft is due this long after the incident's resolution. Business days: the team's working days "
+        "less its public holidays and closed days, counted from the day of the resolution in the owner's zone "
+        "(0: that day). Hours: due on the day the last hour ends, in the owner's zone.",
     )
+    postmortem_draft_unit = _due_unit("draft due counted in")
+    postmortem_review_due = _due_count("post-mortem review due after", 2, f"The review meeting is due {_AFTER_THE_DRAFT}")
+    postmortem_review_unit = _due_unit("review due counted in")
+    postmortem_publish_due = _due_count("post-mortem published after", 5, f"The post-mortem is due published {_AFTER_THE_DRAFT}")
+    postmortem_publish_unit = _due_unit("publication due counted in")
     show_on_status_page = models.BooleanField(default=False)
     status_page_window = models.DurationField(
         null=True,
@@ -92,25 +194,76 @@ class SeverityLevel(models.Model):
     class Meta:
         ordering = ["rank"]
         constraints = [
-            models.CheckConstraint(condition=_within("ack_sla", ACK_SLA_MOST), name="severity_ack_sla_in_bounds"),
             models.CheckConstraint(
-                condition=_within("first_update_interval", UPDATE_INTERVAL_MOST), name="severity_first_update_in_bounds"
+                condition=_within("ack_sla", ACK_SLA_MOST, clock="ack_sla_clock"), name="severity_ack_sla_in_bounds"
             ),
             models.CheckConstraint(
-                condition=_within("update_interval", UPDATE_INTERVAL_MOST), name="severity_update_interval_in_bounds"
+                condition=_within("first_update_interval", UPDATE_INTERVAL_MOST, clock="update_clock"),
+                name="severity_first_update_in_bounds",
             ),
             models.CheckConstraint(
-                condition=_within("resolve_target", RESOLVE_TARGET_MOST), name="severity_resolve_target_in_bounds"
+                condition=_within("update_interval", UPDATE_INTERVAL_MOST, clock="update_clock"),
+                name="severity_update_interval_in_bounds",
+            ),
+            models.CheckConstraint(
+                condition=_within("resolve_target", RESOLVE_TARGET_MOST, clock="resolve_clock"),
+                name="severity_resolve_target_in_bounds",
             ),
             models.CheckConstraint(
                 condition=_within("observation_period", OBSERVATION_PERIOD_MOST, zero_allowed=True),
                 name="severity_observation_period_in_bounds",
             ),
             models.CheckConstraint(condition=Q(color__regex=HEX_COLOR), name="severity_color_is_hex"),
+            *(
+                models.CheckConstraint(condition=_due_in_bounds(step), name=f"severity_postmortem_{step}_due_in_bounds")
+                for step in POSTMORTEM_STEPS
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.name} {self.label}"
+
+    def clean(self) -> None:
+        super().clean()
+        errors = {}
+        for clock, durations in CLOCKED.items():
+            if getattr(self, clock) == Clock.NEXT_BUSINESS_DAY:
+                continue
+            for name, most in durations.items():
+                if getattr(self, name) == timedelta(0):
+                    errors[name] = DurationWithin(most).message
+        for step in POSTMORTEM_STEPS:
+            refusal = postmortem_due_refusal(getattr(self, f"postmortem_{step}_due"), getattr(self, f"postmortem_{step}_unit"))
+            if refusal:
+                errors[f"postmortem_{step}_due"] = refusal
+        if errors:
+            raise ValidationError(errors)
+
+    # The targets in words, on their clocks: "5 min", "30 min of business hours", "next business day".
+    @property
+    def ack_sla_text(self) -> str:
+        return clocks.describe(self.ack_sla_clock, self.ack_sla, duration)
+
+    @property
+    def first_update_text(self) -> str:
+        return clocks.describe(self.update_clock, self.first_update_interval, duration)
+
+    @property
+    def update_interval_text(self) -> str:
+        return clocks.describe(self.update_clock, self.update_interval, duration)
+
+    @property
+    def resolve_target_text(self) -> str:
+        return clocks.describe(self.resolve_clock, self.resolve_target, duration)
+
+    @property
+    def postmortem_due_text(self) -> str:
+        """The post-mortem's due dates in words: "draft 48 hours · review +3 business days · published +5 business days"."""
+        draft, review, publish = (
+            due_offset_words(getattr(self, f"postmortem_{step}_due"), getattr(self, f"postmortem_{step}_unit"))
+            for step in POSTMORTEM_STEPS
+        )
+        return f"draft {draft} · review +{review} · published +{publish}"
 
     @property
     def requires_postmortem(self) -> bool:

@@ -3,15 +3,21 @@ feeds of shifts and API keys (both made here and shown once)."""
 
 from __future__ import annotations
 
+import datetime as dt
+import zoneinfo
 from collections.abc import Callable
 
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import Count, Q, QuerySet
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 
 from .. import api_auth, feeds, forms
-from ..models import ApiKey, CalendarFeed, Schedule, Team, User
+from .. import working_hours as calendars
+from ..models import ApiKey, CalendarFeed, ClosedDay, Schedule, Team, User
 from .display import days_text, local
 from .secrets import add_view_shown_once
 
@@ -20,6 +26,27 @@ from .secrets import add_view_shown_once
 class UserAdmin(DjangoUserAdmin):
     fieldsets = DjangoUserAdmin.fieldsets + (("Preferences", {"fields": ("time_zone",)}),)
     list_display = ("username", "email", "first_name", "last_name", "time_zone", "is_staff")
+
+
+class ClosedDayInline(admin.TabularInline):
+    model = ClosedDay
+    extra = 0
+    fields = ("date", "name")
+    verbose_name = "closed day"
+    verbose_name_plural = "Closed days of this team (beyond public holidays)"
+
+
+@admin.register(ClosedDay)
+class ClosedDayAdmin(admin.ModelAdmin):
+    """Closed days for every team (a company shutdown) or one team; teams also list their own."""
+
+    list_display = ("date", "name", "team_name")
+    list_filter = (("team", admin.RelatedOnlyFieldListFilter),)
+    date_hierarchy = "date"
+
+    @admin.display(description="Team", ordering="team__name")
+    def team_name(self, day: ClosedDay) -> str:
+        return day.team.name if day.team_id else "every team"
 
 
 @admin.register(Team)
@@ -36,9 +63,16 @@ class TeamAdmin(admin.ModelAdmin):
         (None, {"fields": ("name", "slug", "description", "manager", "members")}),
         ("Working hours", {
             "fields": ("time_zone", "working_days", ("working_hours_start", "working_hours_end")),
-            "description": "Escalation cells marked “business hours” wait for these.",
+            "description": "Escalation cells marked “business hours” wait for these, and severity targets "
+            "on the “business hours” or “next business day” clock count them.",
+        }),
+        ("Days off", {
+            "fields": (("holiday_country", "holiday_subdivision"), "days_off"),
+            "description": "Business-hours clocks skip the country's public holidays and the closed days below.",
         }),
     )
+    readonly_fields = ("days_off",)
+    inlines = [ClosedDayInline]
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(_member_count=Count("members"))
@@ -46,6 +80,15 @@ class TeamAdmin(admin.ModelAdmin):
     @admin.display(description="Members", ordering="_member_count")
     def member_count(self, obj: Team) -> int:
         return obj._member_count
+
+    @admin.display(description="Days off in the next 90 days")
+    def days_off(self, team: Team) -> str:
+        """What the business-hours clocks will skip, so an admin can check the country and region."""
+        if team.pk is None:
+            return "Shown once the team is saved."
+        today = timezone.localdate(timezone=zoneinfo.ZoneInfo(team.time_zone))
+        days = calendars.days_off(team, today, today + dt.timedelta(days=90))
+        return format_html_join(mark_safe("<br>"), "{} · {}", ((f"{day:%a %d %b %Y}", name) for day, name in days)) or "None"
 
     @admin.display(description="Working hours")
     def working_hours(self, team: Team) -> str:

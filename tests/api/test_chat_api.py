@@ -108,7 +108,7 @@ def test_problems_with_the_command_are_200_replies_never_500(client, bot, people
     cases = [
         ("fly me to the moon", "@viewer", "I don't know the command"),
         ("ack", "@responder", "Say which incident"),
-        ("create SEV-9 Something", "@responder", "There is no severity SEV-9"),
+        ("create SEV-9 Something", "@responder", "Unknown severity 'SEV-9'"),
         ("ack INC-999", "@responder", "No incident INC-999."),
         (f"resolve {incident.reference}", "@viewer", "may not resolve"),
         (f"ack {incident.reference}", "@stranger", "I don't know who you are in Vigil"),

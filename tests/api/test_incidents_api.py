@@ -148,6 +148,19 @@ def test_list_filters(client, assorted, commander):
 
 
 @pytest.mark.django_db
+def test_a_severity_is_typed_as_its_name_label_or_rank_in_any_spelling(client, assorted, commander):
+    headers = auth(commander, "read")
+    ref = {name: incident.reference for name, incident in assorted.items()}
+    assert refs(client.get(BASE, {"severity": "critical,sev 2"}, **headers)) == {ref["sev1_open"], ref["sev2_ack"]}
+    assert refs(client.get(f"{BASE}?severity=LOW&severity=Sev_3", **headers)) == {ref["sev3_resolved"], ref["sev4_closed"]}
+    unknown = client.get(BASE, {"severity": "SEV-1,urgent"}, **headers)
+    assert unknown.status_code == 422 and unknown.json()["errors"] == [{
+        "field": "severity",
+        "message": "Unknown severity 'urgent'; use one of SEV-1 (Critical), SEV-2 (High), SEV-3 (Medium), SEV-4 (Low) or a rank 1–4.",
+    }]
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize(
     "params, field",
     [

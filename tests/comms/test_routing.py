@@ -116,6 +116,24 @@ def test_an_edited_restricted_template_still_cannot_reach_the_title_or_the_updat
     assert ctx["title"] == ctx["summary"] == ctx["commander"] == "" and ctx["ref"] == incident.reference
 
 
+def test_an_edited_restricted_template_cannot_reach_the_people_or_the_impact(commander, ic, service):
+    MessageTemplate.objects.filter(kind="status_update", audience="restricted", channel="email").update(
+        body="{{ ref }}|{{ response_team }}|{% for p in participants %}{{ p.name }} {{ p.email }}{% endfor %}|{{ impact_description }}"
+        "|{{ users_affected_estimated }}|{{ regions }}|{{ revenue_impact }}|{{ services }}|{{ next_update_due }}",
+    )
+    incident = secret_incident(commander, service, commander=ic)
+    actions.update_details(
+        incident, actor=commander, source=Source.ADMIN, impact_description="acme-exports customer list leaked",
+        users_affected_estimated=300, regions=["eu-west-1"], revenue_impact="high",
+    )
+    actions.post_update(incident, "exfiltration via acme-exports confirmed", actor=commander, source=Source.ADMIN)
+    dispatch_all()
+    row = Notification.objects.get(recipient=ic, kind=MessageKind.STATUS_UPDATE, channel=Channel.EMAIL)
+    ref, *blanks, services, next_update_due = row.body.split("|")
+    assert (ref, blanks, services) == (incident.reference, [""] * 6, "Checkout API")
+    assert next_update_due == templating.context(incident, recipient=ic)["next_update_due"] != ""
+
+
 def test_restricted_pages_bundled_into_one_sms_keep_their_titles_out(oncall_engineer, commander, service, settings):
     settings.VIGIL_SMS_BACKEND = "tests.comms.recording.RecordingSMSBackend"
     recording.reset()

@@ -1,7 +1,7 @@
 """Message templates: the shipped defaults rendered against real incidents, the context, the
 fallbacks, validation, size limits and SMS segment arithmetic."""
 
-from datetime import datetime, timezone as dt_timezone
+from datetime import datetime, timedelta, timezone as dt_timezone
 
 import pytest
 import time_machine
@@ -11,11 +11,16 @@ from django.template import TemplateSyntaxError
 from comms import defaults, sms, templating
 from comms.models import Audience, Channel, MessageKind, MessageTemplate, StakeholderGroup, Subscription
 from incidents import actions
-from incidents.models import Incident, Source, TimelineEvent
+from incidents.models import Incident, SeverityLevel, Source, TimelineEvent
+from oncall.clocks import Clock
 from tests.incidents.factories import IncidentFactory, ServiceFactory, severity
 from tests.oncall.factories import UserFactory
 
 Kind = TimelineEvent.Kind
+IMPACT_FIELDS = (
+    "impact_description", "users_affected_estimated", "users_affected_confirmed", "regions",
+    "revenue_impact", "reputation_impact", "compliance_impact",
+)
 EXTRA = {"ack_url": "https://vigil.example.com/ack/s1gn3d/", "ack_code": "482913"}
 
 
@@ -158,6 +163,16 @@ def test_executive_summary_is_short_with_impact_and_next_update(worked):
     assert len(rendered.body.splitlines()) <= 10
 
 
+def test_executive_words_name_the_response_team(worked):
+    bob = UserFactory(first_name="Bob", last_name="Okafor")
+    actions.assign_role(worked, bob, "technical_lead", actor=worked.created_by, source=Source.ADMIN)
+    ctx = templating.context(worked, event=latest(worked, Kind.STATUS_UPDATE))
+    renderer = templating.Renderer()
+    for kind in (MessageKind.EXECUTIVE_SUMMARY, MessageKind.DECLARED, MessageKind.RESOLUTION, MessageKind.REOPENED):
+        body = renderer.render(kind, Audience.EXECUTIVES, Channel.EMAIL, ctx).body
+        assert "Incident Commander: Alice Ng\nResponse Team: Alice Ng (Incident commander), Bob Okafor (Technical lead)\n" in body
+
+
 def test_status_update_quotes_the_update_with_its_author_and_time(alice):
     with time_machine.travel(datetime(2026, 11, 22, 14, 5, tzinfo=dt_timezone.utc), tick=False):
         incident = IncidentFactory(title="Checkout down", actor=alice, commander=alice)
@@ -208,7 +223,9 @@ def test_context_is_flat_plain_strings_in_the_recipients_time_zone(alice, servic
         london = templating.context(incident, event=latest(incident, Kind.DECLARED), recipient=alice, extra={"ack_code": 123456})
         in_tokyo = templating.context(incident, recipient=tokyo)
         nobody = templating.context(incident)
-    assert all(isinstance(key, str) and type(value) is str for key, value in london.items())
+    assert all(isinstance(key, str) and type(value) is str for key, value in london.items() if key != "participants")
+    assert type(london["participants"]) is templating.Entries
+    assert all(type(entry) is templating.Entry and type(value) is str for entry in london["participants"] for value in entry.values())
     assert london["declared_at"] == "22 Nov 2026 14:05 GMT"
     assert in_tokyo["declared_at"] == "22 Nov 2026 23:05 JST"
     assert nobody["declared_at"] == "22 Nov 2026 14:05 UTC" and nobody["recipient_name"] == ""
@@ -248,6 +265,50 @@ def test_impact_sentence_and_unassigned_commander(alice):
     Incident.objects.filter(pk=incident.pk).update(impact_description="Card payments fail in the EU.")
     incident.refresh_from_db()
     assert templating.context(incident)["impact"] == "Card payments fail in the EU."
+
+
+def test_impact_fields_are_plain_strings_as_recorded(alice):
+    incident = IncidentFactory(actor=alice)
+    assert {name: templating.context(incident)[name] for name in IMPACT_FIELDS} == {
+        "impact_description": "", "users_affected_estimated": "", "users_affected_confirmed": "", "regions": "",
+        "revenue_impact": "None", "reputation_impact": "None", "compliance_impact": "None",
+    }
+    Incident.objects.filter(pk=incident.pk).update(
+        users_affected_estimated=1200, users_affected_confirmed=5321, regions=["eu-west-1", "us-east-1"],
+        revenue_impact="high", reputation_impact="medium", compliance_impact="low",
+        impact_description="Card payments fail in the EU.",
+    )
+    incident.refresh_from_db()
+    assert {name: templating.context(incident)[name] for name in IMPACT_FIELDS} == {
+        "impact_description": "Card payments fail in the EU.", "users_affected_estimated": "1,200",
+        "users_affected_confirmed": "5,321", "regions": "eu-west-1, us-east-1",
+        "revenue_impact": "High", "reputation_impact": "Medium", "compliance_impact": "Low",
+    }
+
+
+def test_next_update_due_is_in_each_recipients_zone_with_its_weekday(alice):
+    with time_machine.travel(datetime(2026, 11, 22, 14, 5, tzinfo=dt_timezone.utc), tick=False):
+        incident = IncidentFactory(actor=alice, commander=alice)  # SEV-2: first update within 15 min
+        tokyo = UserFactory(time_zone="Asia/Tokyo")
+        base = templating.base_context(incident)
+        assert templating.context(incident, recipient=alice, base=base)["next_update_due"] == "Sun 22 Nov 14:20 GMT"
+        assert templating.context(incident, recipient=tokyo, base=base)["next_update_due"] == "Sun 22 Nov 23:20 JST"
+        assert templating.context(incident, base=base)["next_update_due"] == "Sun 22 Nov 14:20 UTC"
+        incident = actions.resolve(incident, actor=alice, source=Source.ADMIN, summary="Fixed")
+        assert templating.context(incident, recipient=alice)["next_update_due"] == ""
+
+
+def test_update_interval_names_the_severitys_clock(alice):
+    incident = IncidentFactory(actor=alice, severity=severity("SEV-3"))
+    SeverityLevel.objects.filter(name="SEV-3").update(update_interval=timedelta(hours=2), update_clock=Clock.BUSINESS_HOURS)
+    incident.refresh_from_db()
+    ctx = templating.context(incident, event=latest(incident))
+    assert ctx["update_interval"] == "2 h of business hours"
+    overdue = templating.Renderer().render(MessageKind.UPDATE_OVERDUE, Audience.RESPONDERS, Channel.EMAIL, ctx)
+    assert "SEV-3 incidents need an update every 2 h of business hours" in overdue.body
+    SeverityLevel.objects.filter(name="SEV-3").update(update_interval=timedelta(0), update_clock=Clock.NEXT_BUSINESS_DAY)
+    incident.refresh_from_db()
+    assert templating.context(incident)["update_interval"] == "next business day"
 
 
 def test_fan_out_context_costs_no_query_per_recipient(worked, django_assert_num_queries):

@@ -170,6 +170,17 @@ def test_search_by_reference_or_title(as_user, commander):
     assert listed(client.get(LIST_URL, {"q": "search down"})) == {other.number}
 
 
+def test_search_by_severity_name_or_label_also_finds_titles(as_user, commander, sev1):
+    gravest = IncidentFactory(actor=commander, title="Payments are down", severity=sev1)
+    worded = IncidentFactory(actor=commander, title="Critical path slow")
+    IncidentFactory(actor=commander, title="Search is down")
+    client = as_user(commander)
+    for term in ("SEV-1", "sev 1", "sev1"):
+        assert listed(client.get(LIST_URL, {"q": term})) == {gravest.number}, term
+    assert listed(client.get(LIST_URL, {"q": "critical"})) == {gravest.number, worded.number}
+    assert listed(client.get(LIST_URL, {"q": "payments critical"})) == set()  # not one severity: title words
+
+
 def test_sla_badge_on_time_then_breached(as_user, commander, sev1):
     start = datetime(2025, 3, 3, 9, 0, tzinfo=dt_timezone.utc)
     client = as_user(commander)

@@ -39,3 +39,14 @@ def test_a_new_heartbeat_shows_its_ping_url_once(client):
     key = response.context["key"]
     assert Heartbeat.objects.get().key_hash == ingest.hash_key(key)
     assert response.context["urls"] == [("Ping URL (POST, e.g. curl -fsS -X POST …)", f"http://testserver{reverse('api:heartbeat_ping', args=[key])}")]
+
+
+@pytest.mark.django_db
+def test_an_empty_severity_says_which_level_it_means(client):
+    client.force_login(UserFactory(superuser=True))
+    form = client.get(reverse("admin:incidents_integration_add")).context["adminform"].form
+    assert [form.fields[f"{level}_severity"].help_text for level in ingest.SEVERITIES] == [
+        "Empty: SEV-1 (Critical).", "Empty: SEV-2 (High).", "Empty: SEV-3 (Medium).", "Empty: SEV-4 (Low).",
+    ]
+    form = client.get(reverse("admin:incidents_heartbeat_add")).context["adminform"].form
+    assert form.fields["severity"].help_text == "Of the incident a miss opens. Empty: SEV-2 (High)."

@@ -48,9 +48,26 @@ def form_data(**changes) -> dict:
         "name": "SEV-5", "label": "Informational", "rank": 5, "description": "", "color": "#607d8b",
         "ack_sla": duration_string(timedelta(days=2)), "first_update_interval": duration_string(timedelta(hours=4)),
         "update_interval": duration_string(timedelta(days=1)), "resolve_target": duration_string(timedelta(days=30)),
-        "observation_period": "0", "postmortem_policy": "none", "postmortem_draft_business_days": "",
+        "observation_period": "0", "postmortem_policy": "none",
+        "postmortem_draft_due": "5", "postmortem_draft_unit": "business_days", "postmortem_review_due": "2",
+        "postmortem_review_unit": "business_days", "postmortem_publish_due": "5", "postmortem_publish_unit": "business_days",
+        "ack_sla_clock": "wall", "update_clock": "wall", "resolve_clock": "wall",
     }
     return {**data, **changes}
+
+
+BOTH_BOUNDS = "Must be 0 to 60 business days, or 1 to 1440 hours."
+POSTMORTEM_BAD_VALUES = [
+    ({"postmortem_draft_due": "61"}, "postmortem_draft_due", "Must be 0 to 60 business days."),
+    ({"postmortem_draft_due": "0", "postmortem_draft_unit": "hours"}, "postmortem_draft_due", "Must be 1 to 1440 hours."),
+    ({"postmortem_review_due": "1441", "postmortem_review_unit": "hours"}, "postmortem_review_due", BOTH_BOUNDS),
+    ({"postmortem_review_due": "-1"}, "postmortem_review_due", BOTH_BOUNDS),
+    ({"postmortem_publish_due": "1440"}, "postmortem_publish_due", "Must be 0 to 60 business days."),
+    ({"postmortem_publish_due": "99999", "postmortem_publish_unit": "hours"}, "postmortem_publish_due", BOTH_BOUNDS),
+    ({"postmortem_publish_due": "a week"}, "postmortem_publish_due", "Enter a whole number."),
+    ({"postmortem_publish_unit": "weeks"}, "postmortem_publish_unit",
+     "Select a valid choice. weeks is not one of the available choices."),
+]
 
 
 @pytest.fixture
@@ -72,6 +89,25 @@ def test_admin_refuses_a_setting_out_of_bounds_and_saves_nothing(as_admin, field
     assert response.status_code == 200
     assert response.context["adminform"].form.errors == {field: [message]}
     assert not SeverityLevel.objects.filter(name="SEV-5").exists()
+
+
+@pytest.mark.parametrize("changes, field, message", POSTMORTEM_BAD_VALUES)
+def test_admin_refuses_a_postmortem_due_date_out_of_its_units_bounds(as_admin, changes, field, message):
+    response = as_admin.post(ADD_URL, form_data(**changes))
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == {field: [message]}
+    assert not SeverityLevel.objects.filter(name="SEV-5").exists()
+
+
+def test_postmortem_due_dates_in_hours_and_business_days_are_saved(as_admin):
+    response = as_admin.post(ADD_URL, form_data(
+        postmortem_draft_due="48", postmortem_draft_unit="hours", postmortem_review_due="0",
+        postmortem_publish_due="1440", postmortem_publish_unit="hours",
+    ))
+    assert response.status_code == 302
+    sev5 = SeverityLevel.objects.get(name="SEV-5")
+    assert sev5.postmortem_due_text == "draft 48 hours · review +0 business days · published +1440 hours"
+    assert "draft 48 hours · review +0 business days" in as_admin.get(reverse("admin:incidents_severitylevel_changelist")).content.decode()
 
 
 def test_editing_the_seeded_sev4_to_a_negative_sla_changes_nothing(as_admin):
@@ -100,7 +136,8 @@ def test_the_form_says_the_bounds(as_admin):
     text = as_admin.get(ADD_URL).content.decode()
     for hint in (
         "Acknowledge SLA", "more than 0 s and at most 7 d", "more than 0 s and at most 90 d",
-        "0 s or more and at most 30 d", "#rrggbb",
+        "0 s or more and at most 30 d", "#rrggbb", "0 to 60 business days, or 1 to 1440 hours",
+        "after the incident's resolution", "after the draft's due date",
     ):
         assert hint in text
 
@@ -117,6 +154,10 @@ ORM_BAD_ROWS = [
     {"observation_period": timedelta(days=31)},
     {"color": "red"},
     {"color": "#12345g"},
+    {"postmortem_draft_due": 61},
+    {"postmortem_review_due": 0, "postmortem_review_unit": "hours"},
+    {"postmortem_publish_due": 1441, "postmortem_publish_unit": "hours"},
+    {"postmortem_draft_unit": "weeks"},
 ]
 
 
@@ -135,7 +176,10 @@ def test_the_bounds_themselves_are_allowed():
     SeverityLevelFactory(
         ack_sla=timedelta(days=7), first_update_interval=timedelta(seconds=1), update_interval=timedelta(days=7),
         resolve_target=timedelta(days=90), observation_period=timedelta(days=30), color="#ABCdef",
+        postmortem_draft_due=60, postmortem_review_due=1, postmortem_review_unit="hours", postmortem_publish_due=1440,
+        postmortem_publish_unit="hours",
     )
+    SeverityLevelFactory(postmortem_draft_due=0, postmortem_review_due=0, postmortem_publish_due=0)
 
 
 def test_the_seeded_matrix_is_inside_the_bounds():

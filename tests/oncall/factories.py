@@ -10,6 +10,7 @@ from django.utils import timezone
 from oncall.models import (
     ApiKey,
     CalendarFeed,
+    ClosedDay,
     EscalationDelay,
     EscalationLevel,
     EscalationPolicy,
@@ -65,6 +66,15 @@ class TeamFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Team {n}")
     slug = factory.Sequence(lambda n: f"team-{n}")
     manager = factory.SubFactory(UserFactory)
+
+
+class ClosedDayFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ClosedDay
+
+    team = factory.SubFactory(TeamFactory)
+    date = factory.Sequence(lambda n: dt.date(2026, 12, 24) + dt.timedelta(days=n))
+    name = "Company shutdown"
 
 
 class ScheduleFactory(factory.django.DjangoModelFactory):

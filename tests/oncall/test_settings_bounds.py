@@ -169,6 +169,7 @@ def team_form(**changes) -> dict:
     data = {
         "name": "Payments", "slug": "payments", "description": "", "manager": "", "time_zone": "Europe/London",
         "working_days": [1, 2, 3, 4, 5], "working_hours_start": "09:00", "working_hours_end": "17:00",
+        "closed_days-TOTAL_FORMS": "0", "closed_days-INITIAL_FORMS": "0",  # the page's closed-days inline, empty
     }
     return {**data, **changes}
 

@@ -11,12 +11,13 @@ from django.utils import timezone
 from comms import outbox
 from comms.models import Channel, MessageKind, Notification
 from incidents.models import TimelineEvent
+from oncall.models import EscalationPolicy
 from postmortems import tasks
 from postmortems.models import ActionItem, PostMortem, ReminderSent
 from postmortems.reminders import next_business_day, send_due_reminders
 from tests.comms.factories import ContactMethodFactory
 from tests.incidents.factories import IncidentFactory, ServiceFactory
-from tests.oncall.factories import TeamFactory, UserFactory
+from tests.oncall.factories import EscalationPolicyFactory, TeamFactory, UserFactory
 from tests.postmortems.factories import ActionItemFactory, PostMortemFactory
 
 pytestmark = pytest.mark.django_db
@@ -118,6 +119,26 @@ def test_on_a_friday_a_draft_due_monday_is_due_soon(postmortem_of, owner, clock)
     assert [e.incident_id for e in reminders()] == [monday.incident_id]
     assert "(in 3 days)" in reminders()[0].message
     assert not reminders(tuesday.incident)
+
+
+def test_before_a_bank_holiday_weekend_due_soon_reaches_the_teams_next_business_day(postmortem_of, owner, clock, commander):
+    team = TeamFactory(slug="london", time_zone="Europe/London", holiday_country="GB", holiday_subdivision="ENG")
+    EscalationPolicy.objects.filter(is_default=True).update(team=team)
+    saturday = postmortem_of(owner=owner, draft_due=dt.date(2026, 4, 4))
+    tuesday = postmortem_of(owner=owner, draft_due=dt.date(2026, 4, 7))
+    wednesday = postmortem_of(owner=owner, draft_due=dt.date(2026, 4, 8))
+    # Under a policy without a team the next business day is Good Friday, as before.
+    elsewhere = ServiceFactory(slug="elsewhere", escalation_policy=EscalationPolicyFactory(team=None))
+    incident = IncidentFactory(actor=commander, services=[elsewhere], commander=commander)
+    weekend = PostMortemFactory(incident=incident, owner=owner, draft_due=dt.date(2026, 4, 4))
+    clock.move_to(dt.datetime(2026, 4, 2, 8, 0, tzinfo=dt.timezone.utc))  # Thursday before Easter
+
+    send_due_reminders()
+
+    # Good Friday, the weekend and Easter Monday are closed in England: Tuesday is the next business day.
+    assert {e.incident_id for e in reminders()} == {saturday.incident_id, tuesday.incident_id}
+    assert reminders(saturday.incident)[0].message.endswith("the draft is due 4 Apr 2026 (in 2 days).")
+    assert not reminders(wednesday.incident) and not reminders(weekend.incident)
 
 
 def test_in_review_the_reminder_is_about_publication(postmortem_of, owner):

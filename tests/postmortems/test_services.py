@@ -11,8 +11,9 @@ from incidents.models import Source, Status
 from postmortems import actions as postmortem_actions
 from postmortems import services
 from postmortems.models import ActionItem, PostMortem, PostMortemTimelineEntry
+from oncall.models import EscalationPolicy
 from tests.incidents.factories import IncidentFactory, severity
-from tests.oncall.factories import UserFactory
+from tests.oncall.factories import ClosedDayFactory, TeamFactory, UserFactory
 from tests.postmortems.factories import ActionItemFactory
 
 ADMIN = Source.ADMIN
@@ -40,6 +41,23 @@ def test_resolving_a_sev1_opens_its_postmortem_owned_by_the_commander(commander)
     entries = list(postmortem.timeline_entries.all())
     assert [e.event.kind for e in entries][0] == "declared" and entries[-1].event.kind == "resolved"
     assert [e.position for e in entries] == list(range(1, len(entries) + 1))
+
+
+@pytest.mark.django_db
+def test_business_days_skip_the_public_holidays_and_closed_days_of_the_incidents_team(commander):
+    team = TeamFactory(time_zone="Europe/London", holiday_country="GB", holiday_subdivision="ENG")
+    ClosedDayFactory(team=team, date=date(2026, 4, 8), name="Offsite")
+    EscalationPolicy.objects.filter(is_default=True).update(team=team)
+    thursday_before_easter = datetime(2026, 4, 2, 14, 0, tzinfo=UTC)
+    with time_machine.travel(thursday_before_easter - timedelta(hours=1), tick=False):
+        incident = IncidentFactory(actor=commander, severity=severity("SEV-1"), commander=commander, acknowledged=True)
+    with time_machine.travel(thursday_before_easter, tick=False):
+        resolve(incident, commander)
+    # Good Friday, the weekend, Easter Monday and the team's offsite are skipped: SEV-1's 2
+    # business days are Tuesday 7 and Thursday 9 April; review +2, publish +5 business days.
+    assert (incident.postmortem.draft_due, incident.postmortem.review_due, incident.postmortem.publish_due) == (
+        date(2026, 4, 9), date(2026, 4, 13), date(2026, 4, 16)
+    )
 
 
 @pytest.mark.django_db
