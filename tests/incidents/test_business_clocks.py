@@ -195,3 +195,22 @@ def test_the_status_page_window_counts_on_the_update_clock(org):
     reminder = incident.timeline.get(kind=Kind.STATUS_PAGE_OVERDUE)
     assert "(SEV-2 window: 15 min of business hours)" in reminder.message
     assert Notification.objects.filter(event=reminder, recipient=ic).exists()
+
+
+def test_words_on_the_next_business_day_clock_and_the_matrix_headed_by_the_organisations_names(org):
+    """A cadence of "next business day" reads "by the next business day", never "every next
+    business day"; the escalation matrix heads its columns with the severities' own names."""
+    client = org["client"]
+    sev4 = severity("SEV-4")
+    sev4.update_clock, sev4.first_update_interval = "next_business_day", timedelta(0)
+    sev4.save()
+    assert sev4.update_cadence_text(first=True) == "by the next business day"
+    assert severity("SEV-3").update_cadence_text() == "every 2 h of business hours"
+    assert severity("SEV-3").update_cadence_text("within", first=True) == "within 30 min of business hours"
+    url = reverse("admin:incidents_severitylevel_change", args=[severity("SEV-1").pk])
+    response = client.post(url, form_data(client.get(url), name="P0"))
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    policy = EscalationPolicy.objects.get(is_default=True)
+    page = client.get(reverse("admin:oncall_escalationpolicy_change", args=[policy.pk])).content.decode()
+    assert '<th title="severity rank 1">P0</th>' in page
+    assert '<th title="severity rank 2">SEV-2</th>' in page
