@@ -35,7 +35,8 @@ def london(*args):
 
 @pytest.fixture
 def org(db, client):
-    """Configured through the admin pages: the team's zone and holidays, two severities' clocks."""
+    """Configured through the admin pages: the team's zone and holidays, the default policy's team,
+    two severities' clocks."""
     root = UserFactory(username="root", superuser=True)
     client.force_login(root)
     team = TeamFactory(name="Platform", slug="platform")
@@ -43,8 +44,10 @@ def org(db, client):
     response = client.post(url, form_data(client.get(url), time_zone="Europe/London", holiday_country="GB", holiday_subdivision="ENG"))
     assert response.status_code == 302, response.context["adminform"].form.errors
     policy = EscalationPolicy.objects.get(is_default=True)
-    policy.team = team
-    policy.save()
+    url = reverse("admin:oncall_escalationpolicy_change", args=[policy.pk])
+    response = client.post(url, form_data(client.get(url), team=str(team.pk)))
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert EscalationPolicy.objects.get(pk=policy.pk).team == team
     for name, changes in {
         "SEV-3": {"first_update_interval": "30 min", "update_interval": "2 h", "update_clock": "business_hours",
                   "resolve_clock": "business_hours"},
