@@ -19,10 +19,10 @@ from comms import outbox
 from comms.models import MessageKind, Notification
 from incidents import actions, engine
 from incidents.models import Deadline, SeverityLevel, Source, TimelineEvent
-from oncall.models import ClosedDay, EscalationPolicy, Team
-from tests.admin_forms import form_data
+from oncall.models import ClosedDay, EscalationPolicy
+from tests.admin_forms import english_team, form_data
 from tests.incidents.factories import IncidentFactory, ServiceFactory, severity
-from tests.oncall.factories import ApiKeyFactory, TeamFactory, UserFactory
+from tests.oncall.factories import ApiKeyFactory, UserFactory
 
 LONDON = zoneinfo.ZoneInfo("Europe/London")
 UTC = dt_timezone.utc
@@ -39,15 +39,9 @@ def org(db, client):
     two severities' clocks."""
     root = UserFactory(username="root", superuser=True)
     client.force_login(root)
-    team = TeamFactory(name="Platform", slug="platform")
-    url = reverse("admin:oncall_team_change", args=[team.pk])
-    response = client.post(url, form_data(client.get(url), time_zone="Europe/London", holiday_country="GB", holiday_subdivision="ENG"))
-    assert response.status_code == 302, response.context["adminform"].form.errors
+    team = english_team(client)
     policy = EscalationPolicy.objects.get(is_default=True)
-    url = reverse("admin:oncall_escalationpolicy_change", args=[policy.pk])
-    response = client.post(url, form_data(client.get(url), team=str(team.pk)))
-    assert response.status_code == 302, response.context["adminform"].form.errors
-    assert EscalationPolicy.objects.get(pk=policy.pk).team == team
+    assert policy.team == team
     for name, changes in {
         "SEV-3": {"first_update_interval": "30 min", "update_interval": "2 h", "update_clock": "business_hours",
                   "resolve_clock": "business_hours"},
@@ -58,7 +52,7 @@ def org(db, client):
         assert response.status_code == 302, response.context["adminform"].form.errors
     people = {name: UserFactory(username=name) for name in ("oncall", "ic")}
     policy.levels.get(position=1).users.set([people["oncall"]])
-    return {"team": Team.objects.get(pk=team.pk), "client": client, **people}
+    return {"team": team, "client": client, **people}
 
 
 def dispatch():
