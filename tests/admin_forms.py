@@ -33,3 +33,25 @@ def _put(data: dict, key: str, value) -> None:
         data[key] = [str(v) for v in value]
     else:
         data[key] = str(value)
+
+
+def save_form(client, url: str, **changes) -> None:
+    """Change the admin page at `url` as a person would (what it shows, with `changes`); it must save."""
+    response = client.post(url, form_data(client.get(url), **changes))
+    assert response.status_code == 302, response.context["adminform"].form.errors
+
+
+def english_team(client):
+    """As an organisation sets it up in the admin (as `client`'s superuser): a Platform team in
+    London that keeps England's bank holidays and owns the default escalation policy."""
+    from django.urls import reverse
+
+    from oncall.models import EscalationPolicy, Team
+    from tests.oncall.factories import TeamFactory
+
+    team = TeamFactory(name="Platform", slug="platform")
+    save_form(client, reverse("admin:oncall_team_change", args=[team.pk]),
+              time_zone="Europe/London", holiday_country="GB", holiday_subdivision="ENG")
+    policy = EscalationPolicy.objects.get(is_default=True)
+    save_form(client, reverse("admin:oncall_escalationpolicy_change", args=[policy.pk]), team=str(team.pk))
+    return Team.objects.get(pk=team.pk)

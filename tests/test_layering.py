@@ -11,6 +11,8 @@ A lower app reaches a higher one only through a registry the higher app fills in
   - "comms.dispatch", after commit: the events someone must hear about are enqueued for dispatch.
 - `incidents.lifecycle.close_guards`: postmortems' `close_guard`, an incident that requires a
   post-mortem closes only once it is published.
+- `oncall.ranks.provide`: incidents names the severity ranks (`IncidentsConfig.ready`), so the
+  escalation matrix heads its columns with the organisation's own severity names.
 """
 
 import ast

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from incidents import selectors
 from incidents.models import Participant
+from oncall import clocks
 from oncall.formatting import duration
 
 from ..status import PUBLIC_STATUSES
@@ -166,6 +167,7 @@ def base_context(incident) -> dict[str, Value]:
         response_team=str(team),
         participants=team,
         update_interval=severity.update_interval_text,
+        _update_within=severity.update_cadence_text("within"),
         postmortem_policy=severity.get_postmortem_policy_display(),
         resolution_summary=incident.resolution_summary,
         incident_url=_base_url() + reverse("admin:incidents_incident_change", args=[incident.pk]),
@@ -176,7 +178,7 @@ def base_context(incident) -> dict[str, Value]:
         # The latest acknowledgement (the reopen round's once there is one), as `acknowledged_by`.
         _acknowledged_iso=(incident.round_acknowledged_at or incident.acknowledged_at).isoformat() if incident.acknowledged_at else "",
         acknowledged_by=_acknowledger(incident) if incident.acknowledged_at else "",
-        status_page_window=duration(window) if window else "",
+        status_page_window=clocks.describe(severity.update_clock, window, duration) if window else "",
     )
     return values
 
@@ -197,6 +199,7 @@ def context(incident, *, event=None, recipient=None, extra: dict | None = None, 
     declared, resolved = _moment(values.pop("_declared_iso", "")), _moment(values.pop("_resolved_iso", ""))
     started, next_update = _moment(values.pop("_started_iso", "")), _moment(values.pop("_next_update_iso", ""))
     acknowledged = _moment(values.pop("_acknowledged_iso", ""))
+    update_within = values.pop("_update_within", "")
     values["declared_at"] = format_moment(declared, zone)
     values["acknowledged_at"] = format_moment(acknowledged, zone)
     values["resolved_at"] = format_moment(resolved, zone)
@@ -209,8 +212,8 @@ def context(incident, *, event=None, recipient=None, extra: dict | None = None, 
         if next_update is not None:
             values["next_update"] = f"by {format_moment(next_update, zone)}"
             values["next_update_due"] = format_due(next_update, zone)
-        elif values.get("update_interval"):
-            values["next_update"] = f"within {values['update_interval']}"
+        elif update_within:
+            values["next_update"] = update_within
     values["recipient_name"] = str(recipient) if recipient is not None else ""
     if event is not None:
         values.update(_event_values(event, declared, zone))

@@ -68,14 +68,14 @@ def _fire(incident, row, rows: list, last_update_at, batch: _Batch, *, history=(
     elif row.kind == Deadline.Kind.ACK_TIMEOUT:
         told = _fire_ack_timeout(incident, row, sit, firing, by_position, batch, common)
     elif row.kind == Deadline.Kind.UPDATE_OVERDUE:
-        interval = sev.first_update_text if sit.last_update_at is None else sev.update_interval_text
+        cadence = sev.update_cadence_text(first=sit.last_update_at is None)
         if row.round - sit.earlier_update_misses == 1:
             people, whom = audience.commander_and_comms(incident), "reminding the commander and communications lead"
         else:
             people, whom = audience.managers(incident), "second miss, telling the manager"
         told = tell(
             incident, Kind.UPDATE_OVERDUE,
-            f"Status update overdue ({sev.name} expects one every {interval}); {whom}",
+            f"Status update overdue ({sev.name} expects one {cadence}); {whom}",
             people, levels=levels, writes=writes, people_at=people_at, data={"round": row.round - sit.earlier_update_misses},
         )
     elif row.kind == Deadline.Kind.RESOLVE_BREACHED:

@@ -252,6 +252,12 @@ class SeverityLevel(models.Model):
     def update_interval_text(self) -> str:
         return clocks.describe(self.update_clock, self.update_interval, duration)
 
+    def update_cadence_text(self, lead: str = "every", first: bool = False) -> str:
+        """The update cadence as a sentence needs it: "every 2 h of business hours", "within 15 min"
+        — or "by the next business day (+ 2 h)", which no "every" or "within" fits."""
+        text = self.first_update_text if first else self.update_interval_text
+        return f"by the {text}" if self.update_clock == Clock.NEXT_BUSINESS_DAY else f"{lead} {text}"
+
     @property
     def resolve_target_text(self) -> str:
         return clocks.describe(self.resolve_clock, self.resolve_target, duration)

@@ -15,6 +15,7 @@ from .. import forms, schedules
 from ..formatting import EMPTY
 from ..forms import delay_text
 from ..models import EscalationDelay, EscalationLevel, EscalationPolicy
+from ..ranks import labels as rank_labels
 from .display import OUTLOOK_DAYS, admin_url, warning, windows_text
 
 RANKS = (1, 2, 3, 4)  # matrix columns always shown (SEV-1 … SEV-4); more appear when cells use them
@@ -108,7 +109,7 @@ class EscalationPolicyAdmin(admin.ModelAdmin):
         if obj is not None:
             levels = list(obj.levels.all())
             ranks, rows = _matrix(levels)
-            context.update(ranks=ranks, matrix=rows, policy_warnings=_policy_warnings([obj])[obj.pk])
+            context.update(ranks=ranks, rank_headers=rank_labels(ranks), matrix=rows, policy_warnings=_policy_warnings([obj])[obj.pk])
         return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
 
 

@@ -17,11 +17,10 @@ from django.urls import reverse
 from comms.models import Channel, MessageKind, MessageTemplate, Notification, StakeholderGroup
 from incidents import actions, engine
 from incidents.models import Participant, Source, TimelineEvent
-from oncall.models import EscalationPolicy
-from tests.admin_forms import form_data
+from tests.admin_forms import english_team, save_form
 from tests.comms.delivery import deliver_due, dispatch_all
 from tests.incidents.factories import IncidentFactory, ServiceFactory, severity
-from tests.oncall.factories import TeamFactory, UserFactory
+from tests.oncall.factories import UserFactory
 
 LONDON = zoneinfo.ZoneInfo("Europe/London")
 Kind = TimelineEvent.Kind
@@ -40,21 +39,12 @@ def london(*args):
     return datetime(*args, tzinfo=LONDON)
 
 
-def saved(client, url, **changes):
-    """Post an admin change form as shown, with `changes`; the form must save."""
-    response = client.post(url, form_data(client.get(url), **changes))
-    assert response.status_code == 302, response.context["adminform"].form.errors
-
-
 @pytest.fixture
 def org(db, client, mail):
     root = UserFactory(username="root", superuser=True)
     client.force_login(root)
-    team = TeamFactory(name="Platform", slug="platform")
-    saved(client, reverse("admin:oncall_team_change", args=[team.pk]),
-          time_zone="Europe/London", holiday_country="GB", holiday_subdivision="ENG")
-    EscalationPolicy.objects.filter(is_default=True).update(team=team)
-    saved(client, reverse("admin:incidents_severitylevel_change", args=[severity("SEV-2").pk]),
+    english_team(client)
+    save_form(client, reverse("admin:incidents_severitylevel_change", args=[severity("SEV-2").pk]),
           update_interval="2 h", update_clock="business_hours")
     people = {
         "alice": UserFactory(username="alice", first_name="Alice", last_name="Smith", email="alice@example.com", time_zone="Europe/London"),
@@ -63,10 +53,10 @@ def org(db, client, mail):
         "nora": UserFactory(username="nora", first_name="Nora", last_name="Diaz", email="nora@example.com", time_zone="America/New_York"),
     }
     leadership = StakeholderGroup.objects.get(slug="leadership")
-    saved(client, reverse("admin:comms_stakeholdergroup_change", args=[leadership.pk]),
+    save_form(client, reverse("admin:comms_stakeholdergroup_change", args=[leadership.pk]),
           members=[str(people["dana"].pk), str(people["nora"].pk)])
     summary = MessageTemplate.objects.get(kind=MessageKind.EXECUTIVE_SUMMARY, audience="executives", channel=Channel.EMAIL)
-    saved(client, reverse("admin:comms_messagetemplate_change", args=[summary.pk]), body=SUMMARY)
+    save_form(client, reverse("admin:comms_messagetemplate_change", args=[summary.pk]), body=SUMMARY)
     return {"client": client, "summary": summary, **people}
 
 

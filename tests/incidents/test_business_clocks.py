@@ -19,10 +19,10 @@ from comms import outbox
 from comms.models import MessageKind, Notification
 from incidents import actions, engine
 from incidents.models import Deadline, SeverityLevel, Source, TimelineEvent
-from oncall.models import ClosedDay, EscalationPolicy, Team
-from tests.admin_forms import form_data
+from oncall.models import ClosedDay, EscalationPolicy
+from tests.admin_forms import english_team, form_data
 from tests.incidents.factories import IncidentFactory, ServiceFactory, severity
-from tests.oncall.factories import ApiKeyFactory, TeamFactory, UserFactory
+from tests.oncall.factories import ApiKeyFactory, UserFactory
 
 LONDON = zoneinfo.ZoneInfo("Europe/London")
 UTC = dt_timezone.utc
@@ -35,16 +35,13 @@ def london(*args):
 
 @pytest.fixture
 def org(db, client):
-    """Configured through the admin pages: the team's zone and holidays, two severities' clocks."""
+    """Configured through the admin pages: the team's zone and holidays, the default policy's team,
+    two severities' clocks."""
     root = UserFactory(username="root", superuser=True)
     client.force_login(root)
-    team = TeamFactory(name="Platform", slug="platform")
-    url = reverse("admin:oncall_team_change", args=[team.pk])
-    response = client.post(url, form_data(client.get(url), time_zone="Europe/London", holiday_country="GB", holiday_subdivision="ENG"))
-    assert response.status_code == 302, response.context["adminform"].form.errors
+    team = english_team(client)
     policy = EscalationPolicy.objects.get(is_default=True)
-    policy.team = team
-    policy.save()
+    assert policy.team == team
     for name, changes in {
         "SEV-3": {"first_update_interval": "30 min", "update_interval": "2 h", "update_clock": "business_hours",
                   "resolve_clock": "business_hours"},
@@ -55,7 +52,7 @@ def org(db, client):
         assert response.status_code == 302, response.context["adminform"].form.errors
     people = {name: UserFactory(username=name) for name in ("oncall", "ic")}
     policy.levels.get(position=1).users.set([people["oncall"]])
-    return {"team": Team.objects.get(pk=team.pk), "client": client, **people}
+    return {"team": team, "client": client, **people}
 
 
 def dispatch():
@@ -195,3 +192,22 @@ def test_the_status_page_window_counts_on_the_update_clock(org):
     reminder = incident.timeline.get(kind=Kind.STATUS_PAGE_OVERDUE)
     assert "(SEV-2 window: 15 min of business hours)" in reminder.message
     assert Notification.objects.filter(event=reminder, recipient=ic).exists()
+
+
+def test_words_on_the_next_business_day_clock_and_the_matrix_headed_by_the_organisations_names(org):
+    """A cadence of "next business day" reads "by the next business day", never "every next
+    business day"; the escalation matrix heads its columns with the severities' own names."""
+    client = org["client"]
+    sev4 = severity("SEV-4")
+    sev4.update_clock, sev4.first_update_interval = "next_business_day", timedelta(0)
+    sev4.save()
+    assert sev4.update_cadence_text(first=True) == "by the next business day"
+    assert severity("SEV-3").update_cadence_text() == "every 2 h of business hours"
+    assert severity("SEV-3").update_cadence_text("within", first=True) == "within 30 min of business hours"
+    url = reverse("admin:incidents_severitylevel_change", args=[severity("SEV-1").pk])
+    response = client.post(url, form_data(client.get(url), name="P0"))
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    policy = EscalationPolicy.objects.get(is_default=True)
+    page = client.get(reverse("admin:oncall_escalationpolicy_change", args=[policy.pk])).content.decode()
+    assert '<th title="severity rank 1">P0</th>' in page
+    assert '<th title="severity rank 2">SEV-2</th>' in page

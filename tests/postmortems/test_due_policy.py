@@ -19,15 +19,14 @@ from comms import outbox
 from comms.models import Channel, MessageKind, Notification
 from incidents import actions
 from incidents.models import Source, TimelineEvent
-from oncall.models import EscalationPolicy
 from postmortems import actions as postmortem_actions
 from postmortems import tasks
 from postmortems.models import PostMortem
-from tests.admin_forms import form_data
+from tests.admin_forms import english_team, save_form
 from tests.api.keys import auth
 from tests.comms.factories import ContactMethodFactory
 from tests.incidents.factories import IncidentFactory, severity
-from tests.oncall.factories import TeamFactory, UserFactory
+from tests.oncall.factories import UserFactory
 
 LONDON = zoneinfo.ZoneInfo("Europe/London")
 pytestmark = pytest.mark.django_db
@@ -37,23 +36,13 @@ def london(*args):
     return datetime(*args, tzinfo=LONDON)
 
 
-def post_form(client, url, **changes):
-    """Change the admin page at `url` as a person would: what it shows, with `changes`."""
-    response = client.post(url, form_data(client.get(url), **changes))
-    assert response.status_code == 302, response.context["adminform"].form.errors
-
-
 @pytest.fixture
 def org(client):
     """Configured through the admin pages: the team's zone and holidays, SEV-1's post-mortem policy."""
     root = UserFactory(username="root", superuser=True)
     client.force_login(root)
-    team = TeamFactory(name="Platform", slug="platform")
-    post_form(client, reverse("admin:oncall_team_change", args=[team.pk]),
-              time_zone="Europe/London", holiday_country="GB", holiday_subdivision="ENG")
-    policy = EscalationPolicy.objects.get(is_default=True)
-    post_form(client, reverse("admin:oncall_escalationpolicy_change", args=[policy.pk]), team=str(team.pk))
-    post_form(
+    english_team(client)
+    save_form(
         client, reverse("admin:incidents_severitylevel_change", args=[severity("SEV-1").pk]),
         postmortem_draft_due="48", postmortem_draft_unit="hours",
         postmortem_review_due="3", postmortem_review_unit="business_days",
