@@ -138,7 +138,7 @@ class ReviewMeetingForm(forms.Form):
 
 @admin.register(PostMortem)
 class PostMortemAdmin(admin.ModelAdmin):
-    list_display = ("reference", "incident_title", "status_badge", "owner", "draft_due", "publish_due", "due_badge")
+    list_display = ("reference", "incident_title", "status_badge", "owner", "due_badge")
     list_display_links = ("reference", "incident_title")
     list_filter = ("status", OverdueFilter)
     list_select_related = ("incident", "owner")
@@ -187,13 +187,15 @@ class PostMortemAdmin(admin.ModelAdmin):
     def status_badge(self, obj):
         return badge(obj.get_status_display(), STATUS_COLORS[obj.status])
 
-    @admin.display(description="due")
+    @admin.display(description="due", ordering="draft_due")
     def due_badge(self, obj):
+        """The one date the post-mortem waits for, once, with the step it is for."""
         if obj.current_due is None:
             return EMPTY
+        step = "draft" if obj.status == PostMortem.Status.DRAFT else "publication"
         if obj.is_overdue:
-            return badge(f"overdue since {obj.current_due:%Y-%m-%d}", "#c62828")
-        return f"{obj.current_due:%Y-%m-%d}"
+            return badge(f"{step} overdue since {obj.current_due:%a %d %b %Y}", "#c62828")
+        return f"{step} due {obj.current_due:%a %d %b %Y}"
 
     @admin.display(description="incident")
     def incident_link(self, obj):

@@ -142,3 +142,14 @@ def test_the_incident_page_links_its_post_mortem_or_offers_to_create_one(client,
     assert f"/admin/postmortems/postmortem/add/?incident={optional.pk}" in page
     form = client.get(f"/admin/postmortems/postmortem/add/?incident={optional.pk}").context["form"]
     assert str(form["incident"].value()) == str(optional.pk)
+
+
+def test_the_list_shows_the_date_a_post_mortem_waits_for_once(as_user, commander):
+    draft = PostMortemFactory(incident=IncidentFactory(actor=commander, severity=severity("SEV-4")))
+    PostMortem.objects.filter(pk=draft.pk).update(draft_due=timezone.localdate() + timedelta(days=3))
+    draft.refresh_from_db()
+    html = as_user(commander).get(LIST_URL).content.decode()
+    shown = f"{draft.draft_due:%a %d %b %Y}"
+    assert f"draft due {shown}" in html
+    assert html.count(f"{draft.draft_due:%Y-%m-%d}") == 0 and html.count(shown) == 1
+    assert "column-draft_due" not in html and "column-publish_due" not in html  # no second column of dates
