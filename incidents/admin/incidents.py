@@ -311,6 +311,13 @@ class IncidentAdmin(admin.ModelAdmin):
     def save_related(self, request, form, formsets, change):
         pass  # the services were saved by update_details
 
+    def response_change(self, request, obj):
+        """Saving the details stays on the incident: the page is where the response is run."""
+        if "_save" in request.POST:
+            messages.success(request, f"{obj.reference}'s details were saved.")
+            return HttpResponseRedirect(request.path)
+        return super().response_change(request, obj)
+
     def get_urls(self):
         operate = path(
             "<path:object_id>/do/<slug:operation>/",

@@ -747,3 +747,13 @@ def test_incident_type_factory_checklist_becomes_tasks(as_user, commander, sev2)
     custom = IncidentTypeFactory()
     as_user(commander).post(DECLARE_URL, {"title": "Custom", "severity": sev2.pk, "incident_type": custom.pk})
     assert list(Incident.objects.get().tasks.values_list("title", flat=True)) == custom.checklist
+
+
+def test_saving_the_details_stays_on_the_incident(as_user, commander, incident):
+    data = {**details(incident, title="Checkout down in EU"), "_save": "Save"}
+    del data["_continue"]
+    response = as_user(commander).post(page_url(incident), data, follow=True)
+    assert response.redirect_chain == [(page_url(incident), 302)]
+    assert f"{incident.reference}&#x27;s details were saved." in response.content.decode()
+    incident.refresh_from_db()
+    assert incident.title == "Checkout down in EU"
