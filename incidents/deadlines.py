@@ -11,7 +11,7 @@ from datetime import datetime
 from itertools import chain
 from typing import TYPE_CHECKING
 
-from oncall.clocks import Calendar
+from oncall.clocks import WALL_CALENDAR, Calendar
 from oncall.models import EscalationLevel, EscalationPolicy
 from oncall.working_hours import calendar_for
 
@@ -75,7 +75,11 @@ def situation_for(
     """A fresh plan for a policy and severity (used by the preview for "what if declared now");
     with a tick's `cache`, the policy's cells and working hours come from it."""
     if cache is None:
-        cells, calendar = _cells(levels, severity.rank), calendar_of(policy)
+        cells = _cells(levels, severity.rank)
+        # Only business-hours cells and targets off the wall clock read the calendar: an action on
+        # any other incident reads no team or closed days.
+        needed = severity.counts_working_time or any(cell.business_hours for cell in cells)
+        calendar = calendar_of(policy) if needed else WALL_CALENDAR
     else:
         cells, calendar = cache.cells(policy, severity.rank), cache.calendar(policy)
     return escalation.Situation(

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 
-from oncall.clocks import WALL_CALENDAR, Calendar, Clock
+from oncall.clocks import WALL_CALENDAR, Calendar
 from oncall.models import EscalationPolicy
 from oncall.working_hours import calendars_for
 
@@ -75,18 +75,13 @@ def targets(incident: Incident, *, last_update_at: datetime | None, calendar: Ca
     return result
 
 
-def uses_calendar(severity) -> bool:
-    """Whether any of a severity's targets counts on a working calendar (else the wall clock)."""
-    return any(clock != Clock.WALL for clock in (severity.ack_sla_clock, severity.update_clock, severity.resolve_clock))
-
-
 def incident_calendar(incident: Incident) -> Calendar:
     """The working calendar an incident's targets count on: attached by a list, else read (only
     when its severity has a target on a calendar clock)."""
     attached = getattr(incident, "_calendar", None)
     if attached is not None:
         return attached
-    if not uses_calendar(incident.severity):
+    if not incident.severity.counts_working_time:
         return WALL_CALENDAR
     return deadlines.calendar_of(incident.escalation_policy)
 
@@ -94,7 +89,7 @@ def incident_calendar(incident: Incident) -> Calendar:
 def attach_calendars(incidents) -> None:
     """Give each incident of a page its working calendar: two queries at most for the page (the
     policies' teams and their closed days), none when every severity counts on the wall clock."""
-    needing = [i for i in incidents if uses_calendar(i.severity)]
+    needing = [i for i in incidents if i.severity.counts_working_time]
     if not needing:
         return
     policies = EscalationPolicy.objects.select_related("team").in_bulk({i.escalation_policy_id for i in needing} - {None})

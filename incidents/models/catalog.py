@@ -239,6 +239,11 @@ class SeverityLevel(models.Model):
         if errors:
             raise ValidationError(errors)
 
+    @property
+    def counts_working_time(self) -> bool:
+        """Whether any of its targets counts on a working calendar (else all on the wall clock)."""
+        return any(clock != Clock.WALL for clock in (self.ack_sla_clock, self.update_clock, self.resolve_clock))
+
     # The targets in words, on their clocks: "5 min", "30 min of business hours", "next business day".
     @property
     def ack_sla_text(self) -> str:
