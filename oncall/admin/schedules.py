@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from .. import actions, forms, schedules
-from ..formatting import duration
+from ..formatting import WITH_YEAR, duration
 from ..models import CalendarFeed, Layer, LayerMember, Override, Schedule
 from .display import OUTLOOK_DAYS, admin_url, column, days_text, local, warning, window_text, windows_text
 from .filters import ChoiceFilter
@@ -167,9 +167,10 @@ class _Row:
         self.start, self.end, self.shift, self.cover_url = start, end, shift, cover_url
         self.duration = duration(end - start)
         self.day = local(start, "%a %d %b")
-        same_day = timezone.localtime(start).date() == timezone.localtime(end).date()
+        first, last = timezone.localtime(start).date(), timezone.localtime(end).date()
+        ends = "%H:%M" if first == last else "%a %d %b %H:%M" if first.year == last.year else WITH_YEAR
         begins = "now" if start == now else local(start, "%H:%M")
-        self.times = f"{begins} – {local(end, '%H:%M' if same_day else '%a %d %b %H:%M')}"
+        self.times = f"{begins} – {local(end, ends)}"
         self.new_day = True
 
 
