@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from .. import forms
-from ..formatting import local, span
+from ..formatting import local, span  # noqa: F401  (local: re-exported for the admin pages)
 
 OUTLOOK_DAYS = 14
 
