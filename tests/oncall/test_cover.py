@@ -226,3 +226,17 @@ def test_the_requester_takes_it_back_in_the_admin_and_bob_answers_there(client, 
     client.post(reverse("admin:oncall_coverrequest_answer", args=[other.pk, "cancel"]))
     other.refresh_from_db()
     assert other.status == "cancelled"
+
+
+@pytest.mark.parametrize("size", [2, 12])
+def test_the_request_list_runs_a_fixed_number_of_queries(client, primary, alice, bob, size, django_assert_max_num_queries):
+    for day in range(size):
+        CoverRequest.objects.create(
+            schedule=primary, user=alice, asked=bob, start=at(16, day=7 + day), end=at(20, day=7 + day),
+            expires_at=at(16, day=7 + day), created_by=alice,
+        )
+    client.force_login(bob)  # a responder: the list is narrowed to what concerns him
+    with django_assert_max_num_queries(12):
+        response = client.get(reverse("admin:oncall_coverrequest_changelist"))
+    assert response.status_code == 200 and len(response.context["cl"].result_list) == size
+    assert "If nobody takes this, Thu 07 May 16:00 – Thu 07 May 20:00 (4 h) has nobody on call." in text_of(response)
