@@ -1,4 +1,5 @@
-"""The comms app, and its two reactions to incident events recorded on the timeline."""
+"""The comms app, its two reactions to incident events recorded on the timeline, and the outbox
+writer for on-call messages (`oncall.notices`)."""
 
 from django.apps import AppConfig
 
@@ -13,6 +14,12 @@ class CommsConfig(AppConfig):
 
         timeline.react("comms.stamp_unrouted", stamp_unrouted, when="in_transaction")
         timeline.react("comms.dispatch", dispatch, when="after_commit")
+
+        from oncall import notices
+
+        from . import notices as outbox_notices
+
+        notices.provide("comms.notices.send", outbox_notices.send)
 
 
 def stamp_unrouted(events) -> None:

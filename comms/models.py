@@ -47,6 +47,8 @@ class MessageKind(models.TextChoices):
     REOPENED = "reopened", "Reopened"
     ESCALATION_INFO = "escalation_info", "Escalation for information (no acknowledgement)"
     STATUS_PAGE_OVERDUE = "status_page_overdue", "Status page publication overdue"
+    # Written by oncall (cover requests and answers), not from templates: `comms/notices.py`.
+    SHIFT_COVER = "shift_cover", "Shift cover"
 
 
 class Subscription(models.TextChoices):

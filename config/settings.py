@@ -294,6 +294,11 @@ VIGIL_CHAT_TIMEOUT_SECONDS = env.float("VIGIL_CHAT_TIMEOUT_SECONDS", default=5.0
 # (a webhook URL must not become a way to reach internal services).
 VIGIL_CHAT_ALLOW_PRIVATE = env.bool("VIGIL_CHAT_ALLOW_PRIVATE", default=False)
 
+# --- Overrides and shift cover ------------------------------------------------------------------
+# The longest override (admin, API, accepted cover requests): longer absences are split, so a typo
+# in the year cannot put someone on call for a decade.
+VIGIL_MAX_OVERRIDE_DAYS = env.int("VIGIL_MAX_OVERRIDE_DAYS", default=90)
+
 # --- The JSON API ------------------------------------------------------------------------------
 # Bodies over this are refused with 413 (alert payloads are small; this stops a flood early).
 VIGIL_API_MAX_BODY_BYTES = env.int("VIGIL_API_MAX_BODY_BYTES", default=512 * 1024)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.conf import settings
 from django.db import transaction
 
 from .errors import InvalidOverride
@@ -14,6 +15,15 @@ ENDS_BEFORE_START = "The override must end after it starts."
 NOBODY = "Say who is on call instead."
 
 
+def longest_override() -> dt.timedelta:
+    return dt.timedelta(days=settings.VIGIL_MAX_OVERRIDE_DAYS)
+
+
+def too_long() -> str:
+    days = settings.VIGIL_MAX_OVERRIDE_DAYS
+    return f"An override lasts at most {days} days; split a longer absence into several overrides."
+
+
 def override_errors(*, start: dt.datetime | None, end: dt.datetime | None, user: User | None, named: bool = True) -> dict[str, str]:
     """What is wrong with putting `user` on call from `start` to `end`, per field ("end", "user").
     A value left out (None) is not judged here, unless `named` says a user was asked for and
@@ -21,6 +31,8 @@ def override_errors(*, start: dt.datetime | None, end: dt.datetime | None, user:
     errors = {}
     if start and end and end <= start:
         errors["end"] = ENDS_BEFORE_START
+    elif start and end and end - start > longest_override():
+        errors["end"] = too_long()
     if user is None and named:
         errors["user"] = NOBODY
     elif user is not None and not user.is_active:
@@ -33,7 +45,7 @@ def add_override(
     schedule: Schedule, *, user: User | None, start: dt.datetime, end: dt.datetime, reason: str = "", created_by: User | None
 ) -> Override:
     """Put `user` on call for `schedule` from `start` to `end`: the override beats every layer.
-    Raises InvalidOverride when the window is empty or the user cannot be paged."""
+    Raises InvalidOverride when the window is empty or too long, or the user cannot be paged."""
     errors = override_errors(start=start, end=end, user=user)
     if errors:
         raise InvalidOverride(errors)

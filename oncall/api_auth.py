@@ -48,6 +48,35 @@ def create_key(*, name: str, owner: User, scopes: list[str], created_by: User | 
     return key, secret
 
 
+# What each scope lets a key do, and what its owner must be allowed to do for the key to have it.
+# A key acts as its owner, so a scope beyond the owner's permissions would only ever be refused:
+# the admin does not offer it.
+SCOPE_WORDS = {
+    Scope.READ: "read incidents, on-call, services",
+    Scope.WRITE: "declare, acknowledge, update, resolve, cover shifts",
+    Scope.INGEST: "send monitoring alerts",
+    Scope.CHAT: "chat commands",
+}
+
+
+def _may_change_something(user: User) -> bool:
+    return any(not perm.split(".", 1)[1].startswith("view_") for perm in user.get_all_permissions())
+
+
+def allowed_scopes(user: User) -> list[str]:
+    """The scopes `user`'s permissions let a key of theirs use: read and chat for every active user
+    (chat commands check each command's permission); write for people who may change something
+    (declare, respond, cover…), not for Viewers; ingest for people who may declare incidents."""
+    if not user.is_active:
+        return []
+    allowed = [Scope.READ, Scope.CHAT]
+    if _may_change_something(user):
+        allowed.append(Scope.WRITE)
+    if user.has_perm("incidents.add_incident"):
+        allowed.append(Scope.INGEST)
+    return [scope.value for scope in Scope if scope in allowed]
+
+
 def revoke(keys) -> int:
     return keys.filter(revoked_at=None).update(revoked_at=timezone.now())
 
@@ -147,6 +176,6 @@ def require_perm(request: HttpRequest, perm: str, what: str) -> None:
 
 
 __all__ = [
-    "AUTH", "Scope", "create_key", "revoke", "lookup", "hash_key",
+    "AUTH", "SCOPE_WORDS", "Scope", "allowed_scopes", "create_key", "revoke", "lookup", "hash_key",
     "require_scope", "require_perm", "check_rate",
 ]

@@ -52,6 +52,21 @@ def age(since: datetime | None, now: datetime) -> str:
     return duration(max(now - since, timedelta(0)))
 
 
+WITH_YEAR = "%a %d %b %Y %H:%M"
+
+
+def span(start: datetime, end: datetime, *, now: datetime | None = None, zone: tzinfo | None = None) -> str:
+    """A window as an operator reads it, in `zone` (else the viewer's): "Mon 23 Nov 20:00 – Tue 24 Nov
+    08:00 (12 h)". The year is shown on both ends whenever the window crosses a new year or lies in
+    another year than `now`'s ("Thu 10 Dec 2026 12:00 – Wed 10 Dec 2036 12:00 (3653 d)"), so a
+    long window never reads as a short one. A window starting at `now` reads "now – …"."""
+    now = now or timezone.now()
+    years = {timezone.localtime(moment, zone).year for moment in (start, end, now)}
+    fmt = WITH_YEAR if len(years) > 1 else "%a %d %b %H:%M"
+    begins = "now" if start == now else local(start, fmt, zone)
+    return f"{begins} – {local(end, fmt, zone)} ({duration(end - start)})"
+
+
 def local(moment: datetime | None, fmt: str = "%a %d %b %H:%M", zone: tzinfo | None = None) -> str:
     """A moment as text in `zone`, else in the viewer's zone (activated by UserTimezoneMiddleware)."""
     return timezone.localtime(moment, zone).strftime(fmt) if moment else EMPTY

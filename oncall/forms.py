@@ -8,6 +8,7 @@ import re
 from django import forms
 from django.utils.dateparse import parse_duration
 
+from . import api_auth
 from .actions import override_errors
 from .formatting import duration, typed_duration
 from .models import (
@@ -205,11 +206,7 @@ def parse_instant(value: str | None) -> dt.datetime | None:
 
 class NewApiKeyForm(forms.Form):
     name = forms.CharField(max_length=100, help_text="What will use it, e.g. “Slack bot” or “Alertmanager”.")
-    scopes = forms.MultipleChoiceField(
-        choices=ApiKey.Scope.choices, widget=forms.CheckboxSelectMultiple,
-        help_text="read: incidents, on-call, services · write: declare, acknowledge, update, resolve · "
-        "ingest: monitoring alerts · chat: chat commands.",
-    )
+    scopes = forms.MultipleChoiceField(choices=ApiKey.Scope.choices, widget=forms.CheckboxSelectMultiple)
     owner = forms.ModelChoiceField(
         queryset=User.objects.filter(is_active=True).order_by("username"),
         help_text="The key acts as this person: their permissions, and the restricted incidents they may see.",
@@ -221,3 +218,28 @@ class NewApiKeyForm(forms.Form):
         self.fields["owner"].initial = user
         if not may_pick_owner:
             self.fields["owner"].queryset = User.objects.filter(pk=user.pk)
+        # Only the scopes the requesting user's permissions allow are offered; a key for another
+        # owner is also held to that owner's permissions (clean).
+        allowed = api_auth.allowed_scopes(user)
+        words = " · ".join(f"{scope}: {api_auth.SCOPE_WORDS[scope]}" for scope in allowed)
+        self.fields["scopes"].help_text = f"Your permissions allow {', '.join(allowed) or 'no scope'} ({words})." + (
+            " A key for someone else gets only the scopes their permissions allow." if may_pick_owner else ""
+        )
+        self.fields["scopes"].choices = [(value, label) for value, label in ApiKey.Scope.choices if value in allowed]
+        self.fields["scopes"].error_messages["invalid_choice"] = (
+            "Your permissions do not allow the %(value)s scope (a key acts as its owner)."
+        )
+
+    def clean(self):
+        data = super().clean()
+        owner, scopes = data.get("owner"), data.get("scopes") or []
+        if owner is not None:
+            beyond = [scope for scope in scopes if scope not in api_auth.allowed_scopes(owner)]
+            if beyond:
+                allowed = ", ".join(api_auth.allowed_scopes(owner)) or "none"
+                self.add_error(
+                    "scopes",
+                    f"{owner}'s permissions do not allow the {', '.join(beyond)} scope "
+                    f"(a key acts as its owner); they allow: {allowed}.",
+                )
+        return data

@@ -409,3 +409,6 @@ class ApiKey(Created):
             raise ValidationError({"scopes": f"Unknown scopes: {', '.join(sorted(unknown))}; use {', '.join(self.Scope.values)}."})
         if not self.scopes:
             raise ValidationError({"scopes": "Give the key at least one scope."})
+
+
+from .cover_models import CoverRequest  # noqa: E402, F401  (its own module; Django finds models here)

@@ -11,6 +11,8 @@ A lower app reaches a higher one only through a registry the higher app fills in
   - "comms.dispatch", after commit: the events someone must hear about are enqueued for dispatch.
 - `incidents.lifecycle.close_guards`: postmortems' `close_guard`, an incident that requires a
   post-mortem closes only once it is published.
+- `oncall.notices.provide`: comms' outbox writer (`comms.notices.send`) delivers the on-call app's
+  messages (shift cover requests and their answers) as email notifications.
 - `oncall.ranks.provide`: incidents names the severity ranks (`IncidentsConfig.ready`), so the
   escalation matrix heads its columns with the organisation's own severity names.
 """
@@ -56,6 +58,9 @@ def test_the_registries_hold_exactly_the_documented_hooks():
         ("comms.dispatch", "comms", "after_commit"),
     ]
     assert lifecycle.close_guards == [services.close_guard]
+    from oncall import notices
+
+    assert notices.registered() == ["comms.notices.send"]
 
 
 def test_a_reaction_runs_in_the_transaction_or_after_commit_only():

@@ -37,9 +37,9 @@ SQUASHED = {
 
 # Migrations made since the squash (each app's after its squashed one).
 SINCE_THE_SQUASH = {
-    "oncall": ["0002_business_clocks"],
+    "oncall": ["0002_business_clocks", "0003_cover_requests"],
     "incidents": ["0002_business_clocks", "0003_postmortem_due_policy"],
-    "comms": ["0002_executive_words_name_the_response_team"],
+    "comms": ["0002_executive_words_name_the_response_team", "0003_shift_cover_messages"],
 }
 
 # What a database migrated before the squash has in django_migrations for Vigil's apps.
@@ -65,13 +65,13 @@ VIEWER_PERMISSIONS = {
     "incidents": "view_alertevent view_evidencelink view_heartbeat view_incident view_incidenttask view_incidenttype "
     "view_integration view_maintenancewindow view_participant view_service view_severitylevel view_timelineevent",
     "oncall": "view_escalationdelay view_escalationlevel view_escalationpolicy view_layer view_layermember "
-    "view_override view_schedule view_team view_closedday",
+    "view_override view_schedule view_team view_closedday view_coverrequest",
     "postmortems": "view_actionitem view_postmortem view_postmortemtimelineentry view_why",
 }
 RESPONDER_PERMISSIONS = {
     "comms": VIEWER_PERMISSIONS["comms"] + " add_contactmethod add_notificationrule",
     "incidents": VIEWER_PERMISSIONS["incidents"] + " add_incident respond_incident",
-    "oncall": VIEWER_PERMISSIONS["oncall"] + " view_user",
+    "oncall": VIEWER_PERMISSIONS["oncall"] + " view_user add_coverrequest",
     "postmortems": VIEWER_PERMISSIONS["postmortems"],
 }
 COMMANDER_PERMISSIONS = {
@@ -93,7 +93,8 @@ MANAGER_PERMISSIONS = {
     + " view_restricted_incident add_service change_service add_incidenttype change_incidenttype"
     " change_severitylevel add_integration change_integration add_heartbeat change_heartbeat",
     "oncall": COMMANDER_PERMISSIONS["oncall"]
-    + " add_team change_team view_apikey change_apikey add_closedday change_closedday delete_closedday "
+    + " add_team change_team view_apikey change_apikey add_closedday change_closedday delete_closedday"
+    + " change_coverrequest delete_coverrequest "
     + " ".join(
         f"{action}_{model}"
         for model in ("escalationdelay", "escalationlevel", "escalationpolicy", "layer", "layermember", "override", "schedule")
@@ -102,10 +103,10 @@ MANAGER_PERMISSIONS = {
     "postmortems": COMMANDER_PERMISSIONS["postmortems"],
 }
 GROUP_PERMISSIONS = {
-    "Viewers": (VIEWER_PERMISSIONS, 28),
-    "Responders": (RESPONDER_PERMISSIONS, 33),
-    "Incident commanders": (COMMANDER_PERMISSIONS, 49),
-    "Managers": (MANAGER_PERMISSIONS, 102),
+    "Viewers": (VIEWER_PERMISSIONS, 29),
+    "Responders": (RESPONDER_PERMISSIONS, 35),
+    "Incident commanders": (COMMANDER_PERMISSIONS, 51),
+    "Managers": (MANAGER_PERMISSIONS, 106),
 }
 
 

@@ -25,6 +25,7 @@ PREVIEW_EVENTS = {
     MessageKind.CUSTOMER_NOTICE: [TimelineEvent.Kind.STATUS_UPDATE, TimelineEvent.Kind.DECLARED],
     MessageKind.POSTMORTEM_REMINDER: [TimelineEvent.Kind.POSTMORTEM_REMINDER, TimelineEvent.Kind.RESOLVED],
     MessageKind.REPORT: [],
+    MessageKind.SHIFT_COVER: [],
     MessageKind.REOPENED: [TimelineEvent.Kind.REOPENED],
     MessageKind.ESCALATION_INFO: [TimelineEvent.Kind.ESCALATED, TimelineEvent.Kind.ACKNOWLEDGED],
     MessageKind.STATUS_PAGE_OVERDUE: [TimelineEvent.Kind.STATUS_PAGE_OVERDUE],

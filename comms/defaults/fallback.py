@@ -27,6 +27,7 @@ KIND_FALLBACK = {
     K.PAGE.value: [K.DECLARED.value],
     K.POSTMORTEM_REMINDER.value: [K.STATUS_UPDATE.value],
     K.REPORT.value: [],
+    K.SHIFT_COVER.value: [],
     K.REOPENED.value: [K.STATUS_UPDATE.value],
     K.ESCALATION_INFO.value: [K.STATUS_UPDATE.value],
     K.STATUS_PAGE_OVERDUE.value: [K.UPDATE_OVERDUE.value, K.STATUS_UPDATE.value],

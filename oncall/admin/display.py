@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from .. import forms
-from ..formatting import duration, local
+from ..formatting import local, span  # noqa: F401  (local: re-exported for the admin pages)
 
 OUTLOOK_DAYS = 14
 
@@ -33,8 +33,8 @@ def column(field: str, label: str, show: Callable[[Any], Any], *, ordering: str 
 
 
 def window_text(start: dt.datetime, end: dt.datetime, now: dt.datetime | None = None) -> str:
-    """"Mon 23 Nov 20:00 – Tue 24 Nov 08:00 (12 h)"; a window starting at `now` reads "now – …"."""
-    return f"{'now' if start == now else local(start)} – {local(end)} ({duration(end - start)})"
+    """"Mon 23 Nov 20:00 – Tue 24 Nov 08:00 (12 h)", with the year when it crosses one (`formatting.span`)."""
+    return span(start, end, now=now)
 
 
 def windows_text(windows, now: dt.datetime | None = None, most: int = 3) -> str:

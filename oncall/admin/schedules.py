@@ -14,8 +14,8 @@ from django.urls import path
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from .. import actions, forms, schedules
-from ..formatting import duration
+from .. import actions, cover, forms, schedules
+from ..formatting import WITH_YEAR, duration
 from ..models import CalendarFeed, Layer, LayerMember, Override, Schedule
 from .display import OUTLOOK_DAYS, admin_url, column, days_text, local, warning, window_text, windows_text
 from .filters import ChoiceFilter
@@ -25,6 +25,10 @@ PARKED = 10_000  # added to a member's position while the layer is being reorder
 
 def _cover_url(schedule: Schedule, start: dt.datetime, end: dt.datetime) -> str:
     return admin_url("oncall_override_add", query={"schedule": schedule.pk, "start": start.isoformat(), "end": end.isoformat()})
+
+
+def _ask_url(schedule: Schedule, start: dt.datetime, end: dt.datetime) -> str:
+    return admin_url("oncall_coverrequest_add", query={"schedule": schedule.pk, "start": start.isoformat(), "end": end.isoformat()})
 
 
 def _members_text(layer: Layer) -> str:
@@ -126,9 +130,17 @@ class ScheduleAdmin(admin.ModelAdmin):
     def _schedule_page(self, request, schedule: Schedule) -> dict:
         outlook = schedules.outlooks([schedule], now=timezone.now(), days=OUTLOOK_DAYS)[0]
         can_cover = request.user.has_perm("oncall.add_override")
+        rows = _rows(outlook, can_cover)
+        if request.user.has_perm("oncall.add_coverrequest"):
+            # Your own shifts (any shift, for whoever may ask on someone's behalf) can be offered.
+            for row in rows:
+                if row.shift is not None and (can_cover or row.shift.user.pk == request.user.pk):
+                    row.ask_url = _ask_url(schedule, row.start, row.end)
+        pending = cover.pending_for(schedule, outlook.start)
         return {
             "outlook": outlook,
-            "rows": _rows(outlook, can_cover),
+            "rows": rows,
+            "cover_requests": [(r, cover.gap_warning(r, outlook.start)) for r in pending],
             "gaps_text": windows_text(outlook.gaps, outlook.start, most=5),
             "layer_texts": [(layer, _rotation_text(layer), _members_text(layer)) for layer in outlook.schedule.layers.all()],
             "viewer_zone": timezone.get_current_timezone_name(),
@@ -164,12 +176,13 @@ class _Row:
 
     def __init__(self, start, end, shift, cover_url, now=None):
         # Texts are made now, in the viewer's zone (active only during the request).
-        self.start, self.end, self.shift, self.cover_url = start, end, shift, cover_url
+        self.start, self.end, self.shift, self.cover_url, self.ask_url = start, end, shift, cover_url, None
         self.duration = duration(end - start)
         self.day = local(start, "%a %d %b")
-        same_day = timezone.localtime(start).date() == timezone.localtime(end).date()
+        first, last = timezone.localtime(start).date(), timezone.localtime(end).date()
+        ends = "%H:%M" if first == last else "%a %d %b %H:%M" if first.year == last.year else WITH_YEAR
         begins = "now" if start == now else local(start, "%H:%M")
-        self.times = f"{begins} – {local(end, '%H:%M' if same_day else '%a %d %b %H:%M')}"
+        self.times = f"{begins} – {local(end, ends)}"
         self.new_day = True
 
 

@@ -14,6 +14,7 @@ from oncall.models import ApiKey
 from tests.api.keys import bearer
 from tests.commands import run_command
 from tests.oncall.factories import ApiKeyFactory, UserFactory
+from tests.pages import text_of
 
 pytestmark = pytest.mark.usefixtures("fresh_rate_windows")
 
@@ -118,3 +119,40 @@ def test_people_without_the_permission_see_and_make_only_their_own_keys(client, 
     response = client.post("/admin/oncall/apikey/add/", {"name": "Mine", "scopes": ["read"], "owner": manager.pk, "rate_limit_per_minute": 10})
     assert "secret" not in response.context or not response.context.get("secret")
     assert not ApiKey.objects.filter(name="Mine").exists()
+
+
+@pytest.mark.django_db
+def test_a_viewer_is_offered_only_the_scopes_his_permissions_allow(client):
+    dave = UserFactory(username="dave", viewer=True)
+    client.force_login(dave)
+    page = client.get("/admin/oncall/apikey/add/")
+    assert [value for value, _ in page.context["form"].fields["scopes"].choices] == ["read", "chat"]
+    text = page.content.decode()
+    assert "Your permissions allow read, chat (read: read incidents, on-call, services · chat: chat commands)." in text
+    assert 'value="write"' not in text
+    response = client.post("/admin/oncall/apikey/add/", {"name": "Mine", "scopes": ["read", "write"], "owner": dave.pk, "rate_limit_per_minute": 10})
+    assert "Your permissions do not allow the write scope (a key acts as its owner)." in response.content.decode()
+    assert not ApiKey.objects.exists()
+    made = client.post("/admin/oncall/apikey/add/", {"name": "Mine", "scopes": ["read"], "owner": dave.pk, "rate_limit_per_minute": 10})
+    assert made.context["secret"] and ApiKey.objects.get().scopes == ["read"]
+
+
+@pytest.mark.django_db
+def test_a_manager_keeps_every_scope_for_himself_but_not_for_a_viewer(client, manager):
+    dave = UserFactory(username="dave", first_name="Dave", last_name="Viewer", viewer=True)
+    client.force_login(manager)
+    form = client.get("/admin/oncall/apikey/add/").context["form"]
+    assert [value for value, _ in form.fields["scopes"].choices] == ["read", "write", "ingest", "chat"]
+    mine = client.post("/admin/oncall/apikey/add/", {"name": "Mine", "scopes": ["read", "write", "ingest", "chat"], "owner": manager.pk, "rate_limit_per_minute": 10})
+    assert mine.context["secret"] and ApiKey.objects.get(name="Mine").scopes == ["chat", "ingest", "read", "write"]
+    for_dave = client.post("/admin/oncall/apikey/add/", {"name": "Dave's", "scopes": ["read", "write"], "owner": dave.pk, "rate_limit_per_minute": 10})
+    assert "Dave Viewer's permissions do not allow the write scope (a key acts as its owner); they allow: read, chat." in text_of(for_dave)
+    assert not ApiKey.objects.filter(name="Dave's").exists()
+
+
+@pytest.mark.django_db
+def test_the_scopes_each_group_may_have(responder, manager):
+    assert api_auth.allowed_scopes(UserFactory(viewer=True)) == ["read", "chat"]
+    assert api_auth.allowed_scopes(responder) == ["read", "write", "ingest", "chat"]
+    assert api_auth.allowed_scopes(manager) == ["read", "write", "ingest", "chat"]
+    assert api_auth.allowed_scopes(UserFactory(viewer=True, is_active=False)) == []

@@ -208,6 +208,7 @@ def test_a_manager_covers_a_shift_and_the_cover_is_who_is_on_call(client, manage
     ("change", "field", "message"),
     [
         ({"end": "2026-05-06T13:00:00Z"}, "end", "must end after it starts"),
+        ({"end": "2036-05-06T13:00:00Z"}, "end", "An override lasts at most 90 days"),
         ({"username": "nobody"}, "username", "No user is called 'nobody'"),
         ({"username": "leaver"}, "username", "No active user is called 'leaver'"),
         ({"reason": "x" * 201}, "reason", "at most 200 characters"),

@@ -11,6 +11,7 @@ from oncall.models import (
     ApiKey,
     CalendarFeed,
     ClosedDay,
+    CoverRequest,
     EscalationDelay,
     EscalationLevel,
     EscalationPolicy,
@@ -130,6 +131,21 @@ class OverrideFactory(factory.django.DjangoModelFactory):
     start = factory.LazyFunction(lambda: timezone.now().replace(microsecond=0))
     end = factory.LazyAttribute(lambda o: o.start + dt.timedelta(hours=8))
     reason = "Shift swap"
+
+
+class CoverRequestFactory(factory.django.DjangoModelFactory):
+    """An open request to cover tomorrow's eight hours of someone's shift (not checked against the
+    schedule: `oncall.cover.request_cover` does that)."""
+
+    class Meta:
+        model = CoverRequest
+
+    schedule = factory.SubFactory(ScheduleFactory)
+    user = factory.SubFactory(UserFactory)
+    start = factory.LazyFunction(lambda: timezone.now().replace(microsecond=0) + dt.timedelta(days=1))
+    end = factory.LazyAttribute(lambda o: o.start + dt.timedelta(hours=8))
+    expires_at = factory.LazyAttribute(lambda o: o.start)
+    created_by = factory.LazyAttribute(lambda o: o.user)
 
 
 class CalendarFeedFactory(factory.django.DjangoModelFactory):

@@ -98,6 +98,32 @@ def test_override_form_refuses_a_window_that_ends_before_it_starts(client, carol
     assert not Override.objects.exists()
 
 
+def test_override_form_refuses_an_override_longer_than_the_setting(client, carol, primary, settings):
+    client.force_login(carol)
+    data = {
+        "schedule": primary.pk, "user": carol.pk,
+        "start_0": "2026-05-06", "start_1": "12:00", "end_0": "2036-05-06", "end_1": "12:00", "_save": "Save",
+    }
+    response = client.post(reverse("admin:oncall_override_add"), data)
+    assert "An override lasts at most 90 days; split a longer absence into several overrides." in text_of(response)
+    settings.VIGIL_MAX_OVERRIDE_DAYS = 7
+    data.update(end_0="2026-05-14")
+    assert "An override lasts at most 7 days" in text_of(client.post(reverse("admin:oncall_override_add"), data))
+    data.update(end_0="2026-05-13")
+    assert client.post(reverse("admin:oncall_override_add"), data).status_code == 302
+    assert Override.objects.get().end - Override.objects.get().start == dt.timedelta(days=7)
+
+
+def test_a_confirmation_across_new_year_shows_the_years(client, carol, primary):
+    client.force_login(carol)
+    data = {
+        "schedule": primary.pk, "user": carol.pk, "reason": "",
+        "start_0": "2026-12-30", "start_1": "12:00", "end_0": "2027-01-02", "end_1": "12:00", "_save": "Save",
+    }
+    response = client.post(reverse("admin:oncall_override_add"), data, follow=True)
+    assert "Carol Diaz is on call for Primary, Wed 30 Dec 2026 12:00 – Sat 02 Jan 2027 12:00 (3 d)." in text_of(response)
+
+
 def test_without_add_override_there_is_no_cover_button(client, primary):
     viewer = UserFactory(username="dave", viewer=True)
     client.force_login(viewer)
