@@ -137,7 +137,7 @@ def base_context(incident) -> dict[str, Value]:
     (`_declared_iso`…) and put in each recipient's time zone by `context`. `incident` may be
     None (a report about no one incident)."""
     values = _blank_base()
-    values.update(_declared_iso="", _resolved_iso="", _started_iso="", _next_update_iso="", _acknowledged_iso="")
+    values.update(_declared_iso="", _resolved_iso="", _started_iso="", _next_update_iso="", _acknowledged_iso="", _first_update_rule="")
     if incident is None:
         return values
     severity = incident.severity
@@ -168,6 +168,8 @@ def base_context(incident) -> dict[str, Value]:
         participants=team,
         update_interval=severity.update_interval_text,
         _update_within=severity.update_cadence_text("within"),
+        update_rule=f"{severity.name} incidents need an update {severity.update_cadence_text()}.",
+        _first_update_rule=f"The first update on {severity.name} incidents is due {severity.first_update_due_text}.",
         postmortem_policy=severity.get_postmortem_policy_display(),
         resolution_summary=incident.resolution_summary,
         incident_url=_base_url() + reverse("admin:incidents_incident_change", args=[incident.pk]),
@@ -200,6 +202,7 @@ def context(incident, *, event=None, recipient=None, extra: dict | None = None, 
     started, next_update = _moment(values.pop("_started_iso", "")), _moment(values.pop("_next_update_iso", ""))
     acknowledged = _moment(values.pop("_acknowledged_iso", ""))
     update_within = values.pop("_update_within", "")
+    first_update_rule = values.pop("_first_update_rule", "")
     values["declared_at"] = format_moment(declared, zone)
     values["acknowledged_at"] = format_moment(acknowledged, zone)
     values["resolved_at"] = format_moment(resolved, zone)
@@ -217,6 +220,8 @@ def context(incident, *, event=None, recipient=None, extra: dict | None = None, 
     values["recipient_name"] = str(recipient) if recipient is not None else ""
     if event is not None:
         values.update(_event_values(event, declared, zone))
+        if event.kind == "update_overdue":
+            values["update_rule"] = _missed_update_rule(event.data or {}, values["update_rule"], first_update_rule, zone)
     for name in EXTRA_VARIABLES:
         values.setdefault(name, "")
     values.setdefault("ack_url", "")
@@ -225,6 +230,18 @@ def context(incident, *, event=None, recipient=None, extra: dict | None = None, 
         values[str(name)] = "" if value is None else value
     # Plain `str` (or a list of entries) only: choices enums and numbers become their text.
     return {name: value if type(value) in (str, Entries) else str(value) for name, value in values.items()}
+
+
+def _missed_update_rule(data: dict, rule: str, first_rule: str, zone: zoneinfo.ZoneInfo) -> str:
+    """The cadence an update-overdue reminder says was missed: the first update's (due from
+    declaration) or the later updates' (from the last update, or from the reopen)."""
+    if data.get("first"):
+        return first_rule
+    last = _moment(str(data.get("last_update_at") or ""))
+    if last is None:
+        return rule
+    since = "none since the reopen at" if data.get("since_reopen") else "the last one was at"
+    return f"{rule[:-1]}; {since} {format_moment(last, zone)}."
 
 
 def _event_values(event, declared: datetime | None, zone: zoneinfo.ZoneInfo) -> dict[str, str]:

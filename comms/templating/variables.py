@@ -102,6 +102,11 @@ ALL_VARIABLES: dict[str, tuple[str, str]] = {
     "resolved_at": ("When resolved (blank while open)", ""),
     "duration": ("How long it has lasted (to resolution, or so far)", "25 min"),
     "update_interval": ("How often this severity expects a status update, on its clock", "2 h of business hours"),
+    "update_rule": (
+        "The update cadence in a sentence; in update-overdue reminders, the one that was missed: the first "
+        "update's (from declaration) or the later updates' (with when the last one was)",
+        "SEV-1 incidents need an update every 15 min; the last one was at 22 Nov 2026 14:05 GMT.",
+    ),
     "next_update": ("When the next update is due: 'by …' or 'within …' (blank once resolved)", "by 22 Nov 2026 14:20 GMT"),
     "next_update_due": ("When the next status update is due, in the recipient's time zone (blank when none is due)", "Sun 22 Nov 14:20 GMT"),
     "postmortem_policy": ("Post-mortem for this severity: Required, Optional…", "Required"),
@@ -147,7 +152,7 @@ RESTRICTED_VARIABLES = frozenset(
     {
         "ref", "severity", "severity_label", "services", "customer_services", "status", "status_label",
         "is_drill", "declared_at", "resolved_at", "acknowledged_at", "duration", "running_for",
-        "update_interval", "next_update", "next_update_due", "status_page_window", "incident_url", "now", "event_kind",
+        "update_interval", "update_rule", "next_update", "next_update_due", "status_page_window", "incident_url", "now", "event_kind",
         "occurred_at", "recipient_name", "level", "ack_url", "ack_code", "due_date",
     }
 )
