@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from incidents import selectors
-from incidents.models import Participant
+from incidents.models import Participant, Status
 from oncall import clocks
 from oncall.formatting import duration
 
@@ -127,6 +127,7 @@ def _blank_base() -> dict[str, Value]:
     values: dict[str, Value] = {name: "" for name in VARIABLES}
     values["participants"] = Entries()
     values.update(status_page_url=f"{_base_url()}/status/", customer_facing="no", is_drill="no", commander="unassigned")
+    values["organisation_name"] = settings.VIGIL_ORGANISATION_NAME
     return values
 
 
@@ -154,9 +155,7 @@ def base_context(incident) -> dict[str, Value]:
         title=incident.title,
         severity=severity.name,
         severity_label=severity.label,
-        status=str(incident.status),
-        status_label=incident.get_status_display(),
-        public_status=PUBLIC_STATUSES.get(incident.status, "investigating"),
+        **_status_values(incident.status),
         summary=incident.summary,
         impact=_impact(impact),
         services=", ".join(service.name for service in services),
@@ -232,6 +231,10 @@ def context(incident, *, event=None, recipient=None, extra: dict | None = None, 
     return {name: value if type(value) in (str, Entries) else str(value) for name, value in values.items()}
 
 
+def _status_values(status: str) -> dict[str, str]:
+    return {"status": status, "status_label": Status(status).label, "public_status": PUBLIC_STATUSES[status]}
+
+
 def _missed_update_rule(data: dict, rule: str, first_rule: str, zone: zoneinfo.ZoneInfo) -> str:
     """The cadence an update-overdue reminder says was missed: the first update's (due from
     declaration) or the later updates' (from the last update, or from the reopen)."""
@@ -263,9 +266,14 @@ def _event_values(event, declared: datetime | None, zone: zoneinfo.ZoneInfo) -> 
             for target in data.get("targets") or []
         ),
     }
-    if event.kind == "reopened":
-        # The reopen's reason is internal; customers get words given for them, if any.
+    if event.kind in ("reopened", "resolved"):
+        # The reopen's reason and the resolution summary are internal; customers get words given
+        # for them, if any.
         values["public_update"] = str(data.get("public_update") or "")
+    if is_update and data.get("status") in PUBLIC_STATUSES:
+        # An update speaks of the status it was posted in, even when it is sent after the incident
+        # moved on (resolved before the update was dispatched): its text and its status agree.
+        values.update(_status_values(data["status"]))
     if declared is not None:
         values["running_for"] = duration(max(event.occurred_at - declared, timedelta(0)))
     if data.get("window_seconds"):

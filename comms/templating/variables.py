@@ -113,6 +113,7 @@ ALL_VARIABLES: dict[str, tuple[str, str]] = {
     "resolution_summary": ("Resolution summary", ""),
     "incident_url": ("Link to the incident in Vigil", "https://vigil.example.com/admin/incidents/incident/42/change/"),
     "status_page_url": ("Link to the public status page", "https://vigil.example.com/status/"),
+    "organisation_name": ("Your organisation's name (the VIGIL_ORGANISATION_NAME setting; blank when unset)", "Acme"),
     "now": ("The time of sending, in the recipient's time zone", "22 Nov 2026 14:10 GMT"),
     "event_kind": ("The timeline event's kind", "status_update"),
     "occurred_at": ("When the event happened, in the recipient's time zone", "22 Nov 2026 14:09 GMT"),
