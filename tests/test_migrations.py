@@ -39,7 +39,7 @@ SQUASHED = {
 SINCE_THE_SQUASH = {
     "oncall": ["0002_business_clocks"],
     "incidents": ["0002_business_clocks", "0003_postmortem_due_policy"],
-    "comms": ["0002_executive_words_name_the_response_team", "0003_reminders_name_the_missed_update", "0004_customer_words_name_the_organisation"],
+    "comms": ["0002_executive_words_name_the_response_team", "0004_reminders_name_the_missed_update", "0005_customer_words_name_the_organisation"],
 }
 
 # What a database migrated before the squash has in django_migrations for Vigil's apps.
@@ -180,7 +180,7 @@ def test_the_executive_words_shipped_before_gain_the_response_team_and_edited_on
     assert MessageTemplate.objects.get(pk=reopened.pk).body == words.REOPENED_BEFORE
 
 
-@pytest.mark.parametrize("name", ["0003_reminders_name_the_missed_update", "0004_customer_words_name_the_organisation"])
+@pytest.mark.parametrize("name", ["0004_reminders_name_the_missed_update", "0005_customer_words_name_the_organisation"])
 def test_words_shipped_before_become_the_new_defaults_and_edited_ones_stay(name):
     words = importlib.import_module(f"comms.migrations.{name}")
     cells = list(words.BEFORE)

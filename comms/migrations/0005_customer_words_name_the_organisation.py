@@ -146,7 +146,7 @@ def backwards(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("comms", "0003_reminders_name_the_missed_update"),
+        ("comms", "0004_reminders_name_the_missed_update"),
     ]
 
     operations = [

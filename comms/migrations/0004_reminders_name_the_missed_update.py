@@ -91,7 +91,7 @@ def backwards(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("comms", "0002_executive_words_name_the_response_team"),
+        ("comms", "0003_shift_cover_messages"),
     ]
 
     operations = [
