@@ -10,6 +10,7 @@ their customer-facing services, their external updates.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -23,8 +24,11 @@ from incidents.models import OPEN_STATUSES, Incident, Service, Status, TimelineE
 
 from .defaults import REOPENED_PUBLIC_WORDS
 
-DEFAULT_TITLE = "Vigil status"
+DEFAULT_TITLE = "Service status"  # with no organisation name set
 HISTORY_DAYS = 90
+# A status change and an external update posted within this of it are one entry (posting an
+# update with a new status records both).
+MERGE_WITHIN = dt.timedelta(minutes=1)
 
 # Component states, best first: the order is what "worst" means.
 OPERATIONAL = "operational"
@@ -62,8 +66,28 @@ PUBLIC_STATUS_LABELS = {
 }
 
 
+# What an entry says when a status change came without words for customers.
+STATUS_WORDS = {
+    "investigating": "We are investigating the issue.",
+    "identified": "The cause has been identified and a fix is being worked on.",
+    "monitoring": "A fix has been applied and we are monitoring the results.",
+    "resolved": "This incident has been resolved.",
+}
+
+
 def page_title() -> str:
-    return getattr(settings, "VIGIL_STATUS_PAGE_TITLE", DEFAULT_TITLE)
+    """ "Acme status" from VIGIL_ORGANISATION_NAME (VIGIL_STATUS_PAGE_TITLE overrides it), else "Service status"."""
+    name = getattr(settings, "VIGIL_ORGANISATION_NAME", "")
+    return getattr(settings, "VIGIL_STATUS_PAGE_TITLE", "") or (f"{name} status" if name else DEFAULT_TITLE)
+
+
+_SAFE_LOGO = re.compile(r"(https://[^\s/]+|/(?!/))[^\s\"'<>\\]*")
+
+
+def logo_url() -> str:
+    """The organisation's logo (VIGIL_ORGANISATION_LOGO_URL) if it is a same-origin path or https, else none."""
+    url = getattr(settings, "VIGIL_ORGANISATION_LOGO_URL", "")
+    return url if url and _SAFE_LOGO.fullmatch(url) else ""
 
 
 def state_for_rank(rank: int) -> str:
@@ -114,7 +138,9 @@ class Update:
     at: dt.datetime
     status: str | None  # the incident's public status when the update was posted
     body: str
-    kind: str = "update"  # or "reopened": the incident came back after its resolution
+    # "update" (words posted for customers), "status" (a status change without words),
+    # "resolved", or "reopened" (the incident came back after its resolution)
+    kind: str = "update"
 
     @property
     def status_label(self) -> str:
@@ -148,11 +174,18 @@ class Day:
 @dataclass(frozen=True)
 class StatusPage:
     title: str
+    logo_url: str
     generated_at: dt.datetime
     state: str
     components: tuple[Component, ...]
     active: tuple[PublicIncident, ...]
     history: tuple[Day, ...] = ()  # today first, HISTORY_DAYS days
+    bars: tuple = ()  # status_uptime.Bar per component: the days at a glance, oldest first
+
+    @property
+    def past(self) -> tuple[Day, ...]:
+        """The days of the history that had incidents, newest first."""
+        return tuple(day for day in self.history if day.incidents)
 
     @property
     def state_label(self) -> str:
@@ -197,7 +230,7 @@ def select_incidents(now: dt.datetime, days: int = HISTORY_DAYS) -> QuerySet[Inc
                 "timeline",
                 queryset=TimelineEvent.objects.filter(
                     Q(kind=TimelineEvent.Kind.STATUS_UPDATE, visibility=TimelineEvent.Visibility.EXTERNAL)
-                    | Q(kind=TimelineEvent.Kind.REOPENED)
+                    | Q(kind__in=PUBLIC_CHANGES)
                 )
                 .only("pk", "incident_id", "kind", "occurred_at", "message", "data")
                 .order_by("-occurred_at", "-pk"),
@@ -206,6 +239,12 @@ def select_incidents(now: dt.datetime, days: int = HISTORY_DAYS) -> QuerySet[Inc
         )
         .order_by("-declared_at", "-pk")
     )
+
+
+# The timeline events that change what customers are told, besides external updates. Their own
+# text is internal (a reason, a resolution summary): only their status and the words given for
+# customers (`data["public_update"]`) are shown.
+PUBLIC_CHANGES = (TimelineEvent.Kind.STATUS_CHANGED, TimelineEvent.Kind.RESOLVED, TimelineEvent.Kind.REOPENED)
 
 
 def select_components() -> QuerySet[Service]:
@@ -225,18 +264,48 @@ def to_public(incident: Incident) -> PublicIncident:
         components=tuple(s.name for s in sorted(incident.public_services, key=lambda s: s.name)),
         started_at=incident.started_at,
         resolved_at=incident.resolved_at,
-        updates=tuple(_public_update(e) for e in incident.public_updates),
+        updates=entries(incident.declared_at, incident.public_updates),
     )
 
 
-def _public_update(event: TimelineEvent) -> Update:
-    data = event.data or {}
-    if event.kind == TimelineEvent.Kind.REOPENED:
-        # The reason is internal: customers read the words given for them, or generic ones.
-        words = data.get("public_update")
-        body = words.strip() if isinstance(words, str) and words.strip() else REOPENED_PUBLIC_WORDS
-        return Update(at=event.occurred_at, status="investigating", body=body, kind="reopened")
-    return Update(at=event.occurred_at, status=public_status(data.get("status")), body=event.message)
+def _words_for_customers(event: TimelineEvent, default: str) -> str:
+    words = (event.data or {}).get("public_update")
+    return words.strip() if isinstance(words, str) and words.strip() else default
+
+
+def entries(declared_at: dt.datetime, events: Iterable[TimelineEvent]) -> tuple[Update, ...]:
+    """Every customer-visible change, newest first: each status change (investigating → identified
+    → monitoring → resolved, and a reopen) is an entry, with the words posted for customers with
+    it (an external update within `MERGE_WITHIN` of it) or the status's own words; every other
+    external update is an entry of its own. An incident is investigating from its declaration."""
+    Kind = TimelineEvent.Kind
+    out: list[Update] = []
+    current = "investigating"
+    for event in sorted(events, key=lambda e: (e.occurred_at, e.pk)):
+        data = event.data or {}
+        if event.kind == Kind.STATUS_CHANGED:
+            status = public_status(data.get("to"))
+            if status is None or status == current:
+                continue  # triggered → investigating, or a change customers cannot see
+            out.append(Update(at=event.occurred_at, status=status, body=STATUS_WORDS[status], kind="status"))
+        elif event.kind == Kind.RESOLVED:
+            status = "resolved"
+            out.append(Update(event.occurred_at, status, _words_for_customers(event, STATUS_WORDS[status]), "resolved"))
+        elif event.kind == Kind.REOPENED:
+            # The reason is internal: customers read the words given for them, or generic ones.
+            status = "investigating"
+            out.append(Update(event.occurred_at, status, _words_for_customers(event, REOPENED_PUBLIC_WORDS), "reopened"))
+        else:
+            status = public_status(data.get("status")) or current
+            last = out[-1] if out else None
+            if last and last.kind == "status" and last.status == status and event.occurred_at - last.at <= MERGE_WITHIN:
+                out[-1] = Update(at=last.at, status=status, body=event.message)  # the change, in the words posted with it
+            else:
+                out.append(Update(at=event.occurred_at, status=status, body=event.message))
+        current = status
+    if out and not (out[0].status == "investigating" and out[0].kind in ("update", "status")):
+        out.insert(0, Update(at=declared_at, status="investigating", body=STATUS_WORDS["investigating"], kind="status"))
+    return tuple(reversed(out))
 
 
 def component_states(services: Iterable[Service], active: Iterable[Incident]) -> list[Component]:
@@ -263,8 +332,11 @@ def history(resolved: Iterable[PublicIncident], now: dt.datetime, days: int = HI
 
 
 def build(services: Iterable[Service], incidents: Iterable[Incident], *, now: dt.datetime, days: int = HISTORY_DAYS) -> StatusPage:
+    from .status_uptime import bars  # it derives from this module's shapes
+
     incidents = list(incidents)
     active = [i for i in incidents if i.status in OPEN_STATUSES]
+    public_active = [to_public(i) for i in active]
     resolved = [to_public(i) for i in incidents if i.status not in OPEN_STATUSES]
     components = component_states(services, active)
     # The banner follows the incidents, not only the components: a public incident whose
@@ -272,11 +344,13 @@ def build(services: Iterable[Service], incidents: Iterable[Incident], *, now: dt
     overall = worst([c.state for c in components] + [state_for_rank(i.severity.rank) for i in active])
     return StatusPage(
         title=page_title(),
+        logo_url=logo_url(),
         generated_at=now,
         state=overall,
         components=tuple(components),
-        active=tuple(to_public(i) for i in active),
+        active=tuple(public_active),
         history=tuple(history(resolved, now, days)),
+        bars=bars(components, public_active + resolved, now=now, days=days),
     )
 
 

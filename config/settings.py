@@ -305,3 +305,16 @@ VIGIL_API_MAX_BODY_BYTES = env.int("VIGIL_API_MAX_BODY_BYTES", default=512 * 102
 
 # Slack slash commands (/api/v1/chat/slack) are checked against this signing secret; empty refuses them all.
 SLACK_SIGNING_SECRET = env("SLACK_SIGNING_SECRET", default="")
+
+# --- The organisation customers hear from ---------------------------------------------------------
+import re  # noqa: E402 — kept with the one block that uses them
+from django.core.exceptions import ImproperlyConfigured  # noqa: E402
+
+# Its name titles the status page ("Acme status"; "Service status" when unset) and heads and signs
+# the customer emails (the `organisation_name` template variable, blank when unset).
+VIGIL_ORGANISATION_NAME = env.str("VIGIL_ORGANISATION_NAME", default="").strip()
+# A logo for the status page's header: a same-origin path ("/static/logo.svg") or an https URL;
+# nothing is shown when unset. Anything else is refused at start-up.
+VIGIL_ORGANISATION_LOGO_URL = env.str("VIGIL_ORGANISATION_LOGO_URL", default="").strip()
+if VIGIL_ORGANISATION_LOGO_URL and not re.fullmatch(r"(https://[^\s/]+|/(?!/))[^\s\"'<>\\]*", VIGIL_ORGANISATION_LOGO_URL):
+    raise ImproperlyConfigured("VIGIL_ORGANISATION_LOGO_URL must be a path on this site (/static/logo.svg) or an https:// URL.")

@@ -295,7 +295,10 @@ def acknowledge(request: HttpRequest, ref: str):
 def resolve(request: HttpRequest, ref: str, payload: ResolveIn):
     """The impact is over (command rights)."""
     incident = _for_step(request, ref, "resolve", "resolve")
-    actions.resolve(incident, actor=request.user, source=Source.API, summary=payload.summary, mitigation=payload.mitigation)
+    actions.resolve(
+        incident, actor=request.user, source=Source.API, summary=payload.summary, mitigation=payload.mitigation,
+        public_update=payload.public_update,
+    )
     return _after(request, incident)
 
 
@@ -303,7 +306,7 @@ def resolve(request: HttpRequest, ref: str, payload: ResolveIn):
 def reopen(request: HttpRequest, ref: str, payload: ReopenIn):
     """The problem is back: a resolved incident returns to investigating (command rights)."""
     incident = _for_step(request, ref, "reopen", "reopen")
-    actions.reopen(incident, actor=request.user, source=Source.API, reason=payload.reason)
+    actions.reopen(incident, actor=request.user, source=Source.API, reason=payload.reason, public_update=payload.public_update)
     return _after(request, incident)
 
 

@@ -156,10 +156,12 @@ class IncidentPatchIn(Schema):
 class ResolveIn(Schema):
     summary: Text(10_000) = ""  # type: ignore[valid-type]
     mitigation: MitigationName | None = None
+    public_update: Text(10_000) = ""  # type: ignore[valid-type]  # what customers are told
 
 
 class ReopenIn(Schema):
     reason: Text(2000, min_length=1)  # type: ignore[valid-type]
+    public_update: Text(2000) = ""  # type: ignore[valid-type]  # what customers are told; the reason is internal
 
 
 class RoleIn(Schema):

@@ -39,7 +39,12 @@ SQUASHED = {
 SINCE_THE_SQUASH = {
     "oncall": ["0002_business_clocks", "0003_cover_requests"],
     "incidents": ["0002_business_clocks", "0003_postmortem_due_policy"],
-    "comms": ["0002_executive_words_name_the_response_team", "0003_shift_cover_messages"],
+    "comms": [
+        "0002_executive_words_name_the_response_team",
+        "0003_shift_cover_messages",
+        "0004_reminders_name_the_missed_update",
+        "0005_customer_words_name_the_organisation",
+    ],
 }
 
 # What a database migrated before the squash has in django_migrations for Vigil's apps.
@@ -179,6 +184,29 @@ def test_the_executive_words_shipped_before_gain_the_response_team_and_edited_on
     words.leave_the_team_out(global_apps, None)
     assert MessageTemplate.objects.get(pk=summary.pk).body == words.BODY_BEFORE
     assert MessageTemplate.objects.get(pk=reopened.pk).body == words.REOPENED_BEFORE
+
+
+@pytest.mark.parametrize("name", ["0004_reminders_name_the_missed_update", "0005_customer_words_name_the_organisation"])
+def test_words_shipped_before_become_the_new_defaults_and_edited_ones_stay(name):
+    words = importlib.import_module(f"comms.migrations.{name}")
+    cells = list(words.BEFORE)
+    assert cells and set(cells) == set(words.AFTER)
+    for cell in cells:
+        assert words.AFTER[cell] == defaults.DEFAULTS[cell]  # a fresh database is seeded with the new words
+        assert words.BEFORE[cell] != words.AFTER[cell]
+    rows = {cell: MessageTemplate.objects.get(kind=cell[0], audience=cell[1], channel=cell[2]) for cell in cells}
+    edited = cells[0]
+    for cell, row in rows.items():
+        subject, body = words.BEFORE[cell]
+        MessageTemplate.objects.filter(pk=row.pk).update(subject=subject, body=body + ("\nCall the IC." if cell == edited else ""))
+
+    words.forwards(global_apps, None)
+    current = {cell: MessageTemplate.objects.values_list("subject", "body").get(pk=row.pk) for cell, row in rows.items()}
+    assert current[edited] == (words.BEFORE[edited][0], words.BEFORE[edited][1] + "\nCall the IC.")
+    assert {cell: current[cell] for cell in cells[1:]} == {cell: words.AFTER[cell] for cell in cells[1:]}
+    words.backwards(global_apps, None)
+    for cell in cells[1:]:
+        assert MessageTemplate.objects.values_list("subject", "body").get(pk=rows[cell].pk) == words.BEFORE[cell]
 
 
 POLICY = ("name", "postmortem_draft_due", "postmortem_draft_unit", "postmortem_review_due", "postmortem_review_unit",

@@ -5,8 +5,12 @@ from __future__ import annotations
 
 from .pieces import REOPENED_PUBLIC_WORDS, multiline
 
+# The organisation's name (VIGIL_ORGANISATION_NAME) heads the subject and signs the message.
+FROM = "{% if organisation_name %}{{ organisation_name }}: {% endif %}"
+SIGNED = "{% if organisation_name %}\n— {{ organisation_name }}{% endif %}"
+
 NOTICE_EMAIL = (
-    "Service Disruption Update – {{ title }}",
+    FROM + "Service Disruption Update – {{ title }}",
     multiline(
         "Service Disruption Update – {{ title }}",
         "",
@@ -24,15 +28,15 @@ NOTICE_EMAIL = (
         "",
         "Follow the latest on our status page: {{ status_page_url }}",
         "",
-        "We apologise for the inconvenience.",
+        "We apologise for the inconvenience." + SIGNED,
     ),
 )
 NOTICE_SMS = (
     "",
-    "Service update - {{ title|truncatechars:60 }}: {{ public_status }}. Details: {{ status_page_url }}",
+    FROM + "Service update - {{ title|truncatechars:60 }}: {{ public_status }}. Details: {{ status_page_url }}",
 )
 RESOLUTION_EMAIL = (
-    "Resolved: Service Disruption – {{ title }}",
+    FROM + "Resolved: Service Disruption – {{ title }}",
     multiline(
         "Service Disruption Resolved – {{ title }}",
         "",
@@ -42,12 +46,12 @@ RESOLUTION_EMAIL = (
         "{% endif %}",
         "Details: {{ status_page_url }}",
         "",
-        "Thank you for your patience, and we apologise for the inconvenience.",
+        "Thank you for your patience, and we apologise for the inconvenience." + SIGNED,
     ),
 )
-RESOLUTION_SMS = ("", "Resolved - {{ title|truncatechars:60 }}. Our services are operating normally. {{ status_page_url }}")
+RESOLUTION_SMS = ("", FROM + "Resolved - {{ title|truncatechars:60 }}. Our services are operating normally. {{ status_page_url }}")
 REOPENED_EMAIL = (
-    "Service Disruption Update – {{ title }}",
+    FROM + "Service Disruption Update – {{ title }}",
     multiline(
         "Service Disruption Update – {{ title }}",
         "",
@@ -59,10 +63,10 @@ REOPENED_EMAIL = (
         "",
         "Follow the latest on our status page: {{ status_page_url }}",
         "",
-        "We apologise for the inconvenience.",
+        "We apologise for the inconvenience." + SIGNED,
     ),
 )
 REOPENED_SMS = (
     "",
-    "Service update - {{ title|truncatechars:60 }}: the issue has recurred; we are investigating. {{ status_page_url }}",
+    FROM + "Service update - {{ title|truncatechars:60 }}: the issue has recurred; we are investigating. {{ status_page_url }}",
 )

@@ -108,18 +108,17 @@ UPDATE_OVERDUE_EMAIL = (
     "Status update overdue: {{ ref }} – {{ title }}",
     multiline(
         "A status update for {{ ref }} ({{ severity }}, {{ status_label }}) is overdue.",
-        "{{ severity }} incidents need an update every {{ update_interval }}; stakeholders are waiting.",
+        "{{ update_rule }} Stakeholders are waiting.",
         "",
         "{{ message }}",
         "",
         "Post an update now: {{ incident_url }}",
     ),
 )
-UPDATE_OVERDUE_SMS = ("", "{{ ref }} {{ severity }}: status update overdue (every {{ update_interval }}). Post one: {{ incident_url }}")
+UPDATE_OVERDUE_SMS = ("", "{{ ref }}: status update overdue. {{ update_rule }} Post one: {{ incident_url }}")
 UPDATE_OVERDUE_CHAT = (
     "",
-    ":alarm_clock: *Status update overdue on <{{ incident_url }}|{{ ref }}>* – {{ severity }} incidents need one every "
-    "{{ update_interval }}.\n{{ message }}",
+    ":alarm_clock: *Status update overdue on <{{ incident_url }}|{{ ref }}>* – {{ update_rule }}\n{{ message }}",
 )
 
 ACKNOWLEDGED_EMAIL = (

@@ -66,7 +66,7 @@ BY_KIND = {
     K.DECLARED: _words("declared", ":rotating_light:", "Declared: {{ declared_at }}"),
     K.STATUS_UPDATE: _words("a new status update", ":memo:", "Status: {{ status_label }}"),
     K.UPDATE_OVERDUE: _words(
-        "status update overdue", ":alarm_clock:", "{{ severity }} incidents need an update every {{ update_interval }}."
+        "status update overdue", ":alarm_clock:", "{{ update_rule }}"
     ),
     K.ACKNOWLEDGED: _words("acknowledged – you can stand down", ":white_check_mark:"),
     K.RESOLUTION: _words("resolved", ":white_check_mark:", "Resolved: {{ resolved_at }} (after {{ duration }})"),

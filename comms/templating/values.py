@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from incidents import selectors
-from incidents.models import Participant
+from incidents.models import Participant, Status
 from oncall import clocks
 from oncall.formatting import duration
 
@@ -127,6 +127,7 @@ def _blank_base() -> dict[str, Value]:
     values: dict[str, Value] = {name: "" for name in VARIABLES}
     values["participants"] = Entries()
     values.update(status_page_url=f"{_base_url()}/status/", customer_facing="no", is_drill="no", commander="unassigned")
+    values["organisation_name"] = settings.VIGIL_ORGANISATION_NAME
     return values
 
 
@@ -137,7 +138,7 @@ def base_context(incident) -> dict[str, Value]:
     (`_declared_iso`…) and put in each recipient's time zone by `context`. `incident` may be
     None (a report about no one incident)."""
     values = _blank_base()
-    values.update(_declared_iso="", _resolved_iso="", _started_iso="", _next_update_iso="", _acknowledged_iso="")
+    values.update(_declared_iso="", _resolved_iso="", _started_iso="", _next_update_iso="", _acknowledged_iso="", _first_update_rule="")
     if incident is None:
         return values
     severity = incident.severity
@@ -154,9 +155,7 @@ def base_context(incident) -> dict[str, Value]:
         title=incident.title,
         severity=severity.name,
         severity_label=severity.label,
-        status=str(incident.status),
-        status_label=incident.get_status_display(),
-        public_status=PUBLIC_STATUSES.get(incident.status, "investigating"),
+        **_status_values(incident.status),
         summary=incident.summary,
         impact=_impact(impact),
         services=", ".join(service.name for service in services),
@@ -168,6 +167,8 @@ def base_context(incident) -> dict[str, Value]:
         participants=team,
         update_interval=severity.update_interval_text,
         _update_within=severity.update_cadence_text("within"),
+        update_rule=f"{severity.name} incidents need an update {severity.update_cadence_text()}.",
+        _first_update_rule=f"The first update on {severity.name} incidents is due {severity.first_update_due_text}.",
         postmortem_policy=severity.get_postmortem_policy_display(),
         resolution_summary=incident.resolution_summary,
         incident_url=_base_url() + reverse("admin:incidents_incident_change", args=[incident.pk]),
@@ -200,6 +201,7 @@ def context(incident, *, event=None, recipient=None, extra: dict | None = None, 
     started, next_update = _moment(values.pop("_started_iso", "")), _moment(values.pop("_next_update_iso", ""))
     acknowledged = _moment(values.pop("_acknowledged_iso", ""))
     update_within = values.pop("_update_within", "")
+    first_update_rule = values.pop("_first_update_rule", "")
     values["declared_at"] = format_moment(declared, zone)
     values["acknowledged_at"] = format_moment(acknowledged, zone)
     values["resolved_at"] = format_moment(resolved, zone)
@@ -217,6 +219,8 @@ def context(incident, *, event=None, recipient=None, extra: dict | None = None, 
     values["recipient_name"] = str(recipient) if recipient is not None else ""
     if event is not None:
         values.update(_event_values(event, declared, zone))
+        if event.kind == "update_overdue":
+            values["update_rule"] = _missed_update_rule(event.data or {}, values["update_rule"], first_update_rule, zone)
     for name in EXTRA_VARIABLES:
         values.setdefault(name, "")
     values.setdefault("ack_url", "")
@@ -225,6 +229,22 @@ def context(incident, *, event=None, recipient=None, extra: dict | None = None, 
         values[str(name)] = "" if value is None else value
     # Plain `str` (or a list of entries) only: choices enums and numbers become their text.
     return {name: value if type(value) in (str, Entries) else str(value) for name, value in values.items()}
+
+
+def _status_values(status: str) -> dict[str, str]:
+    return {"status": status, "status_label": Status(status).label, "public_status": PUBLIC_STATUSES[status]}
+
+
+def _missed_update_rule(data: dict, rule: str, first_rule: str, zone: zoneinfo.ZoneInfo) -> str:
+    """The cadence an update-overdue reminder says was missed: the first update's (due from
+    declaration) or the later updates' (from the last update, or from the reopen)."""
+    if data.get("first"):
+        return first_rule
+    last = _moment(str(data.get("last_update_at") or ""))
+    if last is None:
+        return rule
+    since = "none since the reopen at" if data.get("since_reopen") else "the last one was at"
+    return f"{rule[:-1]}; {since} {format_moment(last, zone)}."
 
 
 def _event_values(event, declared: datetime | None, zone: zoneinfo.ZoneInfo) -> dict[str, str]:
@@ -246,9 +266,14 @@ def _event_values(event, declared: datetime | None, zone: zoneinfo.ZoneInfo) -> 
             for target in data.get("targets") or []
         ),
     }
-    if event.kind == "reopened":
-        # The reopen's reason is internal; customers get words given for them, if any.
+    if event.kind in ("reopened", "resolved"):
+        # The reopen's reason and the resolution summary are internal; customers get words given
+        # for them, if any.
         values["public_update"] = str(data.get("public_update") or "")
+    if is_update and data.get("status") in PUBLIC_STATUSES:
+        # An update speaks of the status it was posted in, even when it is sent after the incident
+        # moved on (resolved before the update was dispatched): its text and its status agree.
+        values.update(_status_values(data["status"]))
     if declared is not None:
         values["running_for"] = duration(max(event.occurred_at - declared, timedelta(0)))
     if data.get("window_seconds"):

@@ -102,12 +102,18 @@ ALL_VARIABLES: dict[str, tuple[str, str]] = {
     "resolved_at": ("When resolved (blank while open)", ""),
     "duration": ("How long it has lasted (to resolution, or so far)", "25 min"),
     "update_interval": ("How often this severity expects a status update, on its clock", "2 h of business hours"),
+    "update_rule": (
+        "The update cadence in a sentence; in update-overdue reminders, the one that was missed: the first "
+        "update's (from declaration) or the later updates' (with when the last one was)",
+        "SEV-1 incidents need an update every 15 min; the last one was at 22 Nov 2026 14:05 GMT.",
+    ),
     "next_update": ("When the next update is due: 'by …' or 'within …' (blank once resolved)", "by 22 Nov 2026 14:20 GMT"),
     "next_update_due": ("When the next status update is due, in the recipient's time zone (blank when none is due)", "Sun 22 Nov 14:20 GMT"),
     "postmortem_policy": ("Post-mortem for this severity: Required, Optional…", "Required"),
     "resolution_summary": ("Resolution summary", ""),
     "incident_url": ("Link to the incident in Vigil", "https://vigil.example.com/admin/incidents/incident/42/change/"),
     "status_page_url": ("Link to the public status page", "https://vigil.example.com/status/"),
+    "organisation_name": ("Your organisation's name (the VIGIL_ORGANISATION_NAME setting; blank when unset)", "Acme"),
     "now": ("The time of sending, in the recipient's time zone", "22 Nov 2026 14:10 GMT"),
     "event_kind": ("The timeline event's kind", "status_update"),
     "occurred_at": ("When the event happened, in the recipient's time zone", "22 Nov 2026 14:09 GMT"),
@@ -147,7 +153,7 @@ RESTRICTED_VARIABLES = frozenset(
     {
         "ref", "severity", "severity_label", "services", "customer_services", "status", "status_label",
         "is_drill", "declared_at", "resolved_at", "acknowledged_at", "duration", "running_for",
-        "update_interval", "next_update", "next_update_due", "status_page_window", "incident_url", "now", "event_kind",
+        "update_interval", "update_rule", "next_update", "next_update_due", "status_page_window", "incident_url", "now", "event_kind",
         "occurred_at", "recipient_name", "level", "ack_url", "ack_code", "due_date",
     }
 )

@@ -152,8 +152,10 @@ def resolve(
     summary: str = "",
     mitigation: str | None = None,
     actor_label: str = "",
+    public_update: str = "",
 ) -> Incident:
-    """The impact is over. Stamps mitigation too if it was never recorded."""
+    """The impact is over. Stamps mitigation too if it was never recorded. `public_update` is what
+    customers are told (the status page's resolved entry, the customer email); the summary is internal."""
     incident = lock(incident)
     lifecycle.require(incident.reference, incident.status, Status.RESOLVED)
     if mitigation and mitigation not in Incident.Mitigation.values:
@@ -177,13 +179,16 @@ def resolve(
         f"{actor_name(actor, source, actor_label)} resolved {incident.reference}" + (f": {summary}" if summary else ""),
         actor=actor,
         source=source,
-        data={"from": previous, "seconds_to_resolve": int(duration.total_seconds()), "mitigation": incident.mitigation},
+        data={
+            "from": previous, "seconds_to_resolve": int(duration.total_seconds()), "mitigation": incident.mitigation,
+            "public_update": (public_update or "").strip()[:10_000],
+        },
     )
     return incident
 
 
 @transaction.atomic
-def reopen(incident: Incident, *, actor, source: str, reason: str) -> Incident:
+def reopen(incident: Incident, *, actor, source: str, reason: str, public_update: str = "") -> Incident:
     """The problem is back: a resolved incident returns to investigating and a new acknowledge
     round starts — its deadlines are planned again and level 1's current targets are paged,
     unless the person who reopened it is the one they would page (they have taken it). Levels
@@ -220,7 +225,11 @@ def reopen(incident: Incident, *, actor, source: str, reason: str) -> Incident:
         )
     timeline.record(
         incident, Kind.REOPENED, message, actor=actor, source=source,
-        data={"reason": reason, "paged": bool(people) and not taken and waits_until is None},
+        data={
+            "reason": reason, "paged": bool(people) and not taken and waits_until is None,
+            # What customers are told (the reason is internal); blank: the shipped words.
+            "public_update": (public_update or "").strip()[:2000],
+        },
     )
     if level is not None and not taken and waits_until is None:
         label = f"level {level.position} · {level.name}"

@@ -68,15 +68,15 @@ def _fire(incident, row, rows: list, last_update_at, batch: _Batch, *, history=(
     elif row.kind == Deadline.Kind.ACK_TIMEOUT:
         told = _fire_ack_timeout(incident, row, sit, firing, by_position, batch, common)
     elif row.kind == Deadline.Kind.UPDATE_OVERDUE:
-        cadence = sev.update_cadence_text(first=sit.last_update_at is None)
         if row.round - sit.earlier_update_misses == 1:
             people, whom = audience.commander_and_comms(incident), "reminding the commander and communications lead"
         else:
             people, whom = audience.managers(incident), "second miss, telling the manager"
+        missed = _missed_update(incident, sit)
         told = tell(
-            incident, Kind.UPDATE_OVERDUE,
-            f"Status update overdue ({sev.name} expects one {cadence}); {whom}",
-            people, levels=levels, writes=writes, people_at=people_at, data={"round": row.round - sit.earlier_update_misses},
+            incident, Kind.UPDATE_OVERDUE, f"{missed.pop('words')}; {whom}",
+            people, levels=levels, writes=writes, people_at=people_at,
+            data={"round": row.round - sit.earlier_update_misses, **missed},
         )
     elif row.kind == Deadline.Kind.RESOLVE_BREACHED:
         people = list({u.pk: u for u in audience.commanders(incident) + audience.managers(incident)}.values())
@@ -193,3 +193,22 @@ def fire_due_batch(batch: list[Deadline], *, cache: deadlines.PlanCache | None =
         fired.append(row)
     context.writes.flush()
     return fired
+
+
+def _missed_update(incident, sit) -> dict:
+    """Which update was missed — the first (its own interval, from declaration) or a later one
+    (the update interval, from the last update or the reopen) — in the timeline's words, and as
+    data a message says in the recipient's zone: `first`, `last_update_at`, `since_reopen`."""
+    sev = incident.severity
+    if sit.last_update_at is None:
+        return {
+            "words": f"First status update overdue ({sev.name} expects the first update {sev.first_update_due_text})",
+            "first": True, "last_update_at": None, "since_reopen": False,
+        }
+    since_reopen = sit.reopened_at is not None and sit.last_update_at == sit.reopened_at
+    return {
+        "words": f"Status update overdue ({sev.name} expects one {sev.update_cadence_text()}"
+        + (" since the reopen)" if since_reopen else " after the last)"),
+        "first": False, "last_update_at": sit.last_update_at.isoformat(), "since_reopen": since_reopen,
+    }
+

@@ -208,6 +208,10 @@ class ResolveForm(OperationForm):
         required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=10_000, label="Resolution summary"
     )
     mitigation = forms.ChoiceField(required=False, choices=[("", "—"), *Incident.Mitigation.choices])
+    public_update = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=10_000, label="Words for customers",
+        help_text="Shown on the status page and in the customer email of a public incident; the summary stays internal.",
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -220,7 +224,8 @@ class ResolveForm(OperationForm):
     def perform(self, *, actor, source) -> str:
         data = self.cleaned_data
         incident = actions.resolve(
-            self.incident, summary=data["summary"], mitigation=data["mitigation"] or None, actor=actor, source=source
+            self.incident, summary=data["summary"], mitigation=data["mitigation"] or None, actor=actor, source=source,
+            public_update=data["public_update"],
         )
         return f"{incident.reference} resolved."
 
@@ -228,13 +233,20 @@ class ResolveForm(OperationForm):
 class ReopenForm(OperationForm):
     label = button = "Reopen"
     reason = forms.CharField(max_length=2000, help_text="What came back.")
+    public_update = forms.CharField(
+        required=False, max_length=2000, label="Words for customers",
+        help_text="Blank: “The issue has recurred; we are investigating.” The reason stays internal.",
+    )
 
     @property
     def offered(self) -> bool:
         return self.incident.status == Status.RESOLVED
 
     def perform(self, *, actor, source) -> str:
-        incident = actions.reopen(self.incident, reason=self.cleaned_data["reason"], actor=actor, source=source)
+        data = self.cleaned_data
+        incident = actions.reopen(
+            self.incident, reason=data["reason"], public_update=data["public_update"], actor=actor, source=source
+        )
         return f"{incident.reference} reopened."
 
 

@@ -264,6 +264,12 @@ class SeverityLevel(models.Model):
         return f"by the {text}" if self.update_clock == Clock.NEXT_BUSINESS_DAY else f"{lead} {text}"
 
     @property
+    def first_update_due_text(self) -> str:
+        """When the first update is due: "within 5 min of declaration", "by the next business day after declaration"."""
+        cadence = self.update_cadence_text("within", first=True)
+        return f"{cadence} {'after' if self.update_clock == Clock.NEXT_BUSINESS_DAY else 'of'} declaration"
+
+    @property
     def resolve_target_text(self) -> str:
         return clocks.describe(self.resolve_clock, self.resolve_target, duration)
 

@@ -416,6 +416,7 @@ def test_a_reopened_public_incident_is_active_again_with_a_reopened_entry(comman
     assert active["title"] == "Checkout down" and active["status"] == "investigating"
     assert [(u["kind"], u["status"], u["body"]) for u in active["updates"]] == [
         ("reopened", "investigating", "The issue has recurred; we are investigating."),
+        ("resolved", "resolved", "This incident has been resolved."),
         ("update", "investigating", "Checkout fails for everyone."),
     ]
     html = client.get("/status/").content.decode()

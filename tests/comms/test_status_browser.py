@@ -56,7 +56,7 @@ def test_the_status_page_reads_on_a_phone_without_javascript(live_server, browse
     response = page.goto(url)
 
     assert response.status == 200 and "public" in response.headers["cache-control"]
-    assert page.title() == "Vigil status"
+    assert page.title() == "Service status"
     banner = page.locator("#overall")
     assert banner.is_visible() and banner.inner_text() == "Partial outage"
     component = page.locator("#component-checkout-api")
@@ -81,3 +81,50 @@ def test_the_status_page_reads_on_a_phone_without_javascript(live_server, browse
     context.close()
     assert widths[0] <= PHONE["width"], f"the page scrolls sideways at 375px: {widths}"
     assert widths[2] == PHONE["width"], f"the viewport meta did not take: {widths}"
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_ninety_days_fit_a_phone_and_nothing_overflows_on_a_laptop(live_server, browser):
+    """Demo-like data (the demo's ten incidents include open, restricted and drill ones): six
+    components and eight public incidents resolved over the 90 days. The days
+    are one bar per component, so the page stays short on a phone and never scrolls sideways."""
+    import datetime as dt
+
+    import time_machine
+
+    ic = UserFactory(username="ic", commander=True)
+    services = [ServiceFactory(name=f"Component {k}", slug=f"component-{k}", customer_facing=True) for k in range(6)]
+    now = dt.datetime.now(dt.UTC)
+    for k in range(8):
+        start = (now - dt.timedelta(days=11 * k + 2)).replace(hour=9, minute=0)  # ends the same UTC day
+        with time_machine.travel(start, tick=False):
+            incident = IncidentFactory(
+                actor=ic, commander=ic, services=services[k % 6:][:2], severity=severity(("SEV-1", "SEV-2", "SEV-3")[k % 3]),
+                title=f"Incident {k}", public_on_status_page=True,
+            )
+            actions.post_update(incident, f"Looking into incident {k}.", actor=ic, source=Source.ADMIN, visibility="external")
+        with time_machine.travel(start + dt.timedelta(hours=2), tick=False):
+            actions.resolve(incident, actor=ic, source=Source.ADMIN, public_update="Fixed.")
+    url = f"{live_server.url}/status/"
+
+    context = phone(browser, javascript=True)
+    page = context.new_page()
+    page.goto(url)
+    height, width = page.evaluate("[document.documentElement.scrollHeight, document.documentElement.scrollWidth]")
+    if os.environ.get("VIGIL_SCREENSHOTS"):
+        page.screenshot(path=str(Path(os.environ["VIGIL_SCREENSHOTS"]) / "status-90-days-375.png"), full_page=True)
+    cell = page.locator("#uptime-component-0 .bar > *").last
+    label, box = cell.get_attribute("aria-label"), cell.bounding_box()
+    context.close()
+    assert height < 3000, f"the status page is {height}px tall at 375px"
+    assert width <= PHONE["width"]
+    assert label.endswith(": No incidents") and box["width"] >= 2  # today's cell, visible
+
+    context = browser.new_context(viewport={"width": 1366, "height": 900})
+    page = context.new_page()
+    page.goto(url)
+    scroll_width, inner_width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    linked = page.locator("#uptime a").count()
+    context.close()
+    assert scroll_width <= inner_width, f"the page overflows at 1366px: {scroll_width} > {inner_width}"
+    assert linked == 15  # 8 incidents, one day each, on two components' bars (Incident 5: one, the last component)
