@@ -11,10 +11,13 @@ import environ
 from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = BASE_DIR / "var"
 
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+# Where the development database, the file-system broker, beat's schedule, the demo login and
+# development mail live (`make run`); a test of `make run` points it at a temporary directory.
+VAR_DIR = Path(env("VIGIL_VAR_DIR", default=str(BASE_DIR / "var")))
 
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
 
@@ -34,6 +37,9 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    # Only for its templates and static files: the API docs (/api/v1/docs) load Swagger UI from
+    # Vigil's own static files instead of a CDN, so they work offline (ninja/openapi/docs.py).
+    "ninja",
     # Vigil, lowest layer first (see docs/architecture.md): each may import only from those above it.
     "oncall",
     "incidents",
@@ -74,7 +80,7 @@ TEMPLATES = [
 
 # --- Database -----------------------------------------------------------------------------
 # PostgreSQL in production (DATABASE_URL=postgres://…, psycopg 3); SQLite under var/ by default.
-VAR_DIR.mkdir(exist_ok=True)
+VAR_DIR.mkdir(parents=True, exist_ok=True)
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'vigil.sqlite3'}")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Web, worker and beat share the file: wait for locks instead of failing, and take the
@@ -115,8 +121,14 @@ TIME_ZONE = "UTC"
 LANGUAGE_CODE = "en-gb"
 USE_I18N = True
 
+# --- Static files ----------------------------------------------------------------------------
+# Every page loads only from Vigil's own origin (the admin's and the API docs' CSS and scripts).
+# `runserver` serves them from the apps while DEBUG is on; otherwise Vigil serves what
+# `manage.py collectstatic` wrote to STATIC_ROOT (config/static.py), unless a proxy in front
+# serves STATIC_ROOT at STATIC_URL itself and DJANGO_SERVE_STATIC=0.
 STATIC_URL = "static/"
 STATIC_ROOT = env("DJANGO_STATIC_ROOT", default=str(VAR_DIR / "static"))
+SERVE_STATIC = env.bool("DJANGO_SERVE_STATIC", default=True)
 
 # --- Security (production) -----------------------------------------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("DJANGO_BEHIND_TLS_PROXY", default=False) else None
