@@ -235,13 +235,20 @@ CELERY_BEAT_SCHEDULE: dict = {
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # --- Logging ------------------------------------------------------------------------------
+# One handler, on the root logger: Django's own "django" handler (console while DEBUG) is
+# dropped, or every request warning (a 403, a 404) printed twice. A 403 is one line, no traceback.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "filters": {"forbidden_without_traceback": {"()": "config.log.ForbiddenWithoutTraceback"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.request": {"filters": ["forbidden_without_traceback"]},
+        "django.db.backends": {"level": "WARNING"},
+    },
 }
 
 # --- Vigil --------------------------------------------------------------------------------

@@ -26,3 +26,5 @@ urlpatterns = [
 if settings.SERVE_STATIC:
     urlpatterns.append(re_path(rf"^{re.escape(settings.STATIC_URL.strip('/'))}/(?P<path>.+)$", static_file))
 
+# An admin page someone may not open names the missing permission and who grants it.
+handler403 = "oncall.admin.forbidden.forbidden"
