@@ -142,8 +142,16 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 
+# --- Development messages (make run) -------------------------------------------------------
+# While DEBUG is on and no backend is chosen, each email, SMS and chat message prints one line
+# and is written whole to a file here (comms/backends/mailbox.py), instead of whole to the terminal.
+VIGIL_MAIL_DIR = env("VIGIL_MAIL_DIR", default=str(VAR_DIR / "mail"))
+_MAILBOX = "comms.backends.mailbox."
+
 # --- Email --------------------------------------------------------------------------------
-EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+EMAIL_BACKEND = env(
+    "EMAIL_BACKEND", default=_MAILBOX + "EmailBackend" if DEBUG else "django.core.mail.backends.console.EmailBackend"
+)
 EMAIL_HOST = env("EMAIL_HOST", default="localhost")
 EMAIL_PORT = env.int("EMAIL_PORT", default=25)
 EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")
@@ -293,19 +301,21 @@ VIGIL_SMS_MAX_SEGMENTS = env.int("VIGIL_SMS_MAX_SEGMENTS", default=2)
 # Acknowledge links in pages stop working after this many hours (and after one use).
 VIGIL_ACK_LINK_HOURS = env.int("VIGIL_ACK_LINK_HOURS", default=24)
 
-# SMS: the console backend prints; Twilio sends (comms/backends/sms.py).
-VIGIL_SMS_BACKEND = env("VIGIL_SMS_BACKEND", default="comms.backends.sms.ConsoleSMSBackend")
+# SMS: the console backend prints; Twilio sends (comms/backends/sms.py); in development, files.
+VIGIL_SMS_BACKEND = env(
+    "VIGIL_SMS_BACKEND", default=_MAILBOX + "SMSBackend" if DEBUG else "comms.backends.sms.ConsoleSMSBackend"
+)
 TWILIO_ACCOUNT_SID = env("TWILIO_ACCOUNT_SID", default="")
 TWILIO_AUTH_TOKEN = env("TWILIO_AUTH_TOKEN", default="")
 TWILIO_FROM_NUMBER = env("TWILIO_FROM_NUMBER", default="")
 
 # Chat: an outbound webhook with a Slack-compatible JSON body, signed with HMAC-SHA256.
 VIGIL_CHAT_WEBHOOK_URL = env("VIGIL_CHAT_WEBHOOK_URL", default="")
-# In development without a webhook, chat messages are printed (like console email); in
+# In development without a webhook, chat messages go to files (like email); in
 # production a missing webhook shows up as failed notifications on the incident.
 VIGIL_CHAT_BACKEND = env(
     "VIGIL_CHAT_BACKEND",
-    default="comms.backends.chat.ConsoleChatBackend" if DEBUG and not VIGIL_CHAT_WEBHOOK_URL else "comms.backends.chat.WebhookChatBackend",
+    default=_MAILBOX + "ChatBackend" if DEBUG and not VIGIL_CHAT_WEBHOOK_URL else "comms.backends.chat.WebhookChatBackend",
 )
 VIGIL_CHAT_WEBHOOK_SECRET = env("VIGIL_CHAT_WEBHOOK_SECRET", default="")
 VIGIL_CHAT_TIMEOUT_SECONDS = env.float("VIGIL_CHAT_TIMEOUT_SECONDS", default=5.0)
