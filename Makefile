@@ -7,6 +7,8 @@ SHELL := /bin/bash
 VENV ?= .venv
 PYTHON ?= python3
 PORT ?= 8000
+# Celery worker and beat log level under `make run` (make run LOGLEVEL=INFO to see every task).
+LOGLEVEL ?= WARNING
 PYTEST_ARGS ?=
 
 BIN := $(VENV)/bin
@@ -41,8 +43,12 @@ $(STAMP): requirements.lock
 	$(BIN)/python -m pip install --quiet -r requirements.lock
 	@touch $@
 
-# Web, worker and beat run side by side. Ctrl-C (or any one of them
-# exiting) stops the other two, and make returns only once all three are gone.
+# Web, worker and beat run side by side. Ctrl-C or SIGTERM (or any one of them exiting) stops
+# the other two, and make returns only once all three are gone. The worker runs its tasks in its
+# own process (--pool=solo): no pool children to outlive it. Whatever has not stopped 3 s after
+# the signal is killed (a task cut short is sent again by the outbox sweeper).
+# Each message sent prints one line; the messages themselves are in var/mail/ (VIGIL_MAIL_DIR).
+# Once the web server answers, the login is printed again, below the start-up lines.
 run: export DJANGO_DEBUG := 1
 run: export VIGIL_BASE_URL ?= http://127.0.0.1:$(PORT)
 run: install
@@ -50,11 +56,22 @@ run: install
 	$(MANAGE) seed_demo --base-url http://127.0.0.1:$(PORT)
 	$(MANAGE) seed_comms_demo
 	$(MANAGE) seed_postmortems_demo
-	@echo "Starting web on http://127.0.0.1:$(PORT)/, a Celery worker and beat. Ctrl-C stops all three."
-	@trap 'trap - INT TERM EXIT; kill $$(jobs -p) 2>/dev/null; wait' INT TERM EXIT; \
+	@echo "Starting web on http://127.0.0.1:$(PORT)/, a Celery worker and beat (log level $(LOGLEVEL)). Ctrl-C stops all three."
+	@trap 'trap - INT TERM EXIT; kill $$(jobs -p) 2>/dev/null; \
+	  for _ in 1 2 3 4 5 6; do [ -z "$$(jobs -rp)" ] && break; sleep 0.5; done; \
+	  kill -KILL $$(jobs -rp) 2>/dev/null; wait' INT TERM EXIT; \
 	$(MANAGE) runserver 127.0.0.1:$(PORT) & \
-	$(CELERY) worker -Q default,paging --loglevel=INFO & \
-	$(CELERY) beat --loglevel=INFO & \
+	$(CELERY) --quiet worker -Q default,paging --pool=solo --without-mingle --without-gossip --loglevel=$(LOGLEVEL) & \
+	$(CELERY) --quiet beat --loglevel=$(LOGLEVEL) & \
+	for _ in $$(seq 120); do \
+	  (: </dev/tcp/127.0.0.1/$(PORT)) 2>/dev/null && break; \
+	  [ "$$(jobs -rp | wc -l)" -eq 3 ] || break; \
+	  sleep 0.5; \
+	done; \
+	if (: </dev/tcp/127.0.0.1/$(PORT)) 2>/dev/null; then \
+	  echo; $(MANAGE) seed_demo --logins-only --base-url http://127.0.0.1:$(PORT); \
+	  echo "Messages sent: one line each here; the messages themselves in $${VIGIL_MAIL_DIR:-$${VIGIL_VAR_DIR:-var}/mail}/. Ctrl-C stops all three."; \
+	fi; \
 	wait -n
 
 # Browser tests drive Debian's Chromium (never a browser downloaded by playwright).

@@ -11,10 +11,13 @@ import environ
 from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = BASE_DIR / "var"
 
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+# Where the development database, the file-system broker, beat's schedule, the demo login and
+# development mail live (`make run`); a test of `make run` points it at a temporary directory.
+VAR_DIR = Path(env("VIGIL_VAR_DIR", default=str(BASE_DIR / "var")))
 
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
 
@@ -34,6 +37,9 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    # Only for its templates and static files: the API docs (/api/v1/docs) load Swagger UI from
+    # Vigil's own static files instead of a CDN, so they work offline (ninja/openapi/docs.py).
+    "ninja",
     # Vigil, lowest layer first (see docs/architecture.md): each may import only from those above it.
     "oncall",
     "incidents",
@@ -74,7 +80,7 @@ TEMPLATES = [
 
 # --- Database -----------------------------------------------------------------------------
 # PostgreSQL in production (DATABASE_URL=postgres://…, psycopg 3); SQLite under var/ by default.
-VAR_DIR.mkdir(exist_ok=True)
+VAR_DIR.mkdir(parents=True, exist_ok=True)
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'vigil.sqlite3'}")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Web, worker and beat share the file: wait for locks instead of failing, and take the
@@ -115,8 +121,14 @@ TIME_ZONE = "UTC"
 LANGUAGE_CODE = "en-gb"
 USE_I18N = True
 
+# --- Static files ----------------------------------------------------------------------------
+# Every page loads only from Vigil's own origin (the admin's and the API docs' CSS and scripts).
+# `runserver` serves them from the apps while DEBUG is on; otherwise Vigil serves what
+# `manage.py collectstatic` wrote to STATIC_ROOT (config/static.py), unless a proxy in front
+# serves STATIC_ROOT at STATIC_URL itself and DJANGO_SERVE_STATIC=0.
 STATIC_URL = "static/"
 STATIC_ROOT = env("DJANGO_STATIC_ROOT", default=str(VAR_DIR / "static"))
+SERVE_STATIC = env.bool("DJANGO_SERVE_STATIC", default=True)
 
 # --- Security (production) -----------------------------------------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("DJANGO_BEHIND_TLS_PROXY", default=False) else None
@@ -130,8 +142,16 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 
+# --- Development messages (make run) -------------------------------------------------------
+# While DEBUG is on and no backend is chosen, each email, SMS and chat message prints one line
+# and is written whole to a file here (comms/backends/mailbox.py), instead of whole to the terminal.
+VIGIL_MAIL_DIR = env("VIGIL_MAIL_DIR", default=str(VAR_DIR / "mail"))
+_MAILBOX = "comms.backends.mailbox."
+
 # --- Email --------------------------------------------------------------------------------
-EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+EMAIL_BACKEND = env(
+    "EMAIL_BACKEND", default=_MAILBOX + "EmailBackend" if DEBUG else "django.core.mail.backends.console.EmailBackend"
+)
 EMAIL_HOST = env("EMAIL_HOST", default="localhost")
 EMAIL_PORT = env.int("EMAIL_PORT", default=25)
 EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")
@@ -223,13 +243,20 @@ CELERY_BEAT_SCHEDULE: dict = {
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # --- Logging ------------------------------------------------------------------------------
+# One handler, on the root logger: Django's own "django" handler (console while DEBUG) is
+# dropped, or every request warning (a 403, a 404) printed twice. A 403 is one line, no traceback.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "filters": {"forbidden_without_traceback": {"()": "config.log.ForbiddenWithoutTraceback"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.request": {"filters": ["forbidden_without_traceback"]},
+        "django.db.backends": {"level": "WARNING"},
+    },
 }
 
 # --- Vigil --------------------------------------------------------------------------------
@@ -274,19 +301,21 @@ VIGIL_SMS_MAX_SEGMENTS = env.int("VIGIL_SMS_MAX_SEGMENTS", default=2)
 # Acknowledge links in pages stop working after this many hours (and after one use).
 VIGIL_ACK_LINK_HOURS = env.int("VIGIL_ACK_LINK_HOURS", default=24)
 
-# SMS: the console backend prints; Twilio sends (comms/backends/sms.py).
-VIGIL_SMS_BACKEND = env("VIGIL_SMS_BACKEND", default="comms.backends.sms.ConsoleSMSBackend")
+# SMS: the console backend prints; Twilio sends (comms/backends/sms.py); in development, files.
+VIGIL_SMS_BACKEND = env(
+    "VIGIL_SMS_BACKEND", default=_MAILBOX + "SMSBackend" if DEBUG else "comms.backends.sms.ConsoleSMSBackend"
+)
 TWILIO_ACCOUNT_SID = env("TWILIO_ACCOUNT_SID", default="")
 TWILIO_AUTH_TOKEN = env("TWILIO_AUTH_TOKEN", default="")
 TWILIO_FROM_NUMBER = env("TWILIO_FROM_NUMBER", default="")
 
 # Chat: an outbound webhook with a Slack-compatible JSON body, signed with HMAC-SHA256.
 VIGIL_CHAT_WEBHOOK_URL = env("VIGIL_CHAT_WEBHOOK_URL", default="")
-# In development without a webhook, chat messages are printed (like console email); in
+# In development without a webhook, chat messages go to files (like email); in
 # production a missing webhook shows up as failed notifications on the incident.
 VIGIL_CHAT_BACKEND = env(
     "VIGIL_CHAT_BACKEND",
-    default="comms.backends.chat.ConsoleChatBackend" if DEBUG and not VIGIL_CHAT_WEBHOOK_URL else "comms.backends.chat.WebhookChatBackend",
+    default=_MAILBOX + "ChatBackend" if DEBUG and not VIGIL_CHAT_WEBHOOK_URL else "comms.backends.chat.WebhookChatBackend",
 )
 VIGIL_CHAT_WEBHOOK_SECRET = env("VIGIL_CHAT_WEBHOOK_SECRET", default="")
 VIGIL_CHAT_TIMEOUT_SECONDS = env.float("VIGIL_CHAT_TIMEOUT_SECONDS", default=5.0)

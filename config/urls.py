@@ -1,10 +1,14 @@
 """URL map: the admin is the operator's UI; the JSON API lives under /api/v1/."""
 
+import re
+
+from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 
 from .api import api
+from .static import static_file
 
 admin.site.site_header = "Vigil"
 admin.site.site_title = "Vigil"
@@ -17,3 +21,10 @@ urlpatterns = [
     path("oncall/", include("oncall.urls")),
     path("", include("comms.urls")),
 ]
+
+# With DEBUG on, runserver serves static files before any URL is resolved; otherwise these do.
+if settings.SERVE_STATIC:
+    urlpatterns.append(re_path(rf"^{re.escape(settings.STATIC_URL.strip('/'))}/(?P<path>.+)$", static_file))
+
+# An admin page someone may not open names the missing permission and who grants it.
+handler403 = "oncall.admin.forbidden.forbidden"

@@ -15,6 +15,13 @@ def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def development_mail(settings, tmp_path_factory):
+    """With DEBUG on, SMS and chat default to files in VIGIL_MAIL_DIR (comms/backends/mailbox.py):
+    the tests' go to a temporary directory, never into var/."""
+    settings.VIGIL_MAIL_DIR = str(tmp_path_factory.getbasetemp() / "mail")
+
+
 @pytest.fixture
 def as_user(client):
     """`as_user(person)` is the test client signed in as that person."""

@@ -346,7 +346,7 @@ class IncidentAdmin(admin.ModelAdmin):
 
     def policy_preview_view(self, request):
         if not request.user.has_perm("oncall.view_escalationpolicy") and not request.user.is_superuser:
-            raise PermissionDenied
+            raise PermissionDenied("oncall.view_escalationpolicy")
         return preview.policy_preview(self, request)
 
     def operate_view(self, request, object_id, operation):
@@ -357,7 +357,7 @@ class IncidentAdmin(admin.ModelAdmin):
             raise Http404("No such operation.")
         incident = self.get_object(request, unquote(object_id))
         if not permissions.may(request.user, incident, operation):
-            raise PermissionDenied
+            raise PermissionDenied(permissions.required_for(operation))  # the 403 page names it
         operations.perform(request, incident, operation)
         return HttpResponseRedirect(self._change_url(incident))
 

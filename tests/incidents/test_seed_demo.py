@@ -165,6 +165,16 @@ def test_second_run_creates_nothing_and_prints_the_same_password(output):
     assert "nothing created" in again
 
 
+def test_logins_only_prints_the_saved_login_and_touches_nothing(output):
+    before = counts()
+
+    again = run_command("seed_demo", "--logins-only", "--base-url", "http://127.0.0.1:8123")
+
+    assert counts() == before
+    assert printed_password(again) == printed_password(output)
+    assert "http://127.0.0.1:8123/admin/" in again and "incidents" not in again
+
+
 def test_missing_login_file_gives_everyone_a_new_password(output, var_dir):
     old = printed_password(output)
     (var_dir / "demo-login.txt").unlink()

@@ -48,10 +48,19 @@ class Command(BaseCommand):
         parser.add_argument(
             "--base-url", default="http://127.0.0.1:8000", help="Where the server answers (for the printed link)."
         )
+        parser.add_argument(
+            "--logins-only",
+            action="store_true",
+            help="Only print the logins saved by an earlier run (make run, once its servers are up).",
+        )
 
     def handle(self, *args, force_incidents: bool = False, base_url: str = "http://127.0.0.1:8000", **options):
         login_file = Path(settings.VAR_DIR) / LOGIN_FILE
         saved = _read_password(login_file)
+        url = base_url.rstrip("/") + "/admin/"
+        if options.get("logins_only"):
+            self.print_logins(url, saved, login_file)
+            return
         with transaction.atomic():
             password = self.ensure_logins(saved, login_file)
             if Incident.objects.exists() and not force_incidents:
@@ -73,7 +82,16 @@ class Command(BaseCommand):
         if password and password != saved:
             _write_password(login_file, password)
 
-        url = base_url.rstrip("/") + "/admin/"
+        self.print_logins(url, password, login_file)
+        if created:
+            refs = ", ".join(i.reference for i in created)
+            self.stdout.write(f"Created {len(created)} demo incidents: {refs}")
+        else:
+            self.stdout.write(f"Demo data already present ({Incident.objects.count()} incidents); nothing created.")
+
+    # --- Logins ---------------------------------------------------------------------------
+
+    def print_logins(self, url: str, password: str | None, login_file: Path) -> None:
         others = ", ".join(f"{username} ({group})" for username, _, _, _, group in DEMO_USERS)
         if password:
             self.stdout.write(self.style.SUCCESS(f"Vigil admin: {url}  user: {ADMIN}  password: {password}"))
@@ -82,13 +100,6 @@ class Command(BaseCommand):
         else:
             self.stdout.write(f"Vigil admin: {url}  user: {ADMIN}")
             self.stdout.write(f"Demo users: {others}")
-        if created:
-            refs = ", ".join(i.reference for i in created)
-            self.stdout.write(f"Created {len(created)} demo incidents: {refs}")
-        else:
-            self.stdout.write(f"Demo data already present ({Incident.objects.count()} incidents); nothing created.")
-
-    # --- Logins ---------------------------------------------------------------------------
 
     def ensure_logins(self, saved: str | None, login_file: Path) -> str | None:
         """Create the admin and demo users if missing; return the password that logs them in.
