@@ -275,13 +275,9 @@ def close(incident: Incident, *, actor, source: str) -> Incident:
     incident = lock(incident)
     lifecycle.require(incident.reference, incident.status, Status.CLOSED)
     now = clock.now()
-    watch_until = incident.resolved_at + incident.severity.observation_period
-    if now < watch_until:
-        raise IllegalTransition(
-            f"{incident.reference} is under observation until {watch_until:%Y-%m-%d %H:%M} UTC "
-            f"({incident.severity.name} is watched for {formatting.duration(incident.severity.observation_period)} after resolution)."
-        )
-    lifecycle.require_closable(incident)
+    refusal = lifecycle.close_refusal(incident, now)
+    if refusal:
+        raise IllegalTransition(refusal)
     incident.status = Status.CLOSED
     incident.closed_at = now
     incident.save(update_fields=["status", "closed_at", "updated_at"])
