@@ -9,7 +9,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from config.middleware import RETRY_AFTER_SECONDS
 
-from incidents.errors import IllegalTransition, InvalidInput
+from incidents.errors import IllegalTransition, InvalidField, InvalidInput
 from oncall.api_auth import AUTH
 from oncall.api_errors import ApiError, ErrorOut
 from oncall.api_json import BodyNotJSON, JSONParser
@@ -88,6 +88,12 @@ def illegal_transition(request: HttpRequest, exc: IllegalTransition):
 @api.exception_handler(InvalidInput)
 def invalid_input(request: HttpRequest, exc: InvalidInput):
     return api.create_response(request, {"detail": str(exc)}, status=400)
+
+
+@api.exception_handler(InvalidField)
+def invalid_field(request: HttpRequest, exc: InvalidField):
+    # An action refused one value the request named: a 422 naming that field, in the shared shape.
+    return api.create_response(request, {"detail": str(exc), "errors": [{"field": exc.field, "message": str(exc)}]}, status=422)
 
 
 @api.exception_handler(OperationalError)

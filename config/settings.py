@@ -264,6 +264,11 @@ LOGGING = {
 # seconds before it is due (so a 24 h target is not "due soon" for six hours).
 VIGIL_SLA_DUE_SOON = env.int("VIGIL_SLA_DUE_SOON_SECONDS", default=1800)
 
+# --- Incident input bounds -----------------------------------------------------------------
+# An incident's detection time may be at most this many days before its declaration (an older
+# one is a typo: 1900-01-01 made a 46,360-day incident).
+VIGIL_MAX_DETECTION_LEAD_DAYS = env.int("VIGIL_MAX_DETECTION_LEAD_DAYS", default=30)
+
 # --- Post-mortems --------------------------------------------------------------------------
 # An overdue post-mortem or action item is also sent to the owner's manager once it is overdue
 # by more than this many days (before that, only the owner is reminded).

@@ -24,7 +24,7 @@ from oncall.api_auth import require_perm, require_scope
 from oncall.api_errors import Forbidden
 from oncall.api_common import invalid, utc
 
-from . import actions, lifecycle, permissions, selectors, sla
+from . import actions, bounds, lifecycle, permissions, selectors, sla
 from .api_out import detail_out, event_out, incident_out, task_out
 from .api_pages import newest_first
 from .api_services import SLUG
@@ -46,7 +46,7 @@ from .api_schemas import (
     TimelinePageOut,
     UpdateIn,
 )
-from .errors import UnknownSeverity
+from .errors import InvalidField, UnknownSeverity
 from .models import OPEN_STATUSES, Incident, IncidentTask, IncidentType, Participant, Service, SeverityLevel, Source, Status
 from .severities import find_severity, severity_levels
 
@@ -55,6 +55,7 @@ router.add_router("", services_router)
 
 INCIDENTS = ["incidents"]
 MAX_LIMIT, DEFAULT_LIMIT = 200, 50
+USERS = ("users_affected_estimated", "users_affected_confirmed")
 VIEW = "incidents.view_incident"
 
 
@@ -195,11 +196,11 @@ def _for_step(request: HttpRequest, ref: str, step: str, what: str) -> Incident:
     return incident
 
 
-def _after(request: HttpRequest, incident: Incident) -> dict:
+def _after(request: HttpRequest, incident: Incident, warnings: list[str] | None = None) -> dict:
     fresh = _detail_queryset(request.user).filter(pk=incident.pk).first()
     if fresh is None:  # they made it invisible to themselves (e.g. restricted it and left)
         raise Http404(f"No incident {incident.reference}.")
-    return detail_out(fresh)
+    return detail_out(fresh, warnings)
 
 
 @router.post("/incidents", response={201: IncidentDetailOut, **WRITE_ERRORS}, tags=INCIDENTS)
@@ -244,9 +245,10 @@ def _status_step(incident: Incident, target: str) -> str | None:
 
 @router.patch("/incidents/{ref}", response={200: IncidentDetailOut, **WRITE_ERRORS}, tags=INCIDENTS)
 def patch_incident(request: HttpRequest, ref: str, payload: IncidentPatchIn):
-    """Change title and summary (edit rights), severity (command rights) and status (a working
-    status needs responder rights; resolving, reopening and closing need command rights). Only
-    the fields sent change, all or nothing; a value equal to the current one is left alone."""
+    """Change title, summary and users affected (edit rights), severity (command rights) and status
+    (a working status needs responder rights; resolving, reopening and closing need command
+    rights). Only the fields sent change, all or nothing; a value equal to the current one is left
+    alone. Far more users confirmed than estimated is accepted, with a warning in `warnings`."""
     _can_write(request)
     incident = _incident(request, ref)
     sent = payload.model_dump(exclude_unset=True)
@@ -255,6 +257,7 @@ def patch_incident(request: HttpRequest, ref: str, payload: IncidentPatchIn):
             raise invalid(field, "May not be null.")
     user = request.user
     details = {name: sent[name] or "" for name in ("title", "summary") if name in sent}
+    details.update({name: sent[name] for name in USERS if name in sent})
     details = {name: value for name, value in details.items() if value != getattr(incident, name)}
     if details:
         _refuse_unless(
@@ -275,12 +278,16 @@ def patch_incident(request: HttpRequest, ref: str, payload: IncidentPatchIn):
         _need(request, incident, step, "change the status of" if responding else f"move to {status}")
     with transaction.atomic():
         if details:
-            actions.update_details(incident, actor=user, source=Source.API, **details)
+            incident = actions.update_details(incident, actor=user, source=Source.API, **details)
         if severity is not None:
             actions.change_severity(incident, severity, actor=user, source=Source.API)
         if status is not None:
-            actions.change_status(incident, status, actor=user, source=Source.API)
-    return _after(request, incident)
+            try:
+                actions.change_status(incident, status, actor=user, source=Source.API)
+            except InvalidField as refusal:  # resolving needs a summary this body cannot carry
+                raise invalid("status", f"{refusal} Send it to POST /api/v1/incidents/{incident.reference}/resolve.") from None
+    warning = bounds.users_out_of_proportion(incident.users_affected_estimated, incident.users_affected_confirmed)
+    return _after(request, incident, [warning] if warning and details.keys() & set(USERS) else [])
 
 
 @router.post("/incidents/{ref}/acknowledge", response={200: IncidentDetailOut, **WRITE_ERRORS}, tags=INCIDENTS)

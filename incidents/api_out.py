@@ -55,12 +55,15 @@ def incident_out(incident: Incident, now: dt.datetime) -> dict:
     }
 
 
-def detail_out(incident: Incident) -> dict:
+def detail_out(incident: Incident, warnings: list[str] | None = None) -> dict:
     current = [p for p in incident.participants.all() if p.left_at is None]
     return {
         **incident_out(incident, timezone.now()),
         "origin": incident.origin,
         "public_on_status_page": incident.public_on_status_page,
+        "users_affected_estimated": incident.users_affected_estimated,
+        "users_affected_confirmed": incident.users_affected_confirmed,
+        "warnings": warnings or [],
         "mitigation": incident.mitigation,
         "resolution_summary": incident.resolution_summary,
         "participants": [

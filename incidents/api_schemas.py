@@ -8,9 +8,11 @@ from typing import Annotated, Any, Literal
 
 from ninja import Schema
 from pydantic import AfterValidator, Field, StringConstraints
+from pydantic_core import PydanticCustomError
 
 from oncall.api_errors import ErrorOut, ValidationErrorOut
 
+from . import bounds
 from .models import Incident, Participant, Status
 
 
@@ -30,6 +32,15 @@ def Text(max_length: int, *, min_length: int = 0):  # noqa: N802 — a type fact
     return Annotated[str, StringConstraints(min_length=min_length, max_length=max_length), AfterValidator(_plain_text)]
 
 
+def _users(value: int) -> int:
+    refusal = bounds.users_refusal(value)
+    if refusal:
+        raise PydanticCustomError("users_out_of_bounds", refusal)
+    return value
+
+
+# A number of users affected: 0 to a billion, refused in words ("Too large: at most 1,000,000,000 users.").
+Users = Annotated[int, AfterValidator(_users), Field(json_schema_extra={"minimum": 0, "maximum": bounds.USERS_MOST})]
 Slug = Annotated[str, StringConstraints(pattern=r"^[-a-zA-Z0-9_]+$", max_length=100)]
 Username = Annotated[str, StringConstraints(min_length=1, max_length=150), AfterValidator(_plain_text)]
 # A severity as typed: its name (at most 20 characters) or its label (40), with room for spacing.
@@ -110,9 +121,16 @@ class IncidentOut(Schema):
 class IncidentDetailOut(IncidentOut):
     origin: str
     public_on_status_page: bool
+    users_affected_estimated: int | None
+    users_affected_confirmed: int | None
     mitigation: str
     resolution_summary: str
     participants: list[ParticipantOut] = Field(description="Who holds a role now.")
+    warnings: list[str] = Field(
+        default=[],
+        description="What this change accepted but looks wrong, e.g. far more users confirmed than estimated "
+        "(more than ten times, and by more than 100). Empty when nothing does.",
+    )
 
 
 class IncidentPageOut(Schema):
@@ -137,7 +155,11 @@ class DeclareIn(Schema):
         description="Show it on the public status page. Unset: as its severity says (customer-facing incidents of a "
         "severity whose status-page window is zero are public at once). Restricted incidents and drills cannot be public.",
     )
-    detected_at: datetime | None = Field(default=None, description="When the problem was first noticed (no time zone = UTC).")
+    detected_at: datetime | None = Field(
+        default=None,
+        description="When the problem was first noticed (no time zone = UTC): not after the declaration (a few minutes "
+        "ahead is read as now), and at most VIGIL_MAX_DETECTION_LEAD_DAYS (30 by default) days before it; else a 422.",
+    )
 
 
 class IncidentPatchIn(Schema):
@@ -149,8 +171,11 @@ class IncidentPatchIn(Schema):
     status: StatusName | None = Field(
         default=None,
         description="Any lifecycle step: working statuses need responder rights; resolved, closed and "
-        "a reopen (resolved → investigating) need command rights.",
+        "a reopen (resolved → investigating) need command rights. A severity that needs a resolution summary "
+        "is resolved with POST …/resolve instead.",
     )
+    users_affected_estimated: Users | None = Field(default=None, description="Users affected, estimated (edit rights); null clears it.")
+    users_affected_confirmed: Users | None = Field(default=None, description="Users affected, confirmed (edit rights); null clears it.")
 
 
 class ResolveIn(Schema):

@@ -15,3 +15,12 @@ class InvalidInput(DomainError):
 
 class UnknownSeverity(InvalidInput):
     """Typed text that names no severity, or more than one; the message lists the names there are."""
+
+
+class InvalidField(InvalidInput):
+    """A value of one named field the domain refuses: the admin shows it on that field, the API
+    answers 422 naming it."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field

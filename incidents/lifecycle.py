@@ -13,8 +13,10 @@ reopen. `closed` is final. Nothing ever returns to `triggered`.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 
 from .errors import IllegalTransition
+from .formatting import duration
 from .models import Incident, Status
 
 WORKING = (Status.INVESTIGATING, Status.IDENTIFIED, Status.MONITORING)
@@ -60,9 +62,23 @@ def require(reference: str, current: str, target: str) -> str:
 close_guards: list[Callable[[Incident], str | None]] = []
 
 
-def require_closable(incident: Incident) -> None:
-    """Raise IllegalTransition with the first registered guard's refusal."""
+def closable_from(incident: Incident) -> datetime:
+    """When a resolved incident's observation period (its severity's) is over."""
+    return incident.resolved_at + incident.severity.observation_period
+
+
+def close_refusal(incident: Incident, now: datetime) -> str | None:
+    """Why the resolved `incident` may not close at `now` — still under observation, or the first
+    registered guard's refusal — or None. `actions.close` refuses with it; the incident page offers
+    its Close button only when it is None."""
+    watch_until = closable_from(incident)
+    if now < watch_until:
+        return (
+            f"{incident.reference} is under observation until {watch_until:%Y-%m-%d %H:%M} UTC "
+            f"({incident.severity.name} is watched for {duration(incident.severity.observation_period)} after resolution)."
+        )
     for guard in close_guards:
         refusal = guard(incident)
         if refusal:
-            raise IllegalTransition(refusal)
+            return refusal
+    return None

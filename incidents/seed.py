@@ -26,7 +26,7 @@ SEVERITIES = [
         "security breach; all or most customers are affected.",
         ack_sla=5 * MIN, first_update_interval=5 * MIN, update_interval=15 * MIN, resolve_target=1 * HOUR,
         observation_period=24 * HOUR, postmortem_policy="required", **postmortem_due(2),
-        show_on_status_page=True, notify_customers=True,
+        show_on_status_page=True, notify_customers=True, resolution_requires_summary=True,
     ),
     dict(
         name="SEV-2", label="High", rank=2, color="#e65100",
@@ -34,7 +34,7 @@ SEVERITIES = [
         "reasonable workaround.",
         ack_sla=15 * MIN, first_update_interval=15 * MIN, update_interval=30 * MIN, resolve_target=4 * HOUR,
         observation_period=12 * HOUR, postmortem_policy="required", **postmortem_due(5),
-        show_on_status_page=True, notify_customers=True,
+        show_on_status_page=True, notify_customers=True, resolution_requires_summary=True,
     ),
     dict(
         name="SEV-3", label="Medium", rank=3, color="#f9a825",
@@ -42,14 +42,14 @@ SEVERITIES = [
         "number of customers affected.",
         ack_sla=1 * HOUR, first_update_interval=30 * MIN, update_interval=4 * HOUR, resolve_target=24 * HOUR,
         observation_period=2 * HOUR, postmortem_policy="optional", **postmortem_due(5),
-        show_on_status_page=True, notify_customers=False,
+        show_on_status_page=True, notify_customers=False, resolution_requires_summary=False,
     ),
     dict(
         name="SEV-4", label="Low", rank=4, color="#1565c0",
         description="Minor or cosmetic issue, internal tooling, no meaningful customer impact.",
         ack_sla=24 * HOUR, first_update_interval=1 * HOUR, update_interval=24 * HOUR, resolve_target=14 * DAY,
         observation_period=timedelta(0), postmortem_policy="optional", **postmortem_due(5),
-        show_on_status_page=False, notify_customers=False,
+        show_on_status_page=False, notify_customers=False, resolution_requires_summary=False,
     ),
 ]
 

@@ -16,7 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from incidents import actions, deadlines, firing, permissions
-from incidents.errors import DomainError, UnknownSeverity
+from incidents.errors import DomainError, InvalidField, UnknownSeverity
 from incidents.models import OPEN_STATUSES, Incident, Participant, Service, SeverityLevel, Source, TimelineEvent
 from incidents.selectors import commanders_of, current_commanders, visible_incidents
 from incidents.severities import find_leading_severity, find_severity, severity_levels
@@ -187,7 +187,12 @@ def _commander(command: Commander, user: User) -> Reply:
 def _resolve(command: Resolve, user: User) -> Reply:
     incident = _visible_incident(command.number, user)
     _require(permissions.may(user, incident, "resolve"), user, f"resolve {incident.reference}", _COMMAND_NEEDS)
-    incident = actions.resolve(incident, actor=user, source=Source.CHAT, summary=command.summary)
+    try:
+        incident = actions.resolve(incident, actor=user, source=Source.CHAT, summary=command.summary)
+    except InvalidField as exc:  # the severity needs a resolution summary: say how to give one
+        raise _Refused(
+            f"{escape(str(exc))} Write it after the incident: `resolve {incident.reference} <summary>`.", usage_of="resolve"
+        ) from None
     sections = [f":white_check_mark: {escape(str(user))} resolved {headline(incident)} after {age(incident.started_at, incident.resolved_at)}"]
     if command.summary:
         sections.append(quote(command.summary))

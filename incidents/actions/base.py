@@ -3,8 +3,6 @@ lifecycle step."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from .. import lifecycle, timeline
 from ..errors import IllegalTransition, InvalidInput
 from ..models import Incident, Participant, Source, Status
@@ -13,9 +11,6 @@ from ..models import Incident, Participant, Source, Status
 Kind = timeline.Kind
 Visibility = timeline.Visibility
 Role = Participant.Role
-
-# A detection time a little ahead of the server's clock is a skewed laptop, not a typo.
-CLOCK_SKEW = timedelta(minutes=5)
 
 
 def lock(incident: Incident) -> Incident:

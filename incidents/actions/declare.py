@@ -8,10 +8,10 @@ from datetime import datetime, timedelta
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 
-from .. import clock, deadlines, timeline
+from .. import bounds, clock, deadlines, timeline
 from ..errors import InvalidInput
 from ..models import Incident, IncidentTask, IncidentType, Participant, Service, SeverityLevel
-from .base import CLOCK_SKEW, Kind, Role, actor_name, clean_text
+from .base import Kind, Role, actor_name, clean_text
 from .roles import assign_locked
 
 
@@ -78,8 +78,7 @@ def declare(
     now = clock.now()
     title = clean_text(title, "The title", max_length=200)
     services = list(services)
-    if detected_at is not None and detected_at > now + CLOCK_SKEW:
-        raise InvalidInput("The detection time is in the future.")
+    detected_at = bounds.detection_time(detected_at, now, now=now)
     if origin not in Incident.Origin.values:
         raise InvalidInput(f"Unknown source {origin!r}.")
     customer_facing, public_on_status_page, is_restricted = _derived_flags(

@@ -9,10 +9,10 @@ from typing import Any
 
 from django.db import transaction
 
-from .. import clock, deadlines, timeline
-from ..errors import InvalidInput
+from .. import bounds, clock, deadlines, timeline
+from ..errors import InvalidField, InvalidInput
 from ..models import Incident, Service
-from .base import CLOCK_SKEW, Kind, clean_text, lock, require_not_closed
+from .base import Kind, clean_text, lock, require_not_closed
 
 
 EDITABLE_DETAILS = (
@@ -65,8 +65,12 @@ def update_details(incident: Incident, *, actor, source: str, services: Iterable
     require_not_closed(incident, "be edited")
     if "title" in changes:
         changes["title"] = clean_text(changes["title"], "The title", max_length=200)
-    if changes.get("detected_at") and changes["detected_at"] > clock.now() + CLOCK_SKEW:
-        raise InvalidInput("The detection time is in the future.")
+    if "detected_at" in changes:
+        changes["detected_at"] = bounds.detection_time(changes["detected_at"], incident.declared_at, now=clock.now())
+    for field in ("users_affected_estimated", "users_affected_confirmed"):
+        refusal = bounds.users_refusal(changes.get(field))
+        if refusal:
+            raise InvalidField(field, refusal)
     if changes.get("mitigation") and changes["mitigation"] not in Incident.Mitigation.values:
         raise InvalidInput(f"Unknown mitigation {changes['mitigation']!r}.")
 

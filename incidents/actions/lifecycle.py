@@ -7,7 +7,7 @@ from datetime import datetime
 from django.db import transaction
 
 from .. import clock, deadlines, firing, formatting, lifecycle, timeline
-from ..errors import IllegalTransition, InvalidInput
+from ..errors import IllegalTransition, InvalidField, InvalidInput
 from ..models import Incident, Participant, SeverityLevel, Source, Status
 from .base import Kind, Role, actor_name, clean_text, lock, require_not_closed, require_step
 
@@ -143,6 +143,13 @@ def change_severity(incident: Incident, severity: SeverityLevel, *, actor, sourc
     return incident
 
 
+def summary_refusal(severity: SeverityLevel) -> str | None:
+    """Why an incident of `severity` may not be resolved without a resolution summary, or None."""
+    if not severity.resolution_requires_summary:
+        return None
+    return f"{severity.name} incidents need a resolution summary: what was wrong, what fixed it, and what customers saw."
+
+
 @transaction.atomic
 def resolve(
     incident: Incident,
@@ -154,18 +161,25 @@ def resolve(
     actor_label: str = "",
     public_update: str = "",
 ) -> Incident:
-    """The impact is over. Stamps mitigation too if it was never recorded. `public_update` is what
-    customers are told (the status page's resolved entry, the customer email); the summary is internal."""
+    """The impact is over. Stamps mitigation too if it was never recorded. A severity that
+    requires a resolution summary refuses to resolve without one (given now, or already in the
+    details), except for monitoring resolving its own alert: it has no words to give.
+    `public_update` is what customers are told (the status page's resolved entry, the customer
+    email); the summary is internal."""
     incident = lock(incident)
     lifecycle.require(incident.reference, incident.status, Status.RESOLVED)
     if mitigation and mitigation not in Incident.Mitigation.values:
         raise InvalidInput(f"Unknown mitigation {mitigation!r}.")
+    summary = (summary or "").strip()
+    if not summary and not incident.resolution_summary.strip() and source != Source.INTEGRATION:
+        refusal = summary_refusal(incident.severity)
+        if refusal:
+            raise InvalidField("summary", refusal)
     now = clock.now()
     previous = incident.status
     incident.status = Status.RESOLVED
     incident.resolved_at = now
     incident.mitigated_at = incident.mitigated_at or now
-    summary = (summary or "").strip()
     if summary:
         incident.resolution_summary = summary
     if mitigation:
@@ -284,13 +298,9 @@ def close(incident: Incident, *, actor, source: str) -> Incident:
     incident = lock(incident)
     lifecycle.require(incident.reference, incident.status, Status.CLOSED)
     now = clock.now()
-    watch_until = incident.resolved_at + incident.severity.observation_period
-    if now < watch_until:
-        raise IllegalTransition(
-            f"{incident.reference} is under observation until {watch_until:%Y-%m-%d %H:%M} UTC "
-            f"({incident.severity.name} is watched for {formatting.duration(incident.severity.observation_period)} after resolution)."
-        )
-    lifecycle.require_closable(incident)
+    refusal = lifecycle.close_refusal(incident, now)
+    if refusal:
+        raise IllegalTransition(refusal)
     incident.status = Status.CLOSED
     incident.closed_at = now
     incident.save(update_fields=["status", "closed_at", "updated_at"])

@@ -18,7 +18,7 @@ from django.utils.html import format_html
 from oncall.admin.display import column
 from oncall.admin.filters import ChoiceFilter
 
-from .. import actions, engine, formatting, permissions, selectors, sla
+from .. import actions, bounds, engine, formatting, permissions, selectors, sla
 from ..errors import DomainError
 from ..formatting import EMPTY, MINUTE, badge, local
 from ..forms.details import IncidentDetailsForm
@@ -235,7 +235,8 @@ class IncidentAdmin(admin.ModelAdmin):
             try:
                 incident = form.declare(actor=request.user, source=Source.ADMIN)
             except DomainError as error:
-                form.add_error(None, str(error))
+                field = getattr(error, "field", None)  # an InvalidField is said on its field
+                form.add_error(field if field in form.fields else None, str(error))
             else:
                 messages.success(request, f"{incident.reference} declared.")
                 return HttpResponseRedirect(self._change_url(incident))
@@ -306,7 +307,11 @@ class IncidentAdmin(admin.ModelAdmin):
         changes = {name: form.cleaned_data[name] for name in form.changed_data if name != "services"}
         services = form.cleaned_data["services"] if "services" in form.changed_data else None
         if changes or services is not None:
-            actions.update_details(obj, actor=request.user, source=Source.ADMIN, services=services, **changes)
+            obj = actions.update_details(obj, actor=request.user, source=Source.ADMIN, services=services, **changes)
+        if changes.keys() & {"users_affected_estimated", "users_affected_confirmed"}:
+            warning = bounds.users_out_of_proportion(obj.users_affected_estimated, obj.users_affected_confirmed)
+            if warning:
+                messages.warning(request, warning)  # saved all the same: numbers can be surprising and true
 
     def save_related(self, request, form, formsets, change):
         pass  # the services were saved by update_details

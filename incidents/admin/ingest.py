@@ -3,6 +3,7 @@ creation), the read-only alert log, and maintenance windows."""
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils import timezone
@@ -10,7 +11,8 @@ from django.utils.html import format_html
 
 from oncall.admin.secrets import shown_once
 
-from .. import ingest
+from .. import bounds, ingest
+from ..forms.base import count_field
 from ..formatting import EMPTY, SECOND, badge, local
 from ..models import AlertEvent, Heartbeat, Integration, MaintenanceWindow
 
@@ -103,8 +105,19 @@ class IntegrationAdmin(_DefaultSeverityHelp, _ShownOnceAdmin):
         }
 
 
+class HeartbeatForm(forms.ModelForm):
+    class Meta:
+        model = Heartbeat
+        fields = "__all__"
+        field_classes = {
+            "interval_minutes": count_field(bounds.HEARTBEAT_INTERVAL_MOST, "minutes (31 days)", least=1),
+            "grace_minutes": count_field(bounds.HEARTBEAT_GRACE_MOST, "minutes (7 days)"),
+        }
+
+
 @admin.register(Heartbeat)
 class HeartbeatAdmin(_DefaultSeverityHelp, _ShownOnceAdmin):
+    form = HeartbeatForm
     what = "ping URL"
     default_ranks = {"severity": ingest.MISSED_SEVERITY_RANK}
     list_display = ("name", "service", "every", "state_badge", "last_ping", "outage")

@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.contrib import messages
 
 from .. import permissions
-from ..errors import DomainError
+from ..errors import DomainError, InvalidField
 from ..forms import details, lifecycle
 from ..forms.base import OperationForm
 from ..models import Incident, Source
@@ -58,6 +58,10 @@ def perform(request, incident: Incident, operation: str) -> None:
         return
     try:
         messages.success(request, form.perform(actor=request.user, source=Source.ADMIN))
+    except InvalidField as error:
+        # The action refused one of the form's values: said as that field's error.
+        form.add_error(error.field if error.field in form.fields else None, str(error))
+        messages.error(request, _form_errors(form))
     except DomainError as error:
         messages.error(request, str(error))
 

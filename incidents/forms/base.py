@@ -30,6 +30,27 @@ class ListField(forms.CharField):
         return [item.strip() for item in text.split(self.separator) if item.strip()]
 
 
+class CountField(forms.IntegerField):
+    """A whole number within bounds, refused in words ("Too large: at most 1,000,000,000 users.")
+    rather than with the database column's limit (Django's "≤ 9223372036854775807")."""
+
+    least, most, unit = 0, 0, ""
+
+    def __init__(self, **kwargs):
+        kwargs.pop("min_value", None)  # the model field's own bounds give way to these
+        kwargs.pop("max_value", None)
+        super().__init__(min_value=self.least, max_value=self.most, **kwargs)
+        self.error_messages["max_value"] = f"Too large: at most {self.most:,} {self.unit}."
+        self.error_messages["min_value"] = (
+            "Cannot be negative." if self.least == 0 else f"Too small: at least {self.least:,} {self.unit}."
+        )
+
+
+def count_field(most: int, unit: str, *, least: int = 0) -> type[CountField]:
+    """A `CountField` class for a ModelForm's `field_classes`: `count_field(1_000_000_000, "users")`."""
+    return type(f"CountField_{unit}", (CountField,), {"least": least, "most": most, "unit": unit})
+
+
 class UserChoiceField(forms.ModelChoiceField):
     """Active staff users: the people who can hold a role on an incident."""
 

@@ -3,15 +3,13 @@ and its forms for notes, roles, tasks and evidence."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from django import forms
 from django.contrib.admin import widgets
-from django.utils import timezone
 
-from .. import actions
+from .. import actions, bounds, clock
+from ..errors import InvalidField
 from ..models import EvidenceLink, Incident, IncidentTask, Participant
-from .base import ListField, OperationForm, UserChoiceField
+from .base import ListField, OperationForm, UserChoiceField, count_field
 
 
 class IncidentDetailsForm(forms.ModelForm):
@@ -22,13 +20,17 @@ class IncidentDetailsForm(forms.ModelForm):
     class Meta:
         model = Incident
         fields = [*actions.EDITABLE_DETAILS, "services"]
+        field_classes = dict.fromkeys(
+            ["users_affected_estimated", "users_affected_confirmed"], count_field(bounds.USERS_MOST, "users")
+        )
 
+    # Checked here with the action's own bounds too, so a typo keeps the rest of the edit instead of
+    # being refused whole, and the error sits on its field.
     def clean_detected_at(self):
-        # Checked here too, so a typo keeps the rest of the edit instead of being refused whole.
-        detected_at = self.cleaned_data["detected_at"]
-        if detected_at and detected_at > timezone.now() + timedelta(minutes=5):
-            raise forms.ValidationError("The detection time is in the future.")
-        return detected_at
+        try:
+            return bounds.detection_time(self.cleaned_data["detected_at"], self.instance.declared_at, now=clock.now())
+        except InvalidField as error:
+            raise forms.ValidationError(str(error)) from None
 
 
 class NoteForm(OperationForm):

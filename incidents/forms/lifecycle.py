@@ -3,10 +3,12 @@ acknowledge, change status, post an update, change severity, resolve, reopen and
 
 from __future__ import annotations
 
+from functools import cached_property
+
 from django import forms
 from django.contrib.admin import widgets
 
-from .. import actions, formatting, lifecycle, permissions
+from .. import actions, clock, formatting, lifecycle, permissions
 from ..models import OPEN_STATUSES, Incident, IncidentType, Service, SeverityLevel, Status, TimelineEvent
 from .base import OperationForm, ServicesWidget, SeverityChoiceField, UserChoiceField
 
@@ -257,9 +259,15 @@ class CloseForm(OperationForm):
     def offered(self) -> bool:
         return self.incident.status == Status.RESOLVED
 
-    @property
-    def observed_until(self):
-        return self.incident.resolved_at + self.incident.severity.observation_period
+    @cached_property
+    def waits(self) -> str:
+        """Why closing would be refused now, as the page says it instead of the button (the
+        action's own guard, `lifecycle.close_refusal`); empty when closing can succeed."""
+        incident, now = self.incident, clock.now()
+        refusal = lifecycle.close_refusal(incident, now)
+        if refusal and now < lifecycle.closable_from(incident):  # said in the viewer's zone, as a date to wait for
+            return f"Can be closed from {formatting.local(lifecycle.closable_from(incident))} (observation period)."
+        return refusal or ""
 
     def perform(self, *, actor, source) -> str:
         incident = actions.close(self.incident, actor=actor, source=source)

@@ -190,6 +190,12 @@ class SeverityLevel(models.Model):
         "unpublished. Empty: publishing is optional and nobody is reminded.",
     )
     notify_customers = models.BooleanField(default=False)
+    resolution_requires_summary = models.BooleanField(
+        "resolving needs a summary",
+        default=False,
+        help_text="Resolving an incident of this severity is refused until it has a resolution summary: what was "
+        "wrong, what fixed it, and what customers saw.",
+    )
 
     class Meta:
         ordering = ["rank"]

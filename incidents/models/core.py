@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 from oncall.models import EscalationPolicy
 
@@ -39,6 +39,25 @@ class Source(models.TextChoices):
     ENGINE = "engine", "SLA engine"
     PAGE = "page", "Page (acknowledge link or SMS reply)"
     SYSTEM = "system", "System"
+
+
+# The lifecycle instants that must not be out of order, compared where both are set. Not
+# acknowledged → mitigated: resolving an unacknowledged incident stamps its mitigation, and a
+# reopen then acknowledges it later; recording a mitigation before acknowledging does the same.
+INSTANTS_IN_ORDER = (
+    ("detected", "declared"),
+    ("declared", "acknowledged"),
+    ("declared", "mitigated"),
+    ("declared", "resolved"),
+    ("acknowledged", "resolved"),
+    ("mitigated", "resolved"),
+    ("resolved", "closed"),
+)
+
+
+def _in_order(earlier: str, later: str) -> Q:
+    first, then = f"{earlier}_at", f"{later}_at"
+    return Q(**{f"{first}__isnull": True}) | Q(**{f"{then}__isnull": True}) | Q(**{f"{first}__lte": F(then)})
 
 
 _REFERENCE = re.compile(r"(?:inc-?\s*|#)?(\d{1,9})", re.IGNORECASE)
@@ -154,6 +173,10 @@ class Incident(models.Model):
             models.CheckConstraint(
                 condition=Q(status=Status.TRIGGERED) | Q(acknowledged_at__isnull=False) | Q(resolved_at__isnull=False),
                 name="incident_worked_means_acknowledged",
+            ),
+            *(
+                models.CheckConstraint(condition=_in_order(earlier, later), name=f"incident_{earlier}_not_after_{later}")
+                for earlier, later in INSTANTS_IN_ORDER
             ),
         ]
 

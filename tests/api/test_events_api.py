@@ -186,7 +186,7 @@ def test_acknowledge_and_resolve_act_on_the_open_incident_in_the_integrations_na
 def test_a_trigger_after_someone_resolved_the_incident_by_hand_opens_a_new_one(client, integration, commander):
     post(client, trigger(integration.key, "api-5xx"))
     first = Incident.objects.get()
-    actions.resolve(first, actor=commander, source=Source.ADMIN)
+    actions.resolve(first, actor=commander, source=Source.ADMIN, summary="Fixed")
 
     post(client, trigger(integration.key, "api-5xx"))
 

@@ -355,8 +355,29 @@ def test_resolve_with_and_without_a_summary_then_the_lifecycle_says_no(people, i
     assert reply.as_slack()["response_type"] == "in_channel" and "\n> Rolled back &amp; verified" in reply.text
     again = say(f"resolve {incident.reference}", commander)
     assert not again.ok and again.as_slack()["response_type"] == "ephemeral"
-    other = IncidentFactory(actor=commander)
+    other = IncidentFactory(actor=commander, severity=severity("SEV-3"))  # SEV-3 may resolve without one
     assert say(f"resolve {other.reference}", manager).ok
+
+
+@pytest.mark.django_db
+def test_resolving_a_sev1_without_a_summary_says_what_to_write_and_how(people):
+    commander, responder, viewer, manager = people
+    incident = IncidentFactory(actor=commander, severity=severity("SEV-1"))
+    reply = chat.respond(f"resolve {incident.reference}", [f"@{commander.username}"], prefix="/vigil")
+    assert not reply.ok and reply.as_slack()["response_type"] == "ephemeral"
+    assert reply.sections == [
+        ":warning: SEV-1 incidents need a resolution summary: what was wrong, what fixed it, and what customers saw. "
+        f"Write it after the incident: `resolve {incident.reference} <summary>`.",
+        "Usage: `/vigil resolve <INC> [summary]` — resolve an incident.",
+    ]
+    incident.refresh_from_db()
+    assert incident.status == Incident.Status.TRIGGERED and incident.resolved_at is None
+    assert not incident.timeline.filter(kind=TimelineEvent.Kind.RESOLVED).exists()
+
+    reply = chat.respond(f"resolve {incident.reference} Bad deploy; rolled back; checkout failed for 10 min", [f"@{commander.username}"])
+    incident.refresh_from_db()
+    assert reply.ok and incident.status == Incident.Status.RESOLVED
+    assert incident.resolution_summary == "Bad deploy; rolled back; checkout failed for 10 min"
 
 
 @pytest.mark.django_db

@@ -181,7 +181,7 @@ def test_groups_customers_outside_addresses_and_the_status_page_never_hear_of_it
         public_on_status_page=True, **{flag: True},
     )
     actions.post_update(incident, "Secret", actor=commander, source=Source.ADMIN, visibility="external")
-    actions.resolve(incident, actor=commander, source=Source.ADMIN)
+    actions.resolve(incident, actor=commander, source=Source.ADMIN, summary="Fixed")
     actions.reopen(incident, actor=commander, source=Source.ADMIN, reason="Back")
     dispatch_all()
 
@@ -333,7 +333,7 @@ def test_customer_notices_and_the_status_page_follow_the_severity(notify, show, 
     )
     actions.post_update(incident, "Rolled back build 8812.", actor=commander, source=Source.ADMIN, visibility="external")
     shown = [i["title"] for i in client.get("/status.json").json()["active_incidents"]]
-    actions.resolve(incident, actor=commander, source=Source.ADMIN)
+    actions.resolve(incident, actor=commander, source=Source.ADMIN, summary="Fixed")
     dispatch_all()
 
     told = Notification.objects.filter(address="subscriber@customer.example", incident=incident)
@@ -408,7 +408,7 @@ def test_reopening_a_customer_facing_incident_of_a_quiet_severity_tells_no_custo
 def test_a_reopened_public_incident_is_active_again_with_a_reopened_entry(commander, service, client):
     incident = IncidentFactory(severity=severity("SEV-1"), actor=commander, services=[service], title="Checkout down")
     actions.post_update(incident, "Checkout fails for everyone.", actor=commander, source=Source.ADMIN, visibility="external")
-    actions.resolve(incident, actor=commander, source=Source.ADMIN)
+    actions.resolve(incident, actor=commander, source=Source.ADMIN, summary="Fixed")
     assert client.get("/status.json").json()["active_incidents"] == []
 
     actions.reopen(incident, actor=commander, source=Source.ADMIN, reason="db-7 replica lag is back")

@@ -267,7 +267,7 @@ def test_the_history_groups_90_days_of_resolved_incidents_by_day_newest_first(cl
     resolve(ic, closed, at=NOW - 10 * day + dt.timedelta(hours=1))
     with time_machine.travel(NOW - 9 * day, tick=False):
         actions.close(closed, actor=ic, source=Source.ADMIN)
-    edge = declare(ic, [search], sev="SEV-3", title="Oldest shown", at=NOW - 89 * day - dt.timedelta(hours=14))
+    edge = declare(ic, [search], sev="SEV-3", title="Oldest shown", at=NOW - 89 * day - dt.timedelta(hours=15))  # before it resolves
     resolve(ic, edge, at=dt.datetime(2026, 8, 25, 0, 0, tzinfo=dt.UTC))  # day 90, at midnight UTC
     gone = declare(ic, [search], sev="SEV-3", title="Too old", at=NOW - 91 * day)
     resolve(ic, gone, at=dt.datetime(2026, 8, 24, 23, 59, tzinfo=dt.UTC))  # day 91

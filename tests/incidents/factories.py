@@ -119,9 +119,14 @@ class IncidentFactory(factory.Factory):
             incident = actions.resolve(incident, actor=actor, source=source, summary="Fixed")
         if closed:
             # Close after the observation period as if it had passed (a test of the
-            # observation rule sets it up itself).
+            # observation rule sets it up itself): the whole story moves back, in order.
+            back = incident.severity.observation_period
             Incident.objects.filter(pk=incident.pk).update(
-                resolved_at=incident.resolved_at - incident.severity.observation_period
+                **{
+                    field: getattr(incident, field) - back
+                    for field in ("detected_at", "declared_at", "acknowledged_at", "mitigated_at", "resolved_at")
+                    if getattr(incident, field) is not None
+                }
             )
             incident.refresh_from_db()
             publish_postmortem(incident)

@@ -305,7 +305,7 @@ def test_resolve_reopen_resolve_keeps_the_story(incident, commander):
         incident = actions.reopen(incident, actor=commander, source=ADMIN, reason="Errors are back")
     assert incident.status == Status.INVESTIGATING and incident.resolved_at is None
     with time_machine.travel(start + timedelta(minutes=90)):
-        incident = actions.resolve(incident, actor=commander, source=ADMIN)
+        incident = actions.resolve(incident, actor=commander, source=ADMIN, summary="Fixed")
     assert incident.time_to_resolve == timedelta(minutes=90)
     assert incident.time_to_mitigate == timedelta(minutes=40)  # the first mitigation stands
     lifecycle_kinds = [k for k in kinds(incident) if k in (Kind.RESOLVED, Kind.REOPENED)]
@@ -349,7 +349,7 @@ def test_sev4_closes_straight_away(commander):
 def test_time_to_mitigate_and_resolve_count_from_detection(commander):
     detected = timezone.now() - timedelta(minutes=30)
     incident = IncidentFactory(actor=commander, detected_at=detected)
-    incident = actions.resolve(incident, actor=commander, source=ADMIN)
+    incident = actions.resolve(incident, actor=commander, source=ADMIN, summary="Fixed")
     assert incident.time_to_resolve >= timedelta(minutes=30)
     assert incident.time_to_acknowledge is None
 

@@ -201,7 +201,7 @@ def test_resolved_incident_shows_how_long_it_lasted(as_user, commander):
     with time_machine.travel(start, tick=False) as traveller:
         incident = IncidentFactory(actor=commander, acknowledged=True)
         traveller.shift(timedelta(hours=2, minutes=10))
-        actions.resolve(incident, actor=commander, source=Source.ADMIN)
+        actions.resolve(incident, actor=commander, source=Source.ADMIN, summary="Fixed")
         traveller.shift(timedelta(days=1))
         html = as_user(commander).get(LIST_URL).content.decode()
     assert "lasted 2 h 10 min" in html
@@ -492,10 +492,22 @@ def test_evidence_must_be_a_web_link(as_user, responder, incident):
     assert not EvidenceLink.objects.exists()
 
 
-def test_resolve_reopen_and_close(as_user, commander, incident):
+def operation_card(response, operation: str) -> str:
+    """The HTML of one operation's card on the incident page."""
+    found = re.search(rf'<form[^>]*id="op-{operation}".*?</form>', response.content.decode(), re.S)
+    assert found, f"no {operation} card"
+    return found.group(0)
+
+
+def text_of_html(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).strip()
+
+
+def test_resolve_reopen_and_close(as_user, commander):
     client = as_user(commander)
     start = datetime(2025, 3, 3, 9, 0, tzinfo=dt_timezone.utc)
     with time_machine.travel(start, tick=False) as traveller:
+        incident = IncidentFactory(actor=commander, commander=commander)
         actions.acknowledge(incident, actor=commander, source=Source.ADMIN)
         response = operate(client, incident, "resolve", summary="Rolled back", mitigation="rollback")
         assert messages_of(response) == [f"{incident.reference} resolved."]
@@ -514,7 +526,10 @@ def test_resolve_reopen_and_close(as_user, commander, incident):
         response = operate(client, incident, "close")  # SEV-2 is watched for 12 h
         assert "is under observation until" in messages_of(response)[0]
         assert incident.status == Status.RESOLVED and kinds(incident) == before
-        assert "Under observation until" in client.get(page_url(incident)).content.decode()
+        # The page says when it can be closed instead of offering a button that would be refused.
+        card = operation_card(client.get(page_url(incident)), "close")
+        assert text_of_html(card) == "Close Can be closed from Mon 03 Mar 21:00 (observation period)."
+        assert 'type="submit"' not in card
 
         traveller.shift(timedelta(hours=13))
         publish_postmortem(incident)  # SEV-2 also needs its post-mortem published

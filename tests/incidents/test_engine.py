@@ -107,7 +107,7 @@ def test_resolving_stops_everything(people):
     incident = declare_at(T0)
     run_at(T0)
     with time_machine.travel(T0 + timedelta(minutes=3), tick=False):
-        actions.resolve(incident, actor=people["oncall"], source=ADMIN)
+        actions.resolve(incident, actor=people["oncall"], source=ADMIN, summary="Fixed")
     for minute in range(3, 120, 7):
         run_at(T0 + timedelta(minutes=minute))
 

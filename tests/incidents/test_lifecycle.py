@@ -46,7 +46,7 @@ def incident_in(status: Status, user) -> Incident:
     if status in (S.IDENTIFIED, S.MONITORING):
         incident = actions.change_status(incident, status, **act)
     if status in (S.RESOLVED, S.CLOSED):
-        incident = actions.resolve(incident, **act)
+        incident = actions.resolve(incident, **act, summary="Fixed")
         publish_postmortem(incident)  # SEV-2 closes only once its post-mortem is published
     if status == S.CLOSED:
         with time_machine.travel(timezone.now() + incident.severity.observation_period + timedelta(minutes=1)):
@@ -134,4 +134,4 @@ def test_only_a_resolved_incident_can_be_reopened_or_closed(current, commander):
 def test_a_finished_incident_cannot_be_resolved_again(current, commander):
     incident = incident_in(current, commander)
     with pytest.raises(IllegalTransition):
-        actions.resolve(incident, actor=commander, source=Source.ADMIN)
+        actions.resolve(incident, actor=commander, source=Source.ADMIN, summary="Fixed")

@@ -192,7 +192,7 @@ def test_resolve_and_reopen_twice_keeps_one_deadline_row_per_planned_deadline(pe
     for minute, step in [(7, "resolve"), (8, "reopen"), (9, "resolve"), (10, "reopen")]:
         with at(minute):
             if step == "resolve":
-                actions.resolve(incident, actor=people["ic"], source=ADMIN)
+                actions.resolve(incident, actor=people["ic"], source=ADMIN, summary="Fixed")
             else:
                 actions.reopen(incident, actor=people["ic"], source=ADMIN, reason="Back again")
     keys = list(incident.deadlines.values_list("kind", "level", "round"))
@@ -253,7 +253,7 @@ def test_a_working_hours_level_is_not_paged_by_a_reopen_at_the_weekend(people):
     friday = datetime(2026, 3, 6, 15, 0, tzinfo=dt_timezone.utc)
     with time_machine.travel(friday, tick=False):
         incident = IncidentFactory(severity=severity("SEV-3"), actor=people["ic"], commander=people["ic"], acknowledged=True)
-        actions.resolve(incident, actor=people["ic"], source=ADMIN)
+        actions.resolve(incident, actor=people["ic"], source=ADMIN, summary="Fixed")
     with time_machine.travel(friday + timedelta(days=1), tick=False):
         incident = actions.reopen(incident, actor=people["ic"], source=ADMIN, reason="Back on Saturday")
     reopened = incident.timeline.get(kind=Kind.REOPENED)

@@ -67,7 +67,7 @@ def test_a_24h_target_is_not_due_soon_for_hours(commander):
 def test_resolved_incidents_report_whether_targets_were_met(commander):
     fast = IncidentFactory(actor=commander, severity=severity("SEV-2"))
     actions.acknowledge(fast, actor=commander, source=ADMIN)
-    actions.resolve(fast, actor=commander, source=ADMIN)
+    actions.resolve(fast, actor=commander, source=ADMIN, summary="Fixed")
     met = state_at(fast, fast.declared_at + timedelta(days=3))
     assert met.state is sla.SlaState.ON_TIME and met.label == "all targets met"
 
@@ -75,6 +75,6 @@ def test_resolved_incidents_report_whether_targets_were_met(commander):
     with time_machine.travel(slow.declared_at + timedelta(minutes=30)):
         actions.acknowledge(slow, actor=commander, source=ADMIN)
     with time_machine.travel(slow.declared_at + timedelta(minutes=50)):
-        actions.resolve(slow, actor=commander, source=ADMIN)
+        actions.resolve(slow, actor=commander, source=ADMIN, summary="Fixed")
     summary = state_at(slow, slow.declared_at + timedelta(days=3))
     assert summary.label == "breached: acknowledge"

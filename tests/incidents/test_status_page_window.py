@@ -177,7 +177,7 @@ def test_resolving_cancels_the_reminder(facing, commander):
         incident = IncidentFactory(severity=severity("SEV-3"), services=[facing], actor=commander, commander=commander)
     with at(10):
         actions.acknowledge(incident, actor=commander, source=ADMIN)
-        actions.resolve(incident, actor=commander, source=ADMIN)
+        actions.resolve(incident, actor=commander, source=ADMIN, summary="Fixed")
     assert status_page_row(incident).cancelled_at == T0 + timedelta(minutes=10)
     run(60, 61)
     assert reminders(incident) == []
