@@ -54,7 +54,7 @@ class IncidentFilter(admin.SimpleListFilter):
 @admin.register(Notification)
 class NotificationAdmin(admin.ModelAdmin):
     list_display = (
-        "created", "status_badge", "channel", "kind", "audience", "to", "incident_ref", "attempts", "error", "sent",
+        "created", "status_badge", "message", "to", "incident_ref", "tries", "error",
     )
     list_filter = (IncidentFilter, "status", "channel", "kind", "audience")
     list_select_related = ("recipient", "incident")
@@ -114,17 +114,27 @@ class NotificationAdmin(admin.ModelAdmin):
         else:
             self.message_user(request, "Nothing was re-queued.", messages.WARNING)
 
-    @admin.display(description="Created", ordering="created_at")
+    @admin.display(description="Created · sent", ordering="created_at")
     def created(self, notification):
-        return local(notification.created_at, MINUTE)
+        """When it was written and, under it, when it went out: one column, so the list fits a laptop."""
+        sent = local(notification.sent_at, MINUTE) if notification.sent_at else "not sent"
+        return format_html("{}<br><span class='vigil-muted'>{}</span>", local(notification.created_at, MINUTE), sent)
 
-    @admin.display(description="Sent", ordering="sent_at")
-    def sent(self, notification):
-        return local(notification.sent_at, MINUTE)
+    @admin.display(description="Tries", ordering="attempts")
+    def tries(self, notification):
+        return notification.attempts
 
     @admin.display(description="Status", ordering="status")
     def status_badge(self, notification):
         return badge(notification.get_status_display(), STATUS_COLORS.get(notification.status, "#666666"))
+
+    @admin.display(description="Message", ordering="kind")
+    def message(self, notification):
+        """What it is about, to whom and how, in one column so the list fits a laptop."""
+        return format_html(
+            "{}<br><span class='vigil-muted'>{} · {}</span>", notification.get_kind_display(),
+            notification.get_audience_display(), notification.get_channel_display(),
+        )
 
     @admin.display(description="To", ordering="address")
     def to(self, notification):
