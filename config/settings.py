@@ -31,7 +31,7 @@ else:
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "config.admin_site.VigilAdminConfig",  # django.contrib.admin, pages titled in Vigil's words
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

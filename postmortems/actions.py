@@ -3,7 +3,8 @@
 Like `incidents.actions`, each runs in one transaction, locks the rows it changes, checks the
 step and raises `IllegalTransition`/`InvalidInput` with a message a person can act on. The
 admin (change forms, status buttons, bulk actions) and the API call these; nothing else writes
-`PostMortem.status`, its `…_at`/`…_by` stamps or `ActionItem.completed_at`.
+`PostMortem.status`, its `…_at`/`…_by` stamps, `ActionItem.completed_at` or which timeline rows
+are hidden and what notes they carry.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from incidents import actions as incident_actions
 from incidents.errors import IllegalTransition, InvalidInput
 from incidents.models import Source
 
-from .models import ActionItem, PostMortem
+from .models import ActionItem, PostMortem, PostMortemTimelineEntry
 
 _UNSET = object()
 
@@ -72,6 +73,36 @@ def set_action_items_status(items, status: str) -> int:
         item.status = status
         stamp_completion(item, now=now)
     ActionItem.objects.bulk_update(changed, ["status", "completed_at"])
+    return len(changed)
+
+
+# --- The document's timeline -------------------------------------------------------------------
+
+ANNOTATION_MAX = 500  # a note on one row, not a section of its own
+
+
+@transaction.atomic
+def edit_timeline(postmortem: PostMortem, changes: dict[int, dict]) -> int:
+    """Hide or show the post-mortem's timeline rows and set their notes: `changes` maps a row's id
+    to `{"hidden": bool, "annotation": str}` (leave a key out to keep it). Hidden rows are left
+    out of the published document (export, print view). Returns how many rows changed."""
+    rows = {
+        row.pk: row
+        for row in PostMortemTimelineEntry.objects.select_for_update().filter(postmortem=postmortem, pk__in=list(changes))
+    }
+    if unknown := sorted(set(changes) - set(rows)):
+        raise InvalidInput(f"Timeline rows {unknown} are not in this post-mortem's timeline.")
+    changed = []
+    for pk, values in changes.items():
+        row = rows[pk]
+        hidden = bool(values.get("hidden", row.hidden))
+        annotation = (values.get("annotation", row.annotation) or "").strip()
+        if len(annotation) > ANNOTATION_MAX:
+            raise InvalidInput(f"A timeline note is at most {ANNOTATION_MAX} characters ({len(annotation)} given).")
+        if (hidden, annotation) != (row.hidden, row.annotation):
+            row.hidden, row.annotation = hidden, annotation
+            changed.append(row)
+    PostMortemTimelineEntry.objects.bulk_update(changed, ["hidden", "annotation"])
     return len(changed)
 
 

@@ -5,6 +5,7 @@ action, one call to `outbox.resend`."""
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.contrib.admin.views.main import PAGE_VAR
 from django.db.models import Q
 from django.template.defaultfilters import truncatechars
 from django.utils.html import format_html
@@ -24,16 +25,43 @@ STATUS_COLORS = {
 }
 
 
+class IncidentFilter(admin.SimpleListFilter):
+    """Rows about one incident, typed as its reference (`?incident=INC-42`): a text box, not a
+    list, since there may be a million incidents to choose from."""
+
+    title = "incident"
+    parameter_name = "incident"
+    template = "admin/comms/notification/incident_filter.html"
+
+    def lookups(self, request, model_admin):
+        return [("", "")]  # never listed; the template draws a text box
+
+    def choices(self, changelist):
+        others = {k: v for k, v in changelist.params.items() if k not in (self.parameter_name, PAGE_VAR)}
+        yield {"value": self.value() or "", "others": sorted(others.items())}
+
+    def queryset(self, request, queryset):
+        typed = (self.value() or "").strip()
+        if not typed:
+            return queryset
+        number = Incident.number_from_reference(typed)
+        if number is None:
+            messages.error(request, f"“{typed}” is not an incident reference; type one such as INC-42.")
+            return queryset.none()
+        return queryset.filter(incident__number=number)
+
+
 @admin.register(Notification)
 class NotificationAdmin(admin.ModelAdmin):
     list_display = (
-        "created", "status_badge", "channel", "kind", "audience", "to", "incident_ref", "attempts", "error", "sent",
+        "created", "status_badge", "message", "to", "incident_ref", "tries", "error",
     )
-    list_filter = ("status", "channel", "kind", "audience")
+    list_filter = (IncidentFilter, "status", "channel", "kind", "audience")
     list_select_related = ("recipient", "incident")
     search_fields = ("address",)
     search_help_text = "An address, or an incident reference such as INC-42."
-    list_per_page = 100
+    ordering = ("-created_at", "-pk")  # newest first
+    list_per_page = 50
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER
     actions = ["resend"]
@@ -86,17 +114,27 @@ class NotificationAdmin(admin.ModelAdmin):
         else:
             self.message_user(request, "Nothing was re-queued.", messages.WARNING)
 
-    @admin.display(description="Created", ordering="created_at")
+    @admin.display(description="Created · sent", ordering="created_at")
     def created(self, notification):
-        return local(notification.created_at, MINUTE)
+        """When it was written and, under it, when it went out: one column, so the list fits a laptop."""
+        sent = local(notification.sent_at, MINUTE) if notification.sent_at else "not sent"
+        return format_html("{}<br><span class='vigil-muted'>{}</span>", local(notification.created_at, MINUTE), sent)
 
-    @admin.display(description="Sent", ordering="sent_at")
-    def sent(self, notification):
-        return local(notification.sent_at, MINUTE)
+    @admin.display(description="Tries", ordering="attempts")
+    def tries(self, notification):
+        return notification.attempts
 
     @admin.display(description="Status", ordering="status")
     def status_badge(self, notification):
         return badge(notification.get_status_display(), STATUS_COLORS.get(notification.status, "#666666"))
+
+    @admin.display(description="Message", ordering="kind")
+    def message(self, notification):
+        """What it is about, to whom and how, in one column so the list fits a laptop."""
+        return format_html(
+            "{}<br><span class='vigil-muted'>{} · {}</span>", notification.get_kind_display(),
+            notification.get_audience_display(), notification.get_channel_display(),
+        )
 
     @admin.display(description="To", ordering="address")
     def to(self, notification):

@@ -17,7 +17,7 @@ from django.utils.html import format_html
 
 from incidents import selectors
 from incidents.errors import DomainError
-from incidents.formatting import EMPTY, badge
+from incidents.formatting import EMPTY, MINUTE, badge, local
 from incidents.models import Incident, Source
 from oncall.admin.filters import ChoiceFilter
 
@@ -84,11 +84,44 @@ def _transition_action(name: str):
 # --- The post-mortem page --------------------------------------------------------------------
 
 
+class TimelineEntryForm(forms.ModelForm):
+    hidden = forms.BooleanField(label="hide", required=False, help_text="Left out of the published document.")
+    annotation = forms.CharField(
+        label="note", required=False, max_length=actions.ANNOTATION_MAX,
+        widget=forms.TextInput(attrs={"class": "vigil-note", "placeholder": "Add a note"}),
+    )
+
+    class Meta:
+        model = PostMortemTimelineEntry
+        fields = ("hidden", "annotation")
+
+
 class TimelineEntryInline(admin.TabularInline):
+    """The timeline copied from the incident, as a compact table: when (in the reader's zone), what
+    kind, what happened — read-only — with "hide" and a short note per row. Saved through
+    `actions.edit_timeline` (`PostMortemAdmin.save_formset`)."""
+
     model = PostMortemTimelineEntry
-    fields = ("position", "occurred_at", "text", "hidden", "annotation")
+    form = TimelineEntryForm
+    fields = ("when", "kind", "text", "hidden", "annotation")
+    readonly_fields = ("when", "kind", "text")
     extra = 0
-    formfield_overrides = {models.TextField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 50})}}
+    can_delete = False
+    classes = ("vigil-timeline-entries",)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("event")
+
+    def has_add_permission(self, request, obj=None):
+        return False  # the rows come from the incident's timeline
+
+    @admin.display(description="when")
+    def when(self, entry):
+        return local(entry.occurred_at, MINUTE)
+
+    @admin.display(description="kind")
+    def kind(self, entry):
+        return entry.event.get_kind_display() if entry.event else "author's note"
 
 
 class WhyInline(admin.TabularInline):
@@ -206,14 +239,24 @@ class PostMortemAdmin(admin.ModelAdmin):
     def impact_duration_default(self, obj):
         return export.impact_duration(PostMortem(incident=obj.incident)) if obj.pk else EMPTY
 
-    # --- Saving: action items keep completed_at in step with their status ---
+    # --- Saving: the timeline through actions.edit_timeline; action items keep completed_at in step ---
 
     def save_formset(self, request, form, formset, change):
+        if formset.model is PostMortemTimelineEntry:
+            return self._save_timeline(form.instance, formset)
         if formset.model is ActionItem:
             for inline_form in formset.forms:
                 if inline_form.has_changed() and not formset._should_delete_form(inline_form):
                     actions.stamp_completion(inline_form.instance)
         super().save_formset(request, form, formset, change)
+
+    def _save_timeline(self, postmortem, formset) -> None:
+        """Hide/show and notes go through `actions.edit_timeline`; the rows are never saved here."""
+        edited = [row for row in formset.forms if row.has_changed()]
+        actions.edit_timeline(postmortem, {row.instance.pk: row.cleaned_data for row in edited})
+        # What the admin's history message reads from a saved formset.
+        formset.new_objects, formset.deleted_objects = [], []
+        formset.changed_objects = [(row.instance, row.changed_data) for row in edited]
 
     # --- Status: list actions and the page's buttons ---
 
@@ -312,6 +355,8 @@ class PostMortemAdmin(admin.ModelAdmin):
         if postmortem is not None:
             can_change = self.has_change_permission(request, postmortem)
             extra = {
+                "title": f"Post-mortem {postmortem.incident.reference}",
+                "subtitle": postmortem.incident.title,
                 "metrics": metrics.metrics(postmortem.incident),
                 "transitions": [
                     (name, TRANSITION_LABELS[name]) for name in TRANSITIONS_FROM[postmortem.status]
