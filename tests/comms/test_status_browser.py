@@ -104,7 +104,7 @@ def test_ninety_days_fit_a_phone_and_nothing_overflows_on_a_laptop(live_server, 
             )
             actions.post_update(incident, f"Looking into incident {k}.", actor=ic, source=Source.ADMIN, visibility="external")
         with time_machine.travel(start + dt.timedelta(hours=2), tick=False):
-            actions.resolve(incident, actor=ic, source=Source.ADMIN, public_update="Fixed.")
+            actions.resolve(incident, actor=ic, source=Source.ADMIN, summary="Fixed.", public_update="Fixed.")
     url = f"{live_server.url}/status/"
 
     context = phone(browser, javascript=True)

@@ -85,7 +85,7 @@ def test_after_a_reopen_the_reminder_counts_from_the_reopen(commander):
     with at(2):
         actions.post_update(incident, "Rolling back.", actor=commander, source=Source.ADMIN)
     with at(4):
-        actions.resolve(incident, actor=commander, source=Source.ADMIN)
+        actions.resolve(incident, actor=commander, source=Source.ADMIN, summary="Rolled back the deploy.")
     with at(30):
         actions.reopen(incident, actor=commander, source=Source.ADMIN, reason="Errors again")
         dispatch_all()
