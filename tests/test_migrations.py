@@ -25,6 +25,7 @@ from comms.models import MessageTemplate, StakeholderGroup
 from incidents.models import IncidentType, SeverityLevel
 from incidents.seed import SEVERITIES
 from oncall.models import EscalationDelay, EscalationPolicy
+from tests.migrating import migrate, migrate_to_the_latest
 
 pytestmark = pytest.mark.django_db
 
@@ -222,9 +223,7 @@ def test_a_fresh_database_has_the_seeded_postmortem_due_dates():
 
 def _migrate_incidents(name: str):
     """Migrate the incidents app to `name`; the severity model as it stands there."""
-    executor = MigrationExecutor(connection)
-    executor.migrate([("incidents", name)])
-    return executor.loader.project_state([("incidents", name)]).apps.get_model("incidents", "SeverityLevel")
+    return migrate("incidents", name).get_model("incidents", "SeverityLevel")
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -244,6 +243,8 @@ def test_the_postmortem_due_policy_migration_keeps_each_severitys_draft_days_and
         "SEV-1": None, "SEV-2": 3, "SEV-3": 5, "SEV-4": 60
     }
     _migrate_incidents("0003_postmortem_due_policy")
+    migrate_to_the_latest()
+
 
 
 def _record_as_before_the_squash():

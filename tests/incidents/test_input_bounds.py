@@ -7,13 +7,13 @@ from datetime import datetime, timedelta, timezone as dt_timezone
 
 import pytest
 import time_machine
-from django.db import IntegrityError, connection, transaction
-from django.db.migrations.executor import MigrationExecutor
+from django.db import IntegrityError, transaction
 
 from incidents import actions
 from incidents.errors import InvalidField
 from incidents.models import Incident, SeverityLevel, Source, Status, TimelineEvent
 from tests.incidents.factories import IncidentFactory, severity
+from tests.migrating import migrate, migrate_to_the_latest
 
 pytestmark = pytest.mark.django_db
 ADMIN = Source.ADMIN
@@ -158,9 +158,7 @@ def test_an_impossible_number_of_users_is_refused_in_words(commander):
 
 
 def _migrate_incidents(name: str):
-    executor = MigrationExecutor(connection)
-    executor.migrate([("incidents", name)])
-    return executor.loader.project_state([("incidents", name)]).apps
+    return migrate("incidents", name)
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -195,3 +193,4 @@ def test_the_migration_repairs_detection_times_and_refuses_other_instants_out_of
     with pytest.raises(IntegrityError), transaction.atomic():
         Incident.objects.filter(number=904).update(detected_at=NOW + timedelta(minutes=1))
     Incident.objects.filter(number__gt=900).delete()
+    migrate_to_the_latest()
