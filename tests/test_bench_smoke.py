@@ -6,13 +6,18 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_every_benchmark_runs_in_its_smoke_size():
+# Every suite in one subprocess: ~40 s on a quiet machine, twice that on a busy shared one.
+@pytest.mark.timeout(300)
+def test_every_benchmark_runs_in_its_smoke_size(tmp_path):
+    env = {**os.environ, "LOG_LEVEL": "WARNING", "VIGIL_MAIL_DIR": str(tmp_path / "mail")}
     result = subprocess.run(
         [sys.executable, "bench/run.py", "--smoke", "--no-save"],
-        cwd=ROOT, env={**os.environ, "LOG_LEVEL": "WARNING"}, capture_output=True, text=True, timeout=600,
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
     )
     assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
     for figure in ("admin incident changelist", "declare (actions.declare)", "comms fan-out", "ingest POST /api/v1/events", "engine tick"):
