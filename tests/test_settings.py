@@ -29,6 +29,7 @@ print(json.dumps({
     "engine": db["ENGINE"],
     "conn_max_age": db["CONN_MAX_AGE"],
     "conn_health_checks": db["CONN_HEALTH_CHECKS"],
+    "server_options": db.get("OPTIONS", {}).get("options"),
     "broker_url": settings.CELERY_BROKER_URL,
     "debug": settings.DEBUG,
 }))
@@ -96,6 +97,7 @@ def test_postgresql_connections_are_persistent_and_health_checked():
     assert settings["engine"] == "django.db.backends.postgresql"
     assert settings["conn_max_age"] > 0
     assert settings["conn_health_checks"] is True
+    assert settings["server_options"] == "-c jit=off"  # measured: JIT costs Vigil's queries more than it saves
 
 
 def test_defaults_need_no_server():

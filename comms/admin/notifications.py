@@ -14,6 +14,7 @@ from incidents.formatting import EMPTY, MINUTE, badge, local
 from incidents.models import Incident
 from incidents.permissions import VIEW_RESTRICTED
 from incidents.selectors import visible_incidents
+from oncall.admin.paging import EstimatedCountPaginator
 
 from ..models import Notification
 
@@ -63,6 +64,7 @@ class NotificationAdmin(admin.ModelAdmin):
     ordering = ("-created_at", "-pk")  # newest first
     list_per_page = 50
     show_full_result_count = False
+    paginator = EstimatedCountPaginator  # one row per message ever sent: a large table
     show_facets = admin.ShowFacets.NEVER
     actions = ["resend"]
     # Not shown: the acknowledge code (it acknowledges by SMS reply) and the webhook URL (a secret).

@@ -17,6 +17,7 @@ from django.utils.html import format_html
 
 from oncall.admin.display import column
 from oncall.admin.filters import ChoiceFilter
+from oncall.admin.paging import EstimatedCountPaginator
 
 from .. import actions, bounds, engine, formatting, permissions, selectors, sla
 from ..errors import DomainError
@@ -78,6 +79,7 @@ class IncidentAdmin(admin.ModelAdmin):
     ordering = ("-declared_at",)
     list_per_page = 50
     show_full_result_count = False
+    paginator = EstimatedCountPaginator  # "about 1,000,000" past VIGIL_ADMIN_EXACT_COUNT_LIMIT
     show_facets = admin.ShowFacets.NEVER  # counts per filter choice cost a query each on a large table
 
     readonly_fields = (

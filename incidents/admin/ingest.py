@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from oncall.admin.paging import EstimatedCountPaginator
 from oncall.admin.secrets import shown_once
 
 from .. import bounds, ingest
@@ -161,6 +162,7 @@ class AlertEventAdmin(admin.ModelAdmin):
     list_select_related = ("integration__service", "incident")
     search_fields = ("dedup_key", "summary", "source")
     show_full_result_count = False
+    paginator = EstimatedCountPaginator  # every alert ever received: a large table
     date_hierarchy = "received_at"
     actions = ["process_again"]
     fields = (

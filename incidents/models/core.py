@@ -160,6 +160,9 @@ class Incident(models.Model):
         indexes = [
             models.Index(fields=["status", "-declared_at"], name="incident_status_declared"),
             models.Index(fields=["-declared_at"], name="incident_declared"),
+            # The visibility filter (selectors.visible_incidents) and the list's capped count read
+            # this narrow index alone, unrestricted rows first.
+            models.Index(fields=["is_restricted", "id"], name="incident_visibility"),
         ]
         constraints = [
             models.CheckConstraint(
