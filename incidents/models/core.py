@@ -14,6 +14,7 @@ from django.db.models import F, Q
 
 from oncall.models import EscalationPolicy
 
+from ..indexes import TrigramIndex
 from .catalog import IncidentType, Service, SeverityLevel
 
 
@@ -160,6 +161,8 @@ class Incident(models.Model):
         indexes = [
             models.Index(fields=["status", "-declared_at"], name="incident_status_declared"),
             models.Index(fields=["-declared_at"], name="incident_declared"),
+            # Title words are searched with icontains: a pg_trgm GIN index on PostgreSQL.
+            TrigramIndex(field="title", name="incident_title_trgm"),
         ]
         constraints = [
             models.CheckConstraint(

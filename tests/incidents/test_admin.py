@@ -113,7 +113,9 @@ def test_list_page_queries_do_not_grow_with_rows(request, as_user, many_incident
         response = client.get(LIST_URL)
     assert response.status_code == 200
     assert len(response.context["cl"].result_list) == 50
-    with django_assert_max_num_queries(12):
+    # A search adds one small query: the severities the text may name, as ids, so that the title's
+    # index still serves the search (a subquery OR'd with the title would read the whole table).
+    with django_assert_max_num_queries(13):
         response = client.get(LIST_URL, {"state": "open", "mine": "yes", "q": "Incident", "p": 1})
     assert response.status_code == 200
 
