@@ -21,7 +21,9 @@ def search(incidents: QuerySet[Incident], text: str) -> QuerySet[Incident]:
       never a title word ("500" finds INC-500, not "500 errors").
     - Otherwise every word (a "quoted phrase" is one) must be in the title, in any case; and when the
       whole text names a severity ("P0", "critical"), that severity's incidents are found too.
-    Blank text finds everything."""
+    Blank text finds everything; text with a NUL character, nothing."""
+    if "\x00" in text:
+        return incidents.none()  # no title holds a NUL, and PostgreSQL refuses one in a query
     number = Incident.number_from_reference(text)
     if number:
         return incidents.filter(number=number)

@@ -94,6 +94,7 @@ def test_the_admin_and_the_api_find_the_same(as_user, client, commander, inciden
         assert in_admin(text) == in_api(text) == found(text), text
     assert in_api(str(target.number)) == {target.reference}
     assert client.get(API_URL, {"q": "x" * 201}, **headers).status_code == 422
+    assert in_api("late\x00ncy") == set()  # PostgreSQL refuses a NUL in a query: not a 500 (the admin refuses it itself)
 
 
 def test_a_restricted_incident_is_not_found_by_someone_who_may_not_see_it(client, commander, responder):
