@@ -15,7 +15,7 @@ class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        ("incidents", "0004_lifecycle_order_and_resolution_summary"),
+        ("incidents", "0005_visibility_indexes"),
     ]
 
     operations = [
