@@ -37,6 +37,9 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    # The title search's pg_trgm index (incidents/indexes.py) needs its OpClass wrapper registered;
+    # on SQLite the app does nothing.
+    "django.contrib.postgres",
     # Only for its templates and static files: the API docs (/api/v1/docs) load Swagger UI from
     # Vigil's own static files instead of a CDN, so they work offline (ninja/openapi/docs.py).
     "ninja",

@@ -48,6 +48,7 @@ from .api_schemas import (
 )
 from .errors import InvalidField, UnknownSeverity
 from .models import OPEN_STATUSES, Incident, IncidentTask, IncidentType, Participant, Service, SeverityLevel, Source, Status
+from .search import search
 from .severities import find_severity, severity_levels
 
 router = Router()
@@ -139,6 +140,11 @@ def list_incidents(
     severity: list[str] | None = Query(None, description="Severity names, labels or ranks, in any case; repeatable or comma-separated."),
     service: list[str] | None = Query(None, description="Affected service slugs; repeatable or comma-separated."),
     since: dt.datetime | None = Query(None, description="Declared at or after this instant (ISO 8601; no zone = UTC)."),
+    q: str | None = Query(
+        None, max_length=200,
+        description='A reference ("INC-42", "42": that incident only), or words the title contains in any case '
+        '("a quoted phrase" is one word), or a severity\'s name or label — as the admin\'s search.',
+    ),
     cursor: str | None = Query(None, max_length=200, description="`next_cursor` of the previous page."),
     limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT),
 ):
@@ -166,6 +172,8 @@ def list_incidents(
         qs = qs.filter(pk__in=Incident.services.through.objects.filter(service__in=chosen).values("incident_id"))
     if since is not None:
         qs = qs.filter(declared_at__gte=utc(since, "since"))
+    if q:
+        qs = search(qs, q)
     rows, next_cursor = newest_first(qs, field="declared_at", cursor=cursor, limit=limit)
     sla.attach_calendars(rows)
     now = timezone.now()

@@ -44,6 +44,7 @@ SINCE_THE_SQUASH = {
         "0003_postmortem_due_policy",
         "0004_lifecycle_order_and_resolution_summary",
         "0005_visibility_indexes",
+        "0006_title_search_index",
     ],
     "comms": [
         "0002_executive_words_name_the_response_team",

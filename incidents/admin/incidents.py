@@ -9,7 +9,7 @@ from django.contrib.admin import helpers, widgets
 from django.contrib.admin.utils import quote, unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
-from django.db.models import Exists, OuterRef, Prefetch, Q
+from django.db.models import Exists, OuterRef, Prefetch
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils import timezone
@@ -25,7 +25,7 @@ from ..formatting import EMPTY, MINUTE, badge, local
 from ..forms.details import IncidentDetailsForm
 from ..forms.lifecycle import DeclareForm
 from ..models import OPEN_STATUSES, Incident, Participant, Source, Status
-from ..severities import levels_named
+from ..search import search
 from . import operations, preview
 
 STATUS_COLORS = {
@@ -167,16 +167,9 @@ class IncidentAdmin(admin.ModelAdmin):
         return changelist
 
     def get_search_results(self, request, queryset, search_term):
-        """A reference ("INC-42" or "42") finds that incident, and a severity's name or label ("P0",
-        "critical") that severity's incidents, as well as titles containing the words. (A number is
-        a reference, never a rank.) The severities are a subquery: no query more for the page."""
-        number = Incident.number_from_reference(search_term)
-        if number:
-            return queryset.filter(Q(number=number) | Q(title__icontains=search_term.strip())), False
-        found, may_have_duplicates = super().get_search_results(request, queryset, search_term)
-        if search_term.strip():
-            found = found | queryset.filter(severity__in=levels_named(search_term))
-        return found, may_have_duplicates
+        """A reference ("INC-42" or "42") finds that incident only; title words, and a severity's
+        name or label ("P0", "critical"), as `incidents.search.search` says (shared with the API)."""
+        return search(queryset, search_term), False
 
     @admin.display(description="Ref", ordering="number")
     def reference(self, incident):

@@ -14,6 +14,7 @@ from django.db.models import F, Q
 
 from oncall.models import EscalationPolicy
 
+from ..indexes import TrigramIndex
 from .catalog import IncidentType, Service, SeverityLevel
 
 
@@ -163,6 +164,8 @@ class Incident(models.Model):
             # The visibility filter (selectors.visible_incidents) and the list's capped count read
             # this narrow index alone, unrestricted rows first.
             models.Index(fields=["is_restricted", "id"], name="incident_visibility"),
+            # Title words are searched with icontains: a pg_trgm GIN index on PostgreSQL.
+            TrigramIndex(field="title", name="incident_title_trgm"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -121,7 +121,9 @@ def test_list_page_queries_do_not_grow_with_rows(
     with django_assert_max_num_queries(bound):
         response = client.get(LIST_URL, {"status": Status.TRIGGERED, "severity__id__exact": sev2.pk})
     assert response.status_code == 200
-    with django_assert_max_num_queries(bound):
+    # A search adds one small query: the severities the text may name, as ids, so that the title's
+    # index still serves the search (a subquery OR'd with the title would read the whole table).
+    with django_assert_max_num_queries(bound + 1):
         response = client.get(LIST_URL, {"state": "open", "mine": "yes", "q": "Incident", "p": 1})
     assert response.status_code == 200
 
