@@ -1,10 +1,11 @@
 """The public status page's read model: which incidents customers see, and what they are told.
 
-One selection (`select_incidents`) decides what is public; everything after it is pure
-derivation over plain values (`build`), so the page and the JSON say the same thing and a
-test can check the rules without a request. The whole page costs at most four queries,
-however many incidents and updates there are: customer-facing services, the incidents,
-their customer-facing services, their external updates.
+One filter (`public_incidents`) decides what is public. The page reads in full only what it
+shows in full: the active incidents (`select_active`), or one day's incidents when a day is
+opened (`select_day`). The 90 days are summarised by aggregate queries in `status_uptime`
+(per component and day: the worst impact, how many incidents, the downtime), so neither the
+time nor the size of the page grows with the number of incidents. Everything after the
+queries is pure derivation over plain values, so the page and the JSON say the same thing.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db.models import Prefetch, Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
@@ -167,8 +169,12 @@ class PublicIncident:
 
 @dataclass(frozen=True)
 class Day:
+    """One day opened: every public incident open at some moment of it (UTC), in full."""
+
     date: dt.date
-    incidents: tuple[PublicIncident, ...]  # newest resolution first
+    incidents: tuple[PublicIncident, ...]  # still open first, then newest resolution first
+    title: str = DEFAULT_TITLE
+    logo_url: str = ""
 
 
 @dataclass(frozen=True)
@@ -179,13 +185,13 @@ class StatusPage:
     state: str
     components: tuple[Component, ...]
     active: tuple[PublicIncident, ...]
-    history: tuple[Day, ...] = ()  # today first, HISTORY_DAYS days
+    history: tuple = ()  # status_uptime.DaySummary, today first, HISTORY_DAYS days
     bars: tuple = ()  # status_uptime.Bar per component: the days at a glance, oldest first
 
     @property
-    def past(self) -> tuple[Day, ...]:
-        """The days of the history that had incidents, newest first."""
-        return tuple(day for day in self.history if day.incidents)
+    def past(self) -> tuple:
+        """The days of the history with incidents resolved on them, newest first."""
+        return tuple(day for day in self.history if day.count)
 
     @property
     def state_label(self) -> str:
@@ -210,15 +216,17 @@ def history_start(now: dt.datetime, days: int = HISTORY_DAYS) -> dt.datetime:
     return dt.datetime.combine(today - dt.timedelta(days=days - 1), dt.time.min, tzinfo=dt.UTC)
 
 
-def select_incidents(now: dt.datetime, days: int = HISTORY_DAYS) -> QuerySet[Incident]:
-    """Open public incidents and those resolved since `history_start`, with their customer-facing
-    services on `public_services` and their external updates and reopenings (newest first) on
-    `public_updates`."""
+def window(now: dt.datetime, days: int = HISTORY_DAYS) -> QuerySet[Incident]:
+    """Public incidents open now or resolved since `history_start`: what the 90 days summarise."""
     ended = (Status.RESOLVED, Status.CLOSED)
+    return public_incidents().filter(Q(status__in=OPEN_STATUSES) | Q(status__in=ended, resolved_at__gte=history_start(now, days)))
+
+
+def _in_full(incidents: QuerySet[Incident]) -> QuerySet[Incident]:
+    """With their customer-facing services on `public_services` and their external updates and
+    reopenings (newest first) on `public_updates`: three queries, however many incidents."""
     return (
-        public_incidents()
-        .filter(Q(status__in=OPEN_STATUSES) | Q(status__in=ended, resolved_at__gte=history_start(now, days)))
-        .select_related("severity")
+        incidents.select_related("severity")
         .only("pk", "title", "status", "detected_at", "declared_at", "resolved_at", "severity__rank")
         .prefetch_related(
             Prefetch(
@@ -237,8 +245,23 @@ def select_incidents(now: dt.datetime, days: int = HISTORY_DAYS) -> QuerySet[Inc
                 to_attr="public_updates",
             ),
         )
-        .order_by("-declared_at", "-pk")
     )
+
+
+def select_active() -> QuerySet[Incident]:
+    """The open public incidents, in full, newest first."""
+    return _in_full(public_incidents().filter(status__in=OPEN_STATUSES)).order_by("-declared_at", "-pk")
+
+
+def select_day(date: dt.date) -> QuerySet[Incident]:
+    """The public incidents open at some moment of this UTC day, in full: resolved on or after
+    its start and begun before its end, or still open and declared before its end."""
+    begin = dt.datetime.combine(date, dt.time.min, tzinfo=dt.UTC)
+    end = begin + dt.timedelta(days=1)
+    ended = (Status.RESOLVED, Status.CLOSED)
+    began = Q(detected_at__lt=end) | Q(detected_at__isnull=True, declared_at__lt=end)
+    touching = Q(status__in=ended, resolved_at__gte=begin) | Q(status__in=OPEN_STATUSES)
+    return _in_full(public_incidents().filter(touching, began)).order_by("-declared_at", "-pk")
 
 
 # The timeline events that change what customers are told, besides external updates. Their own
@@ -317,46 +340,37 @@ def component_states(services: Iterable[Service], active: Iterable[Incident]) ->
     return [Component(name=s.name, slug=s.slug, state=worst(impacts[s.pk])) for s in services]
 
 
-def history(resolved: Iterable[PublicIncident], now: dt.datetime, days: int = HISTORY_DAYS) -> list[Day]:
-    """Every day of the window, today first, with the incidents resolved that (UTC) day."""
-    by_day: dict[dt.date, list[PublicIncident]] = defaultdict(list)
-    for incident in resolved:
-        by_day[incident.resolved_at.astimezone(dt.UTC).date()].append(incident)
-    today = now.astimezone(dt.UTC).date()
-    out = []
-    for back in range(days):
-        day = today - dt.timedelta(days=back)
-        incidents = sorted(by_day.get(day, ()), key=lambda i: i.resolved_at, reverse=True)
-        out.append(Day(date=day, incidents=tuple(incidents)))
-    return out
+def build(services: Iterable[Service], active: Iterable[Incident], *, now: dt.datetime, days: int = HISTORY_DAYS) -> StatusPage:
+    from . import status_uptime  # it derives from this module's shapes
 
-
-def build(services: Iterable[Service], incidents: Iterable[Incident], *, now: dt.datetime, days: int = HISTORY_DAYS) -> StatusPage:
-    from .status_uptime import bars  # it derives from this module's shapes
-
-    incidents = list(incidents)
-    active = [i for i in incidents if i.status in OPEN_STATUSES]
-    public_active = [to_public(i) for i in active]
-    resolved = [to_public(i) for i in incidents if i.status not in OPEN_STATUSES]
+    active = list(active)
     components = component_states(services, active)
     # The banner follows the incidents, not only the components: a public incident whose
     # services are all internal still means something is wrong for customers.
     overall = worst([c.state for c in components] + [state_for_rank(i.severity.rank) for i in active])
+    bars, history = status_uptime.summarise(components, now=now, days=days)
     return StatusPage(
         title=page_title(),
         logo_url=logo_url(),
         generated_at=now,
         state=overall,
         components=tuple(components),
-        active=tuple(public_active),
-        history=tuple(history(resolved, now, days)),
-        bars=bars(components, public_active + resolved, now=now, days=days),
+        active=tuple(to_public(i) for i in active),
+        history=history,
+        bars=bars,
     )
 
 
 def status_page(now: dt.datetime | None = None) -> StatusPage:
     now = now or timezone.now()
-    return build(select_components(), select_incidents(now), now=now)
+    return build(select_components(), select_active(), now=now)
+
+
+def day_page(date: dt.date) -> Day:
+    """One day opened from the history or a bar: its incidents in full, still open first."""
+    incidents = [to_public(i) for i in select_day(date)]
+    incidents.sort(key=lambda i: (i.resolved_at is not None, -(i.resolved_at or i.started_at).timestamp()))
+    return Day(date=date, incidents=tuple(incidents), title=page_title(), logo_url=logo_url())
 
 
 # --- The JSON shape (field names are a public contract: add, never rename) --------------------
@@ -375,14 +389,27 @@ def _incident_json(incident: PublicIncident) -> dict:
     }
 
 
+def day_url(date: dt.date) -> str:
+    return reverse("comms:status-day", args=[date.isoformat()])
+
+
 def as_json(page: StatusPage) -> dict:
+    """The page as JSON. `history` is a summary per day (the day's incidents in full are at
+    `url`, as JSON at `json`): a day's list would make the document grow with the incidents."""
     return {
         "page": {"title": page.title, "generated_at": iso_utc(page.generated_at)},
         "status": {"state": page.state, "description": page.state_label},
         "components": [{"id": c.slug, "name": c.name, "state": c.state} for c in page.components],
         "active_incidents": [_incident_json(i) for i in page.active],
         "history": [
-            {"date": day.date.isoformat(), "incidents": [_incident_json(i) for i in day.incidents]}
+            {
+                "date": day.date.isoformat(), "state": day.state, "incident_count": day.count,
+                "url": day_url(day.date), "json": reverse("comms:status-day-json", args=[day.date.isoformat()]),
+            }
             for day in page.history
         ],
     }
+
+
+def day_json(day: Day) -> dict:
+    return {"date": day.date.isoformat(), "incidents": [_incident_json(i) for i in day.incidents]}
