@@ -38,7 +38,10 @@ SQUASHED = {
 # Migrations made since the squash (each app's after its squashed one).
 SINCE_THE_SQUASH = {
     "oncall": ["0002_business_clocks", "0003_cover_requests"],
-    "incidents": ["0002_business_clocks", "0003_postmortem_due_policy", "0004_lifecycle_order_and_resolution_summary"],
+    "incidents": [
+        "0002_business_clocks", "0003_postmortem_due_policy", "0004_lifecycle_order_and_resolution_summary",
+        "0005_status_indexes",
+    ],
     "comms": [
         "0002_executive_words_name_the_response_team",
         "0003_shift_cover_messages",

@@ -160,6 +160,12 @@ class Incident(models.Model):
         indexes = [
             models.Index(fields=["status", "-declared_at"], name="incident_status_declared"),
             models.Index(fields=["-declared_at"], name="incident_declared"),
+            # The status page's 90 days and its day pages: public incidents by resolution time.
+            models.Index(
+                fields=["resolved_at"],
+                condition=Q(public_on_status_page=True, is_restricted=False, is_drill=False),
+                name="incident_public_resolved",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
