@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Count, Min, Prefetch, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
@@ -27,6 +26,9 @@ from incidents.models import OPEN_STATUSES, Incident, Service, Status, TimelineE
 from .defaults import REOPENED_PUBLIC_WORDS
 
 DEFAULT_TITLE = "Service status"  # with no organisation name set
+# Active incidents shown in full on the page and in its JSON, newest first; any more are counted,
+# and each is listed in full on the page of the day it was declared.
+ACTIVE_IN_FULL = 20
 HISTORY_DAYS = 90
 # A status change and an external update posted within this of it are one entry (posting an
 # update with a new status records both).
@@ -185,6 +187,7 @@ class StatusPage:
     state: str
     components: tuple[Component, ...]
     active: tuple[PublicIncident, ...]
+    active_count: int = 0  # all of them; `active` holds the newest ACTIVE_IN_FULL in full
     history: tuple = ()  # status_uptime.DaySummary, today first, HISTORY_DAYS days
     bars: tuple = ()  # status_uptime.Bar per component: the days at a glance, oldest first
 
@@ -254,13 +257,14 @@ def select_active() -> QuerySet[Incident]:
 
 
 def select_day(date: dt.date) -> QuerySet[Incident]:
-    """The public incidents open at some moment of this UTC day, in full: resolved on or after
-    its start and begun before its end, or still open and declared before its end."""
+    """The public incidents of this UTC day, in full: those open at some moment of it and resolved
+    since (resolved on or after its start, begun before its end), and those still open declared on
+    it (an incident open for weeks is listed on the day it was declared, not on every day since)."""
     begin = dt.datetime.combine(date, dt.time.min, tzinfo=dt.UTC)
     end = begin + dt.timedelta(days=1)
     ended = (Status.RESOLVED, Status.CLOSED)
     began = Q(detected_at__lt=end) | Q(detected_at__isnull=True, declared_at__lt=end)
-    touching = Q(status__in=ended, resolved_at__gte=begin) | Q(status__in=OPEN_STATUSES)
+    touching = Q(status__in=ended, resolved_at__gte=begin) | Q(status__in=OPEN_STATUSES, declared_at__gte=begin)
     return _in_full(public_incidents().filter(touching, began)).order_by("-declared_at", "-pk")
 
 
@@ -331,23 +335,34 @@ def entries(declared_at: dt.datetime, events: Iterable[TimelineEvent]) -> tuple[
     return tuple(reversed(out))
 
 
-def component_states(services: Iterable[Service], active: Iterable[Incident]) -> list[Component]:
+def open_public() -> QuerySet[Incident]:
+    return public_incidents().filter(status__in=OPEN_STATUSES)
+
+
+def worst_open_ranks() -> dict[str | None, int]:
+    """The worst (lowest) severity rank of the open public incidents per customer-facing service
+    slug, and overall under None: two aggregate queries, however many incidents are open."""
+    links = Incident.services.through.objects.filter(service__customer_facing=True, incident__in=open_public())
+    ranks = dict(links.values("service__slug").annotate(rank=Min("incident__severity__rank")).values_list("service__slug", "rank"))
+    overall = open_public().aggregate(rank=Min("severity__rank"), n=Count("pk"))
+    return {**ranks, None: overall["rank"], "#count": overall["n"]}
+
+
+def component_states(services: Iterable[Service], ranks: dict) -> list[Component]:
     """Each customer-facing service takes the worst state its open incidents cause."""
-    impacts: dict[int, list[str]] = defaultdict(list)
-    for incident in active:
-        for service in incident.public_services:
-            impacts[service.pk].append(state_for_rank(incident.severity.rank))
-    return [Component(name=s.name, slug=s.slug, state=worst(impacts[s.pk])) for s in services]
+    return [
+        Component(name=s.name, slug=s.slug, state=state_for_rank(ranks[s.slug]) if s.slug in ranks else OPERATIONAL)
+        for s in services
+    ]
 
 
-def build(services: Iterable[Service], active: Iterable[Incident], *, now: dt.datetime, days: int = HISTORY_DAYS) -> StatusPage:
+def build(services: Iterable[Service], active: Iterable[Incident], ranks: dict, *, now: dt.datetime, days: int = HISTORY_DAYS) -> StatusPage:
     from . import status_uptime  # it derives from this module's shapes
 
-    active = list(active)
-    components = component_states(services, active)
+    components = component_states(services, ranks)
     # The banner follows the incidents, not only the components: a public incident whose
     # services are all internal still means something is wrong for customers.
-    overall = worst([c.state for c in components] + [state_for_rank(i.severity.rank) for i in active])
+    overall = worst([c.state for c in components] + ([state_for_rank(ranks[None])] if ranks[None] is not None else []))
     bars, history = status_uptime.summarise(components, now=now, days=days)
     return StatusPage(
         title=page_title(),
@@ -356,6 +371,7 @@ def build(services: Iterable[Service], active: Iterable[Incident], *, now: dt.da
         state=overall,
         components=tuple(components),
         active=tuple(to_public(i) for i in active),
+        active_count=ranks["#count"],
         history=history,
         bars=bars,
     )
@@ -363,7 +379,7 @@ def build(services: Iterable[Service], active: Iterable[Incident], *, now: dt.da
 
 def status_page(now: dt.datetime | None = None) -> StatusPage:
     now = now or timezone.now()
-    return build(select_components(), select_active(), now=now)
+    return build(select_components(), select_active()[:ACTIVE_IN_FULL], worst_open_ranks(), now=now)
 
 
 def day_page(date: dt.date) -> Day:
@@ -401,6 +417,7 @@ def as_json(page: StatusPage) -> dict:
         "status": {"state": page.state, "description": page.state_label},
         "components": [{"id": c.slug, "name": c.name, "state": c.state} for c in page.components],
         "active_incidents": [_incident_json(i) for i in page.active],
+        "active_count": page.active_count,
         "history": [
             {
                 "date": day.date.isoformat(), "state": day.state, "incident_count": day.count,

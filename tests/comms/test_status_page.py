@@ -349,7 +349,8 @@ def test_the_json_has_stable_fields_and_iso_utc_times(client, ic, checkout):
     assert response["Content-Type"] == "application/json"
     assert "public" in response["Cache-Control"] and "max-age=30" in response["Cache-Control"]
     data = response.json()
-    assert set(data) == {"page", "status", "components", "active_incidents", "history"}
+    assert set(data) == {"page", "status", "components", "active_incidents", "active_count", "history"}
+    assert data["active_count"] == 1
     assert data["page"] == {"title": "Service status", "generated_at": "2026-11-22T14:05:00Z"}
     assert data["status"] == {"state": "major_outage", "description": "Major outage"}
     assert data["components"] == [{"id": "checkout-api", "name": "Checkout API", "state": "major_outage"}]
@@ -373,6 +374,25 @@ def test_the_json_has_stable_fields_and_iso_utc_times(client, ic, checkout):
         "date": "2026-11-22", "state": "operational", "incident_count": 0,
         "url": "/status/day/2026-11-22/", "json": "/status/day/2026-11-22.json",
     }
+
+
+@pytest.mark.django_db
+def test_past_twenty_active_incidents_the_rest_are_counted_and_on_their_declaration_day(client, ic, checkout, search):
+    oldest = declare(ic, [search], sev="SEV-1", title="Oldest open", at=NOW - dt.timedelta(days=3))
+    for k in range(status.ACTIVE_IN_FULL):
+        declare(ic, [checkout], sev="SEV-3", title=f"Open {k}", at=NOW - dt.timedelta(minutes=k + 1))
+
+    data = client.get(JSON).json()
+    text = visible_text(page_text(client))
+
+    assert data["active_count"] == 21 and len(data["active_incidents"]) == 20
+    assert "Oldest open" not in text.split("Past 90 days")[0] and "Open 19" in text
+    assert "The 20 most recent of 21 active incidents" in text
+    # The banner and the components follow every open incident, shown in full or not.
+    assert data["status"]["state"] == "major_outage"
+    assert {c["id"]: c["state"] for c in data["components"]} == {"checkout-api": "degraded_performance", "search": "major_outage"}
+    day = client.get(f"/status/day/{oldest.declared_at.date().isoformat()}.json").json()
+    assert [i["title"] for i in day["incidents"]] == ["Oldest open"]
 
 
 @pytest.mark.django_db
@@ -423,11 +443,12 @@ def queries_for(client, url: str) -> int:
     return len(queries)
 
 
-# The page: components, the active incidents, their services, their updates; the per-component
+# The page: components, the worst open rank per component and overall, the newest active
+# incidents, their services, their updates; the per-component
 # and per-day aggregates, the reopened incidents' resolutions (and, if any, their services).
 # A day: its incidents, their services, their updates.
 @pytest.mark.django_db
-@pytest.mark.parametrize("url, limit", [(PAGE, 8), (JSON, 8), ("/status/day/2026-11-19/", 3), ("/status/day/2026-11-19.json", 3)])
+@pytest.mark.parametrize("url, limit", [(PAGE, 10), (JSON, 10), ("/status/day/2026-11-19/", 3), ("/status/day/2026-11-19.json", 3)])
 def test_a_fixed_number_of_queries_however_many_incidents_and_updates(
     client, ic, django_assert_max_num_queries, url, limit
 ):
