@@ -389,44 +389,5 @@ def day_page(date: dt.date) -> Day:
     return Day(date=date, incidents=tuple(incidents), title=page_title(), logo_url=logo_url())
 
 
-# --- The JSON shape (field names are a public contract: add, never rename) --------------------
-
-
-def _incident_json(incident: PublicIncident) -> dict:
-    return {
-        "id": incident.id,
-        "title": incident.title,
-        "status": incident.status,
-        "impact": incident.impact,
-        "components": list(incident.components),
-        "started_at": iso_utc(incident.started_at),
-        "resolved_at": iso_utc(incident.resolved_at),
-        "updates": [{"at": iso_utc(u.at), "status": u.status, "body": u.body, "kind": u.kind} for u in incident.updates],
-    }
-
-
 def day_url(date: dt.date) -> str:
     return reverse("comms:status-day", args=[date.isoformat()])
-
-
-def as_json(page: StatusPage) -> dict:
-    """The page as JSON. `history` is a summary per day (the day's incidents in full are at
-    `url`, as JSON at `json`): a day's list would make the document grow with the incidents."""
-    return {
-        "page": {"title": page.title, "generated_at": iso_utc(page.generated_at)},
-        "status": {"state": page.state, "description": page.state_label},
-        "components": [{"id": c.slug, "name": c.name, "state": c.state} for c in page.components],
-        "active_incidents": [_incident_json(i) for i in page.active],
-        "active_count": page.active_count,
-        "history": [
-            {
-                "date": day.date.isoformat(), "state": day.state, "incident_count": day.count,
-                "url": day_url(day.date), "json": reverse("comms:status-day-json", args=[day.date.isoformat()]),
-            }
-            for day in page.history
-        ],
-    }
-
-
-def day_json(day: Day) -> dict:
-    return {"date": day.date.isoformat(), "incidents": [_incident_json(i) for i in day.incidents]}

@@ -9,6 +9,7 @@ from django.utils.cache import patch_cache_control
 from django.views.decorators.http import require_safe
 
 from . import status
+from .status_json import as_json, day_json
 
 # Long enough that a rush of visitors during an outage is served from caches, short enough
 # that a new update shows within half a minute.
@@ -39,7 +40,7 @@ def status_page(request: HttpRequest) -> HttpResponse:
 
 @require_safe
 def status_json(request: HttpRequest) -> JsonResponse:
-    return _cacheable(JsonResponse(status.as_json(status.status_page())))
+    return _cacheable(JsonResponse(as_json(status.status_page())))
 
 
 @require_safe
@@ -50,4 +51,4 @@ def status_day(request: HttpRequest, date: str) -> HttpResponse:
 
 @require_safe
 def status_day_json(request: HttpRequest, date: str) -> JsonResponse:
-    return _cacheable(JsonResponse(status.day_json(status.day_page(_date(date)))))
+    return _cacheable(JsonResponse(day_json(status.day_page(_date(date)))))
