@@ -342,8 +342,8 @@ def open_public() -> QuerySet[Incident]:
 def worst_open_ranks() -> dict[str | None, int]:
     """The worst (lowest) severity rank of the open public incidents per customer-facing service
     slug, and overall under None: two aggregate queries, however many incidents are open."""
-    links = Incident.services.through.objects.filter(service__customer_facing=True, incident__in=open_public())
-    ranks = dict(links.values("service__slug").annotate(rank=Min("incident__severity__rank")).values_list("service__slug", "rank"))
+    links = open_public().filter(services__customer_facing=True).values("services__slug")
+    ranks = dict(links.annotate(rank=Min("severity__rank")).values_list("services__slug", "rank"))
     overall = open_public().aggregate(rank=Min("severity__rank"), n=Count("pk"))
     return {**ranks, None: overall["rank"], "#count": overall["n"]}
 
