@@ -179,8 +179,10 @@ def run(plan: dict) -> tuple[list, str, list[str]]:
         from bench import scale
 
         step = time.perf_counter()
-        scale_rows, scale_notes = scale.run(size=plan["scale_size"], repeats=max(repeats, 7) if not plan["smoke"] else 2,
-                                            log=lambda line: print(line, flush=True))
+        scale_rows, scale_notes = scale.run(
+            size=plan["scale_size"], repeats=2 if plan["smoke"] else max(repeats, 7),
+            world=world if ("pages" in suites or "declare" in suites) else None, log=lambda line: print(line, flush=True),
+        )
         rows += scale_rows
         notes += scale_notes
         print(f"  scale benchmark: {time.perf_counter() - step:.0f} s", flush=True)

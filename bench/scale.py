@@ -205,10 +205,11 @@ def measure(name: str, client: Client, url: str, headers: dict, repeats: int, si
     return Row("scale", name, size_label, "ms", samples, spy.count), lines
 
 
-def run(*, size: int, repeats: int, log=print) -> tuple[list[Row], list[str]]:
+def run(*, size: int, repeats: int, world=None, log=print) -> tuple[list[Row], list[str]]:
+    """`world`: the pages suite's, when it ran in the same process (its people and services)."""
     from bench.scenarios import World
 
-    world = World(max_incidents=10)
+    world = world or World(max_incidents=10)
     log(f"Loading {size:,} incidents in bulk …")
     loaded = load(size, world, log=log)
     rows, notes = [], [f"scale: {size:,} incidents, {repeats} timed runs per page (p95 of {repeats} runs is near their maximum)"]
