@@ -213,6 +213,12 @@ def public_incidents() -> QuerySet[Incident]:
     )
 
 
+# Open: no resolution time (a reopen clears it). Said through `resolved_at` too, so that the
+# open incidents are read from the same partial index as the resolved ones
+# (`incident_public_resolved`), not from the status index over every open incident.
+OPEN_NOW = Q(status__in=OPEN_STATUSES, resolved_at__isnull=True)
+
+
 def history_start(now: dt.datetime, days: int = HISTORY_DAYS) -> dt.datetime:
     """Midnight UTC at the start of the oldest day the history shows (today is day 1)."""
     today = now.astimezone(dt.UTC).date()
@@ -222,7 +228,7 @@ def history_start(now: dt.datetime, days: int = HISTORY_DAYS) -> dt.datetime:
 def window(now: dt.datetime, days: int = HISTORY_DAYS) -> QuerySet[Incident]:
     """Public incidents open now or resolved since `history_start`: what the 90 days summarise."""
     ended = (Status.RESOLVED, Status.CLOSED)
-    return public_incidents().filter(Q(status__in=OPEN_STATUSES) | Q(status__in=ended, resolved_at__gte=history_start(now, days)))
+    return public_incidents().filter(OPEN_NOW | Q(status__in=ended, resolved_at__gte=history_start(now, days)))
 
 
 def _in_full(incidents: QuerySet[Incident]) -> QuerySet[Incident]:
@@ -253,7 +259,7 @@ def _in_full(incidents: QuerySet[Incident]) -> QuerySet[Incident]:
 
 def select_active() -> QuerySet[Incident]:
     """The open public incidents, in full, newest first."""
-    return _in_full(public_incidents().filter(status__in=OPEN_STATUSES)).order_by("-declared_at", "-pk")
+    return _in_full(open_public()).order_by("-declared_at", "-pk")
 
 
 def select_day(date: dt.date) -> QuerySet[Incident]:
@@ -264,7 +270,7 @@ def select_day(date: dt.date) -> QuerySet[Incident]:
     end = begin + dt.timedelta(days=1)
     ended = (Status.RESOLVED, Status.CLOSED)
     began = Q(detected_at__lt=end) | Q(detected_at__isnull=True, declared_at__lt=end)
-    touching = Q(status__in=ended, resolved_at__gte=begin) | Q(status__in=OPEN_STATUSES, declared_at__gte=begin)
+    touching = Q(status__in=ended, resolved_at__gte=begin) | (OPEN_NOW & Q(declared_at__gte=begin))
     return _in_full(public_incidents().filter(touching, began)).order_by("-declared_at", "-pk")
 
 
@@ -336,7 +342,7 @@ def entries(declared_at: dt.datetime, events: Iterable[TimelineEvent]) -> tuple[
 
 
 def open_public() -> QuerySet[Incident]:
-    return public_incidents().filter(status__in=OPEN_STATUSES)
+    return public_incidents().filter(OPEN_NOW)
 
 
 def worst_open_ranks() -> dict[str | None, int]:
