@@ -123,7 +123,10 @@ def _resolved_per_day(now: dt.datetime, days: int) -> list:
 def _reopen_gaps(now: dt.datetime, start: dt.datetime, days: int) -> dict[str, dict[str, float]]:
     """Seconds each component's reopened incidents stood resolved between two openings, by the
     impact they would otherwise have counted at: subtracted from the summed downtime."""
-    reopened = TimelineEvent.objects.filter(kind=TimelineEvent.Kind.REOPENED, incident__in=window(now, days))
+    # A reopening before the window leaves no gap inside it: only the window's reopenings count.
+    reopened = TimelineEvent.objects.filter(
+        kind=TimelineEvent.Kind.REOPENED, occurred_at__gte=start, incident__in=window(now, days)
+    )
     events = TimelineEvent.objects.filter(
         incident__in=reopened.values("incident_id"), kind__in=(TimelineEvent.Kind.RESOLVED, TimelineEvent.Kind.REOPENED)
     ).order_by("incident_id", "occurred_at", "pk")

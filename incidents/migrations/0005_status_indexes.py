@@ -1,5 +1,5 @@
-"""The status page's index: public incidents by resolution time (partial), for its 90 days
-summarised by aggregate queries and for a day's incidents.
+"""The status page's indexes: public incidents by resolution time (partial), for its 90 days
+summarised by aggregate queries and for a day's incidents; reopenings by time, for its uptime.
 
 Built with CREATE INDEX CONCURRENTLY on PostgreSQL, outside a transaction, so that upgrading a
 live installation with a million incidents does not lock the incidents table while it builds;
@@ -46,5 +46,9 @@ class Migration(migrations.Migration):
                 fields=["resolved_at"],
                 name="incident_public_resolved",
             ),
+        ),
+        AddIndexConcurrentlyOnPostgres(
+            model_name="timelineevent",
+            index=models.Index(condition=models.Q(("kind", "reopened")), fields=["occurred_at"], name="timeline_reopened"),
         ),
     ]
