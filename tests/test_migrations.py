@@ -40,7 +40,7 @@ SINCE_THE_SQUASH = {
     "oncall": ["0002_business_clocks", "0003_cover_requests"],
     "incidents": [
         "0002_business_clocks", "0003_postmortem_due_policy", "0004_lifecycle_order_and_resolution_summary",
-        "0005_status_indexes",
+        "0007_status_indexes",
     ],
     "comms": [
         "0002_executive_words_name_the_response_team",

@@ -35,7 +35,7 @@ class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        ("incidents", "0004_lifecycle_order_and_resolution_summary"),
+        ("incidents", "0006_title_search_index"),
     ]
 
     operations = [
