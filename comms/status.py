@@ -1,22 +1,23 @@
 """The public status page's read model: which incidents customers see, and what they are told.
 
-One selection (`select_incidents`) decides what is public; everything after it is pure
-derivation over plain values (`build`), so the page and the JSON say the same thing and a
-test can check the rules without a request. The whole page costs at most four queries,
-however many incidents and updates there are: customer-facing services, the incidents,
-their customer-facing services, their external updates.
+One filter (`public_incidents`) decides what is public. The page reads in full only what it
+shows in full: the active incidents (`select_active`), or one day's incidents when a day is
+opened (`select_day`). The 90 days are summarised by aggregate queries in `status_uptime`
+(per component and day: the worst impact, how many incidents, the downtime), so neither the
+time nor the size of the page grows with the number of incidents. Everything after the
+queries is pure derivation over plain values, so the page and the JSON say the same thing.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Count, Min, Prefetch, Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
@@ -25,6 +26,9 @@ from incidents.models import OPEN_STATUSES, Incident, Service, Status, TimelineE
 from .defaults import REOPENED_PUBLIC_WORDS
 
 DEFAULT_TITLE = "Service status"  # with no organisation name set
+# Active incidents shown in full on the page and in its JSON, newest first; any more are counted,
+# and each is listed in full on the page of the day it was declared.
+ACTIVE_IN_FULL = 20
 HISTORY_DAYS = 90
 # A status change and an external update posted within this of it are one entry (posting an
 # update with a new status records both).
@@ -167,8 +171,12 @@ class PublicIncident:
 
 @dataclass(frozen=True)
 class Day:
+    """One day opened: every public incident open at some moment of it (UTC), in full."""
+
     date: dt.date
-    incidents: tuple[PublicIncident, ...]  # newest resolution first
+    incidents: tuple[PublicIncident, ...]  # still open first, then newest resolution first
+    title: str = DEFAULT_TITLE
+    logo_url: str = ""
 
 
 @dataclass(frozen=True)
@@ -179,13 +187,14 @@ class StatusPage:
     state: str
     components: tuple[Component, ...]
     active: tuple[PublicIncident, ...]
-    history: tuple[Day, ...] = ()  # today first, HISTORY_DAYS days
+    active_count: int = 0  # all of them; `active` holds the newest ACTIVE_IN_FULL in full
+    history: tuple = ()  # status_uptime.DaySummary, today first, HISTORY_DAYS days
     bars: tuple = ()  # status_uptime.Bar per component: the days at a glance, oldest first
 
     @property
-    def past(self) -> tuple[Day, ...]:
-        """The days of the history that had incidents, newest first."""
-        return tuple(day for day in self.history if day.incidents)
+    def past(self) -> tuple:
+        """The days of the history with incidents resolved on them, newest first."""
+        return tuple(day for day in self.history if day.count)
 
     @property
     def state_label(self) -> str:
@@ -204,21 +213,29 @@ def public_incidents() -> QuerySet[Incident]:
     )
 
 
+# Open: no resolution time (a reopen clears it). Said through `resolved_at` too, so that the
+# open incidents are read from the same partial index as the resolved ones
+# (`incident_public_resolved`), not from the status index over every open incident.
+OPEN_NOW = Q(status__in=OPEN_STATUSES, resolved_at__isnull=True)
+
+
 def history_start(now: dt.datetime, days: int = HISTORY_DAYS) -> dt.datetime:
     """Midnight UTC at the start of the oldest day the history shows (today is day 1)."""
     today = now.astimezone(dt.UTC).date()
     return dt.datetime.combine(today - dt.timedelta(days=days - 1), dt.time.min, tzinfo=dt.UTC)
 
 
-def select_incidents(now: dt.datetime, days: int = HISTORY_DAYS) -> QuerySet[Incident]:
-    """Open public incidents and those resolved since `history_start`, with their customer-facing
-    services on `public_services` and their external updates and reopenings (newest first) on
-    `public_updates`."""
+def window(now: dt.datetime, days: int = HISTORY_DAYS) -> QuerySet[Incident]:
+    """Public incidents open now or resolved since `history_start`: what the 90 days summarise."""
     ended = (Status.RESOLVED, Status.CLOSED)
+    return public_incidents().filter(OPEN_NOW | Q(status__in=ended, resolved_at__gte=history_start(now, days)))
+
+
+def _in_full(incidents: QuerySet[Incident]) -> QuerySet[Incident]:
+    """With their customer-facing services on `public_services` and their external updates and
+    reopenings (newest first) on `public_updates`: three queries, however many incidents."""
     return (
-        public_incidents()
-        .filter(Q(status__in=OPEN_STATUSES) | Q(status__in=ended, resolved_at__gte=history_start(now, days)))
-        .select_related("severity")
+        incidents.select_related("severity")
         .only("pk", "title", "status", "detected_at", "declared_at", "resolved_at", "severity__rank")
         .prefetch_related(
             Prefetch(
@@ -237,8 +254,24 @@ def select_incidents(now: dt.datetime, days: int = HISTORY_DAYS) -> QuerySet[Inc
                 to_attr="public_updates",
             ),
         )
-        .order_by("-declared_at", "-pk")
     )
+
+
+def select_active() -> QuerySet[Incident]:
+    """The open public incidents, in full, newest first."""
+    return _in_full(open_public()).order_by("-declared_at", "-pk")
+
+
+def select_day(date: dt.date) -> QuerySet[Incident]:
+    """The public incidents of this UTC day, in full: those open at some moment of it and resolved
+    since (resolved on or after its start, begun before its end), and those still open declared on
+    it (an incident open for weeks is listed on the day it was declared, not on every day since)."""
+    begin = dt.datetime.combine(date, dt.time.min, tzinfo=dt.UTC)
+    end = begin + dt.timedelta(days=1)
+    ended = (Status.RESOLVED, Status.CLOSED)
+    began = Q(detected_at__lt=end) | Q(detected_at__isnull=True, declared_at__lt=end)
+    touching = Q(status__in=ended, resolved_at__gte=begin) | (OPEN_NOW & Q(declared_at__gte=begin))
+    return _in_full(public_incidents().filter(touching, began)).order_by("-declared_at", "-pk")
 
 
 # The timeline events that change what customers are told, besides external updates. Their own
@@ -308,81 +341,59 @@ def entries(declared_at: dt.datetime, events: Iterable[TimelineEvent]) -> tuple[
     return tuple(reversed(out))
 
 
-def component_states(services: Iterable[Service], active: Iterable[Incident]) -> list[Component]:
+def open_public() -> QuerySet[Incident]:
+    return public_incidents().filter(OPEN_NOW)
+
+
+def worst_open_ranks() -> dict[str | None, int]:
+    """The worst (lowest) severity rank of the open public incidents per customer-facing service
+    slug, and overall under None: two aggregate queries, however many incidents are open."""
+    links = open_public().filter(services__customer_facing=True).values("services__slug")
+    ranks = dict(links.annotate(rank=Min("severity__rank")).values_list("services__slug", "rank"))
+    overall = open_public().aggregate(rank=Min("severity__rank"), n=Count("pk"))
+    return {**ranks, None: overall["rank"], "#count": overall["n"]}
+
+
+def component_states(services: Iterable[Service], ranks: dict) -> list[Component]:
     """Each customer-facing service takes the worst state its open incidents cause."""
-    impacts: dict[int, list[str]] = defaultdict(list)
-    for incident in active:
-        for service in incident.public_services:
-            impacts[service.pk].append(state_for_rank(incident.severity.rank))
-    return [Component(name=s.name, slug=s.slug, state=worst(impacts[s.pk])) for s in services]
+    return [
+        Component(name=s.name, slug=s.slug, state=state_for_rank(ranks[s.slug]) if s.slug in ranks else OPERATIONAL)
+        for s in services
+    ]
 
 
-def history(resolved: Iterable[PublicIncident], now: dt.datetime, days: int = HISTORY_DAYS) -> list[Day]:
-    """Every day of the window, today first, with the incidents resolved that (UTC) day."""
-    by_day: dict[dt.date, list[PublicIncident]] = defaultdict(list)
-    for incident in resolved:
-        by_day[incident.resolved_at.astimezone(dt.UTC).date()].append(incident)
-    today = now.astimezone(dt.UTC).date()
-    out = []
-    for back in range(days):
-        day = today - dt.timedelta(days=back)
-        incidents = sorted(by_day.get(day, ()), key=lambda i: i.resolved_at, reverse=True)
-        out.append(Day(date=day, incidents=tuple(incidents)))
-    return out
+def build(services: Iterable[Service], active: Iterable[Incident], ranks: dict, *, now: dt.datetime, days: int = HISTORY_DAYS) -> StatusPage:
+    from . import status_uptime  # it derives from this module's shapes
 
-
-def build(services: Iterable[Service], incidents: Iterable[Incident], *, now: dt.datetime, days: int = HISTORY_DAYS) -> StatusPage:
-    from .status_uptime import bars  # it derives from this module's shapes
-
-    incidents = list(incidents)
-    active = [i for i in incidents if i.status in OPEN_STATUSES]
-    public_active = [to_public(i) for i in active]
-    resolved = [to_public(i) for i in incidents if i.status not in OPEN_STATUSES]
-    components = component_states(services, active)
+    components = component_states(services, ranks)
     # The banner follows the incidents, not only the components: a public incident whose
     # services are all internal still means something is wrong for customers.
-    overall = worst([c.state for c in components] + [state_for_rank(i.severity.rank) for i in active])
+    overall = worst([c.state for c in components] + ([state_for_rank(ranks[None])] if ranks[None] is not None else []))
+    bars, history = status_uptime.summarise(components, now=now, days=days)
     return StatusPage(
         title=page_title(),
         logo_url=logo_url(),
         generated_at=now,
         state=overall,
         components=tuple(components),
-        active=tuple(public_active),
-        history=tuple(history(resolved, now, days)),
-        bars=bars(components, public_active + resolved, now=now, days=days),
+        active=tuple(to_public(i) for i in active),
+        active_count=ranks["#count"],
+        history=history,
+        bars=bars,
     )
 
 
 def status_page(now: dt.datetime | None = None) -> StatusPage:
     now = now or timezone.now()
-    return build(select_components(), select_incidents(now), now=now)
+    return build(select_components(), select_active()[:ACTIVE_IN_FULL], worst_open_ranks(), now=now)
 
 
-# --- The JSON shape (field names are a public contract: add, never rename) --------------------
+def day_page(date: dt.date) -> Day:
+    """One day opened from the history or a bar: its incidents in full, still open first."""
+    incidents = [to_public(i) for i in select_day(date)]
+    incidents.sort(key=lambda i: (i.resolved_at is not None, -(i.resolved_at or i.started_at).timestamp()))
+    return Day(date=date, incidents=tuple(incidents), title=page_title(), logo_url=logo_url())
 
 
-def _incident_json(incident: PublicIncident) -> dict:
-    return {
-        "id": incident.id,
-        "title": incident.title,
-        "status": incident.status,
-        "impact": incident.impact,
-        "components": list(incident.components),
-        "started_at": iso_utc(incident.started_at),
-        "resolved_at": iso_utc(incident.resolved_at),
-        "updates": [{"at": iso_utc(u.at), "status": u.status, "body": u.body, "kind": u.kind} for u in incident.updates],
-    }
-
-
-def as_json(page: StatusPage) -> dict:
-    return {
-        "page": {"title": page.title, "generated_at": iso_utc(page.generated_at)},
-        "status": {"state": page.state, "description": page.state_label},
-        "components": [{"id": c.slug, "name": c.name, "state": c.state} for c in page.components],
-        "active_incidents": [_incident_json(i) for i in page.active],
-        "history": [
-            {"date": day.date.isoformat(), "incidents": [_incident_json(i) for i in day.incidents]}
-            for day in page.history
-        ],
-    }
+def day_url(date: dt.date) -> str:
+    return reverse("comms:status-day", args=[date.isoformat()])

@@ -1,8 +1,12 @@
-"""The status page at a glance: per component, one cell per day of the history coloured by the
-worst customer-visible impact that day, and an uptime percentage.
+"""The 90 days at a glance, by aggregate queries: per component, one cell per day coloured by the
+worst customer-visible impact that day, and an uptime percentage; per day, how many incidents
+were resolved on it.
 
-Pure derivation over what `status.select_incidents` already read (each incident's start, end,
-severity and customer-facing services): no query of its own, however many incidents there are.
+No incident is loaded for this: the database groups the public incidents of the window by
+component and by the days they were open (first and last UTC day), and sums their downtime, so
+the cost follows the number of components and days, not the number of incidents. Only
+incidents that were reopened are read one by one (their timeline's resolutions and reopenings),
+because the time an incident stood resolved between two openings is not downtime.
 """
 
 from __future__ import annotations
@@ -12,15 +16,21 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.db.models import Case, Count, DateTimeField, DurationField, ExpressionWrapper, Min, Sum, Value, When
+from django.db.models.functions import Coalesce, Greatest, Least, TruncDate
+
+from incidents.models import OPEN_STATUSES, Incident, TimelineEvent
+
 from .status import (
     MAJOR_OUTAGE,
     OPERATIONAL,
     PARTIAL_OUTAGE,
     STATE_LABELS,
-    STATES,
     Component,
-    PublicIncident,
+    day_url,
     history_start,
+    state_for_rank,
+    window,
     worst,
 )
 
@@ -33,20 +43,35 @@ DOWNTIME_WEIGHT = {MAJOR_OUTAGE: 1.0, PARTIAL_OUTAGE: 0.3}
 class DayCell:
     date: dt.date
     state: str  # the worst impact of the component's public incidents that day
-    incidents: tuple[PublicIncident, ...]  # newest first
+    count: int  # how many of them were open that day
 
     @property
     def label(self) -> str:
-        """ "Sun 22 Nov: Partial outage — Card payments failing" (title and aria-label)."""
+        """ "Sun 22 Nov: Partial outage — 2 incidents" (title and aria-label)."""
         day = f"{self.date:%a} {self.date:%d} {self.date:%b}"
-        if not self.incidents:
+        if not self.count:
             return f"{day}: No incidents"
-        return f"{day}: {STATE_LABELS[self.state]} — {', '.join(i.title for i in self.incidents)}"
+        return f"{day}: {STATE_LABELS[self.state]} — {self.count} incident{'' if self.count == 1 else 's'}"
 
     @property
-    def anchor(self) -> str:
-        """Where the cell links: the day's worst incident's entry on the page."""
-        return f"incident-{self.incidents[0].id}" if self.incidents else ""
+    def url(self) -> str:
+        """Where the cell links: the day opened, its incidents in full."""
+        return day_url(self.date) if self.count else ""
+
+
+@dataclass(frozen=True)
+class DaySummary:
+    date: dt.date
+    state: str  # the worst impact of the incidents resolved that day
+    count: int  # how many public incidents were resolved that day
+
+    @property
+    def url(self) -> str:
+        return day_url(self.date)
+
+    @property
+    def state_label(self) -> str:
+        return STATE_LABELS[self.state]
 
 
 @dataclass(frozen=True)
@@ -61,64 +86,94 @@ class Bar:
         return f"{int(self.uptime * 100) / 100:.2f}%"
 
 
-def _spans(incident: PublicIncident, now: dt.datetime) -> list[tuple[dt.datetime, dt.datetime]]:
-    """When the incident was open: from its start to its resolution, and from each reopen to the
-    next resolution (or now), read from its entries — the time it stood resolved is not downtime."""
-    spans, begin = [], incident.started_at
-    for entry in reversed(incident.updates):  # oldest first
-        if entry.kind == "resolved" and begin is not None:
-            spans.append((begin, min(entry.at, now)))
-            begin = None
-        elif entry.kind == "reopened" and begin is None:
-            begin = entry.at
-    if begin is not None:
-        spans.append((begin, min(incident.resolved_at or now, now)))
-    return spans
+def _span(prefix: str, start: dt.datetime, now: dt.datetime) -> tuple:
+    """(first moment, last moment) of an incident's time in the window, as SQL expressions."""
+    began = Greatest(Coalesce(f"{prefix}detected_at", f"{prefix}declared_at"), Value(start, DateTimeField()))
+    ended = Least(Coalesce(f"{prefix}resolved_at", Value(now, DateTimeField())), Value(now, DateTimeField()))
+    return began, ended
 
 
-def _cells(incidents: list[PublicIncident], start: dt.datetime, days: int, now: dt.datetime) -> tuple[DayCell, ...]:
-    by_day: dict[dt.date, list[PublicIncident]] = defaultdict(list)
-    for incident in incidents:
-        days_open = set()
-        for begin, end in _spans(incident, now):
-            day = max(begin, start).astimezone(dt.UTC).date()
-            while day <= end.astimezone(dt.UTC).date():
-                days_open.add(day)
-                day += dt.timedelta(days=1)
-        for day in days_open:
-            by_day[day].append(incident)
-    first = start.date()
-    cells = []
-    for offset in range(days):
-        date = first + dt.timedelta(days=offset)
-        on_day = sorted(by_day.get(date, ()), key=lambda i: (STATES.index(i.impact), i.started_at), reverse=True)
-        cells.append(DayCell(date, worst(i.impact for i in on_day) if on_day else OPERATIONAL, tuple(on_day)))
-    return tuple(cells)
-
-
-def _uptime(incidents: list[PublicIncident], start: dt.datetime, now: dt.datetime) -> float:
-    """Percent of the window without an outage: overlapping incidents count once, at the weight of
-    the worst of them at each moment."""
-    spans = [(i.impact, b, e) for i in incidents for b, e in _spans(i, now)]
-    moments = sorted({start, now, *(t for _, b, e in spans for t in (b, e) if start < t < now)})
-    down = 0.0
-    for begin, end in zip(moments, moments[1:]):
-        impacts = [impact for impact, b, e in spans if b <= begin and e >= end]
-        down += DOWNTIME_WEIGHT.get(worst(impacts), 0.0) * (end - begin).total_seconds()
-    window = (now - start).total_seconds()
-    return 100.0 * (1 - down / window) if window > 0 else 100.0
-
-
-def bars(components: Iterable[Component], incidents: Iterable[PublicIncident], *, now: dt.datetime, days: int) -> tuple[Bar, ...]:
-    """One bar per component from every public incident the page read (open and resolved)."""
-    start = history_start(now, days)
-    touching: dict[str, list[PublicIncident]] = defaultdict(list)
-    for incident in incidents:
-        if incident.resolved_at is not None and incident.resolved_at < start:
-            continue
-        for name in incident.components:
-            touching[name].append(incident)
-    return tuple(
-        Bar(component, _cells(touching[component.name], start, days, now), _uptime(touching[component.name], start, now))
-        for component in components
+def _grouped(rows, began, ended, rank: str):
+    """Group by the first and last UTC day open, with the worst rank, the count and the downtime."""
+    duration = ExpressionWrapper(ended - began, output_field=DurationField())
+    return rows.annotate(first=TruncDate(began, tzinfo=dt.UTC), last=TruncDate(ended, tzinfo=dt.UTC)).annotate(
+        rank=Min(rank),
+        n=Count("pk"),
+        major=Sum(Case(When(**{f"{rank}__lte": 1}, then=duration), output_field=DurationField())),
+        partial=Sum(Case(When(**{rank: 2}, then=duration), output_field=DurationField())),
     )
+
+
+def _per_component(now: dt.datetime, start: dt.datetime, days: int):
+    """Driven from the incidents of the window (the partial index), joined to their links by
+    incident: never a scan of the whole incident-service link table."""
+    links = window(now, days).filter(services__customer_facing=True).values("services__slug")
+    began, ended = _span("", start, now)
+    grouped = _grouped(links, began, ended, "severity__rank")
+    return grouped.values_list("services__slug", "first", "last", "rank", "n", "major", "partial")
+
+
+def _resolved_per_day(now: dt.datetime, days: int) -> list:
+    """The incidents of the window that are over, grouped by the UTC day they were resolved."""
+    over = window(now, days).exclude(status__in=OPEN_STATUSES)
+    day = TruncDate("resolved_at", tzinfo=dt.UTC)
+    return list(over.annotate(day=day).values("day").annotate(rank=Min("severity__rank"), n=Count("pk")).values_list("day", "rank", "n"))
+
+
+def _reopen_gaps(now: dt.datetime, start: dt.datetime, days: int) -> dict[str, dict[str, float]]:
+    """Seconds each component's reopened incidents stood resolved between two openings, by the
+    impact they would otherwise have counted at: subtracted from the summed downtime."""
+    # A reopening before the window leaves no gap inside it: only the window's reopenings count.
+    reopened = TimelineEvent.objects.filter(
+        kind=TimelineEvent.Kind.REOPENED, occurred_at__gte=start, incident__in=window(now, days)
+    )
+    events = TimelineEvent.objects.filter(
+        incident__in=reopened.values("incident_id"), kind__in=(TimelineEvent.Kind.RESOLVED, TimelineEvent.Kind.REOPENED)
+    ).order_by("incident_id", "occurred_at", "pk")
+    gaps: dict[int, float] = defaultdict(float)
+    resolved_at: dict[int, dt.datetime | None] = {}
+    for incident_id, kind, at in events.values_list("incident_id", "kind", "occurred_at"):
+        if kind == TimelineEvent.Kind.RESOLVED:
+            resolved_at[incident_id] = at
+        elif resolved_at.get(incident_id) is not None:
+            begin, end = max(resolved_at[incident_id], start), min(at, now)
+            gaps[incident_id] += max((end - begin).total_seconds(), 0.0)
+            resolved_at[incident_id] = None
+    out: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    if gaps:
+        links = Incident.services.through.objects.filter(incident_id__in=list(gaps), service__customer_facing=True)
+        for incident_id, slug, rank in links.values_list("incident_id", "service__slug", "incident__severity__rank"):
+            out[slug][state_for_rank(rank)] += gaps[incident_id]
+    return out
+
+
+def summarise(components: Iterable[Component], *, now: dt.datetime, days: int) -> tuple[tuple[Bar, ...], tuple[DaySummary, ...]]:
+    """The bars (one per component) and the history (today first), in three or four queries."""
+    start = history_start(now, days)
+    first_day = start.date()
+    states: dict[str, dict[dt.date, list[str]]] = defaultdict(lambda: defaultdict(list))
+    counts: dict[str, dict[dt.date, int]] = defaultdict(lambda: defaultdict(int))
+    down: dict[str, float] = defaultdict(float)
+    for slug, first, last, rank, n, major, partial in _per_component(now, start, days):
+        day = max(first, first_day)
+        while day <= last:
+            states[slug][day].append(state_for_rank(rank))
+            counts[slug][day] += n
+            day += dt.timedelta(days=1)
+        down[slug] += (major or dt.timedelta()).total_seconds() + 0.3 * (partial or dt.timedelta()).total_seconds()
+    for slug, by_state in _reopen_gaps(now, start, days).items():
+        down[slug] -= sum(DOWNTIME_WEIGHT.get(state, 0.0) * seconds for state, seconds in by_state.items())
+    span = (now - start).total_seconds()
+    dates = [first_day + dt.timedelta(days=k) for k in range(days)]
+    bars = tuple(
+        Bar(
+            c,
+            tuple(DayCell(d, worst(states[c.slug][d]), counts[c.slug][d]) for d in dates),
+            100.0 * (1 - min(max(down[c.slug], 0.0), span) / span) if span > 0 else 100.0,
+        )
+        for c in components
+    )
+    resolved = {day: (state_for_rank(rank), n) for day, rank, n in _resolved_per_day(now, days)}
+    history = tuple(DaySummary(d, *resolved.get(d, (OPERATIONAL, 0))) for d in reversed(dates))
+    return bars, history
+

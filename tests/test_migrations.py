@@ -45,6 +45,7 @@ SINCE_THE_SQUASH = {
         "0004_lifecycle_order_and_resolution_summary",
         "0005_visibility_indexes",
         "0006_title_search_index",
+        "0007_status_indexes",
     ],
     "comms": [
         "0002_executive_words_name_the_response_team",

@@ -201,7 +201,9 @@ def test_a_resolved_incident_leaves_the_components_and_joins_the_history(client,
     assert data["status"]["state"] == "operational"
     assert data["components"] == [{"id": "checkout-api", "name": "Checkout API", "state": "operational"}]
     assert data["active_incidents"] == []
-    assert [i["status"] for i in data["history"][0]["incidents"]] == ["resolved"]
+    today = data["history"][0]
+    assert (today["date"], today["incident_count"], today["state"]) == ("2026-11-22", 1, "major_outage")
+    assert [i["status"] for i in client.get(today["json"]).json()["incidents"]] == ["resolved"]
 
 
 @pytest.mark.django_db
@@ -283,14 +285,18 @@ def test_the_history_groups_90_days_of_resolved_incidents_by_day_newest_first(cl
     assert len(history) == 90
     assert history[0]["date"] == "2026-11-22" and history[-1]["date"] == "2026-08-25"
     assert [d["date"] for d in history] == sorted((d["date"] for d in history), reverse=True)
-    titles = {d["date"]: [i["title"] for i in d["incidents"]] for d in history if d["incidents"]}
-    assert titles == {
+    # The summary counts the incidents resolved each day; the day, opened, lists them in full.
+    assert {d["date"]: d["incident_count"] for d in history if d["incident_count"]} == {
+        "2026-11-21": 2, "2026-11-12": 1, "2026-08-25": 1,
+    }
+    days = {d["date"]: client.get(d["json"]).json()["incidents"] for d in history if d["incident_count"]}
+    assert {date: [i["title"] for i in incidents] for date, incidents in days.items()} == {
         "2026-11-21": ["Checkout errors", "Slow search"],  # newest resolution first
         "2026-11-12": ["Search index stale"],
         "2026-08-25": ["Oldest shown"],
     }
     assert [i["title"] for i in data["active_incidents"]] == ["Came back"]  # reopened: active, not history
-    checkout_errors = history[1]["incidents"][0]
+    checkout_errors = days["2026-11-21"][0]
     assert checkout_errors["status"] == "resolved"
     assert checkout_errors["resolved_at"] == "2026-11-21T14:05:00Z"
     assert [(u["status"], u["body"], u["kind"]) for u in checkout_errors["updates"]] == [
@@ -298,18 +304,38 @@ def test_the_history_groups_90_days_of_resolved_incidents_by_day_newest_first(cl
         ("monitoring", "Payments recovered; monitoring.", "update"),
         ("investigating", "Some payments fail.", "update"),
     ]
-    assert history[10]["incidents"][0]["status"] == "resolved"  # closed reads as resolved
+    assert days["2026-11-12"][0]["status"] == "resolved"  # closed reads as resolved
 
-    text = visible_text(page_text(client))
+    page = page_text(client)
+    text = visible_text(page)
     past = text.split("Past incidents")[1]
-    # Only the days with incidents are listed, newest first.
-    assert past.startswith(" 21 Nov 2026 Checkout errors Resolved · Checkout API")
+    # Only the days with incidents are listed, newest first, each linking to the day opened.
+    assert past.startswith(" 21 Nov 2026 2 incidents resolved · Partial outage 12 Nov 2026 1 incident resolved · Degraded performance")
     assert [day for day in ("21 Nov 2026", "12 Nov 2026", "25 Aug 2026") if day in past] == ["21 Nov 2026", "12 Nov 2026", "25 Aug 2026"]
-    assert "Started 21 Nov 2026, 11:05 UTC, resolved 21 Nov 2026, 14:05 UTC" in past
-    assert "Monitoring — Payments recovered; monitoring. 21 Nov 2026, 13:05 UTC" in past
-    assert "Internal only" not in text and "rolled back" not in text
-    assert "No incidents reported" not in text and "22 Nov 2026 Came back" not in past
-    assert "Too old" not in text
+    assert '<a href="/status/day/2026-11-21/"><time datetime="2026-11-21">21 Nov 2026</time></a>' in page
+    assert "Internal only" not in text and "rolled back" not in text and "Checkout errors" not in past
+    assert "No incidents reported" not in text and "Too old" not in text
+
+    day = visible_text(client.get("/status/day/2026-11-21/").content.decode())
+    assert "Incidents on 21 Nov 2026 Checkout errors Resolved · Checkout API" in day
+    assert "Started 21 Nov 2026, 11:05 UTC, resolved 21 Nov 2026, 14:05 UTC" in day
+    assert "Monitoring — Payments recovered; monitoring. 21 Nov 2026, 13:05 UTC" in day
+    assert "Internal only" not in day and "rolled back" not in day and "Came back" not in day
+    # A day an incident was open without being resolved on it lists it too (the bar's cell links there).
+    assert "Oldest shown" in visible_text(client.get("/status/day/2026-08-24/").content.decode())
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", ["/status/day/2026-11-23/", "/status/day/2026-13-01/", "/status/day/yesterday/", "/status/day/2026-11-23.json"])
+def test_a_day_not_yet_come_or_not_a_date_is_not_found(client, url):
+    assert client.get(url).status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_quiet_day_says_so(client, checkout):
+    text = visible_text(client.get("/status/day/2026-11-01/").content.decode())
+    assert "Incidents on 1 Nov 2026 No incidents reported on this day." in text
+    assert client.get("/status/day/2026-11-01.json").json() == {"date": "2026-11-01", "incidents": []}
 
 
 @pytest.mark.django_db
@@ -323,7 +349,8 @@ def test_the_json_has_stable_fields_and_iso_utc_times(client, ic, checkout):
     assert response["Content-Type"] == "application/json"
     assert "public" in response["Cache-Control"] and "max-age=30" in response["Cache-Control"]
     data = response.json()
-    assert set(data) == {"page", "status", "components", "active_incidents", "history"}
+    assert set(data) == {"page", "status", "components", "active_incidents", "active_count", "history"}
+    assert data["active_count"] == 1
     assert data["page"] == {"title": "Service status", "generated_at": "2026-11-22T14:05:00Z"}
     assert data["status"] == {"state": "major_outage", "description": "Major outage"}
     assert data["components"] == [{"id": "checkout-api", "name": "Checkout API", "state": "major_outage"}]
@@ -343,7 +370,29 @@ def test_the_json_has_stable_fields_and_iso_utc_times(client, ic, checkout):
     # An opaque id: stable across reads, and not the internal number.
     assert re.fullmatch(r"[0-9a-f]{16}", active["id"]) and str(incident.number) != active["id"]
     assert client.get(JSON).json()["active_incidents"][0]["id"] == active["id"]
-    assert data["history"][0] == {"date": "2026-11-22", "incidents": []}
+    assert data["history"][0] == {
+        "date": "2026-11-22", "state": "operational", "incident_count": 0,
+        "url": "/status/day/2026-11-22/", "json": "/status/day/2026-11-22.json",
+    }
+
+
+@pytest.mark.django_db
+def test_past_twenty_active_incidents_the_rest_are_counted_and_on_their_declaration_day(client, ic, checkout, search):
+    oldest = declare(ic, [search], sev="SEV-1", title="Oldest open", at=NOW - dt.timedelta(days=3))
+    for k in range(status.ACTIVE_IN_FULL):
+        declare(ic, [checkout], sev="SEV-3", title=f"Open {k}", at=NOW - dt.timedelta(minutes=k + 1))
+
+    data = client.get(JSON).json()
+    text = visible_text(page_text(client))
+
+    assert data["active_count"] == 21 and len(data["active_incidents"]) == 20
+    assert "Oldest open" not in text.split("Past 90 days")[0] and "Open 19" in text
+    assert "The 20 most recent of 21 active incidents" in text
+    # The banner and the components follow every open incident, shown in full or not.
+    assert data["status"]["state"] == "major_outage"
+    assert {c["id"]: c["state"] for c in data["components"]} == {"checkout-api": "degraded_performance", "search": "major_outage"}
+    day = client.get(f"/status/day/{oldest.declared_at.date().isoformat()}.json").json()
+    assert [i["title"] for i in day["incidents"]] == ["Oldest open"]
 
 
 @pytest.mark.django_db
@@ -394,19 +443,24 @@ def queries_for(client, url: str) -> int:
     return len(queries)
 
 
+# The page: components, the worst open rank per component and overall, the newest active
+# incidents, their services, their updates; the per-component
+# and per-day aggregates, the reopened incidents' resolutions (and, if any, their services).
+# A day: its incidents, their services, their updates.
 @pytest.mark.django_db
-@pytest.mark.parametrize("url", [PAGE, JSON])
+@pytest.mark.parametrize("url, limit", [(PAGE, 10), (JSON, 10), ("/status/day/2026-11-19/", 3), ("/status/day/2026-11-19.json", 3)])
 def test_a_fixed_number_of_queries_however_many_incidents_and_updates(
-    client, ic, django_assert_max_num_queries, url
+    client, ic, django_assert_max_num_queries, url, limit
 ):
     services = [ServiceFactory(name=f"Component {k}", slug=f"component-{k}", customer_facing=True) for k in range(6)]
-    populate(ic, services, 1)
-    with django_assert_max_num_queries(4):
+    populate(ic, services, 2)
+    with django_assert_max_num_queries(limit):
         client.get(url)
     small = queries_for(client, url)
 
     populate(ic, services, 12)
-    with django_assert_max_num_queries(4):
+    with django_assert_max_num_queries(limit):
         response = client.get(url)
-    assert ("External 11 b" in response.content.decode()) and ("Internal 11" not in response.content.decode())
-    assert queries_for(client, url) == small == 4
+    content = response.content.decode()
+    assert ("External 1 b" in content) and ("Internal 1" not in content)
+    assert queries_for(client, url) == small

@@ -75,11 +75,10 @@ def story(db):
 
 def test_the_status_page_lists_every_customer_visible_change_newest_first(client, story):
     with at(120):
-        page = client.get("/status/").content.decode()
         data = client.get("/status.json").json()
-
-    [day] = [d for d in data["history"] if d["incidents"]]
-    [incident] = day["incidents"]
+        [day] = [d for d in data["history"] if d["incident_count"]]
+        page = client.get(day["url"]).content.decode()  # the day, opened from the history
+        [incident] = client.get(day["json"]).json()["incidents"]
     assert [(u["kind"], u["status"], u["body"], u["at"]) for u in incident["updates"]] == [
         ("resolved", "resolved", "Payments are back to normal.", "2026-11-22T13:30:00Z"),
         ("update", "identified", "Payments are slow again; a fix is being tested.", "2026-11-22T13:10:00Z"),
@@ -91,7 +90,7 @@ def test_the_status_page_lists_every_customer_visible_change_newest_first(client
         ("update", "investigating", "Some card payments fail; we are looking into it.", "2026-11-22T12:05:00Z"),
     ]
     text = visible(page)
-    past = text.split("Past incidents")[1]
+    past = text.split("Incidents on 22 Nov 2026")[1]
     expected = [
         "Resolved — Payments are back to normal. 22 Nov 2026, 13:30 UTC",
         "Identified — Payments are slow again; a fix is being tested. 22 Nov 2026, 13:10 UTC",
@@ -111,10 +110,12 @@ def test_the_day_at_a_glance_links_the_incident_and_counts_its_downtime(client, 
     with at(120):
         page = client.get("/status/").content.decode()
 
-    incident_id = re.search(r'<article class="incident card" id="incident-([0-9a-f]{16})">', page).group(1)
-    # Today's checkout cell: a major outage (SEV-1), labelled and linked to the incident's entry.
-    cell = f'<a role="listitem" class="major_outage" href="#incident-{incident_id}" title="Sun 22 Nov: Major outage — Card payments failing"'
+    # Today's checkout cell: a major outage (SEV-1), labelled and linked to the day, where the incident is.
+    cell = '<a role="listitem" class="major_outage" href="/status/day/2026-11-22/" title="Sun 22 Nov: Major outage — 1 incident"'
     assert cell in page
+    with at(120):
+        day = client.get("/status/day/2026-11-22/").content.decode()
+    assert re.search(r'<article class="incident card" id="incident-[0-9a-f]{16}">\s*<h3 class="title">Card payments failing</h3>', day)
     assert 'title="Sun 22 Nov: No incidents"' in page  # Search had none
     # 45 + 30 minutes of major outage in 90 days (the 15 resolved minutes between do not count).
     assert "Checkout API 99.94% uptime" in visible(page) and "Search 100.00% uptime" in visible(page)
