@@ -9,6 +9,7 @@ keeps declaring and updating incidents while it builds. pg_trgm is a trusted ext
 from django.db import migrations
 
 import incidents.indexes
+from oncall.migration_ops import AddIndexOnline
 
 
 class Migration(migrations.Migration):
@@ -20,7 +21,7 @@ class Migration(migrations.Migration):
 
     operations = [
         incidents.indexes.TrigramExtension(),
-        incidents.indexes.AddIndexConcurrently(
+        AddIndexOnline(
             model_name="incident",
             index=incidents.indexes.TrigramIndex(field="title", name="incident_title_trgm"),
         ),

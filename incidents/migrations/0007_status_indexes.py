@@ -6,29 +6,9 @@ live installation with a million incidents does not lock the incidents table whi
 other databases get a plain index.
 """
 
-from django.contrib.postgres.operations import AddIndexConcurrently
 from django.db import migrations, models
 
-
-class AddIndexConcurrentlyOnPostgres(migrations.AddIndex):
-    """AddIndexConcurrently on PostgreSQL, AddIndex elsewhere (the same state either way)."""
-
-    atomic = False
-
-    def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == "postgresql":
-            AddIndexConcurrently.database_forwards(self, app_label, schema_editor, from_state, to_state)
-        else:
-            super().database_forwards(app_label, schema_editor, from_state, to_state)
-
-    def database_backwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == "postgresql":
-            AddIndexConcurrently.database_backwards(self, app_label, schema_editor, from_state, to_state)
-        else:
-            super().database_backwards(app_label, schema_editor, from_state, to_state)
-
-    def _ensure_not_in_transaction(self, schema_editor):
-        AddIndexConcurrently._ensure_not_in_transaction(self, schema_editor)
+from oncall.migration_ops import AddIndexOnline
 
 
 class Migration(migrations.Migration):
@@ -39,7 +19,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        AddIndexConcurrentlyOnPostgres(
+        AddIndexOnline(
             model_name="incident",
             index=models.Index(
                 condition=models.Q(("is_drill", False), ("is_restricted", False), ("public_on_status_page", True)),
@@ -47,7 +27,7 @@ class Migration(migrations.Migration):
                 name="incident_public_resolved",
             ),
         ),
-        AddIndexConcurrentlyOnPostgres(
+        AddIndexOnline(
             model_name="timelineevent",
             index=models.Index(condition=models.Q(("kind", "reopened")), fields=["occurred_at"], name="timeline_reopened"),
         ),
