@@ -35,6 +35,8 @@ SEVERITY_MIX = ((1, 0.05), (2, 0.20), (3, 0.45), (4, 0.30))
 TARGETS = {
     "admin list, superuser": (100, None), "admin list, superuser, filtered": (100, None),
     "admin list, commander": (100, None), "admin list, commander, filtered": (100, None),
+    "admin list, commander, by severity": (100, None), "admin list, commander, by service": (100, None),
+    "admin list, commander, mine": (100, None), "admin list, commander, open": (100, None),
     "admin search by reference": (50, None), "admin search by title word": (150, None),
     "API list": (50, None), "/status/": (100, 100_000), "/status.json": (100, 100_000), "/status/day/": (100, None),
 }
@@ -155,6 +157,7 @@ def pages(world, base_number: int) -> dict[str, tuple[Client, str, dict]]:
     ApiKey.objects.create(name="bench", owner=world.commander, scopes=["read"], prefix=secret[:12],
                           key_hash=hashlib.sha256(secret.encode()).hexdigest())
     admin = "/admin/incidents/incident/"
+    sev1 = SeverityLevel.objects.get(rank=1).pk
     day = (timezone.now() - timedelta(days=3)).date().isoformat()
     anonymous = Client()
     return {
@@ -162,6 +165,10 @@ def pages(world, base_number: int) -> dict[str, tuple[Client, str, dict]]:
         "admin list, superuser, filtered": (superuser, admin + "?status__exact=investigating", {}),
         "admin list, commander": (commander, admin, {}),
         "admin list, commander, filtered": (commander, admin + "?status__exact=investigating", {}),
+        "admin list, commander, by severity": (commander, admin + f"?severity__id__exact={sev1}", {}),
+        "admin list, commander, by service": (commander, admin + f"?services__id__exact={world.services[0].pk}", {}),
+        "admin list, commander, mine": (commander, admin + "?mine=yes", {}),
+        "admin list, commander, open": (commander, admin + "?state=open", {}),
         "admin search by reference": (superuser, f"{admin}?q=INC-{base_number + 5}", {}),
         "admin search by title word": (superuser, admin + "?q=latency", {}),
         "API list": (Client(), "/api/v1/incidents", {"HTTP_AUTHORIZATION": f"Bearer {secret}"}),

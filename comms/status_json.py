@@ -3,9 +3,7 @@ model as the HTML. Field names are a public contract: add, never rename."""
 
 from __future__ import annotations
 
-from django.urls import reverse
-
-from .status import Day, PublicIncident, StatusPage, day_url, iso_utc
+from .status import Day, PublicIncident, StatusPage, day_urls, iso_utc
 
 
 def _incident_json(incident: PublicIncident) -> dict:
@@ -24,6 +22,7 @@ def _incident_json(incident: PublicIncident) -> dict:
 def as_json(page: StatusPage) -> dict:
     """The page as JSON. `history` is a summary per day (the day's incidents in full are at
     `url`, as JSON at `json`): a day's list would make the document grow with the incidents."""
+    json_url = day_urls("comms:status-day-json")
     return {
         "page": {"title": page.title, "generated_at": iso_utc(page.generated_at)},
         "status": {"state": page.state, "description": page.state_label},
@@ -33,7 +32,7 @@ def as_json(page: StatusPage) -> dict:
         "history": [
             {
                 "date": day.date.isoformat(), "state": day.state, "incident_count": day.count,
-                "url": day_url(day.date), "json": reverse("comms:status-day-json", args=[day.date.isoformat()]),
+                "url": day.url, "json": json_url(day.date),
             }
             for day in page.history
         ],

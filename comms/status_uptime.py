@@ -27,7 +27,7 @@ from .status import (
     PARTIAL_OUTAGE,
     STATE_LABELS,
     Component,
-    day_url,
+    day_urls,
     history_start,
     state_for_rank,
     window,
@@ -44,6 +44,7 @@ class DayCell:
     date: dt.date
     state: str  # the worst impact of the component's public incidents that day
     count: int  # how many of them were open that day
+    day_url: str  # the day's page
 
     @property
     def label(self) -> str:
@@ -56,7 +57,7 @@ class DayCell:
     @property
     def url(self) -> str:
         """Where the cell links: the day opened, its incidents in full."""
-        return day_url(self.date) if self.count else ""
+        return self.day_url if self.count else ""
 
 
 @dataclass(frozen=True)
@@ -64,10 +65,7 @@ class DaySummary:
     date: dt.date
     state: str  # the worst impact of the incidents resolved that day
     count: int  # how many public incidents were resolved that day
-
-    @property
-    def url(self) -> str:
-        return day_url(self.date)
+    url: str  # the day's page
 
     @property
     def state_label(self) -> str:
@@ -165,15 +163,17 @@ def summarise(components: Iterable[Component], *, now: dt.datetime, days: int) -
         down[slug] -= sum(DOWNTIME_WEIGHT.get(state, 0.0) * seconds for state, seconds in by_state.items())
     span = (now - start).total_seconds()
     dates = [first_day + dt.timedelta(days=k) for k in range(days)]
+    url_of = day_urls()
+    urls = {d: url_of(d) for d in dates}
     bars = tuple(
         Bar(
             c,
-            tuple(DayCell(d, worst(states[c.slug][d]), counts[c.slug][d]) for d in dates),
+            tuple(DayCell(d, worst(states[c.slug][d]), counts[c.slug][d], urls[d]) for d in dates),
             100.0 * (1 - min(max(down[c.slug], 0.0), span) / span) if span > 0 else 100.0,
         )
         for c in components
     )
     resolved = {day: (state_for_rank(rank), n) for day, rank, n in _resolved_per_day(now, days)}
-    history = tuple(DaySummary(d, *resolved.get(d, (OPERATIONAL, 0))) for d in reversed(dates))
+    history = tuple(DaySummary(d, *resolved.get(d, (OPERATIONAL, 0)), urls[d]) for d in reversed(dates))
     return bars, history
 

@@ -46,6 +46,7 @@ SINCE_THE_SQUASH = {
         "0005_visibility_indexes",
         "0006_title_search_index",
         "0007_status_indexes",
+        "0008_status_window_index",
     ],
     "comms": [
         "0002_executive_words_name_the_response_team",

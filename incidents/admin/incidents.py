@@ -24,7 +24,7 @@ from ..errors import DomainError
 from ..formatting import EMPTY, MINUTE, badge, local
 from ..forms.details import IncidentDetailsForm
 from ..forms.lifecycle import DeclareForm
-from ..models import OPEN_STATUSES, Incident, Participant, Source, Status
+from ..models import OPEN_STATUSES, Incident, Participant, Service, Source, Status
 from ..search import search
 from . import operations, preview
 
@@ -64,6 +64,27 @@ class MineFilter(ChoiceFilter):
     options = {"yes": ("Where I hold a role", _where_i_hold_a_role)}
 
 
+class ServiceFilter(admin.SimpleListFilter):
+    """Incidents affecting one service. Django's own filter for a many-to-many field joins the
+    link table and then needs SELECT DISTINCT over every column: 2 s at a million incidents.
+    Asking, row by row down the list's index, whether a link exists reads ~50 of them a page."""
+
+    title = "affected service"
+    parameter_name = "services__id__exact"  # the URL Django's filter used, so saved links still work
+
+    def lookups(self, request, model_admin):
+        return list(Service.objects.order_by("name").values_list("pk", "name"))
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if not value:
+            return queryset
+        if not value.isdigit():
+            return queryset.none()
+        links = Incident.services.through.objects.filter(incident=OuterRef("pk"), service_id=int(value))
+        return queryset.filter(Exists(links))
+
+
 @admin.register(Incident)
 class IncidentAdmin(admin.ModelAdmin):
     form = IncidentDetailsForm
@@ -73,7 +94,7 @@ class IncidentAdmin(admin.ModelAdmin):
         "reference", "title", "severity_and_status", "age", "commander", "sla_badge", "affected_services",
     )
     list_display_links = ("reference", "title")
-    list_filter = (OpenClosedFilter, "status", "severity", "services", "incident_type", MineFilter, "is_drill")
+    list_filter = (OpenClosedFilter, "status", "severity", ServiceFilter, "incident_type", MineFilter, "is_drill")
     search_fields = ("title",)
     search_help_text = "Title words, a reference such as INC-42, or a severity's name or label."
     ordering = ("-declared_at",)

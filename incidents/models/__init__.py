@@ -17,7 +17,9 @@ from .catalog import (
     Service,
     SeverityLevel,
 )
-from .core import OPEN_STATUSES, EvidenceLink, Incident, IncidentTask, Participant, Source, Status, TimelineEvent
+from .core import (
+    OPEN_STATUSES, EvidenceLink, Incident, IncidentTask, Participant, Source, Status, TimelineEvent, ended_or_open,
+)
 from .engine import Deadline, EngineHeartbeat
 from .ingest import AlertEvent, AlertGroup, Heartbeat, Integration, MaintenanceWindow
 
@@ -25,5 +27,5 @@ __all__ = [
     "ACK_SLA_MOST", "HEX_COLOR", "OBSERVATION_PERIOD_MOST", "OPEN_STATUSES", "POSTMORTEM_DUE_BOUNDS", "POSTMORTEM_STEPS",
     "RESOLVE_TARGET_MOST", "UPDATE_INTERVAL_MOST", "AlertEvent", "AlertGroup", "Deadline", "DueUnit", "EngineHeartbeat",
     "EvidenceLink", "Heartbeat", "Incident", "IncidentTask", "IncidentType", "Integration", "MaintenanceWindow",
-    "Participant", "Service", "SeverityLevel", "Source", "Status", "TimelineEvent",
+    "Participant", "Service", "SeverityLevel", "Source", "Status", "TimelineEvent", "ended_or_open",
 ]

@@ -6,11 +6,12 @@ Fields that describe an incident's state are written only by `incidents.actions`
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import DateTimeField, F, Q, Value
+from django.db.models.functions import Coalesce
 
 from oncall.models import EscalationPolicy
 
@@ -62,6 +63,18 @@ def _in_order(earlier: str, later: str) -> Q:
 
 
 _REFERENCE = re.compile(r"(?:inc-?\s*|#)?(\d{1,9})", re.IGNORECASE)
+
+
+# Incidents the status page may show, whatever their severity says (the partial indexes' condition).
+PUBLIC = Q(public_on_status_page=True, is_restricted=False, is_drill=False)
+# Where an incident still open ends, in ranges over when incidents ended.
+STILL_OPEN = datetime(9999, 12, 31, tzinfo=UTC)
+
+
+def ended_or_open() -> Coalesce:
+    """When the incident was resolved, or `STILL_OPEN`: "ended after t or still open" becomes one
+    range, `ended_or_open() >= t`, which a single index scan answers."""
+    return Coalesce("resolved_at", Value(STILL_OPEN, output_field=DateTimeField()))
 
 
 class Incident(models.Model):
@@ -166,11 +179,15 @@ class Incident(models.Model):
             models.Index(fields=["is_restricted", "id"], name="incident_visibility"),
             # Title words are searched with icontains: a pg_trgm GIN index on PostgreSQL.
             TrigramIndex(field="title", name="incident_title_trgm"),
-            # The status page's 90 days and its day pages: public incidents by resolution time.
+            # The status page's day pages and open incidents: public incidents by resolution time.
+            models.Index(fields=["resolved_at"], condition=PUBLIC, name="incident_public_resolved"),
+            # The status page's 90 days: public incidents that ended after an instant or are still
+            # open, as one range, with every column the aggregates read (an index-only scan).
             models.Index(
-                fields=["resolved_at"],
-                condition=Q(public_on_status_page=True, is_restricted=False, is_drill=False),
-                name="incident_public_resolved",
+                ended_or_open(),
+                include=["id", "status", "severity", "detected_at", "declared_at", "resolved_at"],
+                condition=PUBLIC,
+                name="incident_public_window",
             ),
         ]
         constraints = [

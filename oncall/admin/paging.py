@@ -1,10 +1,10 @@
 """Admin list pages over tables of millions of rows: never count them all to draw a page.
 
-`EstimatedCountPaginator` counts exactly up to `VIGIL_ADMIN_EXACT_COUNT_LIMIT` rows, with
-`SELECT count(*) FROM (SELECT … LIMIT limit + 1)`, which stops at the limit. Past it, the
-list says "about 1,000,000", the planner's estimate for the filtered query (PostgreSQL's
-EXPLAIN, from its table statistics). Without a planner estimate (SQLite, for small
-installations) it counts.
+`EstimatedCountPaginator` asks the planner first (PostgreSQL's EXPLAIN of the filtered query,
+from its table statistics). Above `VIGIL_ADMIN_EXACT_COUNT_LIMIT` rows the list says "about
+1,000,000"; at or below it, it counts exactly with `SELECT count(*) FROM (SELECT … LIMIT
+limit + 1)`, which stops at the limit (and falls back to the estimate when the planner guessed
+low). Without a planner estimate (SQLite, for small installations) it counts.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import json
 import math
 
 from django.conf import settings
+from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Paginator
 from django.db import connections
 from django.utils.functional import cached_property
@@ -23,7 +24,10 @@ def planner_estimate(queryset) -> int | None:
     connection = connections[queryset.db]
     if connection.vendor != "postgresql":
         return None
-    sql, params = queryset.order_by().values("pk").query.sql_with_params()
+    try:
+        sql, params = queryset.order_by().values("pk").query.sql_with_params()
+    except EmptyResultSet:  # a filter that can match nothing (`.none()`, `pk__in=[]`): no query at all
+        return 0
     with connection.cursor() as cursor:
         cursor.execute("EXPLAIN (FORMAT JSON) " + sql, params)
         plan = cursor.fetchone()[0]
@@ -48,10 +52,15 @@ class EstimatedCountPaginator(Paginator):
     @cached_property
     def count(self) -> int:
         limit = settings.VIGIL_ADMIN_EXACT_COUNT_LIMIT
+        # The estimate first: an EXPLAIN costs a fraction of a millisecond, while counting even
+        # `limit` rows reads them all (50-90 ms for 10,000 rows scattered over a large table).
+        estimate = planner_estimate(self.object_list)
+        if estimate is not None and estimate > limit:
+            self.estimated = True
+            return estimate
         counted = self.object_list.order_by().values("pk")[: limit + 1].count()
         if counted <= limit:
             return counted
-        estimate = planner_estimate(self.object_list)
         if estimate is None:
             return self.object_list.count()
         self.estimated = True

@@ -1,8 +1,10 @@
 """The outbox list as an operator pages through it: fifty rows a page, newest first, narrowed
 to one incident by typing its reference, and by status and channel."""
 
+import re
 from datetime import timedelta
 
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
@@ -71,3 +73,25 @@ def test_the_outbox_list_costs_the_same_queries_at_any_size(as_user, manager, co
         with django_assert_max_num_queries(12):
             response = client.get(reverse(LIST), {"status": "pending"})
         assert len(_rows(response)) == min(size, 50)
+
+
+def test_select_all_past_the_count_limit_offers_the_estimate(as_user, manager, commander, settings):
+    """A manager may resend across all pages: the offer names the estimate the list shows
+    ("about 380"), never a raw number the list did not count."""
+    settings.VIGIL_ADMIN_EXACT_COUNT_LIMIT = 50
+    incident = IncidentFactory(actor=commander)
+    recipient = NotificationFactory(incident=incident).recipient
+    now = timezone.now()
+    Notification.objects.bulk_create(
+        NotificationFactory.build(incident=incident, recipient=recipient, key=f"bulk:{n}", created_at=now) for n in range(380)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE comms_notification")
+
+    html = as_user(manager).get(reverse(LIST)).content.decode()
+    if connection.vendor == "postgresql":
+        assert re.search(r"Select all about [\d,]+ notifications", html), html
+        assert re.search(r"All about [\d,]+ notifications selected", html)
+        assert not re.search(r"Select all \d+ notifications", html)
+    else:  # SQLite has no estimate: it counts
+        assert "Select all 381 notifications" in html
