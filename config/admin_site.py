@@ -4,6 +4,8 @@ Django titles a list "Select schedule to change" (or "… to view") and a page "
 Vigil says "Schedules", "Schedule" and "New schedule". One hook does it for every registered
 ModelAdmin, present and future: each admin view's page gets its stock title replaced before it
 renders. A page that sets its own title ("Incidents", "INC-12", "Declare incident") keeps it.
+
+The home page is the operator dashboard, with its JSON at `dashboard/open.json`.
 """
 
 from __future__ import annotations
@@ -36,6 +38,23 @@ def vigil_title(context: dict) -> None:
 
 
 class VigilAdminSite(AdminSite):
+    # The home page is the operator dashboard (comms/admin/dashboard.py); the list of every page
+    # stays on it, below.
+    index_template = "admin/vigil_index.html"
+
+    def index(self, request, extra_context=None):
+        from comms.admin import dashboard
+
+        return super().index(request, {**dashboard.index_context(request), **(extra_context or {})})
+
+    def get_urls(self):
+        from django.urls import path
+
+        from comms.admin import dashboard
+
+        ours = [path("dashboard/open.json", self.admin_view(dashboard.open_json), name="dashboard-open")]
+        return ours + super().get_urls()
+
     def admin_view(self, view, cacheable=False):
         def titled(request, *args, **kwargs):
             response = view(request, *args, **kwargs)

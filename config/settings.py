@@ -115,6 +115,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and not env
 # Admin lists of large tables (incidents, alerts, the outbox) count exactly up to this many rows
 # and past it show the planner's estimate, "about 1,000,000" (oncall/admin/paging.py).
 VIGIL_ADMIN_EXACT_COUNT_LIMIT = env.int("VIGIL_ADMIN_EXACT_COUNT_LIMIT", default=10000)
+# The admin home (the operator dashboard) fetches its open incidents again this often, in seconds;
+# without JavaScript it reloads itself at the same interval (comms/admin/dashboard.py).
+VIGIL_DASHBOARD_REFRESH_SECONDS = env.int("VIGIL_DASHBOARD_REFRESH_SECONDS", default=30)
 
 AUTH_USER_MODEL = "oncall.User"
 AUTH_PASSWORD_VALIDATORS = [

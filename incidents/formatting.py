@@ -14,13 +14,18 @@ __all__ = ["EMPTY", "MINUTE", "SECOND", "age", "badge", "duration", "local"]
 _HEX_COLOR = re.compile(r"#[0-9a-fA-F]{6}")
 
 
-def badge(label: str, color: str, title: str = ""):
-    """A coloured label. `color` is data an operator can edit, so only #rrggbb is let into the style;
-    the text is black or white, whichever reads on that colour."""
+def badge_colors(color: str) -> tuple[str, str]:
+    """(background, text) for a coloured label. `color` is data an operator can edit, so only
+    #rrggbb is let into a style; the text is black or white, whichever reads on that colour."""
     if not _HEX_COLOR.fullmatch(color or ""):
         color = "#666666"
     red, green, blue = (int(color[i : i + 2], 16) for i in (1, 3, 5))
-    text = "#000" if 0.299 * red + 0.587 * green + 0.114 * blue > 160 else "#fff"
+    return color, "#000" if 0.299 * red + 0.587 * green + 0.114 * blue > 160 else "#fff"
+
+
+def badge(label: str, color: str, title: str = ""):
+    """A coloured label (`badge_colors`)."""
+    color, text = badge_colors(color)
     return format_html(
         '<span class="vigil-badge" style="background-color:{};color:{}" title="{}">{}</span>', color, text, title, label
     )

@@ -1,0 +1,85 @@
+"""The admin home as the operator dashboard (comms/reports/dashboard.py reads the figures):
+the page's context, and the JSON its script polls to refresh the open incidents without a reload."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.http import HttpRequest, JsonResponse
+from django.urls import reverse
+from django.utils import timezone
+
+from incidents.admin.incidents import SLA_COLORS, STATUS_COLORS
+from incidents.formatting import badge_colors
+from oncall.formatting import MINUTE, duration, local
+
+from ..reports import dashboard
+
+def left(delta: dt.timedelta) -> str:
+    """A countdown's length: to the second within the hour ("4 min 05 s"), else two units ("2 h 10 min")."""
+    seconds = int(delta.total_seconds())
+    if seconds >= 3600:
+        return duration(delta)
+    minutes, seconds = divmod(seconds, 60)
+    return f"{minutes} min {seconds:02d} s" if minutes else f"{seconds} s"
+
+
+def countdown(due_at: dt.datetime, now: dt.datetime) -> str:
+    """ "in 4 min 05 s" or "1 h 10 min overdue" (comms/static/comms/dashboard.js ticks the same words)."""
+    remaining = due_at - now
+    return f"in {left(remaining)}" if remaining >= dt.timedelta(0) else f"{left(-remaining)} overdue"
+
+
+def _row(row: dashboard.OpenRow, now: dt.datetime) -> dict:
+    incident = row.incident
+    due = row.next_due
+    return {
+        "reference": incident.reference,
+        "url": reverse("admin:incidents_incident_change", args=[incident.pk]),
+        "title": incident.title,
+        "severity": incident.severity.name,
+        "severity_colors": badge_colors(incident.severity.color),
+        "status": incident.get_status_display(),
+        "status_colors": badge_colors(STATUS_COLORS[incident.status]),
+        "commander": ", ".join(u.get_full_name() or u.get_username() for u in row.commanders) or "—",
+        "sla_state": row.sla.state.value,
+        "sla_colors": badge_colors(SLA_COLORS[row.sla.state]),
+        "next_due": None if due is None else {
+            "name": due.name,
+            "due_at": due.due_at.isoformat(),
+            "due_local": local(due.due_at, MINUTE),
+            "countdown": countdown(due.due_at, now),
+        },
+    }
+
+
+def open_payload(request: HttpRequest) -> dict:
+    now = timezone.now()
+    board = dashboard.open_incidents(request.user, now=now)
+    return {
+        "generated_at": now.isoformat(),
+        "count": board.count,
+        "count_text": board.count_text,
+        "shown": len(board.rows),
+        "rows": [_row(row, now) for row in board.rows],
+    }
+
+
+def index_context(request: HttpRequest) -> dict:
+    """What the admin home shows above the list of every page."""
+    now = timezone.now()
+    return {
+        "board": open_payload(request),
+        "on_call": dashboard.on_call(now=now) if request.user.has_perm("oncall.view_schedule") else None,
+        # How often the page asks for the open incidents again (its countdowns tick every second
+        # in between); without JavaScript it reloads itself as often.
+        "refresh_seconds": settings.VIGIL_DASHBOARD_REFRESH_SECONDS,
+        "now": now,
+    }
+
+
+def open_json(request: HttpRequest) -> JsonResponse:
+    """GET: the open incidents as the dashboard shows them (the admin's own session and permissions;
+    `admin_view` marks it never cached)."""
+    return JsonResponse(open_payload(request))
