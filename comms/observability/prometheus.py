@@ -52,8 +52,9 @@ class VigilCollector(Collector):
         )
         yield _notifications()
         yield from _outbox(now)
-        yield from _engine(now)
-        yield from _worker(now)
+        beats = {beat.name: beat for beat in EngineHeartbeat.objects.filter(name__in=[ENGINE_HEARTBEAT, WORKER_HEARTBEAT])}
+        yield from _engine(now, beats.get(ENGINE_HEARTBEAT))
+        yield from _worker(now, beats.get(WORKER_HEARTBEAT))
         yield _alert_events()
 
 
@@ -140,10 +141,9 @@ def _outbox(now: dt.datetime) -> Iterator[Metric]:
     )
 
 
-def _engine(now: dt.datetime) -> Iterator[Metric]:
+def _engine(now: dt.datetime, beat: EngineHeartbeat | None) -> Iterator[Metric]:
     """The engine's tick (absent until the first tick) and its lag: how long the oldest deadline
     still pending has been past due (0 when none is)."""
-    beat = EngineHeartbeat.objects.filter(name=ENGINE_HEARTBEAT).first()
     if beat is not None:
         yield GaugeMetricFamily(
             "vigil_engine_last_tick_timestamp_seconds", "When the SLA engine last ticked (Unix time).", value=beat.last_tick_at.timestamp()
@@ -160,8 +160,7 @@ def _engine(now: dt.datetime) -> Iterator[Metric]:
     )
 
 
-def _worker(now: dt.datetime) -> Iterator[Metric]:
-    beat = EngineHeartbeat.objects.filter(name=WORKER_HEARTBEAT).first()
+def _worker(now: dt.datetime, beat: EngineHeartbeat | None) -> Iterator[Metric]:
     if beat is not None:
         yield GaugeMetricFamily(
             "vigil_worker_heartbeat_age_seconds",

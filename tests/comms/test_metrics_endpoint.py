@@ -10,6 +10,7 @@ from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
 from comms.models import Channel, Notification
+from comms.observability.health import WORKER_HEARTBEAT
 from incidents import actions
 from incidents.models import Deadline, Source
 from tests.comms.factories import NotificationFactory
@@ -20,8 +21,8 @@ from tests.incidents.factories import (
 
 T0 = dt.datetime(2026, 3, 2, 10, 0, tzinfo=dt.UTC)
 TOKEN = "s3cret-scrape-token"
-# severities, incidents, two histograms, notifications, the outbox (4), engine (2), worker, alert events
-QUERIES_PER_SCRAPE = 13
+# severities, incidents, two histograms, notifications, the outbox (4), heartbeats, engine lag, alert events
+QUERIES_PER_SCRAPE = 12
 
 
 def scrape(client, token=TOKEN, **extra):
@@ -135,6 +136,7 @@ def test_notifications_outbox_engine_and_alert_events(client, token, db, django_
         quiet = IntegrationFactory(name="Alertmanager db")
         AlertEventFactory.create_batch(3, integration=grafana)
         EngineHeartbeatFactory(last_tick_at=now - dt.timedelta(seconds=12), last_tick_seconds=0.25)
+        EngineHeartbeatFactory(name=WORKER_HEARTBEAT, last_tick_at=now - dt.timedelta(seconds=20))
         incident = IncidentFactory()
         Deadline.objects.update(cancelled_at=now)  # the incident's own plan: out of the way
         DeadlineFactory(incident=incident, due_at=now - dt.timedelta(seconds=45))
@@ -155,6 +157,7 @@ def test_notifications_outbox_engine_and_alert_events(client, token, db, django_
     assert value(samples, "vigil_engine_last_tick_timestamp_seconds") == (now - dt.timedelta(seconds=12)).timestamp()
     assert value(samples, "vigil_engine_last_tick_duration_seconds") == 0.25
     assert value(samples, "vigil_engine_lag_seconds") == 45
+    assert value(samples, "vigil_worker_heartbeat_age_seconds") == 20
     assert value(samples, "vigil_alert_events_total", integration_id=str(grafana.pk), integration="Grafana checkout") == 3
     assert value(samples, "vigil_alert_events_total", integration_id=str(quiet.pk), integration="Alertmanager db") == 0
 
@@ -164,7 +167,8 @@ def test_an_empty_installation_has_no_lag_and_no_tick_yet(client, token, db):
 
     assert value(samples, "vigil_engine_lag_seconds") == 0
     assert value(samples, "vigil_outbox_oldest_overdue_seconds") == 0
-    assert not any(name == "vigil_engine_tick_age_seconds" for name, _ in samples)  # absent until the first tick
+    # Absent until the first tick and the first heartbeat.
+    assert not {name for name, _ in samples} & {"vigil_engine_tick_age_seconds", "vigil_worker_heartbeat_age_seconds"}
 
 
 def test_the_query_count_does_not_grow_with_the_tables(client, token, db, commander, django_assert_max_num_queries):
