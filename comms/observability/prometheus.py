@@ -1,6 +1,7 @@
 """Vigil's Prometheus figures, read from the database at scrape time.
 
-Every family is computed by one aggregate query when Prometheus scrapes, so any gunicorn
+Every family is computed by an aggregate query when Prometheus scrapes (the incidents' four
+families share one pass over the table), so any gunicorn
 process answers the same numbers and none is lost when a process restarts: nothing is counted
 in a process's memory, and no multiprocess registry is needed. The query count per scrape is
 fixed, whatever the size of the tables. Drills are left out of every incident figure;
@@ -38,18 +39,8 @@ class VigilCollector(Collector):
 
     def collect(self) -> Iterator[Metric]:
         now = self.now or timezone.now()
-        severities = list(SeverityLevel.objects.order_by("rank").values_list("name", flat=True))
+        severities = list(SeverityLevel.objects.order_by("rank").values_list("pk", "name"))
         yield from _incidents(severities)
-        yield _duration_histogram(
-            "vigil_incident_acknowledge_seconds",
-            "Time from declaration to the first acknowledgement, per severity (acknowledged incidents; drills left out).",
-            "declared_at", "acknowledged_at", ACKNOWLEDGE_BUCKETS, severities,
-        )
-        yield _duration_histogram(
-            "vigil_incident_resolve_seconds",
-            "Time from declaration to the latest resolution, per severity (resolved and closed incidents; drills left out).",
-            "declared_at", "resolved_at", RESOLVE_BUCKETS, severities,
-        )
         yield _notifications()
         yield from _outbox(now)
         beats = {beat.name: beat for beat in EngineHeartbeat.objects.filter(name__in=[ENGINE_HEARTBEAT, WORKER_HEARTBEAT])}
@@ -66,45 +57,59 @@ def registry(now: dt.datetime | None = None) -> CollectorRegistry:
     return registry
 
 
-def _incidents(severities: list[str]) -> Iterator[Metric]:
-    counts = {
-        (row["severity__name"], row["status"]): row["n"]
-        for row in Incident.objects.filter(is_drill=False).values("severity__name", "status").annotate(n=Count("pk")).order_by()
+# The duration histograms: (family, help, start, end, bucket bounds in seconds).
+HISTOGRAMS = (
+    (
+        "vigil_incident_acknowledge_seconds",
+        "Time from declaration to the first acknowledgement, per severity (acknowledged incidents; drills left out).",
+        "declared_at", "acknowledged_at", ACKNOWLEDGE_BUCKETS,
+    ),
+    (
+        "vigil_incident_resolve_seconds",
+        "Time from declaration to the latest resolution, per severity (resolved and closed incidents; drills left out).",
+        "declared_at", "resolved_at", RESOLVE_BUCKETS,
+    ),
+)
+
+
+def _incident_aggregates() -> dict:
+    """One pass over the incidents for four families: a COUNT … FILTER per status, and per
+    histogram its count, its sum of durations and a COUNT … FILTER per bucket (`end <= start +
+    bound`, so `le` is inclusive; CASE WHEN where the database has no FILTER)."""
+    aggregates = {f"status:{status}": Count("pk", filter=Q(status=status)) for status in Status.values}
+    for name, _, start, end, buckets in HISTOGRAMS:
+        ended = Q(**{f"{end}__isnull": False})
+        aggregates[f"{name}:count"] = Count("pk", filter=ended)
+        aggregates[f"{name}:sum"] = Sum(ExpressionWrapper(F(end) - F(start), output_field=DurationField()), filter=ended)
+        for index, bound in enumerate(buckets):
+            aggregates[f"{name}:{index}"] = Count("pk", filter=Q(**{f"{end}__lte": F(start) + dt.timedelta(seconds=bound)}))
+    return aggregates
+
+
+def _incidents(severities: list[tuple[int, str]]) -> Iterator[Metric]:
+    rows = {
+        row["severity_id"]: row
+        for row in Incident.objects.filter(is_drill=False).values("severity_id").annotate(**_incident_aggregates()).order_by()
     }
     by_status = GaugeMetricFamily("vigil_incidents", "Incidents by severity and status (drills left out).", labels=["severity", "status"])
     open_ = GaugeMetricFamily("vigil_incidents_open", "Open incidents (not resolved or closed) by severity (drills left out).", labels=["severity"])
-    for name in severities:
+    histograms = [HistogramMetricFamily(name, documentation, labels=["severity"]) for name, documentation, *_ in HISTOGRAMS]
+    for pk, severity in severities:
+        row = rows.get(pk, {})
         for status in Status.values:
-            by_status.add_metric([name, status], counts.get((name, status), 0))
-        open_.add_metric([name], sum(counts.get((name, status), 0) for status in OPEN_STATUSES))
+            by_status.add_metric([severity, status], row.get(f"status:{status}", 0))
+        open_.add_metric([severity], sum(row.get(f"status:{status}", 0) for status in OPEN_STATUSES))
+        for family, (name, _, _, _, buckets) in zip(histograms, HISTOGRAMS):
+            total = row.get(f"{name}:sum")
+            family.add_metric(
+                [severity],
+                buckets=[(floatToGoString(bound), row.get(f"{name}:{index}", 0)) for index, bound in enumerate(buckets)]
+                + [("+Inf", row.get(f"{name}:count", 0))],
+                sum_value=total.total_seconds() if total is not None else 0,
+            )
     yield by_status
     yield open_
-
-
-def _duration_histogram(name, documentation, start, end, buckets, severities) -> HistogramMetricFamily:
-    """A cumulative histogram of `end - start`, computed by the database: one COUNT … FILTER
-    per bucket (CASE WHEN on SQLite), grouped by severity."""
-    aggregates = {
-        f"le_{index}": Count("pk", filter=Q(**{f"{end}__lte": F(start) + dt.timedelta(seconds=bound)}))
-        for index, bound in enumerate(buckets)
-    }
-    rows = (
-        Incident.objects.filter(is_drill=False, **{f"{end}__isnull": False})
-        .values("severity__name")
-        .annotate(n=Count("pk"), total=Sum(ExpressionWrapper(F(end) - F(start), output_field=DurationField())), **aggregates)
-        .order_by()
-    )
-    by_severity = {row["severity__name"]: row for row in rows}
-    family = HistogramMetricFamily(name, documentation, labels=["severity"])
-    for severity in severities:
-        row = by_severity.get(severity)
-        counts = [row[f"le_{index}"] if row else 0 for index in range(len(buckets))]
-        family.add_metric(
-            [severity],
-            buckets=[(floatToGoString(bound), count) for bound, count in zip(buckets, counts)] + [("+Inf", row["n"] if row else 0)],
-            sum_value=row["total"].total_seconds() if row and row["total"] is not None else 0,
-        )
-    return family
+    yield from histograms
 
 
 def _notifications() -> GaugeMetricFamily:
