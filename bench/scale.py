@@ -39,6 +39,8 @@ TARGETS = {
     "admin list, commander, mine": (100, None), "admin list, commander, open": (100, None),
     "admin search by reference": (50, None), "admin search by title word": (150, None),
     "API list": (50, None), "/status/": (100, 100_000), "/status.json": (100, 100_000), "/status/day/": (100, None),
+    # A scrape reads every incident's lifecycle instants (counts and histograms); Prometheus's own timeout is 10 s.
+    "/metrics": (1000, None),
 }
 
 
@@ -175,7 +177,15 @@ def pages(world, base_number: int) -> dict[str, tuple[Client, str, dict]]:
         "/status/": (anonymous, "/status/", {}),
         "/status.json": (anonymous, "/status.json", {}),
         "/status/day/": (anonymous, f"/status/day/{day}/", {}),
+        "/metrics": (anonymous, "/metrics", {"HTTP_AUTHORIZATION": f"Bearer {_metrics_token()}"}),
     }
+
+
+def _metrics_token() -> str:
+    from django.conf import settings
+
+    settings.VIGIL_METRICS_TOKEN = settings.VIGIL_METRICS_TOKEN or "vigil-bench-metrics"
+    return settings.VIGIL_METRICS_TOKEN
 
 
 def measure(name: str, client: Client, url: str, headers: dict, repeats: int, size_label: str) -> tuple[Row, list[str]]:

@@ -116,3 +116,11 @@ def sweep_outbox() -> dict:
     rows = outbox.due_for_enqueue()
     enqueue_deliveries(rows)
     return {"events": len(events), "notifications": len(rows), "grace": settings.VIGIL_OUTBOX_GRACE_SECONDS}
+
+
+@shared_task(name="comms.tasks.worker_heartbeat", ignore_result=True, soft_time_limit=10, time_limit=15)
+def worker_heartbeat() -> None:
+    """Beat, every VIGIL_WORKER_HEARTBEAT_SECONDS on the default queue: a worker answered (/health's "worker")."""
+    from .observability.health import record_worker_heartbeat
+
+    record_worker_heartbeat()

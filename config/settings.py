@@ -228,6 +228,40 @@ VIGIL_ENGINE_MAX_BATCHES = env.int("VIGIL_ENGINE_MAX_BATCHES", default=50)
 # Health reports the engine stale when the last tick is older than this (beat or workers down).
 VIGIL_ENGINE_STALE_AFTER = env.int("VIGIL_ENGINE_STALE_AFTER_SECONDS", default=VIGIL_ENGINE_TICK_SECONDS * 6)
 
+# --- /metrics and /health (comms/observability/) ----------------------------------------------
+# A worker of the default queue runs a heartbeat task this often (beat's "worker-heartbeat");
+# /health fails its "worker" check when the last one is older than the second value.
+VIGIL_WORKER_HEARTBEAT_SECONDS = env.int("VIGIL_WORKER_HEARTBEAT_SECONDS", default=30)
+VIGIL_WORKER_STALE_AFTER = env.int("VIGIL_WORKER_STALE_AFTER_SECONDS", default=VIGIL_WORKER_HEARTBEAT_SECONDS * 3)
+# /health fails its "outbox" check when a notification has been overdue (past its due time and
+# the outbox's grace) longer than this (default 120 s).
+VIGIL_HEALTH_OUTBOX_BACKLOG_SECONDS = env.int("VIGIL_HEALTH_OUTBOX_BACKLOG_SECONDS", default=120)
+# /metrics is off unless one of these is set (403 otherwise). A bearer token Prometheus sends
+# (`Authorization: Bearer …`; default empty), and/or the networks scrapes may come from,
+# comma-separated CIDRs matched against REMOTE_ADDR (default none). With both, both must hold.
+VIGIL_METRICS_TOKEN = env.str("VIGIL_METRICS_TOKEN", default="")
+VIGIL_METRICS_ALLOWED_NETWORKS = env.list("VIGIL_METRICS_ALLOWED_NETWORKS", default=[])
+
+
+def _check_networks(networks: list[str]) -> None:
+    import ipaddress
+
+    from django.core.exceptions import ImproperlyConfigured
+
+    for network in networks:
+        try:
+            ipaddress.ip_network(network)
+        except ValueError as exc:
+            raise ImproperlyConfigured(
+                f"VIGIL_METRICS_ALLOWED_NETWORKS: {network!r} is not a network ({exc}); "
+                "give comma-separated CIDRs such as 10.0.0.0/8,192.168.1.7/32."
+            ) from None
+
+
+_check_networks(VIGIL_METRICS_ALLOWED_NETWORKS)
+# Load balancers check /health over plain HTTP: it is answered there rather than redirected to HTTPS.
+SECURE_REDIRECT_EXEMPT = [r"^health(/live)?$"]
+
 # Periodic work, declared in code.
 CELERY_BEAT_SCHEDULE: dict = {
     # Fire due SLA deadlines (escalations, acknowledge timeouts, overdue updates). A tick that
@@ -259,6 +293,13 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "postmortems.tasks.send_due_reminders",
         "schedule": crontab(hour=env.int("VIGIL_REMINDER_HOUR_UTC", default=8), minute=0),
         "options": {"expires": 6 * 3600},
+    },
+    # A worker's heartbeat for /health: a worker of the default queue stamps the time (the
+    # paging queue's workers show in the engine's own tick). Dropped if not picked up in time.
+    "worker-heartbeat": {
+        "task": "comms.tasks.worker_heartbeat",
+        "schedule": VIGIL_WORKER_HEARTBEAT_SECONDS,
+        "options": {"queue": CELERY_TASK_DEFAULT_QUEUE, "expires": VIGIL_WORKER_HEARTBEAT_SECONDS},
     },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")

@@ -1,4 +1,5 @@
-"""URL map: the admin is the operator's UI; the JSON API lives under /api/v1/."""
+"""URL map: the admin is the operator's UI; the JSON API lives under /api/v1/; /metrics and /health
+at the root."""
 
 import re
 
@@ -6,6 +7,8 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
+
+from comms.observability import views as observability
 
 from .api import api
 from .static import static_file
@@ -19,6 +22,10 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("oncall/", include("oncall.urls")),
+    # Prometheus (bearer token and/or allowed networks) and load-balancer checks (no authentication).
+    path("metrics", observability.metrics, name="metrics"),
+    path("health", observability.health, name="health"),
+    path("health/live", observability.live, name="health-live"),
     path("", include("comms.urls")),
 ]
 
