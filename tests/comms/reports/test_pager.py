@@ -144,3 +144,25 @@ def test_each_figure_is_one_query_however_many_rows(alice, outbox):
         figures, latency = escalations(period), pager_latency(period)
     assert figures.by_level[0].fired == 5 and [row.pages for row in latency] == [5, 4]
     assert len(few.captured_queries) == len(many.captured_queries) == 2
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="query plans are PostgreSQL's")
+def test_the_period_is_read_through_the_partial_indexes(alice, outbox):
+    incident = declare(T0)
+    deliver(T0 + 5 * S)
+    resolve(incident, T0 + MIN)
+    period = Period(T0, T0 + dt.timedelta(hours=1))
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE incidents_deadline")
+        cursor.execute("ANALYZE comms_notification")
+        cursor.execute("SET LOCAL enable_seqscan = off")
+    with CaptureQueriesContext(connection) as captured:
+        escalations(period), pager_latency(period)
+    plans = []
+    for query in captured.captured_queries:
+        with connection.cursor() as cursor:
+            cursor.execute("EXPLAIN " + query["sql"])
+            plans.append("\n".join(row[0] for row in cursor.fetchall()))
+    fired, sent = plans
+    assert "deadline_fired" in fired, fired
+    assert "notification_page_sent" in sent, sent
