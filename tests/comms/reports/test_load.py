@@ -7,7 +7,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from comms.models import Channel, Notification
 from comms.reports import DEFINITIONS, Period, oncall_load
+from tests.comms.factories import ContactMethodFactory, NotificationRuleFactory
 from tests.oncall.factories import LayerFactory, OverrideFactory, ScheduleFactory, TeamFactory, UserFactory
 
 from .drive import on_call, page, utc
@@ -43,6 +45,9 @@ def by_name(report):
 
 def test_a_page_at_3am_in_new_york_is_a_sleep_hour_page_and_the_same_instant_in_london_is_not(nia, leo, teams, outbox):
     on_call(nia, leo)
+    # Leo's pages reach him by email and SMS at once: one page each time all the same.
+    for channel, address in ((Channel.EMAIL, "leo@example.com"), (Channel.SMS, "+447700900002")):
+        NotificationRuleFactory(contact_method=ContactMethodFactory(user=leo, channel=channel, address=address))
     # Each page's email leaves 5 s after the instant given.
     page(utc(2026, 3, 3, 8, 0), commander=leo)  # Tue: New York 03:00 EST (asleep, before work); London 08:00 GMT (awake, before work)
     page(utc(2026, 3, 3, 14, 0), commander=leo)  # New York 09:00, London 14:00: both at work
@@ -56,6 +61,7 @@ def test_a_page_at_3am_in_new_york_is_a_sleep_hour_page_and_the_same_instant_in_
     assert (nia_load.pages, nia_load.outside_working_hours, nia_load.sleep_hours, nia_load.incidents_commanded) == (3, 2, 1, 1)
     assert (leo_load.pages, leo_load.outside_working_hours, leo_load.sleep_hours, leo_load.incidents_commanded) == (3, 2, 1, 2)
     assert nia_load.teams == ("Search",) and leo_load.teams == ("Payments",)
+    assert Notification.objects.filter(recipient=leo, is_page=True, status="sent", incident__is_drill=False).count() == 2 * 4
     search, payments = sorted(report.teams, key=lambda row: row.name, reverse=True)
     assert (search.name, search.people, search.pages, search.outside_working_hours, search.sleep_hours, search.incidents_commanded) == (
         "Search", 1, 3, 2, 1, 1,
