@@ -13,9 +13,9 @@ DEFINITIONS: dict[str, str] = {
     ),
     "pager_latency": (
         "Pager latency: for each page message sent in the period, its sent_at minus the instant it was due — "
-        "the due_at of the earliest deadline the engine fired in the firing that wrote the page's timeline event "
-        "(the event's occurred_at when no deadline fired it, as for a reopen), plus the notification rule's "
-        "delay — given as p50, p95 and maximum per channel."
+        "the due_at of the earliest escalation or acknowledge deadline fired in the firing that wrote the page's "
+        "timeline event (the event's occurred_at when no deadline fired it, as for a reopen), plus the "
+        "notification rule's delay — given as p50, p95 and maximum per channel."
     ),
     "pages_received": (
         "Pages received: pages that reached the person in the period, one per paging timeline event however "

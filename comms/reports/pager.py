@@ -30,6 +30,8 @@ from .aggregates import EpochSeconds, PercentileCont, Period, native_percentiles
 # moment after the firing's instant: an event links to the latest firing of its incident at
 # most this long before it (a tick's batch takes well under a second).
 FIRING_WINDOW = dt.timedelta(seconds=60)
+# The deadlines whose firing pages: escalation levels, and acknowledge-SLA breaches (re-pages).
+PAGING_KINDS = (Deadline.Kind.ESCALATION, Deadline.Kind.ACK_TIMEOUT)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -66,7 +68,7 @@ def escalations(period: Period) -> Escalations:
     fired deadlines (one query). Drills are left out; restricted incidents are counted."""
     rows = (
         _fired(period)
-        .filter(kind__in=[Deadline.Kind.ESCALATION, Deadline.Kind.ACK_TIMEOUT])
+        .filter(kind__in=PAGING_KINDS)
         .values("kind", "level")
         .annotate(fired=Count("pk"), incidents=Count("incident", distinct=True))
         .order_by("kind", "level")
@@ -94,6 +96,7 @@ def _page_latencies(period: Period) -> QuerySet[Notification]:
     firing = (
         Deadline.objects.filter(
             incident_id=OuterRef("incident_id"),
+            kind__in=PAGING_KINDS,
             fired_at__lte=OuterRef("event__occurred_at"),
             fired_at__gte=OuterRef("firing_window_start"),
         )

@@ -9,12 +9,13 @@ from django.test.utils import CaptureQueriesContext
 
 from comms.models import Channel, Notification
 from comms.reports import DEFINITIONS, Period, escalations, pager_latency
-from incidents.models import Deadline
+from incidents import actions
+from incidents.models import Deadline, Source
 from tests.comms.factories import ContactMethodFactory
 from tests.incidents.factories import ServiceFactory
 from tests.oncall.factories import TeamFactory, UserFactory
 
-from tests.comms.delivery import tick_and_dispatch
+from tests.comms.delivery import dispatch_all, tick_and_dispatch
 
 from .drive import declare, deliver, frozen, on_call, resolve, utc
 
@@ -166,3 +167,19 @@ def test_the_period_is_read_through_the_partial_indexes(alice, outbox):
     fired, sent = plans
     assert "deadline_fired" in fired, fired
     assert "notification_page_sent" in sent, sent
+
+
+def test_a_reopen_pages_at_once_and_its_latency_counts_from_the_reopen(alice, outbox):
+    incident = declare(T0)
+    deliver(T0 + 5 * S)
+    resolve(incident, T0 + MIN)
+    reopened_at = T0 + 30 * MIN
+    with frozen(reopened_at):
+        actions.reopen(incident, actor=None, source=Source.SYSTEM, reason="Errors are back")
+        dispatch_all()
+    deliver(reopened_at + 9 * S)
+    resolve(incident, reopened_at + MIN)
+
+    # 5 s for the first page (due when declared), 9 s for the reopen's (due when reopened).
+    email, *_ = pager_latency(Period(T0, T0 + dt.timedelta(hours=1)))
+    assert (email.pages, email.p50_seconds, email.max_seconds) == (2, 7, 9)
