@@ -8,7 +8,7 @@ import pytest
 from comms.models import Channel, Notification
 from comms.reports import DEFINITIONS, Period, oncall_load
 from tests.comms.factories import ContactMethodFactory, NotificationRuleFactory
-from tests.oncall.factories import LayerFactory, OverrideFactory, ScheduleFactory, TeamFactory, UserFactory
+from tests.oncall.factories import ClosedDayFactory, LayerFactory, OverrideFactory, ScheduleFactory, TeamFactory, UserFactory
 
 from .drive import on_call, page, utc
 
@@ -136,3 +136,17 @@ def test_the_load_reads_a_fixed_number_of_queries_however_many_pages_and_people(
         report = oncall_load(period)
     assert sum(p.pages for p in report.people) == 1 + 3 * 5
     assert len(many.captured_queries) == len(few.captured_queries)
+
+
+def test_public_holidays_and_closed_days_are_outside_working_hours(leo, teams, outbox):
+    payments = teams[1]
+    payments.holiday_country, payments.holiday_subdivision = "GB", "ENG"
+    payments.save()
+    ClosedDayFactory(team=payments, date=dt.date(2026, 12, 29), name="Company shutdown")
+    on_call(leo)
+    page(utc(2026, 12, 24, 11, 0))  # Thursday 11:00 GMT: at work
+    page(utc(2026, 12, 25, 11, 0))  # Friday, Christmas Day: a public holiday in England
+    page(utc(2026, 12, 29, 11, 0))  # Tuesday, the team's closed day
+
+    [leo_load] = oncall_load(Period(utc(2026, 12, 24), utc(2026, 12, 30), team=payments)).people
+    assert (leo_load.pages, leo_load.outside_working_hours, leo_load.sleep_hours) == (3, 2, 0)
