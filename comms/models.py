@@ -258,6 +258,8 @@ class Notification(models.Model):
             models.Index(fields=["send_after"], condition=Q(status="pending"), name="notification_pending_due"),
             models.Index(fields=["channel", "address", "sent_at"], name="notification_throttle"),
             models.Index(fields=["incident", "-created_at"], name="notification_incident"),
+            # Pager latency and on-call load (comms/reports): pages sent in a period.
+            models.Index(fields=["sent_at"], condition=Q(is_page=True, status="sent"), name="notification_page_sent"),
         ]
 
     def __str__(self) -> str:

@@ -47,12 +47,14 @@ SINCE_THE_SQUASH = {
         "0006_title_search_index",
         "0007_status_indexes",
         "0008_status_window_index",
+        "0009_fired_deadlines_index",
     ],
     "comms": [
         "0002_executive_words_name_the_response_team",
         "0003_shift_cover_messages",
         "0004_reminders_name_the_missed_update",
         "0005_customer_words_name_the_organisation",
+        "0006_sent_pages_index",
     ],
 }
 

@@ -37,6 +37,8 @@ class Deadline(models.Model):
             # however many fired and cancelled rows pile up.
             models.Index(fields=["due_at"], condition=Q(fired_at=None, cancelled_at=None), name="deadline_pending_due"),
             models.Index(fields=["incident", "kind"], name="deadline_incident_kind"),
+            # The escalation figures (comms/reports): deadlines fired in a period.
+            models.Index(fields=["fired_at"], condition=Q(fired_at__isnull=False), name="deadline_fired"),
         ]
         constraints = [
             models.UniqueConstraint(
