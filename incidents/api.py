@@ -192,7 +192,7 @@ def list_incidents(
     return {"items": [incident_out(incident, now) for incident in rows], "next_cursor": next_cursor}
 
 
-CSV_RESPONSE = {"200": {"description": "CSV, header first (`incidents.export.HEADER`).", "content": {"text/csv": {}}}}
+CSV_RESPONSE = {"200": {"description": "UTF-8 CSV with a header row: " + ", ".join(export.HEADER) + ".", "content": {"text/csv": {}}}}
 
 
 @router.get("/incidents.csv", response=READ_ERRORS, tags=INCIDENTS, openapi_extra={"responses": CSV_RESPONSE})
