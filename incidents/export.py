@@ -5,7 +5,8 @@ The rows come from the database as tuples in chunks (`iterator(chunk_size=CHUNK)
 cursor on PostgreSQL), each chunk's service names and current commanders in two more queries, and
 leave as text blocks of about `BLOCK` characters: memory stays flat however many incidents are
 exported, and the queries grow with the chunks, never with the rows. No model instance is built
-for a row: at 100,000 rows the ORM's instances and prefetches cost several times the rest."""
+for a row: model instances with prefetches per chunk made a large export 1.7 times as slow on
+PostgreSQL, 4 times on SQLite (docs/architecture.md, "CSV export")."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import zoneinfo
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timezone as dt_timezone
 
-from django.db import connection
+from django.db import connections
 from django.db.models import FloatField, QuerySet
 from django.db.models.functions import Cast, Extract
 from django.db.models.expressions import RawSQL
@@ -24,7 +25,7 @@ from django.utils import timezone
 
 from .models import Incident, Participant, Status
 
-CHUNK = 2000  # rows per database round trip (and per prefetch of services and commanders)
+CHUNK = 2000  # rows per database round trip (and per lookup of their services and commanders)
 BLOCK = 64 * 1024  # characters per piece of the response
 
 HEADER = (
@@ -84,17 +85,17 @@ def _person(first: str, last: str, username: str) -> str:
     return f"{first} {last}".strip() or username  # as `User.__str__` names them
 
 
-def _among(ids: list[int]) -> RawSQL:
+def _among(ids: list[int], vendor: str) -> RawSQL:
     """A chunk's incident ids as ONE query parameter: an `IN` list of 2,000 placeholders costs more
     to compile and send (ORM and driver, per placeholder) than the rest of the chunk's work."""
-    if connection.vendor == "postgresql":
+    if vendor == "postgresql":
         return RawSQL("SELECT unnest(%s::bigint[])", (ids,))
     return RawSQL("SELECT value FROM json_each(%s)", (json.dumps(ids),))
 
 
-def _names_by_incident(ids: list[int]) -> tuple[dict[int, str], dict[int, str]]:
+def _names_by_incident(ids: list[int], vendor: str) -> tuple[dict[int, str], dict[int, str]]:
     """Two queries for a chunk of incidents: their services' names, and who commands each now."""
-    among = _among(ids)
+    among = _among(ids, vendor)
     services: dict[int, list[str]] = {}
     through = Incident.services.through.objects.filter(incident_id__in=among)
     for incident_id, name in through.order_by("service__name").values_list("incident_id", "service__name"):
@@ -115,7 +116,7 @@ def _rows(incidents: QuerySet[Incident]) -> Iterator[list[tuple]]:
     """The incidents' values in chunks of CHUNK: one server-side cursor on PostgreSQL."""
     incidents = incidents.prefetch_related(None)
     fields = FIELDS
-    if connection.vendor == "postgresql":
+    if connections[incidents.db].vendor == "postgresql":
         # Django's timestamptz loader parses each time in Python, a third of the export's time;
         # seconds since the epoch arrive as floats parsed in C.
         incidents = incidents.annotate(**{
@@ -139,8 +140,9 @@ def lines(incidents: QuerySet[Incident], zone) -> Iterator[str]:
     writer = csv.writer(_Lines())
     block = [writer.writerow(HEADER)]
     size = len(block[0])
+    vendor = connections[incidents.db].vendor
     for chunk in _rows(incidents):
-        services, commanders = _names_by_incident([values[0] for values in chunk])
+        services, commanders = _names_by_incident([values[0] for values in chunk], vendor)
         for (
             pk, number, title, severity, status, incident_type, customer_facing, drill, restricted,
             detected, declared, acknowledged, mitigated, resolved, closed,
