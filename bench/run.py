@@ -34,6 +34,7 @@ SUITES = {
     "fanout": "comms: one external update to 5,000 recipients rendered and queued, then delivered to an SMTP sink by a Celery worker",
     "ingest": "alert ingestion: POST /api/v1/events under gunicorn with a load generator on loopback (events/s, p50/p95/p99, every 202 in the database)",
     "scale": "pages at a million incidents (--size): admin list, search, API list, status page; bulk-loaded, not in the default run",
+    "csv": "CSV export streamed by GET /api/v1/incidents.csv at 10,000 and 100,000 incidents (time, memory); bulk-loaded, not in the default run",
     "engine": "deadline engine: ticks over 1,000,000 pending deadlines, idle tick plan, lag (bulk-loaded data)",
 }
 
@@ -70,10 +71,11 @@ def main() -> int:
     plan = dict(SMOKE if args.smoke else FULL)
     if args.repeats:
         plan["repeats"] = args.repeats
-    # With no name, every suite but `scale` (its load takes minutes), which the smoke pass includes.
-    everything = [name for name in SUITES if name != "scale" or args.smoke]
+    # With no name, every suite but `scale` and `csv` (their loads take minutes), which the smoke pass includes.
+    everything = [name for name in SUITES if name not in ("scale", "csv") or args.smoke]
     plan["suites"] = [name for name in SUITES if name in args.suites] if args.suites else everything
     plan["scale_size"] = 500 if args.smoke else args.size
+    plan["csv_sizes"] = (200, 1000) if args.smoke else (10_000, 100_000)
     plan["tick_seconds"] = args.tick_seconds
     plan["smoke"] = args.smoke
 
@@ -143,7 +145,8 @@ def run(plan: dict) -> tuple[list, str, list[str]]:
     small, large = plan["sizes"]
     suites = plan["suites"]
     rows, notes = [], []
-    if "pages" in suites or "declare" in suites:
+    world = None
+    if any(name in suites for name in ("pages", "declare", "scale", "csv")):  # one set of people for them all
         world = scenarios.World(max_incidents=large)
     if "pages" in suites:
         for size in (small, large):
@@ -181,11 +184,21 @@ def run(plan: dict) -> tuple[list, str, list[str]]:
         step = time.perf_counter()
         scale_rows, scale_notes = scale.run(
             size=plan["scale_size"], repeats=2 if plan["smoke"] else max(repeats, 7),
-            world=world if ("pages" in suites or "declare" in suites) else None, log=lambda line: print(line, flush=True),
+            world=world, log=lambda line: print(line, flush=True),
         )
         rows += scale_rows
         notes += scale_notes
         print(f"  scale benchmark: {time.perf_counter() - step:.0f} s", flush=True)
+    if "csv" in suites:
+        from bench import export
+
+        step = time.perf_counter()
+        csv_rows, csv_notes = export.run(
+            sizes=plan["csv_sizes"], repeats=min(repeats, 3), world=world, log=lambda line: print(line, flush=True)
+        )
+        rows += csv_rows
+        notes += csv_notes
+        print(f"  csv benchmark: {time.perf_counter() - step:.0f} s", flush=True)
     if "engine" in suites:
         from bench import engine
 

@@ -24,7 +24,7 @@ from oncall.api_auth import require_perm, require_scope
 from oncall.api_errors import Forbidden
 from oncall.api_common import invalid, utc
 
-from . import actions, bounds, lifecycle, permissions, selectors, sla
+from . import actions, bounds, export, lifecycle, permissions, selectors, sla
 from .api_out import detail_out, event_out, incident_out, task_out
 from .api_pages import newest_first
 from .api_services import SLUG
@@ -133,25 +133,8 @@ def _incident(request: HttpRequest, ref: str) -> Incident:
     return incident
 
 
-@router.get("/incidents", response={200: IncidentPageOut, **READ_ERRORS}, tags=INCIDENTS)
-def list_incidents(
-    request: HttpRequest,
-    status: list[str] | None = Query(None, description='Repeatable or comma-separated; "open" means every open status.'),
-    severity: list[str] | None = Query(None, description="Severity names, labels or ranks, in any case; repeatable or comma-separated."),
-    service: list[str] | None = Query(None, description="Affected service slugs; repeatable or comma-separated."),
-    since: dt.datetime | None = Query(None, description="Declared at or after this instant (ISO 8601; no zone = UTC)."),
-    q: str | None = Query(
-        None, max_length=200,
-        description='A reference ("INC-42", "42": that incident only), or words the title contains in any case '
-        '("a quoted phrase" is one word), or a severity\'s name or label — as the admin\'s search.',
-    ),
-    cursor: str | None = Query(None, max_length=200, description="`next_cursor` of the previous page."),
-    limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT),
-):
-    """Incidents the caller may see, newest declared first, a page at a time (a fixed number of
-    queries per page whatever its size)."""
-    _can_read(request)
-    qs = selectors.incident_list(request.user)
+def _filtered(qs: QuerySet[Incident], status, severity, service, since, q) -> QuerySet[Incident]:
+    """`qs` (the caller's incidents) narrowed by the list's filters: the JSON list's and the CSV export's."""
     statuses = set()
     for value in _split(status):
         if value.lower() == "open":
@@ -174,10 +157,59 @@ def list_incidents(
         qs = qs.filter(declared_at__gte=utc(since, "since"))
     if q:
         qs = search(qs, q)
+    return qs
+
+
+# The list's filters, described once for the JSON list and the CSV export.
+STATUS_HELP = 'Repeatable or comma-separated; "open" means every open status.'
+SEVERITY_HELP = "Severity names, labels or ranks, in any case; repeatable or comma-separated."
+SERVICE_HELP = "Affected service slugs; repeatable or comma-separated."
+SINCE_HELP = "Declared at or after this instant (ISO 8601; no zone = UTC)."
+Q_HELP = (
+    'A reference ("INC-42", "42": that incident only), or words the title contains in any case '
+    '("a quoted phrase" is one word), or a severity\'s name or label — as the admin\'s search.'
+)
+
+
+@router.get("/incidents", response={200: IncidentPageOut, **READ_ERRORS}, tags=INCIDENTS)
+def list_incidents(
+    request: HttpRequest,
+    status: list[str] | None = Query(None, description=STATUS_HELP),
+    severity: list[str] | None = Query(None, description=SEVERITY_HELP),
+    service: list[str] | None = Query(None, description=SERVICE_HELP),
+    since: dt.datetime | None = Query(None, description=SINCE_HELP),
+    q: str | None = Query(None, max_length=200, description=Q_HELP),
+    cursor: str | None = Query(None, max_length=200, description="`next_cursor` of the previous page."),
+    limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT),
+):
+    """Incidents the caller may see, newest declared first, a page at a time (a fixed number of
+    queries per page whatever its size)."""
+    _can_read(request)
+    qs = _filtered(selectors.incident_list(request.user), status, severity, service, since, q)
     rows, next_cursor = newest_first(qs, field="declared_at", cursor=cursor, limit=limit)
     sla.attach_calendars(rows)
     now = timezone.now()
     return {"items": [incident_out(incident, now) for incident in rows], "next_cursor": next_cursor}
+
+
+CSV_RESPONSE = {"200": {"description": "UTF-8 CSV with a header row: " + ", ".join(export.HEADER) + ".", "content": {"text/csv": {}}}}
+
+
+@router.get("/incidents.csv", response=READ_ERRORS, tags=INCIDENTS, openapi_extra={"responses": CSV_RESPONSE})
+def export_incidents(
+    request: HttpRequest,
+    status: list[str] | None = Query(None, description=STATUS_HELP),
+    severity: list[str] | None = Query(None, description=SEVERITY_HELP),
+    service: list[str] | None = Query(None, description=SERVICE_HELP),
+    since: dt.datetime | None = Query(None, description=SINCE_HELP),
+    q: str | None = Query(None, max_length=200, description=Q_HELP),
+):
+    """Every incident the caller may see that the list's filters select, as one CSV file, newest
+    declared first; times in the key owner's time zone with their offset. Streamed: its size is
+    not limited and the memory it takes does not grow with it."""
+    _can_read(request)
+    qs = _filtered(selectors.visible_incidents(request.user), status, severity, service, since, q)
+    return export.response(request.user, qs.order_by("-declared_at", "-pk"))
 
 
 @router.get("/incidents/{ref}", response={200: IncidentDetailOut, **READ_ERRORS}, tags=INCIDENTS)

@@ -27,6 +27,7 @@ from ..forms.lifecycle import DeclareForm
 from ..models import OPEN_STATUSES, Incident, Participant, Service, Source, Status
 from ..search import search
 from . import operations, preview
+from .export import CsvExport
 
 STATUS_COLORS = {
     Status.TRIGGERED: "#c62828",
@@ -86,7 +87,7 @@ class ServiceFilter(admin.SimpleListFilter):
 
 
 @admin.register(Incident)
-class IncidentAdmin(admin.ModelAdmin):
+class IncidentAdmin(CsvExport, admin.ModelAdmin):
     form = IncidentDetailsForm
     add_form_template = "admin/incidents/incident/declare.html"
 
@@ -360,7 +361,12 @@ class IncidentAdmin(admin.ModelAdmin):
             self.admin_site.admin_view(self.policy_preview_view),
             name="incidents_policy_escalation_preview",
         )
-        return [operate, incident_preview, policy_preview, *super().get_urls()]
+        download = path(
+            "export.csv",
+            self.admin_site.admin_view(self.export_view),
+            name=f"{self.opts.app_label}_{self.opts.model_name}_export",
+        )
+        return [download, operate, incident_preview, policy_preview, *super().get_urls()]
 
     # --- The escalation preview and the operations ---
 
