@@ -16,7 +16,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import Case, Count, DateTimeField, DurationField, ExpressionWrapper, Min, Sum, Value, When
+from django.db.models import Case, Count, DateTimeField, DurationField, ExpressionWrapper, F, IntegerField, Min, Sum, Value, When
 from django.db.models.functions import Coalesce, Greatest, Least, TruncDate
 
 from incidents.models import OPEN_STATUSES, Incident, TimelineEvent
@@ -99,16 +99,30 @@ def _grouped(rows, began, ended, rank: str):
         n=Count("pk"),
         major=Sum(Case(When(**{f"{rank}__lte": 1}, then=duration), output_field=DurationField())),
         partial=Sum(Case(When(**{rank: 2}, then=duration), output_field=DurationField())),
+        # The worst rank among those still open: the components' state now, from the same rows.
+        open_rank=Min(Case(When(resolved_at__isnull=True, then=F(rank)), output_field=IntegerField())),
     )
 
 
-def _per_component(now: dt.datetime, start: dt.datetime, days: int):
-    """Driven from the incidents of the window (the partial index), joined to their links by
-    incident: never a scan of the whole incident-service link table."""
+def component_rows(now: dt.datetime, days: int) -> list[tuple]:
+    """The window's public incidents per customer-facing component, grouped by the first and last
+    UTC day they were open: (slug, first, last, worst rank, count, major and partial downtime,
+    worst rank of those still open). Driven from the incidents of the window (an index-only
+    range of `incident_public_window`), joined to their links by incident: never a scan of the
+    whole incident-service link table. The bars and the components' state now both read it."""
     links = window(now, days).filter(services__customer_facing=True).values("services__slug")
-    began, ended = _span("", start, now)
+    began, ended = _span("", history_start(now, days), now)
     grouped = _grouped(links, began, ended, "severity__rank")
-    return grouped.values_list("services__slug", "first", "last", "rank", "n", "major", "partial")
+    return list(grouped.values_list("services__slug", "first", "last", "rank", "n", "major", "partial", "open_rank"))
+
+
+def open_ranks(rows: Iterable[tuple]) -> dict[str, int]:
+    """The worst severity rank of each component's open incidents, from `component_rows`."""
+    ranks: dict[str, int] = {}
+    for slug, *_, open_rank in rows:
+        if open_rank is not None:
+            ranks[slug] = min(open_rank, ranks.get(slug, open_rank))
+    return ranks
 
 
 def _resolved_per_day(now: dt.datetime, days: int) -> list:
@@ -145,14 +159,17 @@ def _reopen_gaps(now: dt.datetime, start: dt.datetime, days: int) -> dict[str, d
     return out
 
 
-def summarise(components: Iterable[Component], *, now: dt.datetime, days: int) -> tuple[tuple[Bar, ...], tuple[DaySummary, ...]]:
-    """The bars (one per component) and the history (today first), in three or four queries."""
+def summarise(
+    components: Iterable[Component], *, now: dt.datetime, days: int, rows: list[tuple] | None = None
+) -> tuple[tuple[Bar, ...], tuple[DaySummary, ...]]:
+    """The bars (one per component) and the history (today first), in three or four queries (two
+    or three given `component_rows`)."""
     start = history_start(now, days)
     first_day = start.date()
     states: dict[str, dict[dt.date, list[str]]] = defaultdict(lambda: defaultdict(list))
     counts: dict[str, dict[dt.date, int]] = defaultdict(lambda: defaultdict(int))
     down: dict[str, float] = defaultdict(float)
-    for slug, first, last, rank, n, major, partial in _per_component(now, start, days):
+    for slug, first, last, rank, n, major, partial, _open in component_rows(now, days) if rows is None else rows:
         day = max(first, first_day)
         while day <= last:
             states[slug][day].append(state_for_rank(rank))
