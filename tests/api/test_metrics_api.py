@@ -5,16 +5,22 @@ import pytest
 import time_machine
 
 from tests.api.keys import auth
-from tests.incidents.test_metrics import END, NOW, START, story  # noqa: F401  (the fixture)
+from tests.incidents.metrics_story import END, NOW, START, make_story
 from tests.oncall.factories import UserFactory
 
 pytestmark = pytest.mark.usefixtures("fresh_rate_windows")
 
 BASE = "/api/v1/metrics"
+
+
+@pytest.fixture
+def story(db):
+    return make_story()
+
 WINDOW = {"start": START.isoformat(), "end": END.isoformat()}
 
 
-def test_the_figures_grouped_by_severity(client, story, django_assert_max_num_queries):  # noqa: F811
+def test_the_figures_grouped_by_severity(client, story, django_assert_max_num_queries):
     headers = auth(UserFactory(viewer=True), "read")
     with django_assert_max_num_queries(12):
         response = client.get(BASE, {**WINDOW, "group_by": "severity"}, **headers)
@@ -30,7 +36,7 @@ def test_the_figures_grouped_by_severity(client, story, django_assert_max_num_qu
     assert "Search leaks" not in response.content.decode()  # the restricted incident is only counted
 
 
-def test_weeks_in_a_zone_and_filters(client, story):  # noqa: F811
+def test_weeks_in_a_zone_and_filters(client, story):
     headers = auth(UserFactory(viewer=True), "read")
     weeks = client.get(BASE, {**WINDOW, "group_by": "week", "tz": "Europe/London"}, **headers).json()
     assert [(row["key"], row["incidents"]) for row in weeks["rows"]] == [("2026-03-23", 2), ("2026-03-30", 1)]
@@ -40,7 +46,7 @@ def test_weeks_in_a_zone_and_filters(client, story):  # noqa: F811
     assert by_service["rows"][0]["incidents"] == 1
 
 
-def test_compliance_per_severity(client, story):  # noqa: F811
+def test_compliance_per_severity(client, story):
     headers = auth(UserFactory(viewer=True), "read")
     with time_machine.travel(NOW, tick=False):
         body = client.get(f"{BASE}/compliance", WINDOW, **headers).json()
