@@ -40,7 +40,7 @@ from django.db.models import (
     Subquery,
     Value,
 )
-from django.db.models.functions import Coalesce, Least, TruncMonth, TruncWeek
+from django.db.models.functions import Coalesce, Greatest, Least, TruncMonth, TruncWeek
 
 from . import clock
 from .models import AlertGroup, Incident, MetricTargets, TimelineEvent
@@ -48,8 +48,8 @@ from .selectors import visible_incidents
 
 # The definitions, shown as help text wherever a figure is shown (docs/architecture.md, "Metrics").
 DEFINITIONS = {
-    "mttd": "Time to detect: declared (or the first alert, when one was recorded earlier) minus detected; "
-    "only incidents with a detection time. Target: the metric targets' MTTD.",
+    "mttd": "Time to detect: declared (or the first alert, when one was recorded earlier) minus detected, never below "
+    "zero; only incidents with a detection time. Target: the metric targets' MTTD.",
     "mtta": "Time to acknowledge: the first acknowledgement minus declared. Target: the MTTA target the "
     "incidents were held to (the mean of them when the row mixes severities).",
     "ttm": "Time to mitigate: mitigated minus when impact began (detected, else declared), as in the "
@@ -204,7 +204,9 @@ def _durations(p: str) -> dict:
         output_field=DateTimeField(),
     )
     declared = F(f"{p}declared_at")
-    noticed = Least(declared, Coalesce(first_alert, declared))
+    # Never before the detection itself: an alert recorded earlier than the detection time typed
+    # means the problem was detected by that alert, not before it was noticed.
+    noticed = Greatest(Least(declared, Coalesce(first_alert, declared)), F(f"{p}detected_at"))
     return {
         "mttd": _between(F(f"{p}detected_at"), noticed),
         "mtta": _between(declared, F(f"{p}acknowledged_at")),

@@ -247,3 +247,12 @@ def test_a_severity_change_holds_the_incident_to_the_new_severity_from_its_decla
         at(1, 9, 5, month=4), at(1, 9, 5, month=4), at(1, 10, month=4)
     )
     assert (incident.held_update_interval, incident.held_mtta_target, incident.held_mttr_target) == (15 * MIN, 5 * MIN, HOUR)
+
+
+def test_an_alert_before_the_typed_detection_time_makes_detection_instant_not_negative(story):
+    from tests.incidents.factories import AlertGroupFactory
+
+    early = at(29, 23, 10)  # ten minutes before C's typed detection time (23:20)
+    AlertGroupFactory(incident=story["c"], opened_at=early, last_alert_at=early, last_noted_at=early)
+    [row] = metrics.figures(START, END, filters=metrics.Filters(severity=severity("SEV-2").pk))
+    assert row.figures["mttd"].mean == timedelta(0)
