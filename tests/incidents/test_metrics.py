@@ -256,3 +256,15 @@ def test_an_alert_before_the_typed_detection_time_makes_detection_instant_not_ne
     AlertGroupFactory(incident=story["c"], opened_at=early, last_alert_at=early, last_noted_at=early)
     [row] = metrics.figures(START, END, filters=metrics.Filters(severity=severity("SEV-2").pk))
     assert row.figures["mttd"].mean == timedelta(0)
+
+
+def test_the_demo_incidents_are_held_to_their_severity_and_counted(demo):
+    from django.utils import timezone
+
+    from incidents.models import Incident
+
+    assert Incident.objects.exists() and not Incident.objects.filter(ack_due_at=None).exists()
+    now = timezone.now()
+    [row] = metrics.figures(now - timedelta(days=400), now + timedelta(days=1))
+    assert row.incidents == Incident.objects.filter(is_drill=False).count()
+    assert row.figures["mtta"].target is not None and row.figures["mttd"].target == 5 * MIN
