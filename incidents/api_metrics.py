@@ -23,6 +23,7 @@ from oncall.models import Team
 
 from . import metrics
 from .api_schemas import READ_ERRORS
+from .api_services import SLUG
 from .errors import UnknownSeverity
 from .models import Service
 from .severities import find_severity
@@ -123,13 +124,14 @@ def _zone(tz: str) -> str:
 
 
 def _filters(team: str | None, service: list[str] | None, severity: str | None) -> metrics.Filters:
+    # Only slug-shaped values reach the database (a NUL byte is an error there, not a miss).
     team_id = None
     if team:
-        team_id = Team.objects.filter(slug=team).values_list("pk", flat=True).first()
+        team_id = Team.objects.filter(slug=team).values_list("pk", flat=True).first() if SLUG.fullmatch(team) else None
         if team_id is None:
             raise invalid("team", f"Unknown team {team[:60]!r}.")
     slugs = [part.strip() for value in service or () for part in value.split(",") if part.strip()]
-    services = dict(Service.objects.filter(slug__in=slugs).values_list("slug", "pk"))
+    services = dict(Service.objects.filter(slug__in=[s for s in slugs if SLUG.fullmatch(s)]).values_list("slug", "pk"))
     missing = [slug for slug in slugs if slug not in services]
     if missing:
         raise invalid("service", f"Unknown service{'s' if len(missing) > 1 else ''}: {', '.join(m[:60] for m in missing)}.")

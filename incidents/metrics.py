@@ -9,8 +9,8 @@ The per-incident block of a post-mortem is `postmortems.metrics`; these use its 
   are counted in every figure; only `breaches` names incidents, and never one the viewer may not see.
 - Means and counts are aggregates on every database. Median and p90 are PostgreSQL's
   `percentile_cont` (continuous: interpolated between the two nearest durations); SQLite, the demo
-  database, has no ordered-set aggregate, so there the durations of the period are read as one
-  ordered list of values (one query) and the same interpolation is done in Python.
+  database, has no ordered-set aggregate, so there the durations of the period are read as values
+  (one query), sorted, and the same interpolation is done in Python.
 """
 
 from __future__ import annotations
@@ -325,7 +325,7 @@ def _exact(value: timedelta | None) -> timedelta | None:
 
 
 def _percentiles_by_reading(rows: QuerySet, durations: dict, results: list[dict]) -> None:
-    """SQLite: median and p90 from the period's durations read as one ordered list (one query)."""
+    """SQLite: median and p90 from the period's durations, read as values in one query and sorted per group."""
     lists: dict = defaultdict(lambda: defaultdict(list))
     for values in rows.values("key", **{f"d_{n}": d for n, d in durations.items()}):
         for name in durations:

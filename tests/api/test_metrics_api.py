@@ -63,6 +63,8 @@ def test_compliance_per_severity(client, story):
         ({"period": "999d"}, "period"),
         ({"tz": "Mars/Olympus"}, "tz"),
         ({"team": "nobody"}, "team"),
+        ({"team": "pay\x00ments"}, "team"),
+        ({"service": "check\x00out"}, "service"),
         ({"service": "nothing"}, "service"),
         ({"severity": "SEV-9"}, "severity"),
         ({"start": "2026-04-01T00:00:00Z", "end": "2026-03-01T00:00:00Z"}, "start"),
