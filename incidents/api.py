@@ -28,6 +28,7 @@ from . import actions, bounds, export, lifecycle, permissions, selectors, sla
 from .api_out import detail_out, event_out, incident_out, task_out
 from .api_pages import newest_first
 from .api_services import SLUG
+from .api_metrics import router as metrics_router
 from .api_services import router as services_router
 from .api_schemas import (
     READ_ERRORS,
@@ -53,6 +54,7 @@ from .severities import find_severity, severity_levels
 
 router = Router()
 router.add_router("", services_router)
+router.add_router("", metrics_router)  # GET /metrics, /metrics/compliance
 
 INCIDENTS = ["incidents"]
 MAX_LIMIT, DEFAULT_LIMIT = 200, 50

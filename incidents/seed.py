@@ -53,6 +53,17 @@ SEVERITIES = [
     ),
 ]
 
+# The targets of the period figures (`incidents.metrics`), from the procedures: MTTA per severity is
+# its acknowledge SLA, MTTR its resolve target; detection within 5 min; every required post-mortem
+# published by its due date. `SeverityLevel.mtta_target`/`mttr_target` and the one `MetricTargets` row.
+MEAN_TARGETS = {
+    "SEV-1": dict(mtta_target=5 * MIN, mttr_target=1 * HOUR),
+    "SEV-2": dict(mtta_target=15 * MIN, mttr_target=4 * HOUR),
+    "SEV-3": dict(mtta_target=1 * HOUR, mttr_target=24 * HOUR),
+    "SEV-4": dict(mtta_target=24 * HOUR, mttr_target=14 * DAY),
+}
+METRIC_TARGETS = dict(mttd_target=5 * MIN, postmortem_completion_target=100)
+
 # How soon a customer-facing incident of each severity should be public on the status page
 # (`SeverityLevel.status_page_window`): SEV-1 at once, SEV-2 within 15 min, SEV-3 within the hour,
 # SEV-4 optional (None: nobody is reminded). Kept apart from SEVERITIES: the incidents migration

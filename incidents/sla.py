@@ -130,3 +130,33 @@ def summary(incident: Incident, *, now: datetime, last_update_at: datetime | Non
         ranked = sorted(all_targets, key=lambda t: (_ORDER[t.state(now)], t.due_at))
     best = ranked[0]
     return SlaSummary(best.state(now), best, finished=not incident.is_open)
+
+
+# The fields `held` stamps: what an incident was held to (docs/architecture.md, "Metrics").
+HELD_FIELDS = (
+    "ack_due_at", "first_update_due_at", "resolve_due_at", "held_update_interval", "held_mtta_target", "held_mttr_target"
+)
+
+
+def held(incident: Incident, calendar: Calendar | None = None) -> dict:
+    """What `incident` is held to under its current severity: the acknowledge, first-update and
+    resolve due instants from declaration on the severity's clocks (as the engine plans them), the
+    update cadence, and the severity's MTTA/MTTR targets. The actions stamp these on the incident."""
+    sev = incident.severity
+    calendar = calendar or incident_calendar(incident)
+    start = incident.declared_at
+    return {
+        "ack_due_at": calendar.due(sev.ack_sla_clock, start, sev.ack_sla),
+        "first_update_due_at": calendar.due(sev.update_clock, start, sev.first_update_interval),
+        "resolve_due_at": calendar.due(sev.resolve_clock, start, sev.resolve_target),
+        "held_update_interval": sev.update_interval,
+        "held_mtta_target": sev.mtta_target,
+        "held_mttr_target": sev.mttr_target,
+    }
+
+
+def hold(incident: Incident) -> list[str]:
+    """Stamp what `incident` is held to on it (not saved); returns the fields to save."""
+    for name, value in held(incident).items():
+        setattr(incident, name, value)
+    return list(HELD_FIELDS)

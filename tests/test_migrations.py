@@ -48,6 +48,7 @@ SINCE_THE_SQUASH = {
         "0007_status_indexes",
         "0008_status_window_index",
         "0009_fired_deadlines_index",
+        "0010_held_targets_and_metric_targets",
     ],
     "comms": [
         "0002_executive_words_name_the_response_team",
@@ -107,7 +108,8 @@ MANAGER_PERMISSIONS = {
     ),
     "incidents": COMMANDER_PERMISSIONS["incidents"]
     + " view_restricted_incident add_service change_service add_incidenttype change_incidenttype"
-    " change_severitylevel add_integration change_integration add_heartbeat change_heartbeat",
+    " change_severitylevel add_integration change_integration add_heartbeat change_heartbeat"
+    " view_metrictargets change_metrictargets",
     "oncall": COMMANDER_PERMISSIONS["oncall"]
     + " add_team change_team view_apikey change_apikey add_closedday change_closedday delete_closedday"
     + " change_coverrequest delete_coverrequest "
@@ -122,7 +124,7 @@ GROUP_PERMISSIONS = {
     "Viewers": (VIEWER_PERMISSIONS, 29),
     "Responders": (RESPONDER_PERMISSIONS, 35),
     "Incident commanders": (COMMANDER_PERMISSIONS, 51),
-    "Managers": (MANAGER_PERMISSIONS, 106),
+    "Managers": (MANAGER_PERMISSIONS, 108),  # + view/change the metric targets
 }
 
 

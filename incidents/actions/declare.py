@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 
-from .. import bounds, clock, deadlines, timeline
+from .. import bounds, clock, deadlines, sla, timeline
 from ..errors import InvalidInput
 from ..models import Incident, IncidentTask, IncidentType, Participant, Service, SeverityLevel
 from .base import Kind, Role, actor_name, clean_text
@@ -100,6 +100,7 @@ def declare(
         created_by=actor if getattr(actor, "is_authenticated", False) else None,
         escalation_policy=deadlines.policy_for_services(services),
     )
+    fields.update(sla.held(Incident(**fields)))  # what it is held to, from its severity now
     incident = _create_numbered(fields)
     incident.services.set(services)
     checklist = list(incident_type.checklist) if incident_type else []

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from django.db import transaction
 
-from .. import clock, deadlines, firing, formatting, lifecycle, timeline
+from .. import clock, deadlines, firing, formatting, lifecycle, sla, timeline
 from ..errors import IllegalTransition, InvalidField, InvalidInput
 from ..models import Incident, Participant, SeverityLevel, Source, Status
 from .base import Kind, Role, actor_name, clean_text, lock, require_not_closed, require_step
@@ -127,7 +127,8 @@ def change_severity(incident: Incident, severity: SeverityLevel, *, actor, sourc
         raise InvalidInput(f"{incident.reference} is already {severity.name}.")
     direction = "escalated" if severity.rank < previous.rank else "downgraded"
     incident.severity = severity
-    incident.save(update_fields=["severity", "updated_at"])
+    # From now on the incident is held to the new severity's targets, counted from the declaration.
+    incident.save(update_fields=["severity", "updated_at", *sla.hold(incident)])
     # Every target is re-planned from the declaration under the new severity: levels whose new
     # delay has already passed fall due now, and the next tick engages them.
     deadlines.sync(incident, now=clock.now(), reason=f"severity changed to {severity.name}")

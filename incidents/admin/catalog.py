@@ -9,8 +9,8 @@ from django.utils.html import format_html
 from oncall.admin.display import column
 
 from ..formatting import badge, duration
-from ..forms.catalog import IncidentTypeForm, SeverityLevelForm
-from ..models import IncidentType, Service, SeverityLevel
+from ..forms.catalog import IncidentTypeForm, MetricTargetsForm, SeverityLevelForm
+from ..models import IncidentType, MetricTargets, Service, SeverityLevel
 
 
 def _sortable_duration(field: str, label: str):
@@ -29,7 +29,7 @@ class SeverityLevelAdmin(admin.ModelAdmin):
     list_display = (
         "name_badge", "label", "rank", "ack", "first_update", "updates", "resolve", "observation",
         "postmortem_policy", "postmortem_due", "show_on_status_page", "status_page", "notify_customers",
-        "resolution_requires_summary",
+        "resolution_requires_summary", "mtta", "mttr",
     )
     list_display_links = ("name_badge", "label")
 
@@ -39,6 +39,8 @@ class SeverityLevelAdmin(admin.ModelAdmin):
     resolve = _target("resolve_target", "Resolve within", "resolve_target_text")
     observation = _sortable_duration("observation_period", "Observed for")
     postmortem_due = column("postmortem_due_text", "Post-mortem due", str)
+    mtta = _sortable_duration("mtta_target", "MTTA target")
+    mttr = _sortable_duration("mttr_target", "MTTR target")
 
     @admin.display(description="Name", ordering="rank")
     def name_badge(self, severity):
@@ -49,6 +51,25 @@ class SeverityLevelAdmin(admin.ModelAdmin):
         if severity.status_page_window is None:
             return "optional"
         return duration(severity.status_page_window) if severity.status_page_window else "at once"
+
+
+@admin.register(MetricTargets)
+class MetricTargetsAdmin(admin.ModelAdmin):
+    """The one row of targets no severity owns: the list leads straight to it."""
+
+    form = MetricTargetsForm
+    list_display = ("__str__", "mttd", "postmortem_completion_target")
+    mttd = _sortable_duration("mttd_target", "MTTD target")
+
+    def has_add_permission(self, request):
+        return super().has_add_permission(request) and not MetricTargets.objects.exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        obj.pk = 1  # the one row, even if it was never seeded
+        super().save_model(request, obj, form, change)
 
 
 @admin.register(IncidentType)

@@ -19,7 +19,7 @@ from oncall.admin.display import column
 from oncall.admin.filters import ChoiceFilter
 from oncall.admin.paging import EstimatedCountPaginator
 
-from .. import actions, bounds, engine, formatting, permissions, selectors, sla
+from .. import actions, bounds, engine, formatting, metrics, permissions, selectors, sla
 from ..errors import DomainError
 from ..formatting import EMPTY, MINUTE, badge, local
 from ..forms.details import IncidentDetailsForm
@@ -313,6 +313,7 @@ class IncidentAdmin(CsvExport, admin.ModelAdmin):
             "evidence": incident.evidence.select_related("added_by"),
             "timeline": incident.timeline.select_related("actor"),
             "deadlines": incident.deadlines.order_by("due_at", "pk"),
+            "held_targets": metrics.held_targets_text(incident),
             "now": timezone.now(),
         }
 

@@ -11,7 +11,7 @@ from oncall.formatting import typed_duration
 from oncall.forms import DelayField
 from oncall.models import EscalationPolicy
 
-from ..models import IncidentType, SeverityLevel
+from ..models import IncidentType, MetricTargets, SeverityLevel
 from ..models.catalog import POSTMORTEM_DUE_BOUNDS, POSTMORTEM_DUE_WORDS, POSTMORTEM_STEPS
 from .base import ListField, SeverityChoiceField
 
@@ -48,11 +48,30 @@ class SeverityLevelForm(forms.ModelForm):
         fields = "__all__"
         field_classes = {
             **dict.fromkeys(
-                ["ack_sla", "first_update_interval", "update_interval", "resolve_target", "observation_period"],
+                [
+                    "ack_sla", "first_update_interval", "update_interval", "resolve_target", "observation_period",
+                    "mtta_target", "mttr_target",
+                ],
                 MatrixDurationField,
             ),
             **{f"postmortem_{step}_due": PostmortemDueField for step in POSTMORTEM_STEPS},
         }
+
+
+class MetricTargetsForm(forms.ModelForm):
+    # A share: 1 to 100 %, refused with one message whichever side it falls (the model field's
+    # form field would say "0 or more" first, below 1).
+    postmortem_completion_target = forms.IntegerField(
+        label="Post-mortem completion target (%)",
+        min_value=1,
+        max_value=100,
+        help_text=MetricTargets._meta.get_field("postmortem_completion_target").help_text,
+    )
+
+    class Meta:
+        model = MetricTargets
+        fields = ["mttd_target", "postmortem_completion_target"]
+        field_classes = {"mttd_target": MatrixDurationField}
 
 
 class IncidentTypeForm(forms.ModelForm):

@@ -14,6 +14,7 @@ from .catalog import (
     UPDATE_INTERVAL_MOST,
     DueUnit,
     IncidentType,
+    MetricTargets,
     Service,
     SeverityLevel,
 )
@@ -26,6 +27,6 @@ from .ingest import AlertEvent, AlertGroup, Heartbeat, Integration, MaintenanceW
 __all__ = [
     "ACK_SLA_MOST", "HEX_COLOR", "OBSERVATION_PERIOD_MOST", "OPEN_STATUSES", "POSTMORTEM_DUE_BOUNDS", "POSTMORTEM_STEPS",
     "RESOLVE_TARGET_MOST", "UPDATE_INTERVAL_MOST", "AlertEvent", "AlertGroup", "Deadline", "DueUnit", "EngineHeartbeat",
-    "EvidenceLink", "Heartbeat", "Incident", "IncidentTask", "IncidentType", "Integration", "MaintenanceWindow",
+    "EvidenceLink", "Heartbeat", "Incident", "IncidentTask", "IncidentType", "Integration", "MaintenanceWindow", "MetricTargets",
     "Participant", "Service", "SeverityLevel", "Source", "Status", "TimelineEvent", "ended_or_open",
 ]

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 
@@ -39,6 +39,8 @@ CLOCKED = {
     "resolve_clock": {"resolve_target": RESOLVE_TARGET_MOST},
 }
 _OBSERVATION_PERIOD = DurationWithin(OBSERVATION_PERIOD_MOST, zero_allowed=True)
+MEAN_TARGET_MOST = timedelta(days=90)
+_MEAN_TARGET = DurationWithin(MEAN_TARGET_MOST)
 
 
 class DueUnit(models.TextChoices):
@@ -162,6 +164,25 @@ class SeverityLevel(models.Model):
         help_text=f"Resolved within this long after declaration; {_RESOLVE_TARGET.words}.",
     )
     resolve_clock = _clock_field("resolve target counts on")
+    # Targets of the period figures (incidents.metrics): the mean time to acknowledge and to resolve
+    # this severity's incidents should stay within them. Seeded equal to the acknowledge SLA and the
+    # resolve target; kept apart because a manager's goal for the mean is not the paging deadline.
+    mtta_target = models.DurationField(
+        "MTTA target",
+        null=True,
+        blank=True,
+        validators=[_MEAN_TARGET],
+        help_text=f"The mean time to acknowledge this severity's incidents should stay within this; "
+        f"{_MEAN_TARGET.words}. Empty: no target.",
+    )
+    mttr_target = models.DurationField(
+        "MTTR target",
+        null=True,
+        blank=True,
+        validators=[_MEAN_TARGET],
+        help_text=f"The mean time to resolve this severity's incidents should stay within this; "
+        f"{_MEAN_TARGET.words}. Empty: no target.",
+    )
     observation_period = models.DurationField(
         default=timedelta(0),
         validators=[_OBSERVATION_PERIOD],
@@ -220,6 +241,13 @@ class SeverityLevel(models.Model):
                 name="severity_observation_period_in_bounds",
             ),
             models.CheckConstraint(condition=Q(color__regex=HEX_COLOR), name="severity_color_is_hex"),
+            *(
+                models.CheckConstraint(
+                    condition=Q(**{f"{field}__isnull": True}) | _within(field, MEAN_TARGET_MOST),
+                    name=f"severity_{field}_in_bounds",
+                )
+                for field in ("mtta_target", "mttr_target")
+            ),
             *(
                 models.CheckConstraint(condition=_due_in_bounds(step), name=f"severity_postmortem_{step}_due_in_bounds")
                 for step in POSTMORTEM_STEPS
@@ -291,6 +319,44 @@ class SeverityLevel(models.Model):
     @property
     def requires_postmortem(self) -> bool:
         return self.postmortem_policy == self.PostmortemPolicy.REQUIRED
+
+
+class MetricTargets(models.Model):
+    """The targets of the figures no severity owns (one row, edited in the admin): detection and
+    post-mortem completion. Read with `MetricTargets.load()`."""
+
+    mttd_target = models.DurationField(
+        "MTTD target",
+        default=timedelta(minutes=5),
+        validators=[_MEAN_TARGET],
+        help_text=f"The mean time to detect (declared, or first alert, minus detected) should stay within this; "
+        f"{_MEAN_TARGET.words}.",
+    )
+    postmortem_completion_target = models.PositiveSmallIntegerField(
+        "post-mortem completion target (%)",
+        default=100,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text="The share of required post-mortems published by their due date should reach this; 1 to 100 %.",
+    )
+
+    class Meta:
+        verbose_name = verbose_name_plural = "metric targets"
+        constraints = [
+            models.CheckConstraint(condition=Q(pk=1), name="metric_targets_one_row"),
+            models.CheckConstraint(condition=_within("mttd_target", MEAN_TARGET_MOST), name="metric_targets_mttd_in_bounds"),
+            models.CheckConstraint(
+                condition=Q(postmortem_completion_target__gte=1, postmortem_completion_target__lte=100),
+                name="metric_targets_completion_is_a_share",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return "Metric targets"
+
+    @classmethod
+    def load(cls) -> MetricTargets:
+        """The one row (the defaults if it was never saved)."""
+        return cls.objects.filter(pk=1).first() or cls(pk=1)
 
 
 class IncidentType(models.Model):

@@ -150,6 +150,17 @@ class Incident(models.Model):
     resolved_at = models.DateTimeField(null=True, blank=True, editable=False)
     closed_at = models.DateTimeField(null=True, blank=True, editable=False)
 
+    # What the incident was held to, stamped from its severity by `declare` and `change_severity`
+    # (`incidents.sla.held`): editing a severity later never rewrites them. Due instants, not
+    # lengths, because a business-hours clock turns a length into an instant only on a calendar.
+    # Empty on an incident whose severity never had the target.
+    ack_due_at = models.DateTimeField("acknowledge due", null=True, blank=True, editable=False)
+    first_update_due_at = models.DateTimeField("first update due", null=True, blank=True, editable=False)
+    resolve_due_at = models.DateTimeField("resolve due", null=True, blank=True, editable=False)
+    held_update_interval = models.DurationField("update cadence held to", null=True, blank=True, editable=False)
+    held_mtta_target = models.DurationField("MTTA target held to", null=True, blank=True, editable=False)
+    held_mttr_target = models.DurationField("MTTR target held to", null=True, blank=True, editable=False)
+
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
     )

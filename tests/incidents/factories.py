@@ -22,6 +22,7 @@ from incidents.models import (
     IncidentType,
     Integration,
     MaintenanceWindow,
+    MetricTargets,
     Participant,
     Service,
     SeverityLevel,
@@ -54,6 +55,16 @@ class SeverityLevelFactory(factory.django.DjangoModelFactory):
     update_interval = timezone.timedelta(hours=1)
     resolve_target = timezone.timedelta(hours=8)
     postmortem_policy = SeverityLevel.PostmortemPolicy.OPTIONAL
+
+
+class MetricTargetsFactory(factory.django.DjangoModelFactory):
+    """The one row of metric targets (seeded by the migration: this returns it)."""
+
+    class Meta:
+        model = MetricTargets
+        django_get_or_create = ("id",)
+
+    id = 1
 
 
 class IncidentTypeFactory(factory.django.DjangoModelFactory):
