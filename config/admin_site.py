@@ -5,7 +5,8 @@ Vigil says "Schedules", "Schedule" and "New schedule". One hook does it for ever
 ModelAdmin, present and future: each admin view's page gets its stock title replaced before it
 renders. A page that sets its own title ("Incidents", "INC-12", "Declare incident") keeps it.
 
-The home page is the operator dashboard, with its JSON at `dashboard/open.json`.
+The home page is the operator dashboard, with its JSON at `dashboard/open.json`; the figures in
+full are at `metrics/`.
 """
 
 from __future__ import annotations
@@ -50,9 +51,12 @@ class VigilAdminSite(AdminSite):
     def get_urls(self):
         from django.urls import path
 
-        from comms.admin import dashboard
+        from comms.admin import dashboard, metrics
 
-        ours = [path("dashboard/open.json", self.admin_view(dashboard.open_json), name="dashboard-open")]
+        ours = [
+            path("dashboard/open.json", self.admin_view(dashboard.open_json), name="dashboard-open"),
+            path("metrics/", self.admin_view(metrics.metrics_view), name="metrics"),
+        ]
         return ours + super().get_urls()
 
     def admin_view(self, view, cacheable=False):

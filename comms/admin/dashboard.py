@@ -12,9 +12,11 @@ from django.utils import timezone
 
 from incidents.admin.incidents import SLA_COLORS, STATUS_COLORS
 from incidents.formatting import badge_colors
+from incidents.models import Service
 from oncall.formatting import MINUTE, duration, local
+from oncall.models import Team
 
-from ..reports import dashboard
+from ..reports import dashboard, summary
 
 def left(delta: dt.timedelta) -> str:
     """A countdown's length: to the second within the hour ("4 min 05 s"), else two units ("2 h 10 min")."""
@@ -66,10 +68,40 @@ def open_payload(request: HttpRequest) -> dict:
     }
 
 
+def scope_from(request: HttpRequest, now: dt.datetime) -> summary.Scope:
+    """The period and team or service the home's figures cover, from its form (`?days=30&team=2`):
+    anything unknown falls back to the last 30 days of every incident."""
+    try:
+        days = int(request.GET.get("days", 30))
+    except ValueError:
+        days = 30
+    team = _chosen(Team.objects.all(), request.GET.get("team"))
+    service = _chosen(Service.objects.all(), request.GET.get("service"))
+    zone = getattr(request.user, "time_zone", "") or "UTC"
+    return summary.Scope(end=now, days=days if days in summary.PERIOD_DAYS else 30, team=team, service_id=service.pk if service else None, tz=zone)
+
+
+def _chosen(rows, value: str | None):
+    return rows.filter(pk=int(value)).first() if value and value.isdigit() else None
+
+
 def index_context(request: HttpRequest) -> dict:
     """What the admin home shows above the list of every page."""
     now = timezone.now()
+    figures = None
+    if request.user.has_perm("incidents.view_incident"):
+        scope = scope_from(request, now)
+        summarised = summary.summarise(scope, now=now)
+        figures = {
+            "scope": scope,
+            "cards": summarised.cards,
+            "charts": summarised.charts,
+            "periods": summary.PERIOD_DAYS,
+            "teams": list(Team.objects.order_by("name").values_list("pk", "name")),
+            "services": list(Service.objects.order_by("name").values_list("pk", "name")),
+        }
     return {
+        "figures": figures,
         "board": open_payload(request),
         "on_call": dashboard.on_call(now=now) if request.user.has_perm("oncall.view_schedule") else None,
         # How often the page asks for the open incidents again (its countdowns tick every second

@@ -25,6 +25,7 @@ STYLE = dict(
     label_font_size=11,
     major_label_font_size=11,
     legend_font_size=11,
+    no_data_font_size=14,
     guide_stroke_color="#e3e3e3",
     major_guide_stroke_color="#cfcfcf",
     guide_stroke_dasharray="0",
@@ -46,7 +47,7 @@ def _config(title: str, x_title: str, y_title: str, *, colors: Sequence[str] = P
     return {
         "title": title, "x_title": x_title, "y_title": y_title, "style": style, "js": [],
         "disable_xml_declaration": True, "explicit_size": False, "legend_at_bottom": True,
-        "print_values": False, "show_y_guides": True, "show_x_guides": False, "truncate_label": -1,
+        "no_data_text": "Nothing in this period", "print_values": False, "show_y_guides": True, "show_x_guides": False, "truncate_label": -1,
         "include_x_axis": True, "show_minor_y_labels": False, "y_labels_major_count": 6, "min_scale": 4, "max_scale": 6,
         **SIZE, **extra,
     }
