@@ -70,18 +70,32 @@ def _edges():
 INCIDENT_COLUMNS = [
     "id", "number", "title", "severity_id", "status", "declared_at", "acknowledged_at", "mitigated_at", "resolved_at",
     "closed_at", "is_restricted", "is_drill", "public_on_status_page", "escalation_policy_id", "updated_at",
+    # What each incident was held to, as the actions stamp it (wall-clock severities).
+    "ack_due_at", "first_update_due_at", "resolve_due_at", "held_update_interval", "held_mtta_target", "held_mttr_target",
 ]
 
 
-def load(n: int, world, *, log) -> dict:
-    """Incidents, their service links, participants and timeline events; then VACUUM (ANALYZE)."""
+def _held(rows, severities: dict):
+    """Each row with the targets its severity held it to, from its declaration."""
+    for row in rows:
+        sev, declared = severities[row[3]], row[5]
+        yield row + [
+            declared + sev.ack_sla, declared + sev.first_update_interval, declared + sev.resolve_target,
+            sev.update_interval, sev.mtta_target, sev.mttr_target,
+        ]
+
+
+def load(n: int, world, *, log, updates: int = 0) -> dict:
+    """Incidents, their service links, participants and timeline events (five each, and `updates`
+    more status updates every 20 minutes); then VACUUM (ANALYZE)."""
     now, rng = timezone.now(), random.Random(15)
     sev = {s.rank: s.pk for s in SeverityLevel.objects.all()}
     policy = EscalationPolicy.objects.get(is_default=True).pk
     base_id = (Incident.objects.aggregate(m=Max("pk"))["m"] or 0) + 1
     base_number = (Incident.objects.aggregate(m=Max("number"))["m"] or 0) + 1
     step = time.perf_counter()
-    incidents = list(_rows(n, base_id, base_number, sev, policy, now, rng))
+    severities = {s.pk: s for s in SeverityLevel.objects.all()}
+    incidents = list(_held(_rows(n, base_id, base_number, sev, policy, now, rng), severities))
     Table(Incident, INCIDENT_COLUMNS, now).write(incidents)
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
@@ -100,9 +114,9 @@ def load(n: int, world, *, log) -> dict:
     log(f"  services and participants in {time.perf_counter() - step:.1f} s")
     step = time.perf_counter()
     Table(TimelineEvent, ["incident_id", "kind", "occurred_at", "message", "source", "visibility", "data", "dispatched_at"], now).write(
-        event for row in incidents for event in _events(row)
+        event for row in incidents for event in _events(row, updates)
     )
-    log(f"  {5 * n:,} timeline events in {time.perf_counter() - step:.1f} s")
+    log(f"  {(5 + updates) * n:,} timeline events in {time.perf_counter() - step:.1f} s")
     step = time.perf_counter()
     with connection.cursor() as cursor:
         cursor.execute("VACUUM (ANALYZE)" if connection.vendor == "postgresql" else "ANALYZE")
@@ -110,8 +124,10 @@ def load(n: int, world, *, log) -> dict:
     return {"incidents": n, "base_number": base_number}
 
 
-def _events(row):
+def _events(row, updates: int = 0):
     pk, declared, resolved, public = row[0], row[5], row[8], row[12]
+    for k in range(updates):  # every 20 minutes after the first at 10 min (before the resolution at 2 h, for five)
+        yield [pk, Ev.STATUS_UPDATE, declared + timedelta(minutes=30 + 20 * k), "Still working on it.", "admin", "internal", {}, declared]
     external = "external" if public else "internal"
     yield [pk, Ev.DECLARED, declared, "Declared", "admin", "internal", {}, declared]
     yield [pk, Ev.ACKNOWLEDGED, declared + timedelta(minutes=3), "Acknowledged", "admin", "internal", {}, declared]
