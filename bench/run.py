@@ -35,6 +35,7 @@ SUITES = {
     "ingest": "alert ingestion: POST /api/v1/events under gunicorn with a load generator on loopback (events/s, p50/p95/p99, every 202 in the database)",
     "scale": "pages at a million incidents (--size): admin list, search, API list, status page; bulk-loaded, not in the default run",
     "csv": "CSV export streamed by GET /api/v1/incidents.csv at 10,000 and 100,000 incidents (time, memory); bulk-loaded, not in the default run",
+    "dashboard": "the admin home (operator dashboard) and the metrics page at 100,000 incidents with 1,000,000 timeline events; bulk-loaded, not in the default run",
     "engine": "deadline engine: ticks over 1,000,000 pending deadlines, idle tick plan, lag (bulk-loaded data)",
 }
 
@@ -71,11 +72,12 @@ def main() -> int:
     plan = dict(SMOKE if args.smoke else FULL)
     if args.repeats:
         plan["repeats"] = args.repeats
-    # With no name, every suite but `scale` and `csv` (their loads take minutes), which the smoke pass includes.
-    everything = [name for name in SUITES if name not in ("scale", "csv") or args.smoke]
+    # With no name, every suite but `scale`, `csv` and `dashboard` (their loads take minutes), which the smoke pass includes.
+    everything = [name for name in SUITES if name not in ("scale", "csv", "dashboard") or args.smoke]
     plan["suites"] = [name for name in SUITES if name in args.suites] if args.suites else everything
     plan["scale_size"] = 500 if args.smoke else args.size
     plan["csv_sizes"] = (200, 1000) if args.smoke else (10_000, 100_000)
+    plan["dashboard_size"] = 300 if args.smoke else 100_000
     plan["tick_seconds"] = args.tick_seconds
     plan["smoke"] = args.smoke
 
@@ -146,7 +148,7 @@ def run(plan: dict) -> tuple[list, str, list[str]]:
     suites = plan["suites"]
     rows, notes = [], []
     world = None
-    if any(name in suites for name in ("pages", "declare", "scale", "csv")):  # one set of people for them all
+    if any(name in suites for name in ("pages", "declare", "scale", "csv", "dashboard")):  # one set of people for them all
         world = scenarios.World(max_incidents=large)
     if "pages" in suites:
         for size in (small, large):
@@ -199,6 +201,17 @@ def run(plan: dict) -> tuple[list, str, list[str]]:
         rows += csv_rows
         notes += csv_notes
         print(f"  csv benchmark: {time.perf_counter() - step:.0f} s", flush=True)
+    if "dashboard" in suites:
+        from bench import dashboard
+
+        step = time.perf_counter()
+        dashboard_rows, dashboard_notes = dashboard.run(
+            size=plan["dashboard_size"], repeats=2 if plan["smoke"] else max(repeats, 7), world=world,
+            log=lambda line: print(line, flush=True),
+        )
+        rows += dashboard_rows
+        notes += dashboard_notes
+        print(f"  dashboard benchmark: {time.perf_counter() - step:.0f} s", flush=True)
     if "engine" in suites:
         from bench import engine
 
