@@ -405,6 +405,39 @@ def _intervals(incidents: QuerySet[Incident]) -> QuerySet[TimelineEvent]:
     )
 
 
+def _cadence_by_severity(incidents: QuerySet[Incident]) -> dict[int, dict[str, int]]:
+    """Update intervals judged and missed per severity (the same intervals as `_intervals`), in one
+    pass over the incidents' updates and resolutions: each update's previous event by `LAG()`, an
+    interval only when that previous event is an update (a resolution in between leaves it out).
+    `_intervals`' correlated subqueries probe two indexes per update, 300 ms for 90 days of
+    100,000 incidents; this reads the rows once (the ORM cannot aggregate over a window, so it is SQL).
+    """
+    chosen_sql, params = incidents.order_by().values("id", "severity_id", "held_update_interval").query.sql_with_params()
+    if connection.vendor == "postgresql":
+        gap_missed = "ev.occurred_at - ev.prev_at > ev.held"
+    else:  # SQLite: instants are ISO text, durations whole microseconds
+        gap_missed = "(julianday(ev.occurred_at) - julianday(ev.prev_at)) * 86400000000.0 > ev.held"
+    update, resolved = TimelineEvent.Kind.STATUS_UPDATE.value, TimelineEvent.Kind.RESOLVED.value
+    # The incidents as a derived table (read through their own filter's index), each joined to its
+    # updates and resolutions through `timeline_incident_cadence`, an index-only read.
+    sql = f"""
+        SELECT ev.severity_id, COUNT(*), SUM(CASE WHEN {gap_missed} THEN 1 ELSE 0 END)
+        FROM (
+            SELECT i.severity_id, i.held_update_interval AS held, e.kind, e.occurred_at,
+                   LAG(e.occurred_at) OVER w AS prev_at, LAG(e.kind) OVER w AS prev_kind
+            FROM ({chosen_sql}) i
+            JOIN {TimelineEvent._meta.db_table} e ON e.incident_id = i.id
+            WHERE e.kind IN (%s, %s)
+            WINDOW w AS (PARTITION BY e.incident_id ORDER BY e.occurred_at, e.id)
+        ) ev
+        WHERE ev.kind = %s AND ev.prev_kind = %s
+        GROUP BY ev.severity_id
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, update, resolved, update, update])
+        return {severity: {"judged": judged, "breaches": missed or 0} for severity, judged, missed in cursor.fetchall()}
+
+
 def compliance(start: datetime, end: datetime, *, now: datetime | None = None, filters: Filters = Filters()) -> list[ComplianceRow]:
     """SLA compliance per severity of the incidents declared in [start, end), each against what the
     incident was held to (`Incident.ack_due_at`…): a share met and a count of breaches. A target not
@@ -422,13 +455,7 @@ def compliance(start: datetime, end: datetime, *, now: datetime | None = None, f
         .annotate(**aggregates)
         .order_by("severity__rank")
     )
-    cadence = {
-        values["incident__severity_id"]: values
-        for values in _intervals(incidents)
-        .values("incident__severity_id")
-        .annotate(judged=Count("pk"), breaches=Count("pk", filter=Q(missed=True)))
-        .order_by()
-    }
+    cadence = _cadence_by_severity(incidents)
     out = []
     for values in rows:
         shares = {name: Share(name, values[f"{name}_judged"], values[f"{name}_breaches"]) for name in judged}

@@ -49,6 +49,7 @@ SINCE_THE_SQUASH = {
         "0008_status_window_index",
         "0009_fired_deadlines_index",
         "0010_held_targets_and_metric_targets",
+        "0011_timeline_cadence_index",
     ],
     "comms": [
         "0002_executive_words_name_the_response_team",

@@ -417,6 +417,14 @@ class TimelineEvent(models.Model):
                 condition=Q(kind="status_update"),
                 name="timeline_incident_updates",
             ),
+            # Updates on cadence (`incidents.metrics`): each incident's updates and resolutions in
+            # order, read from the index alone.
+            models.Index(
+                fields=["incident", "occurred_at", "id"],
+                include=["kind"],
+                condition=Q(kind__in=["status_update", "resolved"]),
+                name="timeline_incident_cadence",
+            ),
             # The status page's uptime: the reopenings of its 90 days, without a pass over every incident's timeline.
             models.Index(fields=["occurred_at"], condition=Q(kind="reopened"), name="timeline_reopened"),
         ]
