@@ -38,3 +38,15 @@ def browser():
         )
         yield browser
         browser.close()
+
+
+PASSWORD = "correct-horse-battery"  # every UserFactory user's
+
+
+def log_in(page, live_server, username: str, *, then: str = "#user-tools") -> None:
+    """Sign in through the admin's login form; wait for `then` on the page it lands on."""
+    page.goto(f"{live_server.url}/admin/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_selector(then)

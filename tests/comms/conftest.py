@@ -3,6 +3,7 @@
 import pytest
 
 from comms.models import Channel
+from tests.comms import recording
 from tests.comms.factories import ContactMethodFactory
 from tests.oncall.factories import UserFactory, staff_default_policy
 
@@ -20,3 +21,12 @@ def oncall_engineer(db):
 def mail(settings, mailoutbox):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     return mailoutbox
+
+
+@pytest.fixture
+def sms(settings):
+    """SMS recorded in memory (Twilio's API cannot run here): what was sent, in order."""
+    settings.VIGIL_SMS_BACKEND = "tests.comms.recording.RecordingSMSBackend"
+    recording.reset()
+    yield recording.SENT
+    recording.reset()

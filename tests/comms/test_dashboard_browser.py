@@ -6,13 +6,12 @@ import re
 
 import pytest
 
-from tests.browser import BROWSER_TESTS, browser  # noqa: F401
+from tests.browser import BROWSER_TESTS, browser, log_in  # noqa: F401
 from tests.incidents.factories import IncidentFactory, severity
 from tests.oncall.factories import LayerFactory, ScheduleFactory, UserFactory
 
 pytestmark = BROWSER_TESTS
 
-PASSWORD = "correct-horse-battery"
 
 
 @pytest.fixture
@@ -31,13 +30,6 @@ def page(browser):
     assert errors == []  # the dashboard's script ran without an error
 
 
-def log_in(page, live_server, username):
-    page.goto(f"{live_server.url}/admin/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("input[type=submit]")
-    page.wait_for_selector("#vigil-dashboard")
-
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_manager_watches_countdowns_tick_and_new_incidents_arrive(live_server, page, settings):
@@ -47,7 +39,7 @@ def test_a_manager_watches_countdowns_tick_and_new_incidents_arrive(live_server,
     LayerFactory(schedule=ScheduleFactory(name="Payments", slug="payments"), members=[ic])
     first = IncidentFactory(actor=ic, title="Checkout is down", severity=severity("SEV-1"), commander=ic)
 
-    log_in(page, live_server, "boss")
+    log_in(page, live_server, "boss", then="#vigil-dashboard")
 
     row = page.locator("#open-incidents tbody tr").first
     assert row.locator("a").inner_text() == first.reference
@@ -73,7 +65,7 @@ def test_a_viewer_never_sees_a_restricted_title(live_server, page, settings):
     IncidentFactory(actor=ic, title="Credential leak in billing", is_restricted=True, severity=severity("SEV-1"))
     IncidentFactory(actor=ic, title="Search is slow", severity=severity("SEV-3"))
 
-    log_in(page, live_server, "watcher")
+    log_in(page, live_server, "watcher", then="#vigil-dashboard")
     assert "Search is slow" in page.locator("#open-incidents").inner_text()
     IncidentFactory(actor=ic, title="Another secret", is_restricted=True, severity=severity("SEV-1"))
     IncidentFactory(actor=ic, title="Queue backlog", severity=severity("SEV-2"))

@@ -39,14 +39,6 @@ Status = Notification.Status
 
 
 @pytest.fixture
-def sms(settings):
-    settings.VIGIL_SMS_BACKEND = "tests.comms.recording.RecordingSMSBackend"
-    recording.reset()
-    yield recording.SENT
-    recording.reset()
-
-
-@pytest.fixture
 def sms_only(oncall_engineer):
     """Alice's own rule: pages reach her by SMS at once, and by nothing else (her own rules replace the defaults)."""
     phone = oncall_engineer.contact_methods.get(channel=Channel.SMS)

@@ -10,13 +10,12 @@ import re
 import pytest
 
 from incidents.models import Incident, Status, TimelineEvent
-from tests.browser import BROWSER_TESTS, browser  # noqa: F401
+from tests.browser import BROWSER_TESTS, browser, log_in  # noqa: F401
 from tests.incidents.factories import ServiceFactory
 from tests.oncall.factories import UserFactory
 
 pytestmark = BROWSER_TESTS
 
-PASSWORD = "correct-horse-battery"
 Kind = TimelineEvent.Kind
 
 
@@ -28,13 +27,6 @@ def browser_page(browser):
     yield page
     context.close()
 
-
-def log_in(page, live_server, username):
-    page.goto(f"{live_server.url}/admin/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("input[type=submit]")
-    page.wait_for_selector("#user-tools")
 
 
 def operate(page, prefix: str, fields: dict[str, str] | None = None, *, selects: dict[str, str] | None = None):

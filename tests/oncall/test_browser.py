@@ -3,20 +3,12 @@ in the user's own zone, without Django's "behind server time" warning."""
 
 import pytest
 
-from tests.browser import BROWSER_TESTS, browser  # noqa: F401
+from tests.browser import BROWSER_TESTS, browser, log_in  # noqa: F401
 from tests.oncall.factories import ScheduleFactory, UserFactory
 
 pytestmark = BROWSER_TESTS
 
-PASSWORD = "correct-horse-battery"
 
-
-def log_in(page, live_server, username):
-    page.goto(f"{live_server.url}/admin/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("input[type=submit]")
-    page.wait_for_selector("#user-tools")
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)

@@ -2,19 +2,10 @@
 
 import pytest
 
-from tests.comms import recording, servers
+from tests.comms import servers
 
 smtp_server = servers.smtp_server
 django_smtp = servers.django_smtp
-
-
-@pytest.fixture
-def sms(settings):
-    """SMS recorded in memory (Twilio's API cannot run here)."""
-    settings.VIGIL_SMS_BACKEND = "tests.comms.recording.RecordingSMSBackend"
-    recording.reset()
-    yield recording.SENT
-    recording.reset()
 
 
 @pytest.fixture
