@@ -12,6 +12,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
+from django.db.models import Max
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -106,7 +107,7 @@ class ReportSubscriptionAdmin(admin.ModelAdmin):
     )
 
     def get_queryset(self, request):
-        qs = super().get_queryset(request).prefetch_related("runs")
+        qs = super().get_queryset(request).annotate(last_sent_at=Max("runs__sent_at"))
         if request.user.has_perm("comms.change_reportsubscription"):
             return qs
         return qs.filter(owner=request.user)
@@ -121,8 +122,7 @@ class ReportSubscriptionAdmin(admin.ModelAdmin):
 
     @admin.display(description="Last sent")
     def last_sent(self, obj):
-        sent = [run.sent_at for run in obj.runs.all() if run.sent_at]
-        return local(max(sent), "%a %d %b %Y %H:%M") if sent else "—"
+        return local(obj.last_sent_at, "%a %d %b %Y %H:%M") if obj.last_sent_at else "—"
 
     @admin.display(description="Preview")
     def preview(self, obj):

@@ -261,8 +261,16 @@ def deferred_review(scope: Scope, period: ReportPeriod, viewer: Viewer):
         .select_related("severity")
         .order_by("severity__rank", "declared_at", "pk")
     )
+    # Only the (policy, severity) pairs with a cell for this review are read.
+    wanted = Q(pk__in=[])
+    for policy_id, ranks in cells.items():
+        deferring = [rank for rank, levels in ranks.items() if any(r == review for _, r in levels)]
+        if deferring:
+            wanted |= Q(escalation_policy_id=policy_id, severity__rank__in=deferring)
+            if policy_id == default:
+                wanted |= Q(escalation_policy_id=None, severity__rank__in=deferring)
     deferred = []
-    for incident in incidents.iterator(chunk_size=500):
+    for incident in incidents.filter(wanted).iterator(chunk_size=500):
         policy = incident.escalation_policy_id or default
         levels = [name for name, cell_review in cells.get(policy, {}).get(incident.severity.rank, []) if cell_review == review]
         if levels:

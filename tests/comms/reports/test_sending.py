@@ -211,3 +211,16 @@ def test_an_incident_resolved_in_the_week_is_counted_resolved_once(weekly, peopl
     with at(SEND):
         report = render(weekly, utc(2026, 11, 23), utc(2026, 11, 30), viewer_for(weekly, people["maya"]))
     assert "0 declared, 1 resolved." in report.text
+
+
+def test_a_monthly_report_lists_the_monthly_review_cells_only(week, people):
+    monthly = ReportSubscription.objects.create(
+        name="Monthly", owner=people["maya"], frequency="monthly", time_zone="UTC", sections=["deferred_review"]
+    )
+    with at(utc(2026, 12, 1, 8)):
+        report = render(monthly, utc(2026, 11, 1), utc(2026, 12, 1), viewer_for(monthly, people["maya"]))
+    # The SEV-4s of November (the one of 22 Nov and the one of 28 Nov): their director cell.
+    assert "2 incidents for the monthly review." in report.text
+    assert f"{week['sev4'].reference} Typo on status page | SEV-4 | Director" in report.text
+    assert f"{week['before'].reference} Old disk warning | SEV-4 | Director" in report.text
+    assert "Search results stale" not in report.text  # the SEV-3's cell is the weekly review
