@@ -34,6 +34,7 @@ SUITES = {
     "fanout": "comms: one external update to 5,000 recipients rendered and queued, then delivered to an SMTP sink by a Celery worker",
     "ingest": "alert ingestion: POST /api/v1/events under gunicorn with a load generator on loopback (events/s, p50/p95/p99, every 202 in the database)",
     "scale": "pages at a million incidents (--size): admin list, search, API list, status page; bulk-loaded, not in the default run",
+    "reports": "the weekly escalation report rendered over 100,000 incidents (--report-size); bulk-loaded, not in the default run",
     "engine": "deadline engine: ticks over 1,000,000 pending deadlines, idle tick plan, lag (bulk-loaded data)",
 }
 
@@ -58,6 +59,9 @@ def main() -> int:
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, two repeats: checks the benchmarks still run")
     parser.add_argument("--repeats", type=int, help="timed runs per figure (default 5; smoke 2)")
     parser.add_argument("--size", type=int, default=1_000_000, help="scale suite: incidents to load (default 1,000,000; smoke 500)")
+    parser.add_argument(
+        "--report-size", type=int, default=100_000, help="reports suite: incidents to load (default 100,000; smoke 300)"
+    )
     parser.add_argument("--no-save", action="store_true", help="do not write bench/results/<date>-<db>.json")
     parser.add_argument(
         "--tick-seconds", type=float, default=1.0,
@@ -70,10 +74,11 @@ def main() -> int:
     plan = dict(SMOKE if args.smoke else FULL)
     if args.repeats:
         plan["repeats"] = args.repeats
-    # With no name, every suite but `scale` (its load takes minutes), which the smoke pass includes.
-    everything = [name for name in SUITES if name != "scale" or args.smoke]
+    # With no name, every suite but `scale` and `reports` (their loads take minutes), which the smoke pass includes.
+    everything = [name for name in SUITES if name not in ("scale", "reports") or args.smoke]
     plan["suites"] = [name for name in SUITES if name in args.suites] if args.suites else everything
     plan["scale_size"] = 500 if args.smoke else args.size
+    plan["report_size"] = 300 if args.smoke else args.report_size
     plan["tick_seconds"] = args.tick_seconds
     plan["smoke"] = args.smoke
 
@@ -186,6 +191,16 @@ def run(plan: dict) -> tuple[list, str, list[str]]:
         rows += scale_rows
         notes += scale_notes
         print(f"  scale benchmark: {time.perf_counter() - step:.0f} s", flush=True)
+    if "reports" in suites:
+        from bench import reports
+
+        step = time.perf_counter()
+        report_rows, report_notes = reports.run(
+            size=plan["report_size"], repeats=2 if plan["smoke"] else repeats, log=lambda line: print(line, flush=True)
+        )
+        rows += report_rows
+        notes += report_notes
+        print(f"  reports benchmark: {time.perf_counter() - step:.0f} s", flush=True)
     if "engine" in suites:
         from bench import engine
 

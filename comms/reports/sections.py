@@ -70,6 +70,11 @@ class Viewer:
     user: User | None = None
     names_restricted: bool = False
 
+    @property
+    def key(self) -> tuple[str, bool]:
+        """What the report's words depend on: two viewers with the same key read the same report."""
+        return (str(self.zone), self.names_restricted)
+
     def names(self, incident: Incident) -> bool:
         return not incident.is_restricted or self.names_restricted
 

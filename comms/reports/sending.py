@@ -77,9 +77,13 @@ def write(run: ReportRun, to: list[Recipient], *, now: dt.datetime) -> list[int]
     """One pending email per recipient, keyed by run and recipient (written once however often
     this is called); their ids, queued for delivery after the commit."""
     subscription = run.subscription
-    rows = []
+    rows, rendered = [], {}
     for recipient in to:
-        report = render(subscription, run.period_start, run.period_end, viewer_for(subscription, recipient.user), now=now)
+        viewer = viewer_for(subscription, recipient.user)
+        # Readers in the same zone who see the same names read the same report: made once.
+        if viewer.key not in rendered:
+            rendered[viewer.key] = render(subscription, run.period_start, run.period_end, viewer, now=now)
+        report = rendered[viewer.key]
         rows.append(Notification(
             key=f"report:{run.pk}:{recipient.key}", kind=MessageKind.REPORT, audience=Audience.INTERNAL, channel=Channel.EMAIL,
             recipient=recipient.user, contact_method=recipient.contact_method if recipient.contact_method and recipient.contact_method.pk else None,

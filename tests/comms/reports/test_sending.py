@@ -224,3 +224,17 @@ def test_a_monthly_report_lists_the_monthly_review_cells_only(week, people):
     assert f"{week['sev4'].reference} Typo on status page | SEV-4 | Director" in report.text
     assert f"{week['before'].reference} Old disk warning | SEV-4 | Director" in report.text
     assert "Search results stale" not in report.text  # the SEV-3's cell is the weekly review
+
+
+def test_readers_in_the_same_zone_who_see_the_same_names_share_one_rendering(weekly, people):
+    for n in range(10):
+        weekly.users.add(UserFactory(username=f"reader{n}", viewer=True, time_zone="America/New_York"))
+    with at(SEND), CaptureQueriesContext(connection) as captured:
+        run = sending.send_scheduled(weekly.pk, utc(2026, 11, 23), utc(2026, 11, 30))
+    assert run.notifications == 13
+    # Three renderings (London and naming, New York, the report's zone for the address), not
+    # thirteen: the open-incidents count runs once per rendering.
+    renderings = [q for q in captured.captured_queries if q["sql"].startswith('SELECT COUNT(*) AS "__count" FROM "incidents_incident"')]
+    assert len(renderings) == 3
+    bodies = set(Notification.objects.filter(address__startswith="reader").values_list("body", flat=True))
+    assert len(bodies) == 1 and bodies == {Notification.objects.get(address="victor@example.com").body}
