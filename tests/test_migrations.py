@@ -21,7 +21,7 @@ from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.recorder import MigrationRecorder
 
 from comms import defaults
-from comms.models import MessageTemplate, StakeholderGroup
+from comms.models import MessageTemplate, ReportSubscription, StakeholderGroup
 from incidents.models import IncidentType, SeverityLevel
 from incidents.seed import SEVERITIES
 from oncall.models import EscalationDelay, EscalationPolicy
@@ -164,6 +164,13 @@ def test_a_fresh_database_has_the_seeded_rows():
         ("Director", "until_resolved"),
     ]
     assert EscalationDelay.objects.filter(level__policy=policy).count() == 13
+    reports = {r.name: r for r in ReportSubscription.objects.all()}
+    assert set(reports) == {"Weekly escalation report", "Monthly escalation report"}
+    weekly, monthly = reports["Weekly escalation report"], reports["Monthly escalation report"]
+    assert (weekly.frequency, weekly.weekday, list(weekly.user_groups.values_list("name", flat=True))) == ("weekly", 1, ["Managers"])
+    assert (monthly.frequency, monthly.day_of_month, list(monthly.stakeholder_groups.values_list("name", flat=True))) == (
+        "monthly", 1, ["Leadership"]
+    )
 
 
 @pytest.mark.parametrize("group", GROUP_PERMISSIONS)
