@@ -156,3 +156,17 @@ def test_the_api_returns_the_report_as_json_to_its_owner_or_a_manager(client, ma
     assert client.get(f"/api/v1/reports/{managers_report.pk}").status_code == 401
     other = UserFactory(username="other", responder=True)
     assert client.get(f"/api/v1/reports/{viewer_owned.pk}", **auth(other, "read")).status_code == 404
+
+
+def test_the_ledger_is_read_only_and_its_list_queries_are_bounded(as_user, manager, managers_report, django_assert_max_num_queries):
+    from comms.reports import sending
+
+    for day in (2, 9, 16):
+        start = dt.datetime(2026, 11, day, tzinfo=dt.UTC)
+        sending.send_scheduled(managers_report.pk, start, start + dt.timedelta(days=7))
+    client = as_user(manager)
+    with django_assert_max_num_queries(10):
+        page = client.get(url("reportrun_changelist"))
+    assert page.status_code == 200 and page.content.decode().count("Managers&#x27; weekly") == 3
+    run = ReportRun.objects.first()
+    assert client.post(url("reportrun_change", run.pk), {"status": "failed"}).status_code == 403
