@@ -158,7 +158,7 @@ def test_the_same_period_sent_twice_in_a_row_is_claimed_once(weekly):
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="concurrent writers need PostgreSQL")
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_concurrent_runs_of_the_same_period_send_once(weekly):
     def run():
         run = sending.send_scheduled(weekly.pk, utc(2026, 11, 23), utc(2026, 11, 30))
