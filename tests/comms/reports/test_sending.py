@@ -238,3 +238,13 @@ def test_readers_in_the_same_zone_who_see_the_same_names_share_one_rendering(wee
     assert len(renderings) == 3
     bodies = set(Notification.objects.filter(address__startswith="reader").values_list("body", flat=True))
     assert len(bodies) == 1 and bodies == {Notification.objects.get(address="victor@example.com").body}
+
+
+def test_the_send_task_called_twice_with_the_same_period_sends_once(weekly):
+    from comms import tasks
+
+    with at(SEND):
+        first = tasks.send_report(weekly.pk, "2026-11-23T00:00:00+00:00", "2026-11-30T00:00:00+00:00")
+        again = tasks.send_report(weekly.pk, "2026-11-23T00:00:00+00:00", "2026-11-30T00:00:00+00:00")
+    assert (first, again) == (3, 0)
+    assert ReportRun.objects.get().notifications == 3
