@@ -36,6 +36,7 @@ SUITES = {
     "scale": "pages at a million incidents (--size): admin list, search, API list, status page; bulk-loaded, not in the default run",
     "csv": "CSV export streamed by GET /api/v1/incidents.csv at 10,000 and 100,000 incidents (time, memory); bulk-loaded, not in the default run",
     "dashboard": "the admin home (operator dashboard) and the metrics page at 100,000 incidents with 1,000,000 timeline events; bulk-loaded, not in the default run",
+    "reports": "the weekly escalation report rendered over 100,000 incidents (--report-size); bulk-loaded, not in the default run",
     "engine": "deadline engine: ticks over 1,000,000 pending deadlines, idle tick plan, lag (bulk-loaded data)",
 }
 
@@ -60,6 +61,9 @@ def main() -> int:
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, two repeats: checks the benchmarks still run")
     parser.add_argument("--repeats", type=int, help="timed runs per figure (default 5; smoke 2)")
     parser.add_argument("--size", type=int, default=1_000_000, help="scale suite: incidents to load (default 1,000,000; smoke 500)")
+    parser.add_argument(
+        "--report-size", type=int, default=100_000, help="reports suite: incidents to load (default 100,000; smoke 300)"
+    )
     parser.add_argument("--no-save", action="store_true", help="do not write bench/results/<date>-<db>.json")
     parser.add_argument(
         "--tick-seconds", type=float, default=1.0,
@@ -72,12 +76,14 @@ def main() -> int:
     plan = dict(SMOKE if args.smoke else FULL)
     if args.repeats:
         plan["repeats"] = args.repeats
-    # With no name, every suite but `scale`, `csv` and `dashboard` (their loads take minutes), which the smoke pass includes.
-    everything = [name for name in SUITES if name not in ("scale", "csv", "dashboard") or args.smoke]
+    # With no name, every suite but `scale`, `csv`, `dashboard` and `reports` (their loads take minutes), which the
+    # smoke pass includes.
+    everything = [name for name in SUITES if name not in ("scale", "csv", "dashboard", "reports") or args.smoke]
     plan["suites"] = [name for name in SUITES if name in args.suites] if args.suites else everything
     plan["scale_size"] = 500 if args.smoke else args.size
     plan["csv_sizes"] = (200, 1000) if args.smoke else (10_000, 100_000)
     plan["dashboard_size"] = 300 if args.smoke else 100_000
+    plan["report_size"] = 300 if args.smoke else args.report_size
     plan["tick_seconds"] = args.tick_seconds
     plan["smoke"] = args.smoke
 
@@ -148,7 +154,7 @@ def run(plan: dict) -> tuple[list, str, list[str]]:
     suites = plan["suites"]
     rows, notes = [], []
     world = None
-    if any(name in suites for name in ("pages", "declare", "scale", "csv", "dashboard")):  # one set of people for them all
+    if any(name in suites for name in ("pages", "declare", "scale", "csv", "dashboard", "reports")):  # one set of people for them all
         world = scenarios.World(max_incidents=large)
     if "pages" in suites:
         for size in (small, large):
@@ -212,6 +218,16 @@ def run(plan: dict) -> tuple[list, str, list[str]]:
         rows += dashboard_rows
         notes += dashboard_notes
         print(f"  dashboard benchmark: {time.perf_counter() - step:.0f} s", flush=True)
+    if "reports" in suites:
+        from bench import reports
+
+        step = time.perf_counter()
+        report_rows, report_notes = reports.run(
+            size=plan["report_size"], repeats=2 if plan["smoke"] else repeats, world=world, log=lambda line: print(line, flush=True)
+        )
+        rows += report_rows
+        notes += report_notes
+        print(f"  reports benchmark: {time.perf_counter() - step:.0f} s", flush=True)
     if "engine" in suites:
         from bench import engine
 

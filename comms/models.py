@@ -7,12 +7,12 @@ import datetime as dt
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
+from django.core.validators import MaxValueValidator, MinValueValidator, validate_email
 from django.db import models
 from django.db.models import Q
 
 from incidents.models import Incident, SeverityLevel, TimelineEvent
-from oncall.models import Named
+from oncall.models import Named, validate_time_zone
 
 
 class Channel(models.TextChoices):
@@ -264,3 +264,104 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_channel_display()} to {self.address}: {self.subject or self.body[:40]}"
+
+
+class ReportSubscription(models.Model):
+    """A scheduled escalation report: who gets it, how often and when (local time in `time_zone`),
+    which incidents it covers and which sections it holds (`comms.reports.sections`)."""
+
+    class Frequency(models.TextChoices):
+        DAILY = "daily", "Daily (the previous day)"
+        WEEKLY = "weekly", "Weekly (the previous Monday–Sunday)"
+        MONTHLY = "monthly", "Monthly (the previous calendar month)"
+
+    name = models.CharField(max_length=100)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="owned_reports",
+        help_text="Sees and edits it without the change permission; their time zone is the default.",
+    )
+    users = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="report_subscriptions")
+    user_groups = models.ManyToManyField(
+        "auth.Group", blank=True, related_name="+", verbose_name="Vigil groups", help_text="Everyone in these groups (e.g. Managers)."
+    )
+    stakeholder_groups = models.ManyToManyField(
+        StakeholderGroup, blank=True, related_name="reports", help_text="Their active members and outside addresses."
+    )
+    addresses = models.TextField(blank=True, help_text="Plain email addresses, one per line.")
+    frequency = models.CharField(max_length=10, choices=Frequency.choices, default=Frequency.WEEKLY)
+    weekday = models.PositiveSmallIntegerField(
+        default=1, validators=[MinValueValidator(1), MaxValueValidator(7)],
+        help_text="Weekly: the day it is sent, 1 = Monday … 7 = Sunday.",
+    )
+    day_of_month = models.PositiveSmallIntegerField(
+        default=1, validators=[MinValueValidator(1), MaxValueValidator(31)],
+        help_text="Monthly: the day it is sent; a day the month lacks means its last day (31 → 30 April).",
+    )
+    send_time = models.TimeField(default=dt.time(8, 0), help_text="Local time in the report's time zone.")
+    time_zone = models.CharField(
+        max_length=64, blank=True, validators=[validate_time_zone],
+        help_text="IANA name, e.g. Europe/London. Empty: the owner's time zone (UTC without an owner).",
+    )
+    team = models.ForeignKey(
+        "oncall.Team", null=True, blank=True, on_delete=models.CASCADE, related_name="+",
+        help_text="Only this team's incidents (an affected service it owns). Empty with no services: all incidents.",
+    )
+    services = models.ManyToManyField(
+        "incidents.Service", blank=True, related_name="+", help_text="Only incidents affecting these services."
+    )
+    sections = models.JSONField(default=list, help_text="The sections it holds, in the report's order.")
+    name_restricted = models.BooleanField(
+        "name restricted incidents", default=False,
+        help_text="Allowed only when every recipient may see restricted incidents; otherwise they are counted, never named.",
+    )
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(weekday__gte=1, weekday__lte=7), name="report_weekday_iso"),
+            models.CheckConstraint(condition=Q(day_of_month__gte=1, day_of_month__lte=31), name="report_day_of_month"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def address_list(self) -> list[str]:
+        return [line.strip() for line in self.addresses.splitlines() if line.strip()]
+
+    @property
+    def zone_name(self) -> str:
+        return self.time_zone or (self.owner.time_zone if self.owner_id else "UTC")
+
+
+class ReportRun(models.Model):
+    """The ledger: one row per report period sent. A scheduled run is claimed by inserting its
+    row — the unique (subscription, period start) lets exactly one of two beats, a retried task
+    or a restarted worker win. Runs sent by hand ("Send now") are `manual` and outside that key."""
+
+    class Status(models.TextChoices):
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    subscription = models.ForeignKey(ReportSubscription, on_delete=models.CASCADE, related_name="runs")
+    period_start = models.DateTimeField()
+    period_end = models.DateTimeField()
+    manual = models.BooleanField(default=False, help_text="Sent by hand from the admin, not by the schedule.")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.SENT)
+    claimed_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    notifications = models.PositiveIntegerField(default=0, help_text="Messages written to the outbox.")
+
+    class Meta:
+        ordering = ["-period_start", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subscription", "period_start"], condition=Q(manual=False), name="report_run_once_per_period"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subscription} · {self.period_start:%Y-%m-%d}" + (" (by hand)" if self.manual else "")

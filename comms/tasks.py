@@ -124,3 +124,27 @@ def worker_heartbeat() -> None:
     from .observability.health import record_worker_heartbeat
 
     record_worker_heartbeat()
+
+
+@shared_task(name="comms.tasks.send_due_reports", ignore_result=True)
+def send_due_reports() -> int:
+    """Beat: find the scheduled reports due now and queue one task per report."""
+    from django.utils import timezone
+
+    from .reports import sending
+
+    found = sending.due(timezone.now())
+    for pk, run in found:
+        _publish(send_report, pk, run.start.isoformat(), run.end.isoformat())
+    return len(found)
+
+
+@shared_task(name="comms.tasks.send_report", ignore_result=True, acks_late=True)
+def send_report(subscription_id: int, start: str, end: str) -> int:
+    """Claim one report period and write its messages (nothing if it was claimed already)."""
+    import datetime as dt
+
+    from .reports import sending
+
+    run = sending.send_scheduled(subscription_id, dt.datetime.fromisoformat(start), dt.datetime.fromisoformat(end))
+    return run.notifications if run else 0

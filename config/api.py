@@ -35,6 +35,7 @@ api.add_router("/", "incidents.api.router")
 api.add_router("/", "oncall.api.router")
 api.add_router("/", "postmortems.api.router")  # post-mortems, action items, review meetings
 api.add_router("/chat", "comms.api.router")
+api.add_router("/", "comms.api_reports.router")  # scheduled reports as JSON
 
 
 @api.exception_handler(ApiError)

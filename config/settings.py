@@ -294,6 +294,14 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": crontab(hour=env.int("VIGIL_REMINDER_HOUR_UTC", default=8), minute=0),
         "options": {"expires": 6 * 3600},
     },
+    # Scheduled escalation reports (comms/reports/): every 5 minutes, find the subscriptions whose
+    # latest send time has passed and whose period is not yet in the ledger, and queue one task
+    # each (the ledger's unique key makes a second beat or a late run send nothing twice).
+    "send-due-reports": {
+        "task": "comms.tasks.send_due_reports",
+        "schedule": 300,
+        "options": {"expires": 300},
+    },
     # A worker's heartbeat for /health: a worker of the default queue stamps the time (the
     # paging queue's workers show in the engine's own tick). Dropped if not picked up in time.
     "worker-heartbeat": {

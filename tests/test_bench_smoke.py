@@ -20,7 +20,7 @@ def test_every_benchmark_runs_in_its_smoke_size(tmp_path):
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
     )
     assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
-    for figure in ("admin incident changelist", "declare (actions.declare)", "comms fan-out", "ingest POST /api/v1/events", "engine tick", "scale", "csv export", "dashboard"):
+    for figure in ("admin incident changelist", "declare (actions.declare)", "comms fan-out", "ingest POST /api/v1/events", "engine tick", "scale", "csv export", "dashboard", "weekly report render"):
         assert figure in result.stdout, f"{figure!r} missing from the results table"
     # The scale suite measured the status page and printed its target and the plan of its slowest query.
     assert "/status/ (/status/): median" in result.stdout and "target ≤ 100 ms p95, ≤ 100 KB" in result.stdout

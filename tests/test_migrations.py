@@ -21,7 +21,7 @@ from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.recorder import MigrationRecorder
 
 from comms import defaults
-from comms.models import MessageTemplate, StakeholderGroup
+from comms.models import MessageTemplate, ReportSubscription, StakeholderGroup
 from incidents.models import IncidentType, SeverityLevel
 from incidents.seed import SEVERITIES
 from oncall.models import EscalationDelay, EscalationPolicy
@@ -57,6 +57,8 @@ SINCE_THE_SQUASH = {
         "0004_reminders_name_the_missed_update",
         "0005_customer_words_name_the_organisation",
         "0006_sent_pages_index",
+        "0007_report_subscriptions_and_ledger",
+        "0008_report_permissions_and_seeds",
     ],
 }
 
@@ -79,7 +81,7 @@ BEFORE_THE_SQUASH = {
 }
 
 VIEWER_PERMISSIONS = {
-    "comms": "view_messagetemplate view_notification view_stakeholdergroup",
+    "comms": "view_messagetemplate view_notification view_stakeholdergroup view_reportsubscription",
     "incidents": "view_alertevent view_evidencelink view_heartbeat view_incident view_incidenttask view_incidenttype "
     "view_integration view_maintenancewindow view_participant view_service view_severitylevel view_timelineevent",
     "oncall": "view_escalationdelay view_escalationlevel view_escalationpolicy view_layer view_layermember "
@@ -104,9 +106,10 @@ COMMANDER_PERMISSIONS = {
 MANAGER_PERMISSIONS = {
     "comms": " ".join(
         f"{action}_{model}"
-        for model in ("contactmethod", "messagetemplate", "notification", "notificationrule", "stakeholdergroup")
+        for model in ("contactmethod", "messagetemplate", "notification", "notificationrule", "stakeholdergroup", "reportsubscription")
         for action in ("add", "change", "delete", "view")
-    ),
+    )
+    + " view_reportrun",
     "incidents": COMMANDER_PERMISSIONS["incidents"]
     + " view_restricted_incident add_service change_service add_incidenttype change_incidenttype"
     " change_severitylevel add_integration change_integration add_heartbeat change_heartbeat"
@@ -121,11 +124,13 @@ MANAGER_PERMISSIONS = {
     ),
     "postmortems": COMMANDER_PERMISSIONS["postmortems"],
 }
+# Scheduled reports: every group views report subscriptions (the admin shows each person their
+# own); Managers add, change and delete them and read the ledger of runs.
 GROUP_PERMISSIONS = {
-    "Viewers": (VIEWER_PERMISSIONS, 29),
-    "Responders": (RESPONDER_PERMISSIONS, 35),
-    "Incident commanders": (COMMANDER_PERMISSIONS, 51),
-    "Managers": (MANAGER_PERMISSIONS, 108),  # + view/change the metric targets
+    "Viewers": (VIEWER_PERMISSIONS, 30),
+    "Responders": (RESPONDER_PERMISSIONS, 36),
+    "Incident commanders": (COMMANDER_PERMISSIONS, 52),
+    "Managers": (MANAGER_PERMISSIONS, 113),  # + view/change the metric targets, + report subscriptions and runs
 }
 
 
@@ -162,6 +167,13 @@ def test_a_fresh_database_has_the_seeded_rows():
         ("Director", "until_resolved"),
     ]
     assert EscalationDelay.objects.filter(level__policy=policy).count() == 13
+    reports = {r.name: r for r in ReportSubscription.objects.all()}
+    assert set(reports) == {"Weekly escalation report", "Monthly escalation report"}
+    weekly, monthly = reports["Weekly escalation report"], reports["Monthly escalation report"]
+    assert (weekly.frequency, weekly.weekday, list(weekly.user_groups.values_list("name", flat=True))) == ("weekly", 1, ["Managers"])
+    assert (monthly.frequency, monthly.day_of_month, list(monthly.stakeholder_groups.values_list("name", flat=True))) == (
+        "monthly", 1, ["Leadership"]
+    )
 
 
 @pytest.mark.parametrize("group", GROUP_PERMISSIONS)

@@ -8,4 +8,4 @@ the signed-in user. Notifications are written only by the outbox, so the admin s
 read-only; the one thing done to them here is the "Resend" action, one call to `outbox.resend`.
 """
 
-from . import contacts, groups, message_templates, notifications  # noqa: F401  (each registers its ModelAdmins)
+from . import contacts, groups, message_templates, notifications, reports  # noqa: F401  (each registers its ModelAdmins)

@@ -13,6 +13,8 @@ from comms.models import (
     MessageTemplate,
     Notification,
     NotificationRule,
+    ReportRun,
+    ReportSubscription,
     StakeholderGroup,
     Subscription,
 )
@@ -84,3 +86,37 @@ class NotificationFactory(factory.django.DjangoModelFactory):
     body = "Something happened."
     send_after = factory.LazyFunction(timezone.now)
     created_at = factory.LazyFunction(timezone.now)
+
+
+class ReportSubscriptionFactory(factory.django.DjangoModelFactory):
+    """A weekly report (Mondays 08:00 London) of every section to its owner."""
+
+    class Meta:
+        model = ReportSubscription
+        skip_postgeneration_save = True
+
+    name = factory.Sequence(lambda n: f"Weekly report {n}")
+    owner = factory.SubFactory(UserFactory)
+    frequency = ReportSubscription.Frequency.WEEKLY
+    weekday = 1
+    send_time = dt.time(8, 0)
+    time_zone = "Europe/London"
+    sections = factory.LazyFunction(lambda: ["open_incidents", "declared_resolved"])
+
+    @factory.post_generation
+    def users(report, create, users, **kwargs):
+        if create:
+            report.users.add(*(users if users is not None else [report.owner]))
+
+
+class ReportRunFactory(factory.django.DjangoModelFactory):
+    """A scheduled run of the week of Monday 23 November 2026, sent."""
+
+    class Meta:
+        model = ReportRun
+
+    subscription = factory.SubFactory(ReportSubscriptionFactory)
+    period_start = dt.datetime(2026, 11, 23, tzinfo=dt.UTC)
+    period_end = dt.datetime(2026, 11, 30, tzinfo=dt.UTC)
+    claimed_at = factory.LazyFunction(timezone.now)
+    sent_at = factory.LazyAttribute(lambda run: run.claimed_at)

@@ -3,7 +3,7 @@ replayed history never mailed to anyone."""
 
 import pytest
 
-from comms.models import Channel, ContactMethod, Notification, StakeholderGroup
+from comms.models import Channel, ContactMethod, Notification, ReportSubscription, StakeholderGroup
 from incidents.models import TimelineEvent
 from tests.commands import run_command
 
@@ -34,3 +34,12 @@ def test_it_runs_once(seeded):
 def test_the_replayed_history_is_never_notified(seeded):
     assert not TimelineEvent.objects.filter(dispatched_at__isnull=True).exists()
     assert not Notification.objects.exists()
+
+
+def test_the_demo_has_a_weekly_report_for_managers_and_a_monthly_one_for_leadership(seeded):
+    weekly = ReportSubscription.objects.get(name="Weekly escalation report")
+    monthly = ReportSubscription.objects.get(name="Monthly escalation report")
+    assert (weekly.frequency, weekly.owner.username) == ("weekly", "carol")
+    assert list(weekly.user_groups.values_list("name", flat=True)) == ["Managers"]
+    assert (monthly.frequency, monthly.day_of_month) == ("monthly", 1)
+    assert list(monthly.stakeholder_groups.values_list("slug", flat=True)) == ["leadership"]

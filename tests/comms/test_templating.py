@@ -501,7 +501,7 @@ def test_migration_seeds_templates_groups_and_permissions(db):
     def perms(group):
         return set(Group.objects.get(name=group).permissions.filter(content_type__app_label="comms").values_list("codename", flat=True))
 
-    assert perms("Viewers") == {"view_notification", "view_stakeholdergroup", "view_messagetemplate"}
+    assert perms("Viewers") == {"view_notification", "view_stakeholdergroup", "view_messagetemplate", "view_reportsubscription"}
     assert perms("Responders") == perms("Viewers") | {"add_contactmethod", "add_notificationrule"}
     assert {"change_messagetemplate", "change_contactmethod", "change_notification", "delete_stakeholdergroup"} <= perms("Managers")
     assert "change_messagetemplate" not in perms("Incident commanders")

@@ -1,10 +1,15 @@
 """`manage.py seed_comms_demo`: contact methods and stakeholder-group members for the demo users
-that `seed_demo` made (run by `make run` after it). Idempotent; does nothing without them."""
+that `seed_demo` made (run by `make run` after it), and the two scheduled reports (weekly for the
+Managers group, monthly for Leadership) owned by Carol, a manager. Idempotent; does nothing
+without them."""
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from comms.models import Channel, ContactMethod, StakeholderGroup
+from django.contrib.auth.models import Group
+
+from comms.models import Channel, ContactMethod, ReportSubscription, StakeholderGroup
+from comms.reports.sections import DEFAULT_SECTIONS
 from oncall.models import User
 
 # username -> (SMS number, chat handle): example numbers that phonenumbers accepts.
@@ -52,4 +57,25 @@ class Command(BaseCommand):
         if customers is not None:
             customers.external_addresses = CUSTOMER_ADDRESSES
             customers.save(update_fields=["external_addresses"])
+        _seed_reports(users.get("carol"))
         self.stdout.write(f"Demo contact methods: {made} created." if made else "Demo contact methods already present.")
+
+
+def _seed_reports(owner) -> None:
+    """The reports the migration seeds (made again if they were deleted), given an owner."""
+    weekly, _ = ReportSubscription.objects.get_or_create(
+        name="Weekly escalation report",
+        defaults={"frequency": ReportSubscription.Frequency.WEEKLY, "weekday": 1, "sections": DEFAULT_SECTIONS},
+    )
+    managers = Group.objects.filter(name="Managers").first()
+    if managers is not None:
+        weekly.user_groups.add(managers)
+    monthly, _ = ReportSubscription.objects.get_or_create(
+        name="Monthly escalation report",
+        defaults={"frequency": ReportSubscription.Frequency.MONTHLY, "day_of_month": 1, "sections": DEFAULT_SECTIONS},
+    )
+    leadership = StakeholderGroup.objects.filter(slug="leadership").first()
+    if leadership is not None:
+        monthly.stakeholder_groups.add(leadership)
+    if owner is not None:
+        ReportSubscription.objects.filter(pk__in=[weekly.pk, monthly.pk], owner=None).update(owner=owner)
