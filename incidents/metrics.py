@@ -151,6 +151,7 @@ class Breach:
     incident_id: int | None = None
     number: int | None = None
     title: str | None = None
+    restricted: bool = False
 
 
 class Percentile(Aggregate):
@@ -348,13 +349,20 @@ def _first_update() -> Subquery:
 
 def named_breaches(incidents: QuerySet[Incident], *, user, due, limit: int) -> list[Breach]:
     """`incidents` as breaches, oldest first, each named only if `user` may see it; `due`: the
-    expression of the due moment missed."""
-    visible = ExpressionWrapper(Q(pk__in=visible_incidents(user).values("pk")), output_field=BooleanField())
-    rows = incidents.annotate(named=visible, due=due).values("pk", "number", "title", "severity__name", "due", "named")
+    expression of the due moment missed. `user` None: every one named, with `restricted` said, for
+    a caller that applies its own rule (a scheduled report names restricted incidents or not for
+    all its readers of one kind)."""
+    if user is None:
+        visible = ExpressionWrapper(Value(True), output_field=BooleanField())
+    else:
+        visible = ExpressionWrapper(Q(pk__in=visible_incidents(user).values("pk")), output_field=BooleanField())
+    rows = incidents.annotate(named=visible, due=due).values(
+        "pk", "number", "title", "severity__name", "due", "named", "is_restricted"
+    )
     return [
-        Breach(True, r["severity__name"], r["due"], r["pk"], r["number"], r["title"])
+        Breach(True, r["severity__name"], r["due"], r["pk"], r["number"], r["title"], r["is_restricted"])
         if r["named"]
-        else Breach(False, r["severity__name"], r["due"])
+        else Breach(False, r["severity__name"], r["due"], restricted=True)
         for r in rows.order_by("declared_at", "pk")[:limit]
     ]
 

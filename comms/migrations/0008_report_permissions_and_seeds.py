@@ -6,7 +6,10 @@ from django.apps import apps as global_apps
 from django.contrib.auth.management import create_permissions
 
 # The sections of comms/reports/sections.py when this shipped (the report's order).
-SECTIONS = ["open_incidents", "declared_resolved", "escalations", "deferred_review", "postmortems", "oncall_load", "noise"]
+SECTIONS = [
+    "open_incidents", "declared_resolved", "escalations", "deferred_review", "postmortems", "oncall_load", "noise",
+    "mtta_mttr", "sla_compliance",
+]
 WEEKLY = "Weekly escalation report"
 MONTHLY = "Monthly escalation report"
 

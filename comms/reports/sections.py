@@ -19,7 +19,7 @@ from django.conf import settings
 from django.db.models import Count, Min, Q, QuerySet
 from django.urls import reverse
 
-from incidents import sla
+from incidents import metrics, sla
 from incidents.models import OPEN_STATUSES, Incident, SeverityLevel
 from incidents.selectors import with_last_update
 from oncall.formatting import age, duration, local
@@ -363,9 +363,77 @@ def noise(scope: Scope, period: ReportPeriod, viewer: Viewer):
     return [f"{total} alert{'s' * (total != 1)} received."], [services, keys]
 
 
-# The incident figures (`incidents/metrics.py`) register here once they land:
-#   @register("mtta_mttr", "MTTA, MTTR and MTTD by severity")      — against targets, change from the previous period
-#   @register("sla_compliance", "SLA compliance and breaches")     — acknowledge, first update, cadence, resolve
-PENDING_SECTIONS = {"mtta_mttr": "MTTA, MTTR and MTTD by severity", "sla_compliance": "SLA compliance and breaches"}
+def _filters(scope: Scope) -> metrics.Filters:
+    return metrics.Filters(team=scope.team_id, services=scope.service_ids)
+
+
+def _change(now: dt.timedelta | None, before: dt.timedelta | None) -> str:
+    """ "+3 min" / "−2 min" against the previous period, "—" when either is missing."""
+    if now is None or before is None:
+        return "—"
+    delta = now - before
+    return ("+" if delta >= dt.timedelta(0) else "−") + duration(abs(delta))
+
+
+@register("mtta_mttr", "MTTA, MTTR and MTTD by severity")
+def mtta_mttr(scope: Scope, period: ReportPeriod, viewer: Viewer):
+    """The incidents declared in the period against their targets, with the change from the period
+    before it (`incidents.metrics.figures`, twice: four or six queries)."""
+    length = period.end - period.start
+    now_rows = {r.key: r for r in metrics.figures(period.start, period.end, group_by="severity", tz=str(viewer.zone), filters=_filters(scope))}
+    before = {r.key: r for r in metrics.figures(period.start - length, period.start, group_by="severity", tz=str(viewer.zone), filters=_filters(scope))}
+    table = Table(
+        "Mean times against targets (change from the previous period)",
+        ["Severity", "Incidents", "MTTD", "MTTA", "MTTA target", "MTTA change", "MTTR", "MTTR target", "MTTR change"],
+        empty="No incidents declared in this period.",
+    )
+    for key, row in now_rows.items():
+        f, b = row.figures, before.get(key)
+        verdict = {True: " (met)", False: " (missed)", None: ""}
+        table.add(
+            row.label, row.incidents, duration(f["mttd"].mean),
+            duration(f["mtta"].mean) + verdict[f["mtta"].met], duration(f["mtta"].target),
+            _change(f["mtta"].mean, b.figures["mtta"].mean if b else None),
+            duration(f["mttr"].mean) + verdict[f["mttr"].met], duration(f["mttr"].target),
+            _change(f["mttr"].mean, b.figures["mttr"].mean if b else None),
+        )
+    lines = [metrics.DEFINITIONS[key] for key in ("mttd", "mtta", "mttr")]
+    return lines, [table]
+
+
+COMPLIANCE_WORDS = {
+    "ack_on_time": "Acknowledged on time",
+    "first_update_on_time": "First update on time",
+    "updates_on_cadence": "Updates on cadence",
+    "resolved_on_time": "Resolved on time",
+}
+
+
+@register("sla_compliance", "SLA compliance and breaches")
+def sla_compliance(scope: Scope, period: ReportPeriod, viewer: Viewer):
+    """Each SLA's share met per severity against what the incidents were held to, and the
+    incidents that missed the acknowledge, first-update and resolve targets (`incidents.metrics`)."""
+    rows = metrics.compliance(period.start, period.end, now=period.now, filters=_filters(scope))
+    shares = Table("Targets met", ["Severity", "Incidents", *COMPLIANCE_WORDS.values()], empty="No incidents declared in this period.")
+    for row in rows:
+        cells = []
+        for key in COMPLIANCE_WORDS:
+            share = row.shares[key]
+            cells.append("—" if share.share is None else f"{share.share:.0%} ({share.breaches} missed of {share.judged})")
+        shares.add(row.severity, row.incidents, *cells)
+    tables = [shares]
+    for key in ("ack_on_time", "first_update_on_time", "resolved_on_time"):
+        table = Table(f"{COMPLIANCE_WORDS[key]}: missed", ["Incident", "Severity", "Due"], empty="None missed.")
+        for breach in metrics.breaches(period.start, period.end, key, user=None, now=period.now, filters=_filters(scope), limit=SHOWN + 1):
+            if breach.restricted and not viewer.names_restricted:
+                table.unnamed += 1
+            elif len(table.rows) < SHOWN:
+                url = settings.VIGIL_BASE_URL.rstrip("/") + reverse("admin:incidents_incident_change", args=[breach.incident_id])
+                table.add(Cell(f"INC-{breach.number} {breach.title}", url), breach.severity, _when(breach.due_at, viewer))
+            else:
+                table.more += 1
+        tables.append(table)
+    return [metrics.DEFINITIONS[key] for key in COMPLIANCE_WORDS], tables
+
 
 DEFAULT_SECTIONS = list(SECTIONS)

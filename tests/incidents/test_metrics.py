@@ -166,9 +166,9 @@ def test_a_restricted_breach_is_counted_but_named_only_to_who_may_see_it(story):
     manager = UserFactory(manager=True)  # holds the restricted permission
     b = story["b"]
     unnamed = metrics.breaches(START, END, "ack_on_time", user=viewer, now=NOW)
-    assert unnamed == [metrics.Breach(False, "SEV-2", at(28, 23, 45))]
+    assert unnamed == [metrics.Breach(False, "SEV-2", at(28, 23, 45), restricted=True)]
     named = metrics.breaches(START, END, "ack_on_time", user=manager, now=NOW)
-    assert named == [metrics.Breach(True, "SEV-2", at(28, 23, 45), b.pk, b.number, "Search leaks")]
+    assert named == [metrics.Breach(True, "SEV-2", at(28, 23, 45), b.pk, b.number, "Search leaks", restricted=True)]
     assert metrics.breaches(START, END, "ack_on_time", user=story["ic"], now=NOW)[0].named  # a participant
     [missed] = metrics.breaches(START, END, "updates_on_cadence", user=viewer, now=NOW)
     assert (missed.title, missed.number) == ("Checkout down", story["a"].number)

@@ -72,8 +72,8 @@ def test_late_postmortems_are_named_only_to_who_may_see_them(postmortems, django
     viewer = UserFactory(viewer=True)
     with django_assert_max_num_queries(3):
         late = metrics.late_postmortems(START, END, user=viewer, now=NOW, tz="UTC")
-    assert late == [Breach(False, "SEV-2", date(2026, 4, 1))]
+    assert late == [Breach(False, "SEV-2", date(2026, 4, 1), restricted=True)]
     y = postmortems["y"]
     assert metrics.late_postmortems(START, END, user=postmortems["ic"], now=NOW, tz="UTC") == [
-        Breach(True, "SEV-2", date(2026, 4, 1), y.pk, y.number, y.title)
+        Breach(True, "SEV-2", date(2026, 4, 1), y.pk, y.number, y.title, restricted=True)
     ]
