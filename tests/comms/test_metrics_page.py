@@ -14,7 +14,7 @@ from django.urls import reverse
 from incidents import actions
 from incidents.models import Source
 from tests.incidents.factories import IncidentFactory, severity
-from tests.oncall.factories import UserFactory
+from tests.oncall.factories import TeamFactory, UserFactory
 
 PAGE = reverse("admin:metrics")
 NOW = dt.datetime(2026, 12, 8, 10, 0, tzinfo=dt.UTC)
@@ -40,6 +40,15 @@ def test_the_table_shows_each_figure_against_its_target(as_user, manager, story)
     row = re.sub(r"\s+", " ", html.split('<th scope="row">SEV-2</th>')[1].split("</tr>")[0])
     # incidents, then MTTD (none typed), then MTTA: mean, median, p90, target, verdict.
     assert re.search(r"<td>3</td>.*<td>20 min</td><td>20 min</td><td>28 min</td><td>15 min</td><td class=\"missed\">missed</td>", row), row
+
+
+def test_on_call_load_is_shown_per_person_and_per_team(as_user, manager):
+    team = TeamFactory(name="Payments")
+    team.members.add(manager)
+    with time_machine.travel(NOW, tick=False):
+        html = as_user(manager).get(PAGE, {"days": 7}).content.decode()
+    teams = html.split('id="oncall-load-teams"')[1].split("</table>")[0]
+    assert '<th scope="row">Payments</th><td>1</td>' in teams
 
 
 def test_a_breach_list_names_only_what_the_viewer_may_see(as_user, viewer, story, sev2):
