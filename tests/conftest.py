@@ -3,6 +3,7 @@
 import io
 
 import pytest
+from django.core.cache import cache
 
 from tests.commands import run_command
 from tests.incidents.factories import IncidentFactory, ServiceFactory, severity
@@ -78,3 +79,14 @@ def service(db):
 @pytest.fixture
 def incident(db, commander, service):
     return IncidentFactory(actor=commander, services=[service], commander=commander)
+
+
+@pytest.fixture
+def fresh_rate_windows():
+    """API keys are rate limited per minute in the cache; a module that makes many keyed requests
+    (the API tests, search, export) asks for this (`pytest.mark.usefixtures`), so no test spends
+    another's requests. Not autouse: a test that points the cache at a dead Redis must not have it
+    cleared afterwards."""
+    cache.clear()
+    yield
+    cache.clear()

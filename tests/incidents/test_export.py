@@ -9,7 +9,6 @@ from datetime import datetime, timezone as dt_timezone
 
 import pytest
 import time_machine
-from django.core.cache import cache
 from django.urls import reverse
 
 from incidents import actions, export
@@ -18,15 +17,8 @@ from tests.api.keys import auth
 from tests.incidents.factories import IncidentFactory, ServiceFactory, incident_type, severity
 from tests.oncall.factories import UserFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_rate_windows")]
 
-
-@pytest.fixture(autouse=True)
-def fresh_rate_windows():
-    """API keys are rate limited per minute in the cache: no test spends another's requests."""
-    cache.clear()
-    yield
-    cache.clear()
 
 API = "/api/v1/incidents.csv"
 LIST = reverse("admin:incidents_incident_changelist")

@@ -5,7 +5,6 @@ not the time), and a search page costs a fixed number of queries."""
 from datetime import timedelta
 
 import pytest
-from django.core.cache import cache
 from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -19,15 +18,8 @@ from tests.oncall.factories import UserFactory
 LIST_URL = reverse("admin:incidents_incident_changelist")
 API_URL = "/api/v1/incidents"
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_rate_windows")]
 
-
-@pytest.fixture(autouse=True)
-def fresh_rate_windows():
-    """API keys are rate limited per minute in the cache: no test spends another's requests."""
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture
