@@ -156,19 +156,23 @@ class Breach:
 
 class Percentile(Aggregate):
     """PostgreSQL's continuous percentile, an ordered-set aggregate: `percentile_cont(0.9) WITHIN
-    GROUP (ORDER BY duration)` — for intervals it answers an interval."""
+    GROUP (ORDER BY duration)` — for intervals it answers an interval; give another
+    `output_field` for numbers (the pager's latencies in seconds, `comms.reports.pager`)."""
 
     function = "percentile_cont"
     template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
     output_field = DurationField()
 
     def __init__(self, expression, fraction: float, **extra):
-        super().__init__(expression, fraction=float(fraction), **extra)
+        fraction = float(fraction)
+        if not 0 <= fraction <= 1:
+            raise ValueError("A percentile's fraction is between 0 and 1.")
+        super().__init__(expression, fraction=fraction, **extra)
 
 
-def percentile(ordered: list[timedelta], fraction: float) -> timedelta | None:
-    """percentile_cont on a sorted list, as PostgreSQL computes it: linear interpolation at
-    position fraction × (n − 1)."""
+def percentile(ordered: list, fraction: float):
+    """percentile_cont on a sorted list (durations or numbers), as PostgreSQL computes it: linear
+    interpolation at position fraction × (n − 1); None for an empty list."""
     if not ordered:
         return None
     position = fraction * (len(ordered) - 1)

@@ -75,13 +75,14 @@ def scope_from(request: HttpRequest, now: dt.datetime) -> summary.Scope:
         days = int(request.GET.get("days", 30))
     except ValueError:
         days = 30
-    team = _chosen(Team.objects.all(), request.GET.get("team"))
-    service = _chosen(Service.objects.all(), request.GET.get("service"))
+    team = chosen(Team.objects.all(), request.GET.get("team"))
+    service = chosen(Service.objects.all(), request.GET.get("service"))
     zone = getattr(request.user, "time_zone", "") or "UTC"
     return summary.Scope(end=now, days=days if days in summary.PERIOD_DAYS else 30, team=team, service_id=service.pk if service else None, tz=zone)
 
 
-def _chosen(rows, value: str | None):
+def chosen(rows, value: str | None):
+    """The row a form's select names by its id, or None for nothing or anything else."""
     return rows.filter(pk=int(value)).first() if value and value.isdigit() else None
 
 

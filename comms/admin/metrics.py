@@ -24,6 +24,7 @@ from ..reports import definitions, summary
 from ..reports.load import oncall_load
 from ..reports.noise import alert_noise
 from ..reports.pager import escalations, pager_latency
+from . import dashboard
 
 GROUPS = {"severity": "Severity", "service": "Service", "team": "Team", "type": "Incident type", "week": "Week", "month": "Month", "": "All incidents"}
 
@@ -33,20 +34,14 @@ class _Echo:
         return value
 
 
-def _pick(rows, value):
-    return rows.filter(pk=int(value)).first() if value and value.isdigit() else None
-
-
 def _choices(request: HttpRequest, now: dt.datetime) -> dict:
-    days = request.GET.get("days", "30")
-    days = int(days) if days.isdigit() and int(days) in summary.PERIOD_DAYS else 30
+    """The dashboard's period, team and service (`dashboard.scope_from`), and the page's own
+    grouping and severity."""
+    scope = dashboard.scope_from(request, now)
     group_by = request.GET.get("group_by", "severity")
     group_by = group_by if group_by in GROUPS else "severity"
-    team = _pick(Team.objects.all(), request.GET.get("team"))
-    service = _pick(Service.objects.all(), request.GET.get("service"))
-    severity = _pick(SeverityLevel.objects.all(), request.GET.get("severity"))
-    scope = summary.Scope(end=now, days=days, team=team, service_id=service.pk if service else None, tz=request.user.time_zone or "UTC")
-    return {"scope": scope, "group_by": group_by, "team": team, "service": service, "severity": severity,
+    severity = dashboard.chosen(SeverityLevel.objects.all(), request.GET.get("severity"))
+    return {"scope": scope, "group_by": group_by, "severity": severity,
             "filters": scope.filters(severity=severity.pk if severity else None)}
 
 

@@ -1,16 +1,13 @@
-"""SQL pieces the figures share: seconds since the epoch of an instant, the percentile aggregate
-(PostgreSQL's `percentile_cont`, with the same interpolation in Python where the database has
-none), and a period with an optional team."""
+"""SQL pieces the figures share: seconds since the epoch of an instant, and a period with an
+optional team. Percentiles are `incidents.metrics.Percentile` and `percentile`, as for the
+incident figures."""
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import math
-from collections.abc import Sequence
 
-from django.db import connection
-from django.db.models import Aggregate, FloatField, Func, QuerySet
+from django.db.models import FloatField, Func, QuerySet
 
 from incidents.models import Incident
 from oncall.models import Team
@@ -50,34 +47,3 @@ class EpochSeconds(Func):
     def as_sqlite(self, compiler, conn, **extra):
         # Django keeps UTC instants as text there; julianday() reads it (to ~50 µs).
         return self.as_sql(compiler, conn, template="((julianday(%(expressions)s) - 2440587.5) * 86400.0)", **extra)
-
-
-class PercentileCont(Aggregate):
-    """PostgreSQL's continuous percentile: the value at `fraction` of the ordered values,
-    interpolated linearly between the two nearest (`percentile_cont(0.95) WITHIN GROUP …`)."""
-
-    function = "percentile_cont"
-    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
-    output_field = FloatField()
-    allow_distinct = False
-
-    def __init__(self, expression, fraction: float, **extra):
-        fraction = float(fraction)
-        if not 0 <= fraction <= 1:
-            raise ValueError("A percentile's fraction is between 0 and 1.")
-        super().__init__(expression, fraction=repr(fraction), **extra)
-
-
-def native_percentiles() -> bool:
-    """Whether the database computes percentiles itself (PostgreSQL); else `percentile_cont`."""
-    return connection.vendor == "postgresql"
-
-
-def percentile_cont(ordered: Sequence[float], fraction: float) -> float | None:
-    """PostgreSQL's `percentile_cont` over values already in ascending order (None for none)."""
-    if not ordered:
-        return None
-    rank = fraction * (len(ordered) - 1)
-    low = math.floor(rank)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)

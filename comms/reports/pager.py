@@ -7,6 +7,7 @@ import dataclasses
 import datetime as dt
 from itertools import groupby
 
+from django.db import connection
 from django.db.models import (
     Count,
     DateTimeField,
@@ -21,10 +22,11 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast, Coalesce, Left, Reverse, StrIndex
 
+from incidents.metrics import Percentile, percentile
 from incidents.models import Deadline
 
 from ..models import Notification
-from .aggregates import EpochSeconds, PercentileCont, Period, native_percentiles, percentile_cont
+from .aggregates import EpochSeconds, Period
 
 # A firing's timeline events are written in the transaction that marks its deadlines fired, a
 # moment after the firing's instant: an event links to the latest firing of its incident at
@@ -129,14 +131,14 @@ def pager_latency(period: Period) -> list[ChannelLatency]:
     """p50 / p95 / max of the pager's latency per channel (one query; DEFINITIONS says what is
     subtracted). PostgreSQL computes the percentiles; elsewhere they come from the ordered values."""
     pages = _page_latencies(period)
-    if native_percentiles():
+    if connection.vendor == "postgresql":  # percentile_cont in the database; SQLite: from the ordered values
         rows = (
             pages.values("channel")
             .annotate(
                 pages=Count("pk"),
-                p50=PercentileCont("latency", 0.5),
-                p95=PercentileCont("latency", 0.95),
-                worst=PercentileCont("latency", 1.0),
+                p50=Percentile("latency", 0.5, output_field=FloatField()),
+                p95=Percentile("latency", 0.95, output_field=FloatField()),
+                worst=Percentile("latency", 1.0, output_field=FloatField()),
             )
             .order_by("channel")
         )
@@ -147,7 +149,7 @@ def pager_latency(period: Period) -> list[ChannelLatency]:
         values = [latency for _, latency in rows]
         result.append(
             ChannelLatency(
-                channel, len(values), _round(percentile_cont(values, 0.5)), _round(percentile_cont(values, 0.95)),
+                channel, len(values), _round(percentile(values, 0.5)), _round(percentile(values, 0.95)),
                 _round(values[-1]),
             )
         )

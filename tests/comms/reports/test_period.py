@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 
 from comms.reports import Period
-from comms.reports.aggregates import PercentileCont, percentile_cont
+from incidents.metrics import Percentile, percentile
 
 from .drive import utc
 
@@ -19,10 +19,10 @@ def test_a_period_needs_aware_instants_in_order():
 
 
 def test_percentiles_interpolate_between_the_nearest_values():
-    assert percentile_cont([], 0.5) is None
-    assert percentile_cont([7.0], 0.95) == 7.0
-    assert percentile_cont([10.0, 20.0, 40.0], 0.5) == 20.0
-    assert percentile_cont([10.0, 20.0, 40.0], 0.95) == pytest.approx(38.0)  # rank 1.9: 20 + 0.9 × 20
-    assert percentile_cont([1.0, 2.0, 3.0, 4.0], 0.5) == 2.5
+    assert percentile([], 0.5) is None
+    assert percentile([7.0], 0.95) == 7.0
+    assert percentile([10.0, 20.0, 40.0], 0.5) == 20.0
+    assert percentile([10.0, 20.0, 40.0], 0.95) == pytest.approx(38.0)  # rank 1.9: 20 + 0.9 × 20
+    assert percentile([1.0, 2.0, 3.0, 4.0], 0.5) == 2.5
     with pytest.raises(ValueError):
-        PercentileCont("latency", 1.5)
+        Percentile("latency", 1.5)
