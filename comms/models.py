@@ -365,3 +365,57 @@ class ReportRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subscription} · {self.period_start:%Y-%m-%d}" + (" (by hand)" if self.manual else "")
+
+
+class WarRoom(models.Model):
+    """The incident's chat channel (comms/warroom/). One per incident: the row is made before the
+    provider is asked, and its `name` is kept before `conversations.create`, so a retry after a
+    timeout finds the channel it made instead of opening a second."""
+
+    class State(models.TextChoices):
+        OPENING = "opening", "Opening"  # to open, or retrying after a failure (`next_attempt_at`)
+        OPEN = "open", "Open"
+        ARCHIVED = "archived", "Archived"
+        GAVE_UP = "gave_up", "Gave up"  # retries exhausted: the timeline says why
+
+    incident = models.OneToOneField(Incident, on_delete=models.CASCADE, related_name="war_room_channel")
+    provider = models.CharField(max_length=20, help_text="slack or mattermost.")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.OPENING)
+    name = models.CharField(max_length=80, blank=True, help_text="The channel name asked for (kept before asking).")
+    channel_id = models.CharField(max_length=64, blank=True)
+    url = models.URLField(max_length=1000, blank=True)
+    is_private = models.BooleanField(default=False, help_text="Restricted incidents get a private channel.")
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField()
+    opened_at = models.DateTimeField(null=True, blank=True)
+    archived_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            # The sweeper: rooms still to open whose retry is due.
+            models.Index(fields=["next_attempt_at"], condition=Q(state="opening"), name="war_room_retry_due"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "channel_id"], condition=~Q(channel_id=""), name="war_room_one_per_channel"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.name or '…'} ({self.get_state_display()})"
+
+
+class WarRoomMember(models.Model):
+    """Someone Vigil brought into a war room (or tried to): invited once, even when they are paged
+    again or take another role."""
+
+    war_room = models.ForeignKey(WarRoom, on_delete=models.CASCADE, related_name="members")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    chat_user_id = models.CharField(max_length=64, blank=True, help_text="The provider's member id.")
+    invited_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["war_room", "user"], name="war_room_member_once")]

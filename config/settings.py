@@ -398,6 +398,11 @@ VIGIL_CHAT_TIMEOUT_SECONDS = env.float("VIGIL_CHAT_TIMEOUT_SECONDS", default=5.0
 # (a webhook URL must not become a way to reach internal services).
 VIGIL_CHAT_ALLOW_PRIVATE = env.bool("VIGIL_CHAT_ALLOW_PRIVATE", default=False)
 
+# --- The war room ---------------------------------------------------------------------------------
+# The call bridge for incidents whose services have none: a URL template with {number}, {reference}
+# or {slug}, e.g. https://meet.jit.si/acme-{reference} (incidents/bridge.py). Empty: no bridge.
+VIGIL_CALL_BRIDGE_URL = env("VIGIL_CALL_BRIDGE_URL", default="")
+
 # --- Overrides and shift cover ------------------------------------------------------------------
 # The longest override (admin, API, accepted cover requests): longer absences are split, so a typo
 # in the year cannot put someone on call for a decade.

@@ -50,6 +50,7 @@ SINCE_THE_SQUASH = {
         "0009_fired_deadlines_index",
         "0010_held_targets_and_metric_targets",
         "0011_timeline_cadence_index",
+        "0012_war_room_and_call_bridge",
     ],
     "comms": [
         "0002_executive_words_name_the_response_team",
@@ -59,6 +60,7 @@ SINCE_THE_SQUASH = {
         "0006_sent_pages_index",
         "0007_report_subscriptions_and_ledger",
         "0008_report_permissions_and_seeds",
+        "0009_war_rooms",
     ],
 }
 

@@ -15,7 +15,14 @@ Callers use this package as one module (`actions.declare(...)`); the actions liv
 from .declare import declare
 from .details import EDITABLE_DETAILS, update_details
 from .lifecycle import acknowledge, change_severity, change_status, close, reopen, resolve
-from .reminders import record_notification_failure, record_postmortem_reminder, record_postmortem_status
+from .reminders import (
+    record_notification_failure,
+    record_postmortem_reminder,
+    record_postmortem_status,
+    record_war_room_archived,
+    record_war_room_failure,
+    record_war_room_opened,
+)
 from .roles import assign_role, release_role
 from .updates import add_note, post_update
 from .work import add_evidence, add_task, set_task_done
@@ -35,6 +42,9 @@ __all__ = [
     "record_notification_failure",
     "record_postmortem_reminder",
     "record_postmortem_status",
+    "record_war_room_archived",
+    "record_war_room_failure",
+    "record_war_room_opened",
     "release_role",
     "reopen",
     "resolve",

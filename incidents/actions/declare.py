@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 
-from .. import bounds, clock, deadlines, sla, timeline
+from .. import bounds, bridge, clock, deadlines, sla, timeline
 from ..errors import InvalidInput
 from ..models import Incident, IncidentTask, IncidentType, Participant, Service, SeverityLevel
 from .base import Kind, Role, actor_name, clean_text
@@ -103,6 +103,9 @@ def declare(
     fields.update(sla.held(Incident(**fields)))  # what it is held to, from its severity now
     incident = _create_numbered(fields)
     incident.services.set(services)
+    incident.call_bridge_url = bridge.for_incident(incident.number, services)
+    if incident.call_bridge_url:
+        Incident.objects.filter(pk=incident.pk).update(call_bridge_url=incident.call_bridge_url)
     checklist = list(incident_type.checklist) if incident_type else []
     IncidentTask.objects.bulk_create(
         IncidentTask(incident=incident, position=i, title=str(item)[:300]) for i, item in enumerate(checklist, 1)

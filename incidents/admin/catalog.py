@@ -29,7 +29,7 @@ class SeverityLevelAdmin(admin.ModelAdmin):
     list_display = (
         "name_badge", "label", "rank", "ack", "first_update", "updates", "resolve", "observation",
         "postmortem_policy", "postmortem_due", "show_on_status_page", "status_page", "notify_customers",
-        "resolution_requires_summary", "mtta", "mttr",
+        "resolution_requires_summary", "opens_war_room", "mtta", "mttr",
     )
     list_display_links = ("name_badge", "label")
 

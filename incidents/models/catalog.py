@@ -18,6 +18,8 @@ from oncall.formatting import duration
 from oncall.models import EscalationPolicy, Named, Team
 from oncall.validators import DurationWithin
 
+from ..bridge import validate_template as validate_bridge_template
+
 # Bounds of the response matrix: a severity outside them would page every tick (an SLA of 0 or
 # less) or never (an SLA of years). Each is a field validator (the admin's form error) and a
 # CheckConstraint (no other path writes such a row).
@@ -211,6 +213,12 @@ class SeverityLevel(models.Model):
         "unpublished. Empty: publishing is optional and nobody is reminded.",
     )
     notify_customers = models.BooleanField(default=False)
+    opens_war_room = models.BooleanField(
+        "opens a war room",
+        default=False,
+        help_text="Declaring an incident of this severity opens a chat channel for it and invites the responders "
+        "(when a chat workspace is connected).",
+    )
     resolution_requires_summary = models.BooleanField(
         "resolving needs a summary",
         default=False,
@@ -391,6 +399,14 @@ class Service(Named):
     runbook = models.TextField(blank=True, help_text="Markdown.")
     depends_on = models.ManyToManyField("self", symmetrical=False, blank=True, related_name="dependents")
     customer_facing = models.BooleanField(default=False)
+    call_bridge_url = models.CharField(
+        "call bridge URL",
+        max_length=500,
+        blank=True,
+        validators=[validate_bridge_template],
+        help_text="A room per incident, e.g. https://meet.jit.si/acme-{reference}. Placeholders: {number}, "
+        "{reference}, {slug}. Empty: the global call bridge (VIGIL_CALL_BRIDGE_URL), if any.",
+    )
     escalation_policy = models.ForeignKey(
         EscalationPolicy,
         null=True,

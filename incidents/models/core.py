@@ -161,6 +161,12 @@ class Incident(models.Model):
     held_mtta_target = models.DurationField("MTTA target held to", null=True, blank=True, editable=False)
     held_mttr_target = models.DurationField("MTTR target held to", null=True, blank=True, editable=False)
 
+    # Where responders meet: the call bridge stamped at declaration (incidents/bridge.py), and the
+    # war-room chat channel once comms has opened it (actions.record_war_room_opened).
+    call_bridge_url = models.URLField("call bridge", max_length=1000, blank=True)
+    war_room_name = models.CharField("war room", max_length=100, blank=True, editable=False)
+    war_room_url = models.URLField("war room link", max_length=1000, blank=True, editable=False)
+
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
     )
@@ -390,6 +396,11 @@ class TimelineEvent(models.Model):
         # Written by postmortems' daily reminders; `data["targets"]` names who is reminded and
         # `data["context"]` the message's extra words (due_date, item, postmortem_url).
         POSTMORTEM_REMINDER = "postmortem_reminder", "Post-mortem reminder"
+        # Written for comms about the incident's chat channel: opened (`data["name"]`, `data["url"]`),
+        # could not be opened or joined (`data["error"]`; the sweeper retries), archived.
+        WAR_ROOM_OPENED = "war_room_opened", "War room opened"
+        WAR_ROOM_FAILED = "war_room_failed", "War room failed"
+        WAR_ROOM_ARCHIVED = "war_room_archived", "War room archived"
 
     class Visibility(models.TextChoices):
         INTERNAL = "internal", "Internal"
