@@ -104,7 +104,8 @@ def _by_label(level: SeverityLevel, key: str) -> bool:
 
 
 def _by_rank(level: SeverityLevel, key: str) -> bool:
-    return key.isdigit() and len(key) < 6 and level.rank == int(key)
+    # isdecimal and ASCII: "³" and "٣" are digits to Python, not ranks to int().
+    return key.isascii() and key.isdecimal() and len(key) < 6 and level.rank == int(key)
 
 
 _MATCHERS: tuple[Callable[[SeverityLevel, str], bool], ...] = (_by_name, _by_label, _by_rank)

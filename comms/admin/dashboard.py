@@ -83,7 +83,7 @@ def scope_from(request: HttpRequest, now: dt.datetime) -> summary.Scope:
 
 def chosen(rows, value: str | None):
     """The row a form's select names by its id, or None for nothing or anything else."""
-    return rows.filter(pk=int(value)).first() if value and value.isdigit() else None
+    return rows.filter(pk=int(value)).first() if value and value.isascii() and value.isdigit() else None
 
 
 def index_context(request: HttpRequest) -> dict:

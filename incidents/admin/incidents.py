@@ -80,7 +80,7 @@ class ServiceFilter(admin.SimpleListFilter):
         value = self.value()
         if not value:
             return queryset
-        if not value.isdigit():
+        if not (value.isascii() and value.isdigit()):
             return queryset.none()
         links = Incident.services.through.objects.filter(incident=OuterRef("pk"), service_id=int(value))
         return queryset.filter(Exists(links))

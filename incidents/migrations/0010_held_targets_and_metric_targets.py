@@ -37,8 +37,9 @@ def seed_targets(apps, schema_editor):
 
 def backfill_held(apps, schema_editor):
     """Wall-clock targets in one UPDATE per severity; a severity on a working-hours clock through
-    the engine's own computation, incident by incident (the running code's models: a fresh
-    database has no incidents, so this never runs against a later schema)."""
+    the engine's own computation (`sla.held`), incident by incident. The running code's models are
+    only built in memory from this migration's rows, never queried: a database upgraded past later
+    migrations in one go has not got their columns yet."""
     SeverityLevel = apps.get_model("incidents", "SeverityLevel")
     Incident = apps.get_model("incidents", "Incident")
     at = lambda duration: ExpressionWrapper(F("declared_at") + duration, output_field=models.DateTimeField())  # noqa: E731
@@ -52,14 +53,33 @@ def backfill_held(apps, schema_editor):
         incidents.update(**{name: at(length) for name, (clock, length) in walls.items() if clock == WALL})
         if all(clock == WALL for clock, _ in walls.values()) or not incidents.exists():
             continue
-        from incidents import sla
-        from incidents.models import Incident as Current
+        from incidents import deadlines, sla
+        from incidents.models import Incident as Current, SeverityLevel as CurrentSeverity
 
-        for incident in Current.objects.filter(severity_id=sev.pk).select_related("severity", "escalation_policy__team").iterator():
-            held = sla.held(incident)
-            Current.objects.filter(pk=incident.pk).update(
+        severity = CurrentSeverity(**{field: getattr(sev, field) for field in _SEVERITY_FIELDS})
+        calendars = {}
+        for row in incidents.values("pk", "declared_at", "escalation_policy_id").iterator():
+            policy_id = row["escalation_policy_id"]
+            if policy_id not in calendars:
+                calendars[policy_id] = deadlines.calendar_of(_policy(policy_id))
+            held = sla.held(Current(pk=row["pk"], declared_at=row["declared_at"], severity=severity), calendars[policy_id])
+            Incident.objects.filter(pk=row["pk"]).update(
                 **{name: held[name] for name, (clock, _) in walls.items() if clock != WALL}
             )
+
+
+# What `sla.held` reads of a severity.
+_SEVERITY_FIELDS = (
+    "id", "name", "rank", "ack_sla", "ack_sla_clock", "first_update_interval", "update_interval", "update_clock",
+    "resolve_target", "resolve_clock", "mtta_target", "mttr_target",
+)
+
+
+def _policy(policy_id):
+    """The escalation policy whose team's working hours an incident counts on (oncall's tables)."""
+    from oncall.models import EscalationPolicy
+
+    return EscalationPolicy.objects.select_related("team").filter(pk=policy_id).first() if policy_id else None
 
 
 def grant_managers(apps, schema_editor):

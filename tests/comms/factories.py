@@ -1,4 +1,5 @@
-"""Factories for contact methods, notification rules, stakeholder groups, templates and notifications."""
+"""Factories for contact methods, notification rules, stakeholder groups, templates, notifications,
+reports and war rooms."""
 
 import datetime as dt
 
@@ -17,6 +18,8 @@ from comms.models import (
     ReportSubscription,
     StakeholderGroup,
     Subscription,
+    WarRoom,
+    WarRoomMember,
 )
 from tests.oncall.factories import UserFactory
 
@@ -120,3 +123,31 @@ class ReportRunFactory(factory.django.DjangoModelFactory):
     period_end = dt.datetime(2026, 11, 30, tzinfo=dt.UTC)
     claimed_at = factory.LazyFunction(timezone.now)
     sent_at = factory.LazyAttribute(lambda run: run.claimed_at)
+
+
+class WarRoomFactory(factory.django.DjangoModelFactory):
+    """An incident's war room, open in Slack."""
+
+    class Meta:
+        model = WarRoom
+
+    incident = factory.SubFactory("tests.incidents.factories.IncidentFactory")
+    provider = "slack"
+    state = WarRoom.State.OPEN
+    name = factory.Sequence(lambda n: f"inc-{n}-checkout-errors")
+    channel_id = factory.Sequence(lambda n: f"C{n:08d}")
+    url = factory.LazyAttribute(lambda room: f"https://acme.slack.com/archives/{room.channel_id}")
+    created_at = factory.LazyFunction(timezone.now)
+    opened_at = factory.LazyAttribute(lambda room: room.created_at)
+
+
+class WarRoomMemberFactory(factory.django.DjangoModelFactory):
+    """Someone invited into a war room, matched to their Slack member id."""
+
+    class Meta:
+        model = WarRoomMember
+
+    war_room = factory.SubFactory(WarRoomFactory)
+    user = factory.SubFactory(UserFactory)
+    chat_user_id = factory.Sequence(lambda n: f"U{n:08d}")
+    invited_at = factory.LazyFunction(timezone.now)

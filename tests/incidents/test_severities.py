@@ -49,7 +49,8 @@ def test_an_unknown_severity_is_refused_with_the_names_there_are():
         "Unknown severity 'P5'; use one of P0 (Critical), P1 (High), P2 (Medium), P3 (Low) or a rank 1–4."
     )
     assert isinstance(caught.value, InvalidInput)
-    for typed in ("", "   ", "0", "5", "999999", "P 0 0"):
+    # "³" and "٣" are digits to Python but not to int(): refused, not a 500.
+    for typed in ("", "   ", "0", "5", "999999", "P 0 0", "³", "٣"):
         with pytest.raises(UnknownSeverity):
             find_severity(typed, P)
 
