@@ -19,6 +19,12 @@ class Channel(models.TextChoices):
     EMAIL = "email", "Email"
     SMS = "sms", "SMS"
     CHAT = "chat", "Chat"
+    # The incident's own chat channel (comms/warroom/): a message per event, to the room itself.
+    WAR_ROOM = "war_room", "War room"
+
+
+# The channels a person is reached on (contact methods, templates); the war room is not one.
+PERSONAL_CHANNELS = [(c.value, c.label) for c in (Channel.EMAIL, Channel.SMS, Channel.CHAT)]
 
 
 class Audience(models.TextChoices):
@@ -29,6 +35,13 @@ class Audience(models.TextChoices):
     # Everyone told about a restricted incident (its participants): reference, severity and
     # services only, whatever the message is about (`comms.templating.RESTRICTED_VARIABLES`).
     RESTRICTED = "restricted", "Restricted incident"
+    # Whoever is in the incident's war-room channel: the timeline's own words, one line per event
+    # (comms/warroom/messages.py), not a template.
+    WAR_ROOM = "war_room", "War room"
+
+
+# The audiences templates are written for; the war room speaks the timeline's words.
+TEMPLATE_AUDIENCES = [(a.value, a.label) for a in Audience if a != Audience.WAR_ROOM]
 
 
 class MessageKind(models.TextChoices):
@@ -89,7 +102,7 @@ class ContactMethod(models.Model):
     """One way to reach a person: an email address, a phone for SMS, a chat handle and/or webhook."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="contact_methods")
-    channel = models.CharField(max_length=10, choices=Channel.choices)
+    channel = models.CharField(max_length=10, choices=PERSONAL_CHANNELS)
     address = models.CharField(
         max_length=254,
         help_text="Email address; phone number in E.164 (+447700900123); or chat handle (@alice).",
@@ -195,8 +208,8 @@ class MessageTemplate(models.Model):
     template language from a flat context of plain values (`comms.templating.context`)."""
 
     kind = models.CharField(max_length=30, choices=MessageKind.choices)
-    audience = models.CharField(max_length=20, choices=Audience.choices)
-    channel = models.CharField(max_length=10, choices=Channel.choices)
+    audience = models.CharField(max_length=20, choices=TEMPLATE_AUDIENCES)
+    channel = models.CharField(max_length=10, choices=PERSONAL_CHANNELS)
     subject = models.CharField(max_length=300, blank=True, help_text="Email only.")
     body = models.TextField()
     updated_at = models.DateTimeField(auto_now=True)
