@@ -29,9 +29,9 @@ def stamp_unrouted(events) -> None:
 
     from incidents.models import TimelineEvent
 
-    from .routing import routed
+    from .routing import unrouted as nobody_hears
 
-    unrouted = [event for event in events if not routed(event)]
+    unrouted = nobody_hears(events)
     if unrouted:
         TimelineEvent.objects.filter(pk__in=[event.pk for event in unrouted]).update(dispatched_at=F("occurred_at"))
         for event in unrouted:

@@ -123,11 +123,20 @@ class Refusal:
 
 
 def routed(event: TimelineEvent) -> bool:
-    """Whether anyone may hear of `event`: people (its kind), or the incident's war room (its kind,
-    and a room that is open or opening — one query, only for the kinds the room alone hears)."""
-    if event.kind in PEOPLE_KINDS:
-        return True
-    return war_room.hears(event) and war_room.has_or_opens(event.incident)
+    """Whether anyone may hear of `event`: people (its kind), or the incident's war room."""
+    return not unrouted([event])
+
+
+def unrouted(events: list[TimelineEvent]) -> list[TimelineEvent]:
+    """The events nobody will hear of: not a kind people are told of, and not one the incident's war
+    room hears while it has or is getting a room (a fixed number of queries for a whole batch, and
+    none unless a kind only the room hears is among them)."""
+    for_the_room = [event for event in events if event.kind not in PEOPLE_KINDS and war_room.hears(event)]
+    posting = war_room.posting_to(event.incident for event in for_the_room)
+    return [
+        event for event in events
+        if event.kind not in PEOPLE_KINDS and not (war_room.hears(event) and event.incident_id in posting)
+    ]
 
 
 def is_page(event: TimelineEvent) -> bool:
