@@ -29,9 +29,9 @@ def stamp_unrouted(events) -> None:
 
     from incidents.models import TimelineEvent
 
-    from .routing import ROUTED_KINDS
+    from .routing import unrouted as nobody_hears
 
-    unrouted = [event for event in events if event.kind not in ROUTED_KINDS]
+    unrouted = nobody_hears(events)
     if unrouted:
         TimelineEvent.objects.filter(pk__in=[event.pk for event in unrouted]).update(dispatched_at=F("occurred_at"))
         for event in unrouted:
@@ -43,8 +43,6 @@ def dispatch(events) -> None:
     must hear about. A broker that is down at that moment is covered by the sweeper."""
     from . import tasks
 
-    from .routing import ROUTED_KINDS
-
-    ids = [event.pk for event in events if event.kind in ROUTED_KINDS]
+    ids = [event.pk for event in events if event.dispatched_at is None]
     if ids:
         tasks.enqueue_dispatch(ids)

@@ -19,6 +19,12 @@ class Channel(models.TextChoices):
     EMAIL = "email", "Email"
     SMS = "sms", "SMS"
     CHAT = "chat", "Chat"
+    # The incident's own chat channel (comms/warroom/): a message per event, to the room itself.
+    WAR_ROOM = "war_room", "War room"
+
+
+# The channels a person is reached on (contact methods, templates); the war room is not one.
+PERSONAL_CHANNELS = [(c.value, c.label) for c in (Channel.EMAIL, Channel.SMS, Channel.CHAT)]
 
 
 class Audience(models.TextChoices):
@@ -29,6 +35,13 @@ class Audience(models.TextChoices):
     # Everyone told about a restricted incident (its participants): reference, severity and
     # services only, whatever the message is about (`comms.templating.RESTRICTED_VARIABLES`).
     RESTRICTED = "restricted", "Restricted incident"
+    # Whoever is in the incident's war-room channel: the timeline's own words, one line per event
+    # (comms/warroom/messages.py), not a template.
+    WAR_ROOM = "war_room", "War room"
+
+
+# The audiences templates are written for; the war room speaks the timeline's words.
+TEMPLATE_AUDIENCES = [(a.value, a.label) for a in Audience if a != Audience.WAR_ROOM]
 
 
 class MessageKind(models.TextChoices):
@@ -89,7 +102,7 @@ class ContactMethod(models.Model):
     """One way to reach a person: an email address, a phone for SMS, a chat handle and/or webhook."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="contact_methods")
-    channel = models.CharField(max_length=10, choices=Channel.choices)
+    channel = models.CharField(max_length=10, choices=PERSONAL_CHANNELS)
     address = models.CharField(
         max_length=254,
         help_text="Email address; phone number in E.164 (+447700900123); or chat handle (@alice).",
@@ -195,8 +208,8 @@ class MessageTemplate(models.Model):
     template language from a flat context of plain values (`comms.templating.context`)."""
 
     kind = models.CharField(max_length=30, choices=MessageKind.choices)
-    audience = models.CharField(max_length=20, choices=Audience.choices)
-    channel = models.CharField(max_length=10, choices=Channel.choices)
+    audience = models.CharField(max_length=20, choices=TEMPLATE_AUDIENCES)
+    channel = models.CharField(max_length=10, choices=PERSONAL_CHANNELS)
     subject = models.CharField(max_length=300, blank=True, help_text="Email only.")
     body = models.TextField()
     updated_at = models.DateTimeField(auto_now=True)
@@ -382,6 +395,9 @@ class WarRoom(models.Model):
     provider = models.CharField(max_length=20, help_text="slack or mattermost.")
     state = models.CharField(max_length=10, choices=State.choices, default=State.OPENING)
     name = models.CharField(max_length=80, blank=True, help_text="The channel name asked for (kept before asking).")
+    # Set before the provider is first asked for `name`: a later "name taken" for it is then the
+    # channel an earlier try made (its answer lost to a timeout), adopted rather than duplicated.
+    name_asked = models.BooleanField(default=False)
     channel_id = models.CharField(max_length=64, blank=True)
     url = models.URLField(max_length=1000, blank=True)
     is_private = models.BooleanField(default=False, help_text="Restricted incidents get a private channel.")
@@ -419,3 +435,60 @@ class WarRoomMember(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["war_room", "user"], name="war_room_member_once")]
+
+
+class ChatWorkspace(models.Model):
+    """The chat workspace war rooms open in, set in the admin. When this one row exists it
+    overrides the VIGIL_CHAT_PROVIDER / VIGIL_SLACK_* / VIGIL_MATTERMOST_* / VIGIL_WAR_ROOM_*
+    settings (comms/warroom/workspace.py). The bot token is written, never shown back."""
+
+    class Provider(models.TextChoices):
+        NONE = "none", "None (no war rooms)"
+        SLACK = "slack", "Slack"
+        MATTERMOST = "mattermost", "Mattermost"
+
+    key = models.CharField(max_length=10, default="default", unique=True, editable=False)  # one row
+    provider = models.CharField(max_length=12, choices=Provider.choices, default=Provider.NONE)
+    bot_token = models.CharField(max_length=500, blank=True, editable=False)
+    slack_api_url = models.URLField(
+        "Slack API URL", blank=True, help_text="Empty: https://slack.com/api/ (or VIGIL_SLACK_API_URL)."
+    )
+    workspace_url = models.URLField(
+        "Slack workspace URL", blank=True, help_text="For channel links, e.g. https://acme.slack.com."
+    )
+    mattermost_url = models.URLField("Mattermost server", blank=True, help_text="e.g. https://chat.example.com.")
+    mattermost_team_id = models.CharField("Mattermost team id", max_length=64, blank=True)
+    mattermost_team_name = models.CharField(
+        "Mattermost team name", max_length=64, blank=True, help_text="For channel links (empty: the id)."
+    )
+    channel_name_template = models.CharField(
+        max_length=200,
+        default="inc-{number}-{slug}",
+        help_text="Placeholders: {number}, {reference}, {slug} (the title's), {date} (of the declaration).",
+    )
+    archive_on_close = models.BooleanField(default=True, help_text="Archive the war room when the incident is closed.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "chat workspace"
+
+    def __str__(self) -> str:
+        return f"Chat workspace: {self.get_provider_display()}"
+
+    def clean(self) -> None:
+        from .warroom.naming import validate_template
+
+        errors: dict[str, list[str]] = {}
+        try:
+            validate_template(self.channel_name_template)
+        except ValidationError as exc:
+            errors["channel_name_template"] = exc.messages
+        if self.provider != self.Provider.NONE and not self.bot_token:
+            errors.setdefault("provider", []).append(f"{self.get_provider_display()} needs a bot token: enter it below.")
+        if self.provider == self.Provider.MATTERMOST:
+            if not self.mattermost_url:
+                errors["mattermost_url"] = ["Mattermost needs its server's address."]
+            if not self.mattermost_team_id:
+                errors["mattermost_team_id"] = ["Mattermost needs the id of the team channels are made in."]
+        if errors:
+            raise ValidationError(errors)

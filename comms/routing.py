@@ -24,6 +24,9 @@ into Notification rows. The rules:
 - Nobody is told about their own action.
 - Never silent: whoever routing meant to tell and does not reach is returned as a `Refusal`
   with a code from `REFUSALS`, and the outbox names them on the incident's timeline.
+- The incident's war room, when it has one or one is opening, hears every event that changes
+  how the incident is run (`comms.warroom.messages.KINDS`), the actor's own included, as one
+  more route to the room itself (channel and audience `war_room`).
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from django.contrib.auth import get_user_model
 from incidents.models import Incident, Participant, TimelineEvent
 
 from .models import Audience, Channel, ContactMethod, MessageKind, StakeholderGroup, Subscription
+from .warroom import messages as war_room
 
 Kind = TimelineEvent.Kind
 
@@ -56,7 +60,8 @@ TOLD_KINDS = {
     Kind.STATUS_PAGE_OVERDUE: MessageKind.STATUS_PAGE_OVERDUE,
     Kind.POSTMORTEM_REMINDER: MessageKind.POSTMORTEM_REMINDER,
 }
-ROUTED_KINDS = PAGE_KINDS | TELL_KINDS | REMINDER_KINDS | {Kind.ACKNOWLEDGED} | frozenset(BROADCAST_KINDS)
+PEOPLE_KINDS = PAGE_KINDS | TELL_KINDS | REMINDER_KINDS | {Kind.ACKNOWLEDGED} | frozenset(BROADCAST_KINDS)
+ROUTED_KINDS = PEOPLE_KINDS | frozenset(war_room.KINDS)
 
 # A person with no rules of their own: email at once, SMS after 2 minutes if still
 # unacknowledged, chat at once (each only if they have such a contact method).
@@ -117,6 +122,23 @@ class Refusal:
         return REFUSALS[self.reason]
 
 
+def routed(event: TimelineEvent) -> bool:
+    """Whether anyone may hear of `event`: people (its kind), or the incident's war room."""
+    return not unrouted([event])
+
+
+def unrouted(events: list[TimelineEvent]) -> list[TimelineEvent]:
+    """The events nobody will hear of: not a kind people are told of, and not one the incident's war
+    room hears while it has or is getting a room (a fixed number of queries for a whole batch, and
+    none unless a kind only the room hears is among them)."""
+    for_the_room = [event for event in events if event.kind not in PEOPLE_KINDS and war_room.hears(event)]
+    posting = war_room.posting_to(event.incident for event in for_the_room)
+    return [
+        event for event in events
+        if event.kind not in PEOPLE_KINDS and not (war_room.hears(event) and event.incident_id in posting)
+    ]
+
+
 def is_page(event: TimelineEvent) -> bool:
     """A page carries an acknowledge link and follows notification rules; an escalation the
     engine marks `data["page"] = False` (a level engaged to inform) is told, not paged."""
@@ -126,8 +148,16 @@ def is_page(event: TimelineEvent) -> bool:
 def plan(event: TimelineEvent) -> tuple[list[Route], list[Refusal]]:
     """Everyone who must hear about `event`, one Route per (person or address, channel, rule),
     and everyone it meant to tell but will not reach, with the reason."""
-    if event.kind not in ROUTED_KINDS:
-        return [], []
+    routes, refusals = _people(event) if event.kind in PEOPLE_KINDS else ([], [])
+    if war_room.hears(event) and war_room.has_or_opens(event.incident):
+        incident = event.incident
+        routes.append(
+            Route(war_room.message_kind(event), Audience.WAR_ROOM, Channel.WAR_ROOM, war_room.address(incident))
+        )
+    return routes, refusals
+
+
+def _people(event: TimelineEvent) -> tuple[list[Route], list[Refusal]]:
     incident: Incident = event.incident
     wanted = _Wanted(event.actor_id)
     targets = _targets(event)

@@ -262,6 +262,9 @@ _check_networks(VIGIL_METRICS_ALLOWED_NETWORKS)
 # Load balancers check /health over plain HTTP: it is answered there rather than redirected to HTTPS.
 SECURE_REDIRECT_EXEMPT = [r"^health(/live)?$"]
 
+# The war-room sweeper (comms/warroom/) runs this often: rooms whose retry is due or whose task was lost.
+VIGIL_WAR_ROOM_SWEEP_SECONDS = env.int("VIGIL_WAR_ROOM_SWEEP_SECONDS", default=30)
+
 # Periodic work, declared in code.
 CELERY_BEAT_SCHEDULE: dict = {
     # Fire due SLA deadlines (escalations, acknowledge timeouts, overdue updates). A tick that
@@ -402,6 +405,39 @@ VIGIL_CHAT_ALLOW_PRIVATE = env.bool("VIGIL_CHAT_ALLOW_PRIVATE", default=False)
 # The call bridge for incidents whose services have none: a URL template with {number}, {reference}
 # or {slug}, e.g. https://meet.jit.si/acme-{reference} (incidents/bridge.py). Empty: no bridge.
 VIGIL_CALL_BRIDGE_URL = env("VIGIL_CALL_BRIDGE_URL", default="")
+# The chat workspace war rooms open in (comms/warroom/): none (the default: no war rooms), slack or
+# mattermost. A "Chat workspace" saved in the admin overrides every setting of this block but the
+# retry ones.
+VIGIL_CHAT_PROVIDER = env("VIGIL_CHAT_PROVIDER", default="none")
+# Slack: the bot token (xoxb-…; scopes channels:manage, groups:write, chat:write, users:read.email),
+# the Web API's base URL (tests point it at a local server), and the workspace's address for channel
+# links (https://acme.slack.com; empty: Slack's own redirect link).
+VIGIL_SLACK_BOT_TOKEN = env("VIGIL_SLACK_BOT_TOKEN", default="")
+VIGIL_SLACK_API_URL = env("VIGIL_SLACK_API_URL", default="https://slack.com/api/")
+VIGIL_SLACK_WORKSPACE_URL = env("VIGIL_SLACK_WORKSPACE_URL", default="")
+# Mattermost: the server (https://chat.example.com), a bot account's access token, the team's id
+# (channels are made in it) and its name (for channel links; empty: the id).
+VIGIL_MATTERMOST_URL = env("VIGIL_MATTERMOST_URL", default="")
+VIGIL_MATTERMOST_TOKEN = env("VIGIL_MATTERMOST_TOKEN", default="")
+VIGIL_MATTERMOST_TEAM_ID = env("VIGIL_MATTERMOST_TEAM_ID", default="")
+VIGIL_MATTERMOST_TEAM_NAME = env("VIGIL_MATTERMOST_TEAM_NAME", default="")
+# The war room's channel name: {number} (42), {reference} (inc-42), {slug} (the title's slug),
+# {date} (2026-02-10, the declaration's UTC date); lower-cased and cut to the provider's limit.
+VIGIL_WAR_ROOM_CHANNEL_NAME = env("VIGIL_WAR_ROOM_CHANNEL_NAME", default="inc-{number}-{slug}")
+# Archive the war room when its incident is closed.
+VIGIL_WAR_ROOM_ARCHIVE_ON_CLOSE = env.bool("VIGIL_WAR_ROOM_ARCHIVE_ON_CLOSE", default=True)
+# A call to the chat provider gives up after this many seconds (a timeout is retried later).
+VIGIL_WAR_ROOM_TIMEOUT_SECONDS = env.float("VIGIL_WAR_ROOM_TIMEOUT_SECONDS", default=10.0)
+# Opening (or archiving) is retried by the sweeper after base × 2^(attempt-1) seconds, capped, up to
+# this many attempts; then the room is given up and the timeline says so.
+VIGIL_WAR_ROOM_BACKOFF_SECONDS = env.int("VIGIL_WAR_ROOM_BACKOFF_SECONDS", default=30)
+VIGIL_WAR_ROOM_BACKOFF_MAX_SECONDS = env.int("VIGIL_WAR_ROOM_BACKOFF_MAX_SECONDS", default=1800)
+VIGIL_WAR_ROOM_MAX_ATTEMPTS = env.int("VIGIL_WAR_ROOM_MAX_ATTEMPTS", default=10)
+# (How often the war-room sweeper runs: VIGIL_WAR_ROOM_SWEEP_SECONDS, next to the beat schedule.)
+# War-room messages for a room that is still opening wait this long before the outbox looks again (no
+# attempt is spent); past the limit with no room at all, they are suppressed.
+VIGIL_WAR_ROOM_WAIT_SECONDS = env.int("VIGIL_WAR_ROOM_WAIT_SECONDS", default=15)
+VIGIL_WAR_ROOM_WAIT_LIMIT_SECONDS = env.int("VIGIL_WAR_ROOM_WAIT_LIMIT_SECONDS", default=3600)
 
 # --- Overrides and shift cover ------------------------------------------------------------------
 # The longest override (admin, API, accepted cover requests): longer absences are split, so a typo

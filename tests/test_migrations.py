@@ -61,6 +61,9 @@ SINCE_THE_SQUASH = {
         "0007_report_subscriptions_and_ledger",
         "0008_report_permissions_and_seeds",
         "0009_war_rooms",
+        "0010_chat_workspace_and_war_room_names",
+        "0011_war_room_messages",
+        "0012_declarations_and_pages_say_where_to_meet",
     ],
 }
 

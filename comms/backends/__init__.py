@@ -1,5 +1,6 @@
 """Channel backends: how a rendered notification leaves Vigil. Chosen by settings:
-Django's `EMAIL_BACKEND` for email, `VIGIL_SMS_BACKEND` and `VIGIL_CHAT_BACKEND`."""
+Django's `EMAIL_BACKEND` for email, `VIGIL_SMS_BACKEND` and `VIGIL_CHAT_BACKEND`; war-room
+messages through the connected chat workspace (`war_room.py`)."""
 
 from __future__ import annotations
 
@@ -56,5 +57,6 @@ def backend_for(channel: str) -> Backend:
         "email": "comms.backends.email.EmailBackend",
         "sms": settings.VIGIL_SMS_BACKEND,
         "chat": settings.VIGIL_CHAT_BACKEND,
+        "war_room": "comms.backends.war_room.WarRoomBackend",
     }[channel]
     return import_string(path)()

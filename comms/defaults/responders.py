@@ -5,6 +5,17 @@ from __future__ import annotations
 
 from .pieces import DRILL, NEXT_UPDATE, multiline
 
+# Where responders meet: the call bridge and the war-room channel, when the incident has them.
+WHERE_TO_MEET = (
+    "{% if call_bridge_url %}Call bridge: {{ call_bridge_url }}{% endif %}"
+    "{% if war_room_url %}{% if call_bridge_url %}\n{% endif %}War room: {{ war_room }} {{ war_room_url }}{% endif %}"
+)
+WHERE_TO_MEET_CHAT = (
+    "{% if call_bridge_url %}<{{ call_bridge_url }}|Join the call>{% endif %}"
+    "{% if war_room_url %}{% if call_bridge_url %} · {% endif %}<{{ war_room_url }}|{{ war_room }}>{% endif %}"
+)
+
+
 DECLARED_EMAIL = (
     DRILL + "INCIDENT DECLARED: {{ ref }} – {{ title }}",
     multiline(
@@ -22,6 +33,7 @@ DECLARED_EMAIL = (
         "{% if ack_url %}Acknowledge: {{ ack_url }}{% endif %}",
         NEXT_UPDATE,
         "Incident page: {{ incident_url }}",
+        WHERE_TO_MEET,
     ),
 )
 DECLARED_SMS = (
@@ -37,6 +49,7 @@ DECLARED_CHAT = (
         "*Impact:* {{ impact }}",
         "*Affected services:* {{ services|default:'not yet known' }}",
         "{% if ack_url %}<{{ ack_url }}|Acknowledge> or `/incident ack {{ ref }}`{% endif %}",
+        WHERE_TO_MEET_CHAT,
     ),
 )
 
@@ -59,6 +72,7 @@ PAGE_EMAIL = (
         "{% endif %}",
         "{% if ack_url %}Acknowledge now: {{ ack_url }}{% endif %}",
         "Incident page: {{ incident_url }}",
+        WHERE_TO_MEET,
     ),
 )
 PAGE_SMS = (
@@ -74,6 +88,7 @@ PAGE_CHAT = (
         "{% if level_name %} (level {{ level }} · {{ level_name }}){% endif %}{% if reason %}: {{ reason }}{% endif %}.",
         "*Impact:* {{ impact }} · *IC:* {{ commander }}",
         "{% if ack_url %}<{{ ack_url }}|Acknowledge> or {% endif %}`/incident ack {{ ref }}`",
+        WHERE_TO_MEET_CHAT,
     ),
 )
 

@@ -5,7 +5,11 @@ yet, takes a lease, then sends outside the transaction and records the provider 
 — each message in a transaction of its own as soon as the provider answered, before the next
 one goes out. A worker killed between send and record leaves the lease to expire; the sweeper
 then sends that one message again — at-least-once, the same duplicate a provider's own retry
-could cause, never a lost page, and never a whole batch twice."""
+could cause, never a lost page, and never a whole batch twice.
+
+War-room messages are never bundled: each goes out on its own, oldest first, so the channel
+reads like the timeline; they wait (without using an attempt) while the room is still opening,
+and are suppressed when it was given up or archived (the timeline already says why)."""
 
 from __future__ import annotations
 
@@ -21,7 +25,7 @@ from incidents import actions
 
 from .. import bundles
 from ..backends import DeliveryError, backend_for
-from ..models import Notification
+from ..models import Channel, Notification, WarRoom
 
 log = logging.getLogger(__name__)
 Status = Notification.Status
@@ -95,15 +99,28 @@ def _sendable(rows: list[Notification], now, outcome: dict[int, str]) -> dict[tu
     moot is suppressed, what a throttle does not let out yet is held back until it does."""
     suppressed: dict[str, list[int]] = {}
     groups: dict[tuple[str, str], list[Notification]] = {}
-    for row in rows:
-        reason = _suppressed_reason(row, now)
+    rooms = _war_rooms(rows)
+    waiting: list[int] = []
+    for row in sorted(rows, key=lambda row: (row.created_at, row.pk)):
+        reason = _suppressed_reason(row, now) or _room_gone(row, rooms, now)
         if reason:
             suppressed.setdefault(reason, []).append(row.pk)
             outcome[row.pk] = "suppressed"
+        elif row.channel == Channel.WAR_ROOM:
+            if rooms.get(row.incident_id) == WarRoom.State.OPEN:
+                groups[(row.channel, f"{row.address}#{row.pk}")] = [row]  # one message each, in order
+            else:
+                waiting.append(row.pk)
+                outcome[row.pk] = "waiting"
         else:
             groups.setdefault((row.channel, row.address), []).append(row)
     for reason, pks in suppressed.items():
         Notification.objects.filter(pk__in=pks).update(status=Status.SUPPRESSED, last_error=reason)
+    if waiting:
+        # The room is still opening: look again shortly, without spending an attempt.
+        Notification.objects.filter(pk__in=waiting).update(
+            send_after=now + dt.timedelta(seconds=settings.VIGIL_WAR_ROOM_WAIT_SECONDS)
+        )
     waits = _throttle_waits(set(groups), now)
     for pair, wait in waits.items():
         held = groups.pop(pair)
@@ -223,6 +240,29 @@ def _throttle_waits(pairs: set[tuple[str, str]], now) -> dict[tuple[str, str], d
         if allowed is not None:
             waits[pair] = allowed
     return waits
+
+
+def _war_rooms(rows: list[Notification]) -> dict[int, str]:
+    """The state of each war room the batch posts in, by incident (one query, none without)."""
+    incidents = {row.incident_id for row in rows if row.channel == Channel.WAR_ROOM}
+    if not incidents:
+        return {}
+    return dict(WarRoom.objects.filter(incident__in=incidents).values_list("incident_id", "state"))
+
+
+def _room_gone(row: Notification, rooms: dict[int, str], now) -> str:
+    """Why a war-room message will never be posted: its room was given up or archived, or never
+    came (a workspace disconnected meanwhile)."""
+    if row.channel != Channel.WAR_ROOM:
+        return ""
+    state = rooms.get(row.incident_id)
+    if state is None and row.created_at < now - dt.timedelta(seconds=settings.VIGIL_WAR_ROOM_WAIT_LIMIT_SECONDS):
+        return "Not sent: the incident's war room was never opened."
+    if state == WarRoom.State.GAVE_UP:
+        return "Not sent: the war room could not be opened (the incident's timeline says why)."
+    if state == WarRoom.State.ARCHIVED:
+        return "Not sent: the war room was archived."
+    return ""
 
 
 def _suppressed_reason(row: Notification, now) -> str:

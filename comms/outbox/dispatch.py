@@ -16,7 +16,8 @@ from incidents.models import TimelineEvent
 from oncall.copying import same_named
 
 from .. import routing, templating
-from ..models import Notification
+from ..models import Channel, Notification
+from ..warroom import messages as war_room
 
 Status = Notification.Status
 # What a row takes from its route under the same name.
@@ -80,7 +81,9 @@ def _build(event: TimelineEvent, routes: list[routing.Route], now) -> list[Notif
             key=notification_key(event.pk, route), event=event, incident=incident, recipient=route.user,
             send_after=now + route.delay, created_at=now, **same_named(route, _FROM_ROUTE),
         )
-        if not row.is_page:
+        if row.channel == Channel.WAR_ROOM:
+            row.body = war_room.words(event)  # the timeline's words, not a template
+        elif not row.is_page:
             _render(row, renderer, base, event, _event_extra(event))
         else:
             row._render_with = (renderer, base, event)

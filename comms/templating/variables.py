@@ -112,6 +112,9 @@ ALL_VARIABLES: dict[str, tuple[str, str]] = {
     "postmortem_policy": ("Post-mortem for this severity: Required, Optional…", "Required"),
     "resolution_summary": ("Resolution summary", ""),
     "incident_url": ("Link to the incident in Vigil", "https://vigil.example.com/admin/incidents/incident/42/change/"),
+    "call_bridge_url": ("The incident's call bridge (blank when none)", "https://meet.jit.si/acme-INC-42"),
+    "war_room": ("The incident's war-room channel, e.g. #inc-42-checkout (blank until it is open)", "#inc-42-checkout-api"),
+    "war_room_url": ("Link to the war-room channel (blank until it is open)", "https://acme.slack.com/archives/C0123ABCD"),
     "status_page_url": ("Link to the public status page", "https://vigil.example.com/status/"),
     "organisation_name": ("Your organisation's name (the VIGIL_ORGANISATION_NAME setting; blank when unset)", "Acme"),
     "now": ("The time of sending, in the recipient's time zone", "22 Nov 2026 14:10 GMT"),
@@ -153,7 +156,7 @@ RESTRICTED_VARIABLES = frozenset(
     {
         "ref", "severity", "severity_label", "services", "customer_services", "status", "status_label",
         "is_drill", "declared_at", "resolved_at", "acknowledged_at", "duration", "running_for",
-        "update_interval", "update_rule", "next_update", "next_update_due", "status_page_window", "incident_url", "now", "event_kind",
+        "update_interval", "update_rule", "next_update", "next_update_due", "status_page_window", "incident_url", "call_bridge_url", "war_room_url", "now", "event_kind",
         "occurred_at", "recipient_name", "level", "ack_url", "ack_code", "due_date",
     }
 )

@@ -169,6 +169,8 @@ def ensure_catalog(present: datetime) -> dict:
                 description=description,
                 runbook=runbook,
                 runbook_url=f"https://wiki.example.com/runbooks/{slug}",
+                # A room per incident (example.com: no demo user lands in someone else's call).
+                call_bridge_url="https://meet.example.com/vigil-{slug}",
                 escalation_policy=policies.get(slug),
             ),
         )

@@ -30,3 +30,19 @@ def sms(settings):
     recording.reset()
     yield recording.SENT
     recording.reset()
+
+
+@pytest.fixture
+def fake_slack(settings):
+    """A local server speaking Slack's Web API (tests/comms/fake_slack.py), with Vigil's chat
+    workspace pointed at it: provider slack, its bot token, a 0.5 s timeout."""
+    from tests.comms.fake_slack import FakeSlack
+
+    server = FakeSlack().start()
+    settings.VIGIL_CHAT_PROVIDER = "slack"
+    settings.VIGIL_SLACK_BOT_TOKEN = server.token
+    settings.VIGIL_SLACK_API_URL = server.url
+    settings.VIGIL_SLACK_WORKSPACE_URL = "https://acme.slack.com"
+    settings.VIGIL_WAR_ROOM_TIMEOUT_SECONDS = 0.5
+    yield server
+    server.stop()

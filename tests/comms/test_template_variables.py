@@ -83,8 +83,8 @@ def test_every_shipped_template_uses_only_documented_variables_and_renders_with_
 
 
 def test_an_undocumented_variable_is_found():
-    assert names_used("{{ ref }}: {{ comander }}{% if war_room %}{% endif %}") - set(templating.ALL_VARIABLES) == {
-        "comander", "war_room",
+    assert names_used("{{ ref }}: {{ comander }}{% if warroom %}{% endif %}") - set(templating.ALL_VARIABLES) == {
+        "comander", "warroom",
     }
 
 
