@@ -429,3 +429,16 @@ def test_execute_fills_the_incident_from_the_channel_or_refuses(people, incident
     assert not refused.ok and "Say which incident: `ack INC-42`" in refused.text
     assert chat.execute(Ack(None), responder, channel_incident=incident).ok
     assert Incident.objects.get(pk=incident.pk).status == Incident.Status.INVESTIGATING
+
+
+@pytest.mark.django_db
+def test_lookups_in_a_channel_take_a_bounded_number_of_queries(people, room, django_assert_max_num_queries):
+    commander, responder, viewer, manager = people
+    for n in range(5):
+        IncidentFactory(actor=commander, title=f"Other {n}")
+    for n in range(20):
+        actions.add_note(room, f"note {n}", actor=commander, source=Source.ADMIN)
+    for text in ("status", "timeline"):
+        with django_assert_max_num_queries(10):
+            reply = say(text, viewer, ROOM)
+        assert reply.ok and reply.sections[0].startswith(f"*{room.reference}*"), text
