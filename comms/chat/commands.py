@@ -23,7 +23,8 @@ from django.utils import timezone
 
 from incidents import actions, deadlines, firing, lifecycle, permissions
 from incidents.errors import DomainError, InvalidField, UnknownSeverity
-from incidents.models import OPEN_STATUSES, Incident, Participant, Service, SeverityLevel, Source, Status as IncidentStatus, TimelineEvent
+from incidents.models import OPEN_STATUSES, Incident, Participant, Service, SeverityLevel, Source, TimelineEvent
+from incidents.models import Status as IncidentStatus
 from incidents.selectors import commanders_of, current_commanders, visible_incidents
 from incidents.severities import find_leading_severity, find_severity, severity_levels
 from oncall.formatting import age
@@ -32,7 +33,8 @@ from oncall.schedules import on_call_at, prefetch_rotations
 
 from ..slack import code, escape
 from ..warroom import incident_for_channel
-from .parse import EXAMPLES, ROLE_COMMANDS, SCHEDULE_LIMIT, STATUS_LIMIT, TIMELINE_LIMIT, Command, IncidentCommand, ParseError, parse, verb_of
+from .parse import EXAMPLES, ROLE_COMMANDS, SCHEDULE_LIMIT, STATUS_LIMIT, TIMELINE_LIMIT, Command, IncidentCommand, ParseError
+from .parse import parse, verb_of
 from .parse import Ack, AssignRole, Create, Help, Mitigated, Note, Oncall, Release, Resolve, Severity, Status, Timeline, Update
 from .people import UnknownChatUser, find_chat_user
 from .replies import Reply, clip, headline, names, quote, refusal, usage
@@ -237,6 +239,8 @@ def _assign_role(command: AssignRole, user: User) -> Reply:
 
 def _release(command: Release, user: User) -> Reply:
     """A role from whoever holds it, a role from one person, or every role a person holds."""
+    if not command.role and not command.user:
+        raise _Refused("Say which role or whom to release.", usage_of="release")
     incident = _visible_incident(command.number, user)
     ref = incident.reference
     _require(permissions.may(user, incident, "release_role"), user, f"release roles on {ref}", _COMMAND_NEEDS)

@@ -442,3 +442,11 @@ def test_lookups_in_a_channel_take_a_bounded_number_of_queries(people, room, dja
         with django_assert_max_num_queries(10):
             reply = say(text, viewer, ROOM)
         assert reply.ok and reply.sections[0].startswith(f"*{room.reference}*"), text
+
+
+@pytest.mark.django_db
+def test_a_release_of_nothing_built_by_hand_is_refused_with_the_usage(people, incident):
+    commander, responder, viewer, manager = people
+    reply = chat.execute(Release(incident.number), manager, prefix="/incident")
+    assert not reply.ok and reply.sections[0] == ":warning: Say which role or whom to release."
+    assert reply.sections[1].startswith("Usage: `/incident release [<INC>] <role> [<@user>]`")
