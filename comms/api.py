@@ -1,5 +1,8 @@
-"""Chat in: `/api/v1/chat/command` for bots holding an API key with the chat scope, and
-`/api/v1/chat/slack` for Slack slash commands (signed with the app's signing secret).
+"""Chat in: `/api/v1/chat/command` for bots holding an API key with the chat scope,
+`/api/v1/chat/slack` for Slack slash commands (signed with the app's signing secret) and
+`/api/v1/chat/mattermost` for Mattermost slash commands (the command's token). Each passes the
+channel the command was typed in: in an incident's war room, commands apply to that incident
+without a reference.
 
 Both answer 200 with a Slack-compatible reply for anything wrong with the command itself (chat
 shows the reply); 401 and 403 only when the caller is not who it claims to be. The person acting
@@ -33,6 +36,12 @@ SLACK_MAX_AGE_SECONDS = 5 * 60
 class ChatCommandIn(Schema):
     text: str = Field(..., max_length=12_000, description="What was typed after the slash command, e.g. `ack INC-42`.")
     user: str = Field(..., max_length=254, description="The chat handle (`@alice`) or member id (`U024BE7LH`) of who typed it.")
+    channel: str = Field(
+        "", max_length=254,
+        description="The id of the chat channel it was typed in (e.g. Slack's `C024BE91L`). In an incident's war-room "
+        "channel, commands about one incident may leave the incident out (`ack`, `tech-lead @bob`, `note …`), and "
+        "before free text only `INC-42` or `#42` name an incident; elsewhere, or empty, every such command names one.",
+    )
 
 
 class ChatReply(Schema):
@@ -46,6 +55,7 @@ class ChatReply(Schema):
 # The shapes config/api.py gives errors; 200 carries every problem with the command itself.
 COMMAND_ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 413: ErrorOut, 422: ValidationErrorOut, 429: ErrorOut, 503: ErrorOut}
 SLACK_ERRORS = {401: ErrorOut, 413: ErrorOut, 503: ErrorOut}
+MATTERMOST_ERRORS = SLACK_ERRORS
 
 # Slack sends more fields (team_domain, channel_id, api_app_id, trigger_id…); these are the ones read.
 SLACK_FORM = {
@@ -60,6 +70,7 @@ SLACK_FORM = {
                         "text": {"type": "string", "description": "What was typed after it."},
                         "user_id": {"type": "string", "description": "The Slack member id, e.g. U024BE7LH."},
                         "user_name": {"type": "string"},
+                        "channel_id": {"type": "string", "description": "Where it was typed: in an incident's war room, commands apply to it without a reference."},
                         "team_id": {"type": "string"},
                         "response_url": {"type": "string"},
                     },
@@ -79,7 +90,7 @@ SLACK_FORM = {
 def command(request: HttpRequest, payload: ChatCommandIn):
     """Run a chat command as the Vigil user whose chat contact method is `user`. Needs the chat scope."""
     require_scope(request, "chat")
-    return chat.respond(payload.text, [payload.user]).as_slack()
+    return chat.respond(payload.text, [payload.user], channel=payload.channel).as_slack()
 
 
 @router.post("/slack", auth=None, response={200: ChatReply, **SLACK_ERRORS}, openapi_extra=SLACK_FORM)
@@ -93,10 +104,57 @@ def slack(request: HttpRequest):
         timestamp=request.headers.get("X-Slack-Request-Timestamp", ""),
         signature=request.headers.get("X-Slack-Signature", ""),
     )
-    form = {name: values[0] for name, values in parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True).items()}
+    form = _form(body)
+    return _respond_to_form(form, text=unescape_slack(form.get("text", "")))
+
+
+MATTERMOST_FORM = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/x-www-form-urlencoded": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "token": {"type": "string", "description": "The slash command's token, as Mattermost shows it when the command is made."},
+                        "command": {"type": "string", "description": "The slash command, e.g. /incident."},
+                        "text": {"type": "string", "description": "What was typed after it."},
+                        "user_id": {"type": "string", "description": "The Mattermost user id."},
+                        "user_name": {"type": "string"},
+                        "channel_id": {"type": "string", "description": "Where it was typed: in an incident's war room, commands apply to it without a reference."},
+                    },
+                }
+            }
+        },
+    },
+}
+
+
+@router.post("/mattermost", auth=None, response={200: ChatReply, **MATTERMOST_ERRORS}, openapi_extra=MATTERMOST_FORM)
+def mattermost(request: HttpRequest):
+    """A Mattermost slash command (form-encoded). Its `token`, compared with
+    `MATTERMOST_COMMAND_TOKEN`, is the credential; the person is found by their Mattermost user id,
+    then by `@user_name`. The reply is Slack-shaped, which Mattermost reads (`response_type`, `text`)."""
+    form = _form(request.body)
+    expected = settings.MATTERMOST_COMMAND_TOKEN
+    if not expected:
+        raise ApiError("Mattermost commands are not set up here: MATTERMOST_COMMAND_TOKEN is empty.", status=401)
+    if not hmac.compare_digest(expected.encode(), form.get("token", "").encode()):
+        raise ApiError("The Mattermost command token does not match.", status=401)
+    return _respond_to_form(form, text=form.get("text", ""))
+
+
+def _form(body: bytes) -> dict[str, str]:
+    return {name: values[0] for name, values in parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True).items()}
+
+
+def _respond_to_form(form: dict[str, str], *, text: str) -> dict:
+    """A slash command's form (Slack and Mattermost name the fields alike) answered as its user,
+    in its channel."""
     candidates = [form.get("user_id", ""), "@" + form["user_name"] if form.get("user_name") else ""]
     prefix = form.get("command", "").strip()[:40]
-    return chat.respond(unescape_slack(form.get("text", "")), [c for c in candidates if c], prefix=prefix).as_slack()
+    channel = form.get("channel_id", "")[:254]
+    return chat.respond(text, [c for c in candidates if c], prefix=prefix, channel=channel).as_slack()
 
 
 def verify_slack_signature(body: bytes, *, timestamp: str, signature: str) -> None:

@@ -450,6 +450,9 @@ VIGIL_API_MAX_BODY_BYTES = env.int("VIGIL_API_MAX_BODY_BYTES", default=512 * 102
 
 # Slack slash commands (/api/v1/chat/slack) are checked against this signing secret; empty refuses them all.
 SLACK_SIGNING_SECRET = env("SLACK_SIGNING_SECRET", default="")
+# Mattermost slash commands (/api/v1/chat/mattermost) must carry this token (shown when the command
+# is made in Mattermost's Integrations); empty refuses them all.
+MATTERMOST_COMMAND_TOKEN = env("MATTERMOST_COMMAND_TOKEN", default="")
 
 # --- The organisation customers hear from ---------------------------------------------------------
 import re  # noqa: E402 — kept with the one block that uses them

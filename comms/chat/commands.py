@@ -5,19 +5,26 @@ bad input, unknown people, refusals or domain errors: chat shows whatever comes 
 
 Changes are answered "in_channel" for everyone in the room (but see `_for_the_channel`);
 errors, help and lookups are "ephemeral", for the caller only.
+
+Typed in an incident's war-room channel (`respond(..., channel=<id>)`), a command about one
+incident that names none applies to that incident; an explicit reference wins. Outside one, such a
+command is refused with what to type.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from incidents import actions, deadlines, firing, permissions
+from incidents import actions, deadlines, firing, lifecycle, permissions
 from incidents.errors import DomainError, InvalidField, UnknownSeverity
 from incidents.models import OPEN_STATUSES, Incident, Participant, Service, SeverityLevel, Source, TimelineEvent
+from incidents.models import Status as IncidentStatus
 from incidents.selectors import commanders_of, current_commanders, visible_incidents
 from incidents.severities import find_leading_severity, find_severity, severity_levels
 from oncall.formatting import age
@@ -25,8 +32,10 @@ from oncall.models import Schedule, User
 from oncall.schedules import on_call_at, prefetch_rotations
 
 from ..slack import code, escape
-from .parse import SCHEDULE_LIMIT, STATUS_LIMIT, TIMELINE_LIMIT, Command, ParseError, parse
-from .parse import Ack, Commander, Create, Help, Oncall, Resolve, Severity, Status, Timeline, Update
+from ..warroom import incident_for_channel
+from .parse import EXAMPLES, ROLE_COMMANDS, SCHEDULE_LIMIT, STATUS_LIMIT, TIMELINE_LIMIT, Command, IncidentCommand, ParseError
+from .parse import parse, verb_of
+from .parse import Ack, AssignRole, Create, Help, Mitigated, Note, Oncall, Release, Resolve, Severity, Status, Timeline, Update
 from .people import UnknownChatUser, find_chat_user
 from .replies import Reply, clip, headline, names, quote, refusal, usage
 
@@ -40,14 +49,16 @@ class _Refused(Exception):
         self.usage_of = usage_of
 
 
-def respond(text: str, candidates: tuple[str, ...] | list[str], *, prefix: str = "") -> Reply:
-    """Parse `text`, find who is typing from `candidates`, execute. Bad input, unknown people,
-    refusals and domain errors all come back as replies."""
+def respond(text: str, candidates: tuple[str, ...] | list[str], *, prefix: str = "", channel: str = "") -> Reply:
+    """Parse `text`, find who is typing from `candidates`, execute. `channel` is the chat channel's
+    id: in an incident's war room, commands that name no incident apply to it. Bad input, unknown
+    people, refusals and domain errors all come back as replies."""
     # NUL cannot be stored in PostgreSQL text; nobody types one on purpose.
     text = (text or "").replace("\x00", "")
     candidates = [c.replace("\x00", "") for c in candidates]
+    room = incident_for_channel(channel.replace("\x00", "").strip()) if channel else None
     try:
-        command = parse(text)
+        command = parse(text, in_channel=room is not None)
     except ParseError as exc:
         return refusal(exc.message, exc.command, prefix=prefix)
     if isinstance(command, Help):
@@ -59,14 +70,15 @@ def respond(text: str, candidates: tuple[str, ...] | list[str], *, prefix: str =
         if not exc.ambiguous:
             message += " Add it to your contact methods in the Vigil admin (channel chat), then try again."
         return refusal(message, prefix=prefix)
-    return execute(command, user, prefix=prefix)
+    return execute(command, user, prefix=prefix, channel_incident=room)
 
 
-def execute(command: Command, user: User, *, prefix: str = "") -> Reply:
-    """Run one parsed command as `user` (permissions as in the admin)."""
+def execute(command: Command, user: User, *, prefix: str = "", channel_incident: Incident | None = None) -> Reply:
+    """Run one parsed command as `user` (permissions as in the admin). A command about one incident
+    that names none applies to `channel_incident` (the war room it was typed in), or is refused."""
     handler = _HANDLERS[type(command)]
     try:
-        return handler(command, user)
+        return handler(_in_context(command, channel_incident), user)
     except _Refused as refused:
         if refused.usage_of is not None:
             return refusal(refused.message, refused.usage_of, prefix=prefix)
@@ -75,12 +87,28 @@ def execute(command: Command, user: User, *, prefix: str = "") -> Reply:
         return Reply([f":warning: {escape(str(exc))}"], ok=False)
 
 
+def _in_context(command: Command, channel_incident: Incident | None) -> Command:
+    """The command with the channel's incident filled in where it names none."""
+    if isinstance(command, Status):
+        if command.number is None and not command.listing and channel_incident is not None:
+            return replace(command, number=channel_incident.number)
+        return command
+    if not isinstance(command, IncidentCommand) or command.number is not None:
+        return command
+    if channel_incident is None:
+        verb = verb_of(command)
+        raise _Refused(
+            f"Say which incident: `{code(EXAMPLES[verb])}`, or type it in the incident's channel.", usage_of=verb
+        )
+    return replace(command, number=channel_incident.number)
+
+
 def _visible_incident(number: int, user: User) -> Incident:
     """The incident if `user` may see it; restricted ones they may not see do not exist for them."""
     incident = (
         visible_incidents(user)
         .select_related("severity")
-        .prefetch_related("participants")
+        .prefetch_related("participants__user")
         .filter(number=number)
         .first()
     )
@@ -170,16 +198,118 @@ def _change_severity(command: Severity, user: User) -> Reply:
     )
 
 
-def _commander(command: Commander, user: User) -> Reply:
+# How each role is named in replies and refusals, and its emoji.
+_ROLE_WORDS = {
+    Participant.Role.COMMANDER: ("incident commander", ":female-firefighter:"),
+    Participant.Role.TECHNICAL_LEAD: ("technical lead", ":hammer_and_wrench:"),
+    Participant.Role.COMMUNICATIONS_LEAD: ("communications lead", ":loudspeaker:"),
+    Participant.Role.SCRIBE: ("scribe", ":pencil:"),
+    Participant.Role.SUBJECT_MATTER_EXPERT: ("subject-matter expert", ":mortar_board:"),
+    Participant.Role.RESPONDER: ("responder", ":technologist:"),
+}
+
+
+def _assign_role(command: AssignRole, user: User) -> Reply:
     incident = _visible_incident(command.number, user)
-    _require(permissions.may(user, incident, "assign_role"), user, f"assign the commander of {incident.reference}", _COMMAND_NEEDS)
+    role = Participant.Role(command.role)
+    name, emoji = _ROLE_WORDS[role]
+    doing = (
+        f"add a subject-matter expert to {incident.reference}" if role == Participant.Role.SUBJECT_MATTER_EXPERT
+        else f"assign the {'commander' if role == Participant.Role.COMMANDER else name} of {incident.reference}"
+    )
+    _require(permissions.may(user, incident, "assign_role"), user, doing, _COMMAND_NEEDS)
     try:
         target = find_chat_user(command.user, usernames=True)
     except UnknownChatUser as exc:
-        raise _Refused(exc.describe("No active Vigil user has"), usage_of="commander") from None
-    actions.assign_role(incident, target, Participant.Role.COMMANDER, actor=user, source=Source.CHAT)
+        raise _Refused(exc.describe("No active Vigil user has"), usage_of=verb_of(command)) from None
+    previous = [
+        p.user for p in incident.participants.all()
+        if p.role == role and p.left_at is None and p.user_id != target.pk and role in Participant.SINGLE_HOLDER_ROLES
+    ]
+    actions.assign_role(incident, target, role, actor=user, source=Source.CHAT)
+    if role == Participant.Role.SUBJECT_MATTER_EXPERT:
+        text = f"{emoji} {escape(str(target))} joins {headline(incident)} as a subject-matter expert (added by {escape(str(user))})"
+    else:
+        text = f"{emoji} {escape(str(target))} is now {name} of {headline(incident)}"
+        if previous:
+            text += f", taking over from {names(previous)}"
+        text += f" (set by {escape(str(user))})"
+    return Reply([text], in_channel=_for_the_channel(incident))
+
+
+def _release(command: Release, user: User) -> Reply:
+    """A role from whoever holds it, a role from one person, or every role a person holds."""
+    if not command.role and not command.user:
+        raise _Refused("Say which role or whom to release.", usage_of="release")
+    incident = _visible_incident(command.number, user)
+    ref = incident.reference
+    _require(permissions.may(user, incident, "release_role"), user, f"release roles on {ref}", _COMMAND_NEEDS)
+    target = None
+    if command.user:
+        try:
+            target = find_chat_user(command.user, usernames=True)
+        except UnknownChatUser as exc:
+            raise _Refused(exc.describe("No active Vigil user has"), usage_of="release") from None
+    current = [p for p in incident.participants.all() if p.left_at is None]
+    if command.role:
+        name = _ROLE_WORDS[Participant.Role(command.role)][0]
+        holders = [p for p in current if p.role == command.role]
+        if target is not None:
+            chosen = [p for p in holders if p.user_id == target.pk]
+            if not chosen:
+                held_by = f" ({names(p.user for p in holders)} is)" if holders else ""
+                raise _Refused(f"{escape(str(target))} is not {name} of {ref}{held_by}.")
+            holders = chosen
+        elif not holders:
+            raise _Refused(f"Nobody is {name} of {ref}.")
+        elif len(holders) > 1:
+            word = f"`release {ref} {_role_word(command.role)} @{holders[0].user.get_username()}`"
+            raise _Refused(
+                f"{ref} has {len(holders)} {name}s: {names(p.user for p in holders)}. Say which, e.g. {escape(word)}."
+            )
+    else:
+        holders = [p for p in current if p.user_id == target.pk]
+        if not holders:
+            raise _Refused(f"{escape(str(target))} holds no role on {ref}.")
+    with transaction.atomic():  # someone leaving every role leaves all of them or none
+        for participant in holders:
+            actions.release_role(participant, actor=user, source=Source.CHAT)
+    released = " and ".join(_ROLE_WORDS[Participant.Role(p.role)][0] for p in holders)
+    who = escape(str(holders[0].user))
     return Reply(
-        [f":female-firefighter: {escape(str(target))} is now incident commander of {headline(incident)} (set by {escape(str(user))})"],
+        [f":wave: {who} is no longer {released} of {headline(incident)} (released by {escape(str(user))})"],
+        in_channel=_for_the_channel(incident),
+    )
+
+
+def _role_word(role: str) -> str:
+    return next((verb for verb, value in ROLE_COMMANDS.items() if value == role), role)
+
+
+def _mitigated(command: Mitigated, user: User) -> Reply:
+    """The incident moves to monitoring with how it was mitigated: the admin's status change, so
+    its permission (responding, from any working status or triggered)."""
+    incident = _visible_incident(command.number, user)
+    step = lifecycle.TRANSITIONS.get((IncidentStatus(incident.status), IncidentStatus.MONITORING), "change_status")
+    needs = _RESPOND_NEEDS if permissions.required_for(step) == permissions.RESPOND else _COMMAND_NEEDS
+    _require(permissions.may(user, incident, step), user, f"mark {incident.reference} mitigated", needs)
+    incident = actions.mitigate(
+        incident, command.how, mitigation=command.mitigation or None, actor=user, source=Source.CHAT
+    )
+    kind = f" ({escape(incident.get_mitigation_display())})" if incident.mitigation else ""
+    return Reply(
+        [f":adhesive_bandage: {escape(str(user))} marked {headline(incident)} mitigated{kind}; it is now monitoring.",
+         quote(command.how)],
+        in_channel=_for_the_channel(incident),
+    )
+
+
+def _note(command: Note, user: User) -> Reply:
+    incident = _visible_incident(command.number, user)
+    _require(permissions.may(user, incident, "add_note"), user, f"take notes on {incident.reference}", _RESPOND_NEEDS)
+    incident = actions.add_note(incident, command.text, actor=user, source=Source.CHAT)
+    return Reply(
+        [f":spiral_note_pad: Note on {headline(incident)} by {escape(str(user))}:", quote(command.text)],
         in_channel=_for_the_channel(incident),
     )
 
@@ -203,6 +333,7 @@ def _resolve(command: Resolve, user: User) -> Reply:
 
 
 def _status(command: Status, user: User) -> Reply:
+    """One incident (named, or the channel's), else the open incidents."""
     if command.number is not None:
         return _status_of(_visible_incident(command.number, user), user)
     if not user.has_perm("incidents.view_incident"):
@@ -311,5 +442,6 @@ _RESPOND_NEEDS = "that needs the respond permission or a role on the incident."
 _COMMAND_NEEDS = "that needs the command permission or being the incident's commander."
 _HANDLERS = {
     Create: _create, Ack: _ack, Status: _status, Update: _update, Severity: _change_severity,
-    Commander: _commander, Resolve: _resolve, Timeline: _timeline, Oncall: _oncall,
+    AssignRole: _assign_role, Release: _release, Mitigated: _mitigated, Note: _note,
+    Resolve: _resolve, Timeline: _timeline, Oncall: _oncall,
 }

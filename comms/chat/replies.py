@@ -56,7 +56,15 @@ def usage(command: str = "", *, prefix: str = "", levels: Sequence[SeverityLevel
         form, what = shown[0]
         return f"Usage: `{lead}{form}` — {what.format(**examples)}."
     lines = [f"• `{lead}{form}` — {what.format(**examples)}" for form, what in shown]
-    return "*Vigil commands*\n" + "\n".join(lines) + f"\n<INC> is `INC-42` or `42`; {_severities(levels or [])}"
+    return "*Vigil commands*\n" + "\n".join(lines) + f"\n{REFERENCES} {_severities(levels or [])}"
+
+
+# How an incident is written, and when it may be left out (parse.py's rule, for people).
+REFERENCES = (
+    "<INC> is `INC-42`, `#42` or `42`. In an incident's own channel, leave it out to mean that incident; "
+    "there, before text (`update`, `note`, `severity`, `mitigated`, `resolve`), only `INC-42` or `#42` name an incident, "
+    "so `note 500 errors since 10:02` is a note, not INC-500."
+)
 
 
 def _severities(levels: Sequence[SeverityLevel]) -> str:

@@ -7,14 +7,14 @@ call these; nothing else writes incident state. Permission checks belong to the 
 `permissions.py`): an action trusts that its caller may perform it.
 
 Callers use this package as one module (`actions.declare(...)`); the actions live by subject:
-`declare.py`, `lifecycle.py` (acknowledge, status, severity, resolve, reopen, close), `roles.py`,
+`declare.py`, `lifecycle.py` (acknowledge, status, mitigate, severity, resolve, reopen, close), `roles.py`,
 `updates.py` (notes and status updates), `details.py`, `work.py` (tasks and evidence), and
 `reminders.py` (what comms and postmortems ask to be said); `base.py` holds what they share.
 """
 
 from .declare import declare
 from .details import EDITABLE_DETAILS, update_details
-from .lifecycle import acknowledge, change_severity, change_status, close, reopen, resolve
+from .lifecycle import acknowledge, change_severity, change_status, close, mitigate, reopen, resolve
 from .reminders import (
     record_notification_failure,
     record_postmortem_reminder,
@@ -38,6 +38,7 @@ __all__ = [
     "change_status",
     "close",
     "declare",
+    "mitigate",
     "post_update",
     "record_notification_failure",
     "record_postmortem_reminder",

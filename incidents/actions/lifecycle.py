@@ -118,6 +118,24 @@ def change_status(incident: Incident, status: str, *, actor, source: str, messag
 
 
 @transaction.atomic
+def mitigate(incident: Incident, how: str, *, actor, source: str, mitigation: str | None = None) -> Incident:
+    """The impact is contained: the incident moves to monitoring (acknowledging it if nobody had),
+    `how` is added to its mitigation notes and `mitigation` (a kind such as rollback) recorded when
+    given. One status-change event says how."""
+    how = clean_text(how, "How it was mitigated", max_length=10_000)
+    if mitigation and mitigation not in Incident.Mitigation.values:
+        raise InvalidInput(f"Unknown mitigation {mitigation!r}.")
+    incident = lock(incident)
+    lifecycle.require(incident.reference, incident.status, Status.MONITORING)
+    incident.mitigation_notes = f"{incident.mitigation_notes.rstrip()}\n{how}".lstrip("\n")
+    if mitigation:
+        incident.mitigation = mitigation
+    incident.save(update_fields=["mitigation_notes", "mitigation", "updated_at"])
+    set_working_status(incident, Status.MONITORING, actor=actor, source=source, message=f"mitigated — {how}")
+    return incident
+
+
+@transaction.atomic
 def change_severity(incident: Incident, severity: SeverityLevel, *, actor, source: str, reason: str = "") -> Incident:
     """Re-rate the incident; its SLA targets follow the new severity from the declaration."""
     incident = lock(incident)

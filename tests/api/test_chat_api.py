@@ -10,6 +10,9 @@ import pytest
 import time_machine
 from slack_sdk.signature import SignatureVerifier
 
+from django.utils import timezone
+
+from comms.models import WarRoom
 from incidents.models import Incident, Participant, Source, TimelineEvent
 from tests.api.keys import bearer
 from tests.comms.factories import ContactMethodFactory
@@ -42,9 +45,16 @@ def bot(db):
     return ApiKeyFactory(owner=UserFactory(username="chatbot", is_staff=False), scopes=["chat"])
 
 
-def run(client, key, text, user):
+def run(client, key, text, user, **extra):
     return client.post(
-        COMMAND, {"text": text, "user": user}, content_type="application/json", **bearer(key)
+        COMMAND, {"text": text, "user": user, **extra}, content_type="application/json", **bearer(key)
+    )
+
+
+def open_room(incident, channel_id, provider="slack"):
+    return WarRoom.objects.create(
+        incident=incident, provider=provider, channel_id=channel_id, name=f"inc-{incident.number}",
+        state="open", created_at=timezone.now(),
     )
 
 
@@ -149,12 +159,12 @@ def test_a_body_without_text_or_user_is_422(client, bot):
 # --- /chat/slack -------------------------------------------------------------------------------
 
 
-def slack_form(text, *, user_id="U0RESPOND1", user_name="responder", command="/incident"):
+def slack_form(text, *, user_id="U0RESPOND1", user_name="responder", command="/incident", channel_id="C2147483705"):
     return urlencode({
         "token": "deprecated-verification-token",
         "team_id": "T0001",
         "team_domain": "example",
-        "channel_id": "C2147483705",
+        "channel_id": channel_id,
         "channel_name": "incidents",
         "user_id": user_id,
         "user_name": user_name,
@@ -214,7 +224,7 @@ def test_slack_unknown_user_and_bad_commands_get_ephemeral_replies_with_the_slas
     assert "I don't know who you are in Vigil" in reply["text"] and "U0NOBODY11 or @nobody" in reply["text"]
     body = slack_form("frobnicate", command="/vigil")
     reply = post_slack(client, body, signed(body)).json()
-    assert "I don't know the command" in reply["text"] and "`/vigil ack <INC>`" in reply["text"]
+    assert "I don't know the command" in reply["text"] and "`/vigil ack [<INC>]`" in reply["text"]
 
 
 @pytest.mark.django_db
@@ -294,3 +304,120 @@ def test_slack_needs_no_api_key_or_csrf_token_and_ignores_a_bad_key(people, slac
     assert response.status_code == 200 and "No open incidents" in response.json()["text"]
     response = post_slack(client, body, {**signed(body), "HTTP_AUTHORIZATION": "Bearer vigil_wrong"})
     assert response.status_code == 200
+
+
+# --- In an incident's war-room channel ------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_slack_commands_in_the_war_room_need_no_reference(client, slack_secret, people, incident):
+    commander, responder, viewer, manager = people
+    ContactMethodFactory(user=responder, channel="chat", address="U0RESPOND1")
+    ContactMethodFactory(user=commander, channel="chat", address="U0IC000001")
+    bob = UserFactory(username="bob", responder=True)
+    ContactMethodFactory(user=bob, channel="chat", address="U0BOB00001")
+    open_room(incident, "C0WARROOM1")
+    other = IncidentFactory(actor=commander)
+
+    def slash(text, user_id, user_name):
+        body = slack_form(text, user_id=user_id, user_name=user_name, channel_id="C0WARROOM1")
+        response = post_slack(client, body, signed(body))
+        assert response.status_code == 200, text
+        return response.json()
+
+    steps = [
+        ("ack", "U0RESPOND1", "responder"),
+        ("severity SEV-1", "U0IC000001", "ic"),
+        ("tech-lead <@U0BOB00001|bob>", "U0IC000001", "ic"),
+        ("comms-lead @responder", "U0IC000001", "ic"),
+        ("note 500 errors since 10:02", "U0RESPOND1", "responder"),
+        ("mitigated rolled back deploy 1234", "U0RESPOND1", "responder"),
+        ("release comms-lead", "U0IC000001", "ic"),
+        ("resolve Rolled back; checkout healthy", "U0IC000001", "ic"),
+    ]
+    for text, user_id, user_name in steps:
+        reply = slash(text, user_id, user_name)
+        assert reply["response_type"] == "in_channel", (text, reply["text"])
+        assert incident.reference in reply["text"], (text, reply["text"])
+    incident.refresh_from_db()
+    assert incident.status == Incident.Status.RESOLVED and incident.severity.name == "SEV-1"
+    assert incident.mitigation == Incident.Mitigation.ROLLBACK and incident.mitigation_notes == "rolled back deploy 1234"
+    assert incident.participants.get(role=Participant.Role.TECHNICAL_LEAD, left_at=None).user == bob
+    assert not incident.participants.filter(role=Participant.Role.COMMUNICATIONS_LEAD, left_at=None).exists()
+    assert incident.timeline.get(kind=TimelineEvent.Kind.NOTE).message == "500 errors since 10:02"
+    assert not other.timeline.filter(source=Source.CHAT).exists()
+
+    # An explicit reference wins; the slash command's own form is kept in refusals.
+    assert slash(f"ack {other.reference}", "U0RESPOND1", "responder")["response_type"] == "in_channel"
+    assert Incident.objects.get(pk=other.pk).status == Incident.Status.INVESTIGATING
+    body = slack_form("tech-lead @bob", user_id="U0IC000001", user_name="ic", channel_id="C0GENERAL1")
+    reply = post_slack(client, body, signed(body)).json()
+    assert reply["response_type"] == "ephemeral"
+    assert reply["text"].startswith(
+        ":warning: Say which incident: `tech-lead INC-42 @bob`, or type it in the incident's channel."
+    )
+    assert "`/incident tech-lead [<INC>] <@user>`" in reply["text"]
+
+
+@pytest.mark.django_db
+def test_the_command_endpoint_takes_the_channel(client, bot, people, incident):
+    commander, responder, viewer, manager = people
+    open_room(incident, "C0WARROOM1")
+    reply = run(client, bot, "ack", "@responder", channel="C0WARROOM1").json()
+    assert reply["response_type"] == "in_channel" and incident.reference in reply["text"]
+    assert Incident.objects.get(pk=incident.pk).status == Incident.Status.INVESTIGATING
+    reply = run(client, bot, "sme @viewer", "@ic", channel="C0WARROOM1").json()
+    assert reply["response_type"] == "in_channel", reply["text"]
+    assert incident.participants.get(role=Participant.Role.SUBJECT_MATTER_EXPERT).user == viewer
+    reply = run(client, bot, "note checking replicas", "@responder").json()  # no channel: say which
+    assert reply["response_type"] == "ephemeral" and "Say which incident: `note INC-42 &lt;text&gt;`" in reply["text"]
+    too_long = run(client, bot, "ack", "@responder", channel="C" * 255)
+    assert too_long.status_code == 422 and too_long.json()["errors"][0]["field"] == "channel"
+    described = client.get("/api/v1/openapi.json").json()["components"]["schemas"]["ChatCommandIn"]["properties"]["channel"]
+    assert "war-room channel" in described["description"]
+
+
+# --- /chat/mattermost ----------------------------------------------------------------------------
+
+MATTERMOST = "/api/v1/chat/mattermost"
+MM_TOKEN = "xbxo9pkmz3gdbyjgpu7kpw5ppq"
+
+
+def mattermost_form(text, *, token=MM_TOKEN, user_id="rrr9t1x4mjfzbq6oc5ycw8fjyo", user_name="responder", channel_id="mmroom000000000000000000aa"):
+    return urlencode({
+        "channel_id": channel_id, "channel_name": "inc-1-checkout", "command": "/incident", "response_url": "http://mm/hooks/x",
+        "team_domain": "example", "team_id": "tttt", "text": text, "token": token, "trigger_id": "abc",
+        "user_id": user_id, "user_name": user_name,
+    })
+
+
+def post_mattermost(client, body):
+    return client.post(MATTERMOST, body, content_type="application/x-www-form-urlencoded")
+
+
+@pytest.mark.django_db
+def test_a_mattermost_slash_command_with_its_token_acts_in_its_channel(client, settings, people, incident):
+    commander, responder, viewer, manager = people
+    settings.MATTERMOST_COMMAND_TOKEN = MM_TOKEN
+    open_room(incident, "mmroom000000000000000000aa", provider="mattermost")
+    response = post_mattermost(client, mattermost_form("ack"))
+    assert response.status_code == 200 and response.json()["response_type"] == "in_channel"
+    event = Incident.objects.get(pk=incident.pk).timeline.get(kind=TimelineEvent.Kind.ACKNOWLEDGED)
+    assert event.actor == responder and event.source == Source.CHAT  # found by @user_name
+    reply = post_mattermost(client, mattermost_form("tech-lead @viewer", user_name="ic")).json()
+    assert reply["response_type"] == "in_channel" and "technical lead" in reply["text"]
+    assert incident.participants.get(role=Participant.Role.TECHNICAL_LEAD, left_at=None).user == viewer
+    reply = post_mattermost(client, mattermost_form("frobnicate")).json()
+    assert reply["response_type"] == "ephemeral" and "`/incident ack [<INC>]`" in reply["text"]
+
+
+@pytest.mark.django_db
+def test_a_wrong_or_unset_mattermost_token_is_401(client, settings, people, incident):
+    settings.MATTERMOST_COMMAND_TOKEN = MM_TOKEN
+    response = post_mattermost(client, mattermost_form(f"ack {incident.reference}", token="not-the-token"))
+    assert response.status_code == 401 and "token does not match" in response.json()["detail"]
+    assert post_mattermost(client, mattermost_form(f"ack {incident.reference}", token="")).status_code == 401
+    settings.MATTERMOST_COMMAND_TOKEN = ""
+    response = post_mattermost(client, mattermost_form(f"ack {incident.reference}", token=""))
+    assert response.status_code == 401 and "MATTERMOST_COMMAND_TOKEN" in response.json()["detail"]
+    assert Incident.objects.get(pk=incident.pk).acknowledged_at is None

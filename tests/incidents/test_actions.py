@@ -153,6 +153,39 @@ def test_moving_to_monitoring_stamps_mitigation_once(incident, commander):
 
 
 @pytest.mark.django_db
+def test_mitigate_moves_to_monitoring_and_keeps_every_how(incident, commander):
+    incident = actions.acknowledge(incident, actor=commander, source=ADMIN)
+    before = kinds(incident)
+    incident = actions.mitigate(incident, "  Rolled back 1234 ", mitigation="rollback", actor=commander, source=Source.CHAT)
+    assert incident.status == Status.MONITORING and incident.mitigated_at is not None
+    assert incident.mitigation == "rollback" and incident.mitigation_notes == "Rolled back 1234"
+    assert kinds(incident) == before + [Kind.STATUS_CHANGED]
+    assert incident.timeline.order_by("occurred_at", "pk").last().message == (
+        "Status investigating → monitoring: mitigated — Rolled back 1234"
+    )
+    first = incident.mitigated_at
+    with pytest.raises(IllegalTransition, match="already monitoring"):
+        actions.mitigate(incident, "again", actor=commander, source=ADMIN)
+    incident = actions.change_status(incident, Status.INVESTIGATING, actor=commander, source=ADMIN)
+    incident = actions.mitigate(incident, "Failed over to eu-west-2", actor=commander, source=ADMIN)
+    incident.refresh_from_db()
+    assert incident.mitigation_notes == "Rolled back 1234\nFailed over to eu-west-2"
+    assert incident.mitigation == "rollback" and incident.mitigated_at == first
+
+
+@pytest.mark.django_db
+def test_mitigate_refuses_empty_words_unknown_kinds_and_resolved_incidents(incident, commander):
+    with pytest.raises(InvalidInput, match="cannot be empty"):
+        actions.mitigate(incident, "  ", actor=commander, source=ADMIN)
+    with pytest.raises(InvalidInput, match="Unknown mitigation"):
+        actions.mitigate(incident, "prayed", mitigation="prayer", actor=commander, source=ADMIN)
+    resolved = IncidentFactory(actor=commander, resolved=True)
+    with pytest.raises(IllegalTransition, match="reopen it first"):
+        actions.mitigate(resolved, "rolled back", actor=commander, source=ADMIN)
+    assert Incident.objects.get(pk=incident.pk).status == Status.TRIGGERED
+
+
+@pytest.mark.django_db
 def test_change_status_rejects_unknown_status(incident, commander):
     with pytest.raises(InvalidInput, match="Unknown status"):
         actions.change_status(incident, "on fire", actor=commander, source=ADMIN)
