@@ -8,6 +8,7 @@ from django.utils import timezone
 from comms.models import (
     Audience,
     Channel,
+    ChatWorkspace,
     ContactMethod,
     MessageKind,
     MessageTemplate,
@@ -17,7 +18,10 @@ from comms.models import (
     ReportSubscription,
     StakeholderGroup,
     Subscription,
+    WarRoom,
+    WarRoomMember,
 )
+from tests.incidents.factories import IncidentFactory
 from tests.oncall.factories import UserFactory
 
 
@@ -120,3 +124,42 @@ class ReportRunFactory(factory.django.DjangoModelFactory):
     period_end = dt.datetime(2026, 11, 30, tzinfo=dt.UTC)
     claimed_at = factory.LazyFunction(timezone.now)
     sent_at = factory.LazyAttribute(lambda run: run.claimed_at)
+
+
+class ChatWorkspaceFactory(factory.django.DjangoModelFactory):
+    """The admin's chat workspace (one row): Slack with a bot token."""
+
+    class Meta:
+        model = ChatWorkspace
+        django_get_or_create = ("key",)
+
+    key = "default"
+    provider = ChatWorkspace.Provider.SLACK
+    bot_token = "xoxb-test-vigil"
+
+
+class WarRoomFactory(factory.django.DjangoModelFactory):
+    """An incident's war room, open in Slack."""
+
+    class Meta:
+        model = WarRoom
+
+    incident = factory.SubFactory(IncidentFactory)
+    provider = "slack"
+    state = WarRoom.State.OPEN
+    name = factory.LazyAttribute(lambda room: f"inc-{room.incident.number}")
+    name_asked = True
+    channel_id = factory.Sequence(lambda n: f"C{n:08d}")
+    url = factory.LazyAttribute(lambda room: f"https://acme.slack.com/archives/{room.channel_id}")
+    created_at = factory.LazyFunction(timezone.now)
+    opened_at = factory.LazyFunction(timezone.now)
+
+
+class WarRoomMemberFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = WarRoomMember
+
+    war_room = factory.SubFactory(WarRoomFactory)
+    user = factory.SubFactory(UserFactory)
+    chat_user_id = factory.Sequence(lambda n: f"U{n:08d}")
+    invited_at = factory.LazyFunction(timezone.now)
