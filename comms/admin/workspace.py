@@ -1,6 +1,7 @@
 """The chat workspace war rooms open in (one row; it overrides the VIGIL_CHAT_PROVIDER /
 VIGIL_SLACK_* / VIGIL_MATTERMOST_* settings). The bot token is written here and never shown back:
-the form asks for a new one and keeps the saved one when left empty."""
+the form asks for a new one and keeps the saved one when left empty. And the war rooms themselves,
+read-only: their state, attempts and last error."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from django.contrib import admin
 from django.db import models
 from django.shortcuts import redirect
 
-from ..models import ChatWorkspace
+from ..models import ChatWorkspace, WarRoom, WarRoomMember
 
 
 def _https(field, **kwargs):
@@ -80,3 +81,44 @@ class ChatWorkspaceAdmin(admin.ModelAdmin):
         if row is not None and self.has_view_or_change_permission(request, row):
             return redirect("admin:comms_chatworkspace_change", row.pk)
         return super().add_view(request, form_url, extra_context)
+
+
+class WarRoomMemberInline(admin.TabularInline):
+    model = WarRoomMember
+    fields = ["user", "chat_user_id", "invited_at", "last_error"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(WarRoom)
+class WarRoomAdmin(admin.ModelAdmin):
+    """Every incident's war room as Vigil keeps it: read-only (only comms/warroom/ writes them), so
+    an operator sees which rooms are still opening, why, and when the sweeper tries next."""
+
+    list_display = ["incident", "name", "state", "attempts", "next_attempt_at", "last_error"]
+    list_filter = ["state", "provider"]
+    list_select_related = ["incident__severity"]
+    search_fields = ["name", "channel_id"]
+    show_full_result_count = False
+    inlines = [WarRoomMemberInline]
+    fields = [
+        "incident", "provider", "state", "name", "channel_id", "url", "is_private", "attempts", "last_error",
+        "next_attempt_at", "created_at", "opened_at", "archived_at",
+    ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

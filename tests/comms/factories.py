@@ -127,15 +127,18 @@ class ReportRunFactory(factory.django.DjangoModelFactory):
 
 
 class ChatWorkspaceFactory(factory.django.DjangoModelFactory):
-    """The admin's chat workspace (one row): Slack with a bot token."""
+    """The admin's chat workspace (one row), connected to nothing unless asked (`slack=True`): a
+    connected workspace makes every SEV-1/SEV-2 declared afterwards want a war room."""
 
     class Meta:
         model = ChatWorkspace
         django_get_or_create = ("key",)
 
+    class Params:
+        slack = factory.Trait(provider=ChatWorkspace.Provider.SLACK, bot_token="xoxb-test-vigil")
+
     key = "default"
-    provider = ChatWorkspace.Provider.SLACK
-    bot_token = "xoxb-test-vigil"
+    provider = ChatWorkspace.Provider.NONE
 
 
 class WarRoomFactory(factory.django.DjangoModelFactory):
@@ -143,6 +146,7 @@ class WarRoomFactory(factory.django.DjangoModelFactory):
 
     class Meta:
         model = WarRoom
+        django_get_or_create = ("incident",)  # a connected workspace may have made it with the incident
 
     incident = factory.SubFactory(IncidentFactory)
     provider = "slack"

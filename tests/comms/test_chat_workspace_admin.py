@@ -82,3 +82,18 @@ def test_one_workspace_only_and_only_for_those_allowed(admin_client_, as_user, d
     assert admin_client_.get(ADD).url == reverse("admin:comms_chatworkspace_change", args=[row.pk])
     manager = UserFactory(username="mgr", manager=True, is_staff=True)
     assert as_user(manager).get(reverse("admin:comms_chatworkspace_changelist")).status_code == 403
+
+
+def test_war_rooms_are_listed_read_only_with_why_one_is_still_opening(admin_client_, db, django_assert_max_num_queries):
+    from comms.models import WarRoom
+    from tests.comms.factories import WarRoomFactory, WarRoomMemberFactory
+
+    WarRoomMemberFactory.create_batch(2)
+    stuck = WarRoomFactory(state=WarRoom.State.OPENING, channel_id="", attempts=3, last_error="Slack conversations.create: HTTP 500")
+    with django_assert_max_num_queries(10):
+        page = admin_client_.get(reverse("admin:comms_warroom_changelist"))
+    assert page.status_code == 200 and b"Slack conversations.create: HTTP 500" in page.content
+    assert page.content.count(b"inc-") >= 3
+    detail = admin_client_.get(reverse("admin:comms_warroom_change", args=[stuck.pk]))
+    assert detail.status_code == 200 and b'name="name"' not in detail.content  # nothing to edit
+    assert admin_client_.get(reverse("admin:comms_warroom_add")).status_code == 403
