@@ -1,5 +1,5 @@
-"""The comms app, its two reactions to incident events recorded on the timeline, and the outbox
-writer for on-call messages (`oncall.notices`)."""
+"""The comms app, its reactions to incident events recorded on the timeline (the outbox and the
+war room), and the outbox writer for on-call messages (`oncall.notices`)."""
 
 from django.apps import AppConfig
 
@@ -14,6 +14,8 @@ class CommsConfig(AppConfig):
 
         timeline.react("comms.stamp_unrouted", stamp_unrouted, when="in_transaction")
         timeline.react("comms.dispatch", dispatch, when="after_commit")
+        timeline.react("comms.want_war_room", want_war_room, when="in_transaction")
+        timeline.react("comms.war_room", war_room, when="after_commit")
 
         from oncall import notices
 
@@ -46,3 +48,36 @@ def dispatch(events) -> None:
     ids = [event.pk for event in events if event.dispatched_at is None]
     if ids:
         tasks.enqueue_dispatch(ids)
+
+
+def want_war_room(events) -> None:
+    """A declaration or severity change of a severity that opens war rooms writes the incident's
+    `WarRoom` row (state opening) with the action, so the sweeper finds it even if the task is
+    lost. Marks the events whose room is to open for `war_room` below."""
+    from .warroom import rooms
+
+    wanted = set(rooms.want_room(events))
+    for event in events:
+        if event.incident_id in wanted and event.kind in rooms.OPENING_KINDS:
+            event.opens_war_room = True
+
+
+def war_room(events) -> None:
+    """After the commit: queue opening the war rooms just wanted, inviting people who joined an
+    incident with an open war room, and archiving the rooms of closed incidents."""
+    from . import tasks
+    from .models import WarRoom
+    from .warroom import rooms
+
+    opening = [e.incident_id for e in events if getattr(e, "opens_war_room", False)]
+    tasks.enqueue_war_room("open", dict.fromkeys(opening))
+    joining = {e.incident_id for e in events if e.kind in rooms.JOINING_KINDS} - set(opening)
+    closing = {e.incident_id for e in events if e.kind == rooms.Kind.CLOSED}
+    if joining or closing:
+        with_room = set(
+            WarRoom.objects.filter(incident_id__in=joining | closing, state=WarRoom.State.OPEN).values_list(
+                "incident_id", flat=True
+            )
+        )
+        tasks.enqueue_war_room("invite", sorted(joining & with_room))
+        tasks.enqueue_war_room("archive", sorted(closing & with_room))

@@ -148,3 +148,47 @@ def send_report(subscription_id: int, start: str, end: str) -> int:
 
     run = sending.send_scheduled(subscription_id, dt.datetime.fromisoformat(start), dt.datetime.fromisoformat(end))
     return run.notifications if run else 0
+
+
+# --- The war room (comms/warroom/) ----------------------------------------------------------------
+# On the default queue (never the paging one): a slow chat provider must not delay a page. Each
+# task claims its room under a lock and is idempotent; what a lost task leaves, the sweeper finds.
+
+
+def enqueue_war_room(task_name: str, incident_ids) -> None:
+    task = {"open": open_war_room, "invite": invite_to_war_room, "archive": archive_war_room}[task_name]
+    for pk in incident_ids:
+        _publish(task, pk)
+
+
+@shared_task(name="comms.tasks.open_war_room", acks_late=True)
+def open_war_room(incident_id: int) -> str:
+    from .warroom import rooms
+
+    return rooms.open_room(incident_id)
+
+
+@shared_task(name="comms.tasks.invite_to_war_room", acks_late=True)
+def invite_to_war_room(incident_id: int) -> int:
+    from .warroom import rooms
+
+    return rooms.invite(incident_id)
+
+
+@shared_task(name="comms.tasks.archive_war_room", acks_late=True)
+def archive_war_room(incident_id: int) -> str:
+    from .warroom import rooms
+
+    return rooms.archive_room(incident_id)
+
+
+@shared_task(name="comms.tasks.sweep_war_rooms", ignore_result=True)
+def sweep_war_rooms() -> dict:
+    """Beat: queue the war rooms due to open (retries, lost tasks), with people to invite, or due
+    to be archived — one task per incident."""
+    from .warroom import rooms
+
+    found = rooms.due()
+    for kind, ids in found.items():
+        enqueue_war_room(kind, ids)
+    return {kind: len(ids) for kind, ids in found.items()}

@@ -305,6 +305,14 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": 300,
         "options": {"expires": 300},
     },
+    # The war-room sweeper: opens (again) the war rooms whose retry is due or whose task was lost,
+    # invites people a failed invite left out, archives rooms of closed incidents that failed to.
+    # On the default queue: a slow chat provider never delays a page.
+    "war-room-sweep": {
+        "task": "comms.tasks.sweep_war_rooms",
+        "schedule": VIGIL_WAR_ROOM_SWEEP_SECONDS,
+        "options": {"queue": CELERY_TASK_DEFAULT_QUEUE, "expires": VIGIL_WAR_ROOM_SWEEP_SECONDS},
+    },
     # A worker's heartbeat for /health: a worker of the default queue stamps the time (the
     # paging queue's workers show in the engine's own tick). Dropped if not picked up in time.
     "worker-heartbeat": {

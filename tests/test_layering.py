@@ -8,7 +8,10 @@ A lower app reaches a higher one only through a registry the higher app fills in
     opens one (or refreshes its timeline after a reopen);
   - "comms.stamp_unrouted", in the transaction: events nobody is told about are marked
     dispatched, so they never wait for the outbox;
-  - "comms.dispatch", after commit: the events someone must hear about are enqueued for dispatch.
+  - "comms.dispatch", after commit: the events someone must hear about are enqueued for dispatch;
+  - "comms.want_war_room", in the transaction: a declaration or severity change of a severity that
+    opens war rooms writes the incident's WarRoom row (when a chat workspace is connected);
+  - "comms.war_room", after commit: opening, inviting and archiving war rooms are queued.
 - `incidents.lifecycle.close_guards`: postmortems' `close_guard`, an incident that requires a
   post-mortem closes only once it is published.
 - `oncall.notices.provide`: comms' outbox writer (`comms.notices.send`) delivers the on-call app's
@@ -56,6 +59,8 @@ def test_the_registries_hold_exactly_the_documented_hooks():
         ("postmortems.open_on_resolve", "postmortems", "in_transaction"),
         ("comms.stamp_unrouted", "comms", "in_transaction"),
         ("comms.dispatch", "comms", "after_commit"),
+        ("comms.want_war_room", "comms", "in_transaction"),
+        ("comms.war_room", "comms", "after_commit"),
     ]
     assert lifecycle.close_guards == [services.close_guard]
     from oncall import notices

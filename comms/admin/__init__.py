@@ -6,6 +6,7 @@ Contact methods and rules are personal: without `comms.change_contactmethod` (or
 `change_notificationrule`) a person sees and edits only their own, and the owner is always
 the signed-in user. Notifications are written only by the outbox, so the admin shows them
 read-only; the one thing done to them here is the "Resend" action, one call to `outbox.resend`.
+The chat workspace war rooms open in is one row whose bot token is written, never shown back.
 """
 
-from . import contacts, groups, message_templates, notifications, reports  # noqa: F401  (each registers its ModelAdmins)
+from . import contacts, groups, message_templates, notifications, reports, workspace  # noqa: F401  (each registers its ModelAdmins)

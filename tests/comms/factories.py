@@ -1,5 +1,4 @@
-"""Factories for contact methods, notification rules, stakeholder groups, templates, notifications,
-reports and war rooms."""
+"""Factories for contact methods, notification rules, stakeholder groups, templates and notifications."""
 
 import datetime as dt
 
@@ -9,6 +8,7 @@ from django.utils import timezone
 from comms.models import (
     Audience,
     Channel,
+    ChatWorkspace,
     ContactMethod,
     MessageKind,
     MessageTemplate,
@@ -21,6 +21,7 @@ from comms.models import (
     WarRoom,
     WarRoomMember,
 )
+from tests.incidents.factories import IncidentFactory
 from tests.oncall.factories import UserFactory
 
 
@@ -125,25 +126,40 @@ class ReportRunFactory(factory.django.DjangoModelFactory):
     sent_at = factory.LazyAttribute(lambda run: run.claimed_at)
 
 
+class ChatWorkspaceFactory(factory.django.DjangoModelFactory):
+    """The admin's chat workspace (one row), connected to nothing unless asked (`slack=True`): a
+    connected workspace makes every SEV-1/SEV-2 declared afterwards want a war room."""
+
+    class Meta:
+        model = ChatWorkspace
+        django_get_or_create = ("key",)
+
+    class Params:
+        slack = factory.Trait(provider=ChatWorkspace.Provider.SLACK, bot_token="xoxb-test-vigil")
+
+    key = "default"
+    provider = ChatWorkspace.Provider.NONE
+
+
 class WarRoomFactory(factory.django.DjangoModelFactory):
     """An incident's war room, open in Slack."""
 
     class Meta:
         model = WarRoom
+        django_get_or_create = ("incident",)  # a connected workspace may have made it with the incident
 
-    incident = factory.SubFactory("tests.incidents.factories.IncidentFactory")
+    incident = factory.SubFactory(IncidentFactory)
     provider = "slack"
     state = WarRoom.State.OPEN
-    name = factory.Sequence(lambda n: f"inc-{n}-checkout-errors")
+    name = factory.LazyAttribute(lambda room: f"inc-{room.incident.number}")
+    name_asked = True
     channel_id = factory.Sequence(lambda n: f"C{n:08d}")
     url = factory.LazyAttribute(lambda room: f"https://acme.slack.com/archives/{room.channel_id}")
     created_at = factory.LazyFunction(timezone.now)
-    opened_at = factory.LazyAttribute(lambda room: room.created_at)
+    opened_at = factory.LazyFunction(timezone.now)
 
 
 class WarRoomMemberFactory(factory.django.DjangoModelFactory):
-    """Someone invited into a war room, matched to their Slack member id."""
-
     class Meta:
         model = WarRoomMember
 

@@ -17,7 +17,7 @@ What a test can make it do (each for the next `times` calls of `method`, or of a
 - `.fail(method, "error", error="invalid_auth")`: answer 200 `{"ok": false, "error": …}`;
 - `.fail(method, "500")`: answer HTTP 500 with an HTML body;
 - `.fail(method, "ratelimited")`: answer 429 with `Retry-After` and `ratelimited`;
-- `.fail(method, "timeout", after=True)`: do the work (the channel exists), then sleep past the
+- `.fail(method, "timeout", sleep=2.0)`: do the work (the channel exists), then sleep past the
   client's timeout before answering — the answer is lost, the effect is not;
 - `.down()` / `.up()`: nothing listens on the port (connections refused), then the same port again.
 
