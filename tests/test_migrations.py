@@ -217,7 +217,10 @@ def test_the_executive_words_shipped_before_gain_the_response_team_and_edited_on
     assert MessageTemplate.objects.get(pk=reopened.pk).body == words.REOPENED_BEFORE
 
 
-@pytest.mark.parametrize("name", ["0004_reminders_name_the_missed_update", "0005_customer_words_name_the_organisation"])
+@pytest.mark.parametrize(
+    "name",
+    ["0004_reminders_name_the_missed_update", "0005_customer_words_name_the_organisation", "0012_declarations_and_pages_say_where_to_meet"],
+)
 def test_words_shipped_before_become_the_new_defaults_and_edited_ones_stay(name):
     words = importlib.import_module(f"comms.migrations.{name}")
     cells = list(words.BEFORE)

@@ -16,11 +16,12 @@ from collections.abc import Iterable
 
 from django.conf import settings
 from django.urls import reverse
+from django.utils import timezone
 
 from incidents.models import Incident, SeverityLevel, Source, TimelineEvent
 
 from . import workspace
-from ..models import MessageKind, WarRoom
+from ..models import Channel, MessageKind, Notification, WarRoom
 from ..slack import escape
 
 Kind = TimelineEvent.Kind
@@ -71,6 +72,21 @@ def posting_to(incidents: Iterable[Incident]) -> set[int]:
         opening = set(SeverityLevel.objects.filter(opens_war_room=True).values_list("pk", flat=True))
         posting |= {incident.pk for incident in waiting if incident.severity_id in opening}
     return posting
+
+
+def release(incident_id: int) -> list[int]:
+    """The room has just opened: the messages that waited for it are due now and queued at once,
+    oldest first (not at the outbox sweeper's next look). Returns their ids."""
+    from .. import outbox, tasks
+
+    now = timezone.now()
+    waiting = Notification.objects.filter(incident_id=incident_id, channel=Channel.WAR_ROOM, status=Notification.Status.PENDING)
+    ids = list(waiting.order_by("created_at", "pk").values_list("pk", flat=True))
+    if ids:
+        waiting.filter(send_after__gt=now).update(send_after=now)
+        outbox.mark_enqueued(ids)
+        tasks.enqueue_deliveries([(pk, False) for pk in ids])
+    return ids
 
 
 def address(incident: Incident) -> str:

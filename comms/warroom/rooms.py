@@ -34,7 +34,7 @@ from incidents.models.core import OPEN_STATUSES, Status
 
 from ..models import Channel as ContactChannel
 from ..models import ContactMethod, WarRoom, WarRoomMember
-from . import naming
+from . import messages, naming
 from .providers import ChatProvider, ChatProviderError, NameTaken, provider_for
 from .workspace import Workspace, current
 
@@ -151,6 +151,7 @@ def open_room(incident_id: int) -> str:
         )
         actions.record_war_room_opened(incident, name=room.name, url=room.url)
     invite(incident_id)
+    messages.release(incident_id)  # what the room missed while it opened (the declaration first)
     return "opened"
 
 

@@ -314,3 +314,22 @@ def test_a_lost_task_is_made_up_by_the_sweeper(eager, fake_slack, ic, django_cap
     assert tasks.sweep_war_rooms()["open"] == 0  # within the grace period the task may still come
     assert sweep_later(django_capture_on_commit_callbacks, 1)["open"] == 1
     assert [c.name for c in fake_slack.open_channels()] == [f"inc-{incident.number}-lost"]
+
+
+def test_the_declaration_and_an_update_appear_in_the_channel_through_the_outbox(
+    eager, fake_slack, ic, django_capture_on_commit_callbacks, settings
+):
+    settings.VIGIL_CALL_BRIDGE_URL = "https://meet.jit.si/acme-{reference}"
+    incident = declare(django_capture_on_commit_callbacks, title="Checkout API down", severity=severity("SEV-1"), actor=ic, commander=ic)
+    channel = fake_slack.channel_named(incident.war_room_name)
+    # The declaration waited for the room and went out as soon as it opened, with the bridge.
+    assert channel.messages[0].startswith(f":rotating_light: *{incident.reference}* SEV-1 · Iris Cole declared SEV-1")
+    assert f"<https://meet.jit.si/acme-{incident.reference}|Join the call>" in channel.messages[0]
+    assert f"| Call: https://meet.jit.si/acme-{incident.reference}" in channel.topic
+
+    act(django_capture_on_commit_callbacks, actions.post_update, incident, "Rolled back build 8812.", actor=ic, source=ADMIN)
+    assert channel.messages[-1] == (
+        f":memo: *{incident.reference}* SEV-1 · Internal update by Iris Cole:\n> Rolled back build 8812."
+    )
+    rows = incident.notifications.filter(channel=Channel.WAR_ROOM).order_by("pk")
+    assert [(row.status, row.provider_id != "") for row in rows] == [("sent", True)] * len(channel.messages)
