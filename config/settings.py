@@ -417,7 +417,7 @@ VIGIL_CALL_BRIDGE_URL = env("VIGIL_CALL_BRIDGE_URL", default="")
 # mattermost. A "Chat workspace" saved in the admin overrides every setting of this block but the
 # retry ones.
 VIGIL_CHAT_PROVIDER = env("VIGIL_CHAT_PROVIDER", default="none")
-# Slack: the bot token (xoxb-…; scopes channels:manage, groups:write, chat:write, users:read.email),
+# Slack: the bot token (xoxb-…; scopes in the README: channels:manage, groups:write, chat:write, users:read.email…),
 # the Web API's base URL (tests point it at a local server), and the workspace's address for channel
 # links (https://acme.slack.com; empty: Slack's own redirect link).
 VIGIL_SLACK_BOT_TOKEN = env("VIGIL_SLACK_BOT_TOKEN", default="")

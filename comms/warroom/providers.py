@@ -32,7 +32,7 @@ _SLACK_MESSAGES = {
     "invalid_auth": "Slack refused the bot token: check the chat workspace's bot token",
     "token_revoked": "the bot token was revoked: install the Slack app again and save its new token",
     "account_inactive": "the bot token belongs to a deactivated account",
-    "missing_scope": "the Slack app lacks a scope it needs (channels:manage, groups:write, users:read.email, chat:write)",
+    "missing_scope": "the Slack app lacks a scope it needs (channels:manage, channels:read, groups:write, groups:read, chat:write, users:read, users:read.email)",
     "ratelimited": "Slack is rate limiting Vigil",
     "restricted_action": "the workspace does not let the Vigil app do this",
     "invalid_name": "Slack refused the channel name",
