@@ -343,7 +343,7 @@ class IncidentAdmin(CsvExport, admin.ModelAdmin):
         continue editing" stays on the details)."""
         if "_save" in request.POST:
             messages.success(request, f"{obj.reference}'s details were saved.")
-            return HttpResponseRedirect(request.path)
+            return HttpResponseRedirect(self._change_url(obj))
         return super().response_change(request, obj)
 
     def get_urls(self):

@@ -102,3 +102,71 @@ def test_on_a_phone_the_columns_stack_and_the_update_box_comes_first(live_server
     assert update["width"] <= PHONE["width"] and side["x"] < 20  # one column
     for selector in ("#severity-badge", "#status-badge", "#countdown"):
         assert box(page, selector)["y"] < 300, selector
+
+
+@pytest.fixture
+def watched(browser):
+    """A laptop-sized page that fails the test if its script throws or logs an error."""
+    context = browser.new_context(viewport=LAPTOP, timezone_id="Europe/London")
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" and "favicon" not in m.location.get("url", "") else None)
+    yield page
+    context.close()
+    assert errors == []
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_countdown_ticks_and_an_update_from_chat_appears_without_a_reload(live_server, watched, settings):
+    settings.VIGIL_INCIDENT_REFRESH_SECONDS = 1
+    alice = UserFactory(username="alice", first_name="Alice", last_name="Ng", commander=True)
+    incident = IncidentFactory(actor=alice, commander=alice, severity=severity("SEV-2"), title="Search is slow")
+    page = watched
+    from tests.browser import log_in
+
+    log_in(page, live_server, "alice")
+    page.goto(f"{live_server.url}/admin/incidents/incident/{incident.pk}/change/")
+    left = page.locator("#countdown .left")
+    before = left.inner_text()
+    assert re.fullmatch(r"in \d+ min \d\d s", before), before
+    assert page.locator("#countdown .vigil-due-name").inner_text() == "acknowledge"
+    page.wait_for_function("t => document.querySelector('#countdown .left').textContent !== t", arg=before, timeout=2500)
+
+    # Someone acknowledges and posts from chat, with text that must stay text.
+    actions.post_update(
+        incident, "DB failover <b>done</b>; <img src=x onerror=alert(1)>", status="identified", actor=alice, source=Source.CHAT
+    )
+    page.wait_for_selector("#timeline-events li:has-text('DB failover')", timeout=5000)
+    newest = page.locator("#timeline-events li").first
+    assert "DB failover <b>done</b>; <img src=x onerror=alert(1)>" in newest.inner_text()
+    assert newest.locator("img, b").count() == 0
+    assert "Chat" in newest.inner_text()
+    # The header followed: the status badge and the next deadline (now the next status update).
+    page.wait_for_function("() => document.querySelector('#status-badge').textContent.trim() === 'Identified'")
+    assert page.locator("#countdown .vigil-due-name").inner_text() == "status update"
+    # Each event once, however many polls ran.
+    page.wait_for_timeout(1500)
+    assert page.locator("#timeline-events li:has-text('DB failover')").count() == 1
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_details_page_saves_and_goes_back_to_the_incident(live_server, watched):
+    alice = UserFactory(username="alice", first_name="Alice", last_name="Ng", commander=True)
+    incident = IncidentFactory(actor=alice, commander=alice, severity=severity("SEV-2"), title="Search is slow")
+    page = watched
+    from tests.browser import log_in
+
+    log_in(page, live_server, "alice")
+    page.goto(f"{live_server.url}/admin/incidents/incident/{incident.pk}/change/")
+    page.click("#details-link")
+    page.fill("[name=title]", "Search is slow in eu-west-1")
+    page.fill("[name=regions]", "eu-west-1")
+    page.click("input[name=_save]")
+    page.wait_for_selector("#incident-title")
+    assert page.url.endswith(f"/admin/incidents/incident/{incident.pk}/change/")
+    assert "details were saved" in page.locator(".messagelist").inner_text()
+    assert page.locator("#incident-title").inner_text() == f"{incident.reference} Search is slow in eu-west-1"
+    assert "eu-west-1" in page.locator("#impact").inner_text()
+    assert "title: Search is slow → Search is slow in eu-west-1" in page.locator("#timeline-events li").first.inner_text()
