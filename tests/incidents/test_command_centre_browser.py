@@ -12,13 +12,15 @@ import pytest
 from comms.models import Channel
 from incidents import actions
 from incidents.models import EvidenceLink, Participant, Source
-from tests.browser import BROWSER_TESTS, browser  # noqa: F401
+from tests import browser as browsing
+from tests.browser import BROWSER_TESTS, log_in
 from tests.comms.factories import ContactMethodFactory
 from tests.incidents.factories import IncidentFactory, ServiceFactory, severity
 from tests.layout import LAPTOP, PHONE, open_as, page_overflow
 from tests.oncall.factories import UserFactory
 
 pytestmark = BROWSER_TESTS
+browser = browsing.browser  # the fixture
 
 SHOTS = os.environ.get("VIGIL_SCREENSHOTS")  # a folder to keep the screenshots in, when set
 
@@ -124,8 +126,6 @@ def test_the_countdown_ticks_and_an_update_from_chat_appears_without_a_reload(li
     alice = UserFactory(username="alice", first_name="Alice", last_name="Ng", commander=True)
     incident = IncidentFactory(actor=alice, commander=alice, severity=severity("SEV-2"), title="Search is slow")
     page = watched
-    from tests.browser import log_in
-
     log_in(page, live_server, "alice")
     page.goto(f"{live_server.url}/admin/incidents/incident/{incident.pk}/change/")
     left = page.locator("#countdown .left")
@@ -156,8 +156,6 @@ def test_the_details_page_saves_and_goes_back_to_the_incident(live_server, watch
     alice = UserFactory(username="alice", first_name="Alice", last_name="Ng", commander=True)
     incident = IncidentFactory(actor=alice, commander=alice, severity=severity("SEV-2"), title="Search is slow")
     page = watched
-    from tests.browser import log_in
-
     log_in(page, live_server, "alice")
     page.goto(f"{live_server.url}/admin/incidents/incident/{incident.pk}/change/")
     page.click("#details-link")
