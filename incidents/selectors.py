@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import Exists, Max, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
 from django.db.models.lookups import Exact
 
-from .models import Deadline, Incident, Participant, TimelineEvent
+from .models import Deadline, Incident, Participant, Source, TimelineEvent
 from .permissions import VIEW_RESTRICTED
 
 
@@ -102,7 +102,7 @@ TIMELINE_FILTERS = {
     "updates": ("Updates", Q(kind=TimelineEvent.Kind.STATUS_UPDATE)),
     "internal": ("Internal", Q(visibility=TimelineEvent.Visibility.INTERNAL)),
     "external": ("External", Q(visibility=TimelineEvent.Visibility.EXTERNAL)),
-    "engine": ("Engine", Q(kind__in=ENGINE_KINDS) | Q(source__in=["engine", "system"])),
+    "engine": ("Engine", Q(kind__in=ENGINE_KINDS) | Q(source__in=[Source.ENGINE, Source.SYSTEM])),
 }
 
 

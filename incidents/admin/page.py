@@ -122,7 +122,6 @@ def context(request, model_admin, incident: Incident) -> dict:
         "operations": offered,
         "side_operations": operations.side(offered),
         "update_form": offered.get("post_update"),
-        "participants": [p for p in incident.participants.all() if p.left_at is None],
         "tasks": incident.tasks.select_related("done_by"),
         "services": incident.services.all(),
         "evidence": incident.evidence.select_related("added_by"),
@@ -135,7 +134,6 @@ def context(request, model_admin, incident: Incident) -> dict:
         "deadlines": incident.deadlines.order_by("due_at", "pk"),
         "held_targets": metrics.held_targets_text(incident),
         "refresh_seconds": settings.VIGIL_INCIDENT_REFRESH_SECONDS,
-        "now": now,
     }
 
 
