@@ -174,3 +174,26 @@ def test_a_viewer_reads_the_details_page(as_user, viewer, incident):
     assert response.status_code == 200
     html = response.content.decode()
     assert 'name="title"' not in html and incident.title in html and "Incident page" in html
+
+
+def test_the_header_flags_restricted_and_drill_and_counts_down_only_while_targets_are_pending(as_user, commander):
+    client = as_user(commander)
+    drill = IncidentFactory(actor=commander, commander=commander, is_drill=True, is_restricted=True)
+    html = client.get(page_url(drill)).content.decode()
+    assert 'id="flag-restricted">restricted<' in html and 'id="flag-drill">drill<' in html
+    countdown = re.search(r'<span class="vigil-countdown" id="countdown"([^>]*)>(.*?)</span>\s*</div>', html, re.S)
+    assert 'data-due="' in countdown.group(1) and re.search(r"acknowledge</span> <span class=\"left\">in \d+ min \d\d s", countdown.group(2))
+
+    resolved = IncidentFactory(actor=commander, commander=commander, resolved=True)
+    html = client.get(page_url(resolved)).content.decode()
+    assert 'id="flag-drill"' not in html and 'id="flag-restricted"' not in html
+    countdown = re.search(r'<span class="vigil-countdown" id="countdown"([^>]*)>(.*?)</span>\s*</div>', html, re.S)
+    assert "data-due" not in countdown.group(1) and "no SLA deadline pending" in countdown.group(2)
+
+
+def test_a_chat_contact_with_only_a_webhook_is_not_shown_as_a_way_to_reach_someone(as_user, commander, incident):
+    ContactMethodFactory(user=commander, channel=Channel.CHAT, address="", webhook_url="https://hooks.example.com/T1")
+    html = as_user(commander).get(page_url(incident)).content.decode()
+    roles = html[html.index('id="roles"') : html.index("</ul>", html.index('id="roles"'))]
+    assert "hooks.example.com" not in roles and "vigil-contact-chat" not in roles
+    assert f"mailto:{commander.email}" in roles
