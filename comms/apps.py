@@ -23,6 +23,10 @@ class CommsConfig(AppConfig):
 
         notices.provide("comms.notices.send", outbox_notices.send)
 
+        from incidents import contacts
+
+        contacts.provide("comms.contact_methods", lambda users: contacts.grouped(self.get_model("ContactMethod").objects.filter(user__in=users, is_active=True).values_list("user_id", "channel", "address")))
+
 
 def stamp_unrouted(events) -> None:
     """Events nobody is told about (notes, tasks, details…) are dispatched as they are written,

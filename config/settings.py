@@ -118,6 +118,9 @@ VIGIL_ADMIN_EXACT_COUNT_LIMIT = env.int("VIGIL_ADMIN_EXACT_COUNT_LIMIT", default
 # The admin home (the operator dashboard) fetches its open incidents again this often, in seconds;
 # without JavaScript it reloads itself at the same interval (comms/admin/dashboard.py).
 VIGIL_DASHBOARD_REFRESH_SECONDS = env.int("VIGIL_DASHBOARD_REFRESH_SECONDS", default=30)
+# The incident page asks for new timeline events (and its badges and next deadline) this often, in
+# seconds (incidents/admin/page.py, incidents/static/incidents/incident.js).
+VIGIL_INCIDENT_REFRESH_SECONDS = env.int("VIGIL_INCIDENT_REFRESH_SECONDS", default=5)
 
 AUTH_USER_MODEL = "oncall.User"
 AUTH_PASSWORD_VALIDATORS = [

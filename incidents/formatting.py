@@ -3,13 +3,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 from django.utils.html import format_html
 
 from oncall.formatting import EMPTY, MINUTE, SECOND, age, duration, local
 
-__all__ = ["EMPTY", "MINUTE", "SECOND", "age", "badge", "duration", "local"]
+__all__ = ["EMPTY", "MINUTE", "SECOND", "age", "badge", "countdown", "duration", "local"]
 
 _HEX_COLOR = re.compile(r"#[0-9a-fA-F]{6}")
 
@@ -29,3 +30,18 @@ def badge(label: str, color: str, title: str = ""):
     return format_html(
         '<span class="vigil-badge" style="background-color:{};color:{}" title="{}">{}</span>', color, text, title, label
     )
+
+
+def countdown(due_at: dt.datetime, now: dt.datetime) -> str:
+    """ "in 4 min 05 s" or "1 h 10 min overdue": to the second within the hour, else two units.
+    The incident page's script (incidents/static/incidents/incident.js) ticks the same words, as
+    the dashboard's does (comms.admin.dashboard.countdown)."""
+    remaining = due_at - now
+    length = abs(remaining)
+    seconds = int(length.total_seconds())
+    if seconds >= 3600:
+        text = duration(length)
+    else:
+        minutes, seconds = divmod(seconds, 60)
+        text = f"{minutes} min {seconds:02d} s" if minutes else f"{seconds} s"
+    return f"in {text}" if remaining >= dt.timedelta(0) else f"{text} overdue"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import Exists, Max, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
 from django.db.models.lookups import Exact
 
-from .models import Deadline, Incident, Participant, TimelineEvent
+from .models import Deadline, Incident, Participant, Source, TimelineEvent
 from .permissions import VIEW_RESTRICTED
 
 
@@ -85,3 +85,43 @@ def last_update_at(incident: Incident):
     return (
         incident.timeline.filter(kind=TimelineEvent.Kind.STATUS_UPDATE).aggregate(m=Max("occurred_at"))["m"]
     )
+
+
+# The incident page's timeline filters (`?show=`): name → (label, condition). "engine" is what no
+# person typed: the deadline engine's pages and breaches, the reminders and delivery failures
+# written for comms and postmortems, the war room's opening, and anything the engine or the
+# system recorded (`Source.ENGINE`, `Source.SYSTEM`).
+ENGINE_KINDS = (
+    TimelineEvent.Kind.ESCALATED, TimelineEvent.Kind.ACK_SLA_BREACHED, TimelineEvent.Kind.UPDATE_OVERDUE,
+    TimelineEvent.Kind.RESOLVE_TARGET_BREACHED, TimelineEvent.Kind.NOBODY_TO_PAGE, TimelineEvent.Kind.STATUS_PAGE_OVERDUE,
+    TimelineEvent.Kind.NOTIFICATION_FAILED, TimelineEvent.Kind.POSTMORTEM_REMINDER,
+    TimelineEvent.Kind.WAR_ROOM_OPENED, TimelineEvent.Kind.WAR_ROOM_FAILED, TimelineEvent.Kind.WAR_ROOM_ARCHIVED,
+)
+TIMELINE_FILTERS = {
+    "all": ("All", Q()),
+    "updates": ("Updates", Q(kind=TimelineEvent.Kind.STATUS_UPDATE)),
+    "internal": ("Internal", Q(visibility=TimelineEvent.Visibility.INTERNAL)),
+    "external": ("External", Q(visibility=TimelineEvent.Visibility.EXTERNAL)),
+    "engine": ("Engine", Q(kind__in=ENGINE_KINDS) | Q(source__in=[Source.ENGINE, Source.SYSTEM])),
+}
+
+
+def timeline_filter(name: str | None) -> str:
+    """The filter a request names, or "all" for nothing or anything unknown."""
+    return name if name in TIMELINE_FILTERS else "all"
+
+
+def timeline_events(incident: Incident, *, show: str = "all", after: int | None = None, before: int | None = None,
+                    limit: int = 50) -> list[TimelineEvent]:
+    """One query: up to `limit` of the incident's events matching filter `show`, with their actors.
+    Newest first, older than event `before` when given (the page's "show older"); with `after`,
+    only events recorded after that one (ids grow with each insert), oldest first, as a poll
+    prepends them."""
+    events = incident.timeline.filter(TIMELINE_FILTERS[show][1]).select_related("actor")
+    if after is not None:
+        return list(events.filter(pk__gt=after).order_by("pk")[:limit])
+    if before is not None:
+        # Older than that event in the page's order (when it happened, then id), in the same query.
+        then = Subquery(TimelineEvent.objects.filter(pk=before, incident=incident).values("occurred_at")[:1])
+        events = events.filter(Q(occurred_at__lt=then) | Q(occurred_at=then, pk__lt=before))
+    return list(events.order_by("-occurred_at", "-pk")[:limit])

@@ -18,6 +18,8 @@ A lower app reaches a higher one only through a registry the higher app fills in
   messages (shift cover requests and their answers) as email notifications.
 - `oncall.ranks.provide`: incidents names the severity ranks (`IncidentsConfig.ready`), so the
   escalation matrix heads its columns with the organisation's own severity names.
+- `incidents.contacts.provide`: comms reads people's contact methods (`comms.contact_methods`), so
+  the incident page shows how to reach each role holder (phone, chat handle, email).
 """
 
 import ast
@@ -66,6 +68,9 @@ def test_the_registries_hold_exactly_the_documented_hooks():
     from oncall import notices
 
     assert notices.registered() == ["comms.notices.send"]
+    from incidents import contacts
+
+    assert contacts.registered() == ["comms.contact_methods"]
 
 
 def test_a_reaction_runs_in_the_transaction_or_after_commit_only():

@@ -1,5 +1,6 @@
 """The operator's UI, one module per area; importing them registers their pages:
-`incidents.py` (the incident list, the declare page, the incident page), `operations.py` (the
+`incidents.py` (the incident list, the declare page, the incident and details pages), `page.py`
+(the incident page as the commander's command centre, and the JSON it polls), `operations.py` (the
 incident page's small forms), `preview.py` (the escalation preview), `catalog.py` (severities,
 types, services) and `ingest.py` (integrations, the alert log, maintenance, heartbeats).
 

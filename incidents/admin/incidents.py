@@ -1,6 +1,6 @@
-"""The incident list, the declare page and the incident page: its state, details form, people,
-tasks, evidence and timeline, with the operations (`operations.py`) and the escalation preview
-(`preview.py`) it links to."""
+"""The incident list, the declare page, the incident page (the commander's command centre, built
+in `page.py`, with its timeline JSON), the details page, and the operations (`operations.py`) and
+escalation preview (`preview.py`) they link to."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import Exists, OuterRef, Prefetch
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -19,25 +20,16 @@ from oncall.admin.display import column
 from oncall.admin.filters import ChoiceFilter
 from oncall.admin.paging import EstimatedCountPaginator
 
-from .. import actions, bounds, engine, formatting, metrics, permissions, selectors, sla
+from .. import actions, bounds, engine, formatting, permissions, selectors, sla
 from ..errors import DomainError
 from ..formatting import EMPTY, MINUTE, badge, local
 from ..forms.details import IncidentDetailsForm
 from ..forms.lifecycle import DeclareForm
 from ..models import OPEN_STATUSES, Incident, Participant, Service, Source, Status
 from ..search import search
-from . import operations, preview
+from . import operations, page, preview
 from .export import CsvExport
-
-STATUS_COLORS = {
-    Status.TRIGGERED: "#c62828",
-    Status.INVESTIGATING: "#ef6c00",
-    Status.IDENTIFIED: "#ffb300",
-    Status.MONITORING: "#1565c0",
-    Status.RESOLVED: "#2e7d32",
-    Status.CLOSED: "#757575",
-}
-SLA_COLORS = {sla.SlaState.ON_TIME: "#2e7d32", sla.SlaState.DUE_SOON: "#ffb300", sla.SlaState.BREACHED: "#c62828"}
+from .page import SLA_COLORS, STATUS_COLORS  # noqa: F401  (comms' dashboard reads them here)
 
 
 def _timestamp(field: str, label: str):
@@ -90,6 +82,7 @@ class ServiceFilter(admin.SimpleListFilter):
 class IncidentAdmin(CsvExport, admin.ModelAdmin):
     form = IncidentDetailsForm
     add_form_template = "admin/incidents/incident/declare.html"
+    change_form_template = "admin/incidents/incident/details.html"  # the details page; the incident page is page.py's
 
     list_display = (
         "reference", "title", "severity_and_status", "age", "commander", "sla_badge", "affected_services",
@@ -288,34 +281,40 @@ class IncidentAdmin(CsvExport, admin.ModelAdmin):
         }
         return self.render_change_form(request, context, add=True, form_url=form_url)
 
-    # --- The incident page ---
+    # --- The incident page (the command centre) and its details page ---
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """The incident page: the command centre (`page.py`). Its details are edited on their own
+        page (`details_view`); every change made here is one of the operations' small forms."""
+        if request.method not in ("GET", "HEAD"):
+            return HttpResponseNotAllowed(["GET"])
+        incident = self._visible(request, object_id)
+        return TemplateResponse(request, "admin/incidents/incident/incident.html", page.context(request, self, incident))
+
+    def timeline_view(self, request, object_id):
+        """The page's poll: events since `?after=`, and the header's state (checked as the page is)."""
+        return page.timeline_json(request, self._visible(request, object_id))
+
+    def details_view(self, request, object_id):
+        """The incident's details, editable with `change_incident` or command rights (Django's change
+        form, saved through `update_details`), read-only otherwise."""
+        incident = self._visible(request, object_id)
+        return self.changeform_view(
+            request, object_id, extra_context={"title": f"{incident.reference} · details", "subtitle": incident.title}
+        )
+
+    def _visible(self, request, object_id) -> Incident:
+        """The incident if the user may see it: a 404 when it is restricted from them or unknown, a
+        403 without the view permission."""
+        incident = self.get_object(request, unquote(object_id))
+        if not self.has_view_permission(request, incident):
+            raise PermissionDenied
+        return incident
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None:
-            context.update(self._incident_page(request, obj), show_save_and_add_another=False)
+            context.update(incident=obj, show_save_and_add_another=False, show_save_as_new=False)
         return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
-
-    def _incident_page(self, request, incident) -> dict:
-        """Context for the parts of the page that are not the details form: what is offered, and the record."""
-        offered = operations.offered(request.user, incident)
-        return {
-            "title": incident.reference,
-            "subtitle": incident.title,
-            "incident": incident,
-            "glance_badges": format_html(
-                "{} {} {}", self.severity_badge(incident), self.status_badge(incident), self.sla_badge(incident)
-            ),
-            "commander": self.commander(incident),
-            "operations": offered,
-            "main_operations": operations.main(offered),
-            "participants": incident.participants.all(),
-            "tasks": incident.tasks.select_related("done_by"),
-            "evidence": incident.evidence.select_related("added_by"),
-            "timeline": incident.timeline.select_related("actor"),
-            "deadlines": incident.deadlines.order_by("due_at", "pk"),
-            "held_targets": metrics.held_targets_text(incident),
-            "now": timezone.now(),
-        }
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         try:
@@ -340,10 +339,11 @@ class IncidentAdmin(CsvExport, admin.ModelAdmin):
         pass  # the services were saved by update_details
 
     def response_change(self, request, obj):
-        """Saving the details stays on the incident: the page is where the response is run."""
+        """Saving the details goes back to the incident page, where the response is run ("Save and
+        continue editing" stays on the details)."""
         if "_save" in request.POST:
             messages.success(request, f"{obj.reference}'s details were saved.")
-            return HttpResponseRedirect(request.path)
+            return HttpResponseRedirect(self._change_url(obj))
         return super().response_change(request, obj)
 
     def get_urls(self):
@@ -362,12 +362,22 @@ class IncidentAdmin(CsvExport, admin.ModelAdmin):
             self.admin_site.admin_view(self.policy_preview_view),
             name="incidents_policy_escalation_preview",
         )
+        timeline = path(
+            "<path:object_id>/timeline.json",
+            self.admin_site.admin_view(self.timeline_view),
+            name=f"{self.opts.app_label}_{self.opts.model_name}_timeline",
+        )
+        details = path(
+            "<path:object_id>/details/",
+            self.admin_site.admin_view(self.details_view),
+            name=f"{self.opts.app_label}_{self.opts.model_name}_details",
+        )
         download = path(
             "export.csv",
             self.admin_site.admin_view(self.export_view),
             name=f"{self.opts.app_label}_{self.opts.model_name}_export",
         )
-        return [download, operate, incident_preview, policy_preview, *super().get_urls()]
+        return [download, operate, timeline, details, incident_preview, policy_preview, *super().get_urls()]
 
     # --- The escalation preview and the operations ---
 

@@ -28,9 +28,10 @@ OPERATIONS = {
     "reopen": lifecycle.ReopenForm,
     "close": lifecycle.CloseForm,
 }
-# The ones shown as cards at the top of the incident page; the rest sit beside their lists.
-MAIN_OPERATIONS = (
-    "acknowledge", "post_update", "change_status", "add_note", "change_severity", "assign_role", "resolve", "reopen", "close",
+# The ones in the incident page's side panel, in its order; the update box stands above the
+# timeline, and tasks, evidence and releasing a role sit beside their lists.
+SIDE_OPERATIONS = (
+    "acknowledge", "change_status", "change_severity", "assign_role", "resolve", "reopen", "close", "add_note",
 )
 
 
@@ -45,9 +46,9 @@ def offered(user, incident: Incident) -> dict[str, OperationForm]:
     return found
 
 
-def main(operations: dict[str, OperationForm]) -> list[OperationForm]:
-    """The offered forms shown as cards, in their order."""
-    return [operations[name] for name in MAIN_OPERATIONS if name in operations]
+def side(operations: dict[str, OperationForm]) -> list[OperationForm]:
+    """The offered forms of the side panel, in its order."""
+    return [operations[name] for name in SIDE_OPERATIONS if name in operations]
 
 
 def perform(request, incident: Incident, operation: str) -> None:

@@ -153,7 +153,11 @@ class ChangeStatusForm(OperationForm):
 class PostUpdateForm(OperationForm):
     label = "Post a status update"
     button = "Post update"
-    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=10_000, label="Update")
+    text = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "What is happening, what we are doing, when the next update comes"}),
+        max_length=10_000,
+        label="Update",
+    )
     visibility = forms.ChoiceField(
         choices=TimelineEvent.Visibility.choices,
         initial=TimelineEvent.Visibility.INTERNAL,

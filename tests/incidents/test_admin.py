@@ -27,6 +27,10 @@ def page_url(incident) -> str:
     return reverse("admin:incidents_incident_change", args=[incident.pk])
 
 
+def details_url(incident) -> str:
+    return reverse("admin:incidents_incident_details", args=[incident.pk])
+
+
 def op_url(incident, operation: str) -> str:
     return reverse("admin:incidents_incident_operate", args=[incident.pk, operation])
 
@@ -327,7 +331,8 @@ def test_page_queries_are_bounded_with_a_long_timeline(as_user, commander, incid
     with django_assert_max_num_queries(20):
         response = client.get(page_url(incident))
     assert response.status_code == 200
-    assert response.content.decode().count("Note ") >= 100
+    html = response.content.decode()
+    assert html.count("Note ") == 50 and "Note 99" in html and "Note 49<" not in html  # the latest 50, then "show older"
 
 
 def test_operations_need_the_csrf_token(commander, incident):
@@ -505,8 +510,11 @@ def test_evidence_must_be_a_web_link(as_user, responder, incident):
 
 
 def operation_card(response, operation: str) -> str:
-    """The HTML of one operation's card on the incident page."""
-    found = re.search(rf'<form[^>]*id="op-{operation}".*?</form>', response.content.decode(), re.S)
+    """The HTML of one operation's card on the incident page: its form, with the summary that names
+    it when the side panel folds it."""
+    found = re.search(
+        rf'(?:<details[^>]*>\s*<summary>[^<]*</summary>\s*)?<form[^>]*id="op-{operation}".*?</form>', response.content.decode(), re.S
+    )
     assert found, f"no {operation} card"
     return found.group(0)
 
@@ -576,7 +584,7 @@ def test_page_offers_only_what_fits_the_status(as_user, commander):
     closed = IncidentFactory(actor=commander, closed=True)
     html = client.get(page_url(closed)).content.decode()
     assert re.findall(r'id="op-(\w+)"', html) == ["add_note"]
-    assert 'name="_save"' not in html  # a closed incident's details are final
+    assert 'name="_save"' not in client.get(details_url(closed)).content.decode()  # a closed incident's details are final
 
 
 # --- permissions and visibility ---------------------------------------------------------------
@@ -587,7 +595,7 @@ def test_viewer_sees_the_page_but_no_operations(as_user, viewer, incident):
     response = client.get(page_url(incident))
     html = response.content.decode()
     assert response.status_code == 200
-    assert "/do/" not in html and 'name="_save"' not in html
+    assert "/do/" not in html and 'name="_save"' not in client.get(details_url(incident)).content.decode()
     for operation in ("acknowledge", "add_note", "post_update", "resolve", "add_evidence"):
         assert operate(client, incident, operation, text="x").status_code == 403, operation
     assert incident.status == Status.TRIGGERED and kinds(incident) == [Kind.ROLE_ASSIGNED, Kind.DECLARED]
@@ -669,7 +677,7 @@ def test_editing_details_goes_through_update_details(as_user, commander, inciden
     other = ServiceFactory(name="Search", slug="search")
     client = as_user(commander)
     response = client.post(
-        page_url(incident),
+        details_url(incident),
         details(incident, title="Checkout down in EU", regions="eu-west-1, eu-central-1", services=[other.pk], mitigation="failover"),
     )
     assert response.status_code == 302
@@ -686,7 +694,7 @@ def test_editing_details_goes_through_update_details(as_user, commander, inciden
 
 def test_saving_unchanged_details_records_nothing(as_user, commander, incident):
     before = kinds(incident)
-    response = as_user(commander).post(page_url(incident), details(incident))
+    response = as_user(commander).post(details_url(incident), details(incident))
     assert response.status_code == 302
     assert kinds(incident) == before
 
@@ -694,7 +702,7 @@ def test_saving_unchanged_details_records_nothing(as_user, commander, incident):
 def test_invalid_details_are_form_errors(as_user, commander, incident):
     with time_machine.travel(datetime(2025, 3, 3, 9, 0, tzinfo=dt_timezone.utc), tick=False):
         response = as_user(commander).post(
-            page_url(incident), details(incident, title="", detected_at_0="2025-03-05", detected_at_1="10:00")
+            details_url(incident), details(incident, title="", detected_at_0="2025-03-05", detected_at_1="10:00")
         )
     assert response.status_code == 200
     errors = response.context["adminform"].form.errors
@@ -704,7 +712,7 @@ def test_invalid_details_are_form_errors(as_user, commander, incident):
 
 def test_details_of_a_closed_incident_cannot_be_changed(as_user, commander):
     closed = IncidentFactory(actor=commander, commander=commander, closed=True)
-    response = as_user(commander).post(page_url(closed), details(closed, title="Rewritten"))
+    response = as_user(commander).post(details_url(closed), details(closed, title="Rewritten"))
     assert response.status_code == 403
     closed.refresh_from_db()
     assert closed.title != "Rewritten"
@@ -715,8 +723,8 @@ def test_a_refusal_while_saving_details_is_a_message_and_saves_nothing(as_user, 
         raise InvalidInput("INC-1 cannot be edited right now.")
 
     monkeypatch.setattr(actions, "update_details", refuse)
-    response = as_user(commander).post(page_url(incident), details(incident, title="Changed"), follow=True)
-    assert response.redirect_chain == [(page_url(incident), 302)]
+    response = as_user(commander).post(details_url(incident), details(incident, title="Changed"), follow=True)
+    assert response.redirect_chain == [(details_url(incident), 302)]
     assert messages_of(response) == ["INC-1 cannot be edited right now."]
     incident.refresh_from_db()
     assert incident.title != "Changed"
@@ -726,10 +734,10 @@ def test_a_refusal_while_saving_details_is_a_message_and_saves_nothing(as_user, 
 def test_responder_sees_details_read_only_and_cannot_post_them(as_user, commander, responder, incident):
     actions.update_details(incident, regions=["eu-west-1", "us-east-1"], actor=commander, source=Source.ADMIN)
     client = as_user(responder)
-    html = client.get(page_url(incident)).content.decode()
+    html = client.get(details_url(incident)).content.decode()
     assert 'name="title"' not in html
     assert "eu-west-1, us-east-1" in html
-    assert client.post(page_url(incident), details(incident, title="Hijacked")).status_code == 403
+    assert client.post(details_url(incident), details(incident, title="Hijacked")).status_code == 403
     incident.refresh_from_db()
     assert incident.title != "Hijacked"
 
@@ -779,7 +787,7 @@ def test_incident_type_factory_checklist_becomes_tasks(as_user, commander, sev2)
 def test_saving_the_details_stays_on_the_incident(as_user, commander, incident):
     data = {**details(incident, title="Checkout down in EU"), "_save": "Save"}
     del data["_continue"]
-    response = as_user(commander).post(page_url(incident), data, follow=True)
+    response = as_user(commander).post(details_url(incident), data, follow=True)
     assert response.redirect_chain == [(page_url(incident), 302)]
     assert f"{incident.reference}&#x27;s details were saved." in response.content.decode()
     incident.refresh_from_db()

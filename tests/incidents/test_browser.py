@@ -30,8 +30,12 @@ def browser_page(browser):
 
 
 def operate(page, prefix: str, fields: dict[str, str] | None = None, *, selects: dict[str, str] | None = None):
-    """Fill one operation card on the incident page and submit it; wait for the success message."""
+    """Fill one operation card on the incident page and submit it; wait for the success message.
+    The side panel folds the cards with fields: open the card first."""
     form = page.locator(f"#op-{prefix}")
+    folded = page.locator(f"details:has(#op-{prefix}):not([open]) > summary")
+    if folded.count():
+        folded.click()
     for name, value in (fields or {}).items():
         form.locator(f"[name='{prefix}-{name}']").fill(value)
     for name, label in (selects or {}).items():

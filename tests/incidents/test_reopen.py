@@ -229,7 +229,7 @@ def test_the_incident_page_acknowledges_a_reopened_incident_and_shows_both_round
     assert f"{incident.reference} acknowledged." in response.content.decode()
     incident.refresh_from_db()
     assert incident.reopen_acknowledged_at == T0 + timedelta(minutes=31)
-    html = client.get(page).content.decode()
+    html = client.get(reverse("admin:incidents_incident_details", args=[incident.pk])).content.decode()
     assert "Last reopened" in html and "Acknowledged after the reopen" in html
 
 
