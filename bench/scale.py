@@ -41,6 +41,9 @@ TARGETS = {
     "API list": (50, None), "/status/": (100, 100_000), "/status.json": (100, 100_000), "/status/day/": (100, None),
     # A scrape reads every incident's lifecycle instants (counts and histograms); Prometheus's own timeout is 10 s.
     "/metrics": (1000, None),
+    # The commander's incident page and the poll it makes every few seconds (issue 18): one incident
+    # among a million, so their cost must not follow the table.
+    "incident page, commander": (150, None), "incident timeline poll": (50, None),
 }
 
 
@@ -178,6 +181,7 @@ def pages(world, base_number: int) -> dict[str, tuple[Client, str, dict]]:
     admin = "/admin/incidents/incident/"
     sev1 = SeverityLevel.objects.get(rank=1).pk
     day = (timezone.now() - timedelta(days=3)).date().isoformat()
+    newest = Incident.objects.filter(is_restricted=False).order_by("-number").values_list("pk", flat=True).first()
     anonymous = Client()
     return {
         "admin list, superuser": (superuser, admin, {}),
@@ -195,6 +199,8 @@ def pages(world, base_number: int) -> dict[str, tuple[Client, str, dict]]:
         "/status.json": (anonymous, "/status.json", {}),
         "/status/day/": (anonymous, f"/status/day/{day}/", {}),
         "/metrics": (anonymous, "/metrics", {"HTTP_AUTHORIZATION": f"Bearer {_metrics_token()}"}),
+        "incident page, commander": (commander, f"{admin}{newest}/change/", {}),
+        "incident timeline poll": (commander, f"{admin}{newest}/timeline.json?after=0", {}),
     }
 
 

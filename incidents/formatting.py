@@ -34,8 +34,8 @@ def badge(label: str, color: str, title: str = ""):
 
 def countdown(due_at: dt.datetime, now: dt.datetime) -> str:
     """ "in 4 min 05 s" or "1 h 10 min overdue": to the second within the hour, else two units.
-    The incident page's script (incidents/static/incidents/incident.js) ticks the same words, as
-    the dashboard's does (comms.admin.dashboard.countdown)."""
+    The dashboard and the incident page show it; their scripts (comms/static/comms/dashboard.js,
+    incidents/static/incidents/incident.js) tick the same words."""
     remaining = due_at - now
     length = abs(remaining)
     seconds = int(length.total_seconds())

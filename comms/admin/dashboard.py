@@ -11,27 +11,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from incidents.admin.incidents import SLA_COLORS, STATUS_COLORS
-from incidents.formatting import badge_colors
+from incidents.formatting import badge_colors, countdown
 from incidents.models import Service
-from oncall.formatting import MINUTE, duration, local
+from oncall.formatting import MINUTE, local
 from oncall.models import Team
 
 from ..reports import dashboard, summary
-
-def left(delta: dt.timedelta) -> str:
-    """A countdown's length: to the second within the hour ("4 min 05 s"), else two units ("2 h 10 min")."""
-    seconds = int(delta.total_seconds())
-    if seconds >= 3600:
-        return duration(delta)
-    minutes, seconds = divmod(seconds, 60)
-    return f"{minutes} min {seconds:02d} s" if minutes else f"{seconds} s"
-
-
-def countdown(due_at: dt.datetime, now: dt.datetime) -> str:
-    """ "in 4 min 05 s" or "1 h 10 min overdue" (comms/static/comms/dashboard.js ticks the same words)."""
-    remaining = due_at - now
-    return f"in {left(remaining)}" if remaining >= dt.timedelta(0) else f"{left(-remaining)} overdue"
-
 
 def _row(row: dashboard.OpenRow, now: dt.datetime) -> dict:
     incident = row.incident

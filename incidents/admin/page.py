@@ -87,7 +87,8 @@ def event_json(event: TimelineEvent) -> dict:
         "kind": event.kind,
         "what": event.get_kind_display(),
         "who": event.actor_label,
-        "via": event.get_source_display(),
+        # Where a person acted from ("Chat"); nothing when no person did (who is already the source).
+        "via": event.get_source_display() if event.actor_id else "",
         "visibility": event.visibility,
         "message": event.message,
     }

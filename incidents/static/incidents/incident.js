@@ -86,8 +86,9 @@
     const meta = document.createElement("div");
     meta.className = "vigil-event-meta";
     const audience = span("vigil-badge " + (event.visibility === "external" ? "vigil-external" : "vigil-outline"), event.visibility);
-    meta.append(span("vigil-when", event.when), " ", span("vigil-what", event.what), " ", span("vigil-who", event.who), " ",
-                span("vigil-via", event.via), " ", audience);
+    meta.append(span("vigil-when", event.when), " ", span("vigil-what", event.what), " ", span("vigil-who", event.who), " ");
+    if (event.via) meta.append(span("vigil-via", event.via), " ");  // only where a person acted from
+    meta.append(audience);
     const message = document.createElement("div");
     message.className = "vigil-message";
     message.textContent = event.message;
