@@ -161,7 +161,8 @@ def _make_channel(provider: ChatProvider, room: WarRoom, workspace: Workspace):
     base = naming.channel_name(
         workspace.name_template,
         number=room.incident.number,
-        title=room.incident.title,
+        # A restricted incident's name says nothing of it: its title is not everyone's to read.
+        title="" if room.incident.is_restricted else room.incident.title,
         declared_at=room.incident.declared_at,
         limit=provider.name_limit,
     )

@@ -236,6 +236,7 @@ def test_a_restricted_incident_gets_a_private_channel_and_a_topic_without_its_ti
     )
     [channel] = fake_slack.channels.values()
     assert channel.is_private is True
+    assert channel.name == incident.war_room_name == f"inc-{incident.number}"  # the template's {slug} left empty
     assert "Breach" not in channel.topic
     assert channel.topic.startswith(f"{incident.reference} SEV-1 (restricted) | ")
     assert channel.topic.endswith(f" | Call: https://meet.jit.si/acme-{incident.reference}")
