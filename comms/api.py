@@ -57,27 +57,29 @@ COMMAND_ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 413: ErrorOut, 42
 SLACK_ERRORS = {401: ErrorOut, 413: ErrorOut, 503: ErrorOut}
 MATTERMOST_ERRORS = SLACK_ERRORS
 
-# Slack sends more fields (team_domain, channel_id, api_app_id, trigger_id…); these are the ones read.
+def _form_body(fields: dict) -> dict:
+    """The OpenAPI request body of a form-encoded slash command with these fields."""
+    schema = {"type": "object", "properties": fields}
+    return {"requestBody": {"required": True, "content": {"application/x-www-form-urlencoded": {"schema": schema}}}}
+
+
+_TEXT = {"type": "string", "description": "What was typed after it."}
+_COMMAND = {"type": "string", "description": "The slash command, e.g. /incident."}
+_CHANNEL = {
+    "type": "string",
+    "description": "Where it was typed: in an incident's war room, commands apply to it without a reference.",
+}
+# Slack sends more fields (team_domain, api_app_id, trigger_id…); these are the ones read.
 SLACK_FORM = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "application/x-www-form-urlencoded": {
-                "schema": {
-                    "type": "object",
-                    "properties": {
-                        "command": {"type": "string", "description": "The slash command, e.g. /incident."},
-                        "text": {"type": "string", "description": "What was typed after it."},
-                        "user_id": {"type": "string", "description": "The Slack member id, e.g. U024BE7LH."},
-                        "user_name": {"type": "string"},
-                        "channel_id": {"type": "string", "description": "Where it was typed: in an incident's war room, commands apply to it without a reference."},
-                        "team_id": {"type": "string"},
-                        "response_url": {"type": "string"},
-                    },
-                }
-            }
-        },
-    },
+    **_form_body({
+        "command": _COMMAND,
+        "text": _TEXT,
+        "user_id": {"type": "string", "description": "The Slack member id, e.g. U024BE7LH."},
+        "user_name": {"type": "string"},
+        "channel_id": _CHANNEL,
+        "team_id": {"type": "string"},
+        "response_url": {"type": "string"},
+    }),
     "parameters": [
         {"in": "header", "name": "X-Slack-Request-Timestamp", "required": True, "schema": {"type": "string"}},
         {"in": "header", "name": "X-Slack-Signature", "required": True, "schema": {"type": "string"},
@@ -108,26 +110,14 @@ def slack(request: HttpRequest):
     return _respond_to_form(form, text=unescape_slack(form.get("text", "")))
 
 
-MATTERMOST_FORM = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "application/x-www-form-urlencoded": {
-                "schema": {
-                    "type": "object",
-                    "properties": {
-                        "token": {"type": "string", "description": "The slash command's token, as Mattermost shows it when the command is made."},
-                        "command": {"type": "string", "description": "The slash command, e.g. /incident."},
-                        "text": {"type": "string", "description": "What was typed after it."},
-                        "user_id": {"type": "string", "description": "The Mattermost user id."},
-                        "user_name": {"type": "string"},
-                        "channel_id": {"type": "string", "description": "Where it was typed: in an incident's war room, commands apply to it without a reference."},
-                    },
-                }
-            }
-        },
-    },
-}
+MATTERMOST_FORM = _form_body({
+    "token": {"type": "string", "description": "The slash command's token, as Mattermost shows it when the command is made."},
+    "command": _COMMAND,
+    "text": _TEXT,
+    "user_id": {"type": "string", "description": "The Mattermost user id."},
+    "user_name": {"type": "string"},
+    "channel_id": _CHANNEL,
+})
 
 
 @router.post("/mattermost", auth=None, response={200: ChatReply, **MATTERMOST_ERRORS}, openapi_extra=MATTERMOST_FORM)

@@ -46,3 +46,14 @@ def fake_slack(settings):
     settings.VIGIL_WAR_ROOM_TIMEOUT_SECONDS = 0.5
     yield server
     server.stop()
+
+
+@pytest.fixture
+def eager():
+    """Celery tasks run where they are queued (after the commit), as a worker would run them."""
+    from config.celery import app
+
+    before = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = before

@@ -25,16 +25,6 @@ Kind = TimelineEvent.Kind
 ADMIN = Source.ADMIN
 
 
-@pytest.fixture
-def eager():
-    """Tasks run where they are queued (after the commit), as a worker would run them."""
-    from config.celery import app
-
-    before = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = before
-
 
 @pytest.fixture
 def ic(db, fake_slack):

@@ -25,15 +25,6 @@ def mattermost(settings, db):
     server.stop()
 
 
-@pytest.fixture
-def eager():
-    from config.celery import app
-
-    before = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = before
-
 
 def test_the_provider_speaks_rest_v4(mattermost):
     provider = providers.connected()

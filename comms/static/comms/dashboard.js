@@ -8,32 +8,14 @@
   const url = board.dataset.refreshUrl;
   const every = Number(board.dataset.refreshSeconds || 30) * 1000;
 
-  // Two units at most, as oncall.formatting.duration writes them: "45 s", "5 min", "2 h 10 min", "3 d 4 h".
-  function duration(seconds) {
-    seconds = Math.floor(seconds);
-    if (seconds < 60) return seconds + " s";
-    const minutes = Math.floor(seconds / 60);
-    if (minutes < 60) return minutes + " min";
-    const hours = Math.floor(minutes / 60), restMinutes = minutes % 60;
-    if (hours < 24) return restMinutes ? hours + " h " + restMinutes + " min" : hours + " h";
-    const days = Math.floor(hours / 24), restHours = hours % 24;
-    return restHours ? days + " d " + restHours + " h" : days + " d";
-  }
-
-  // A countdown's length, as comms/admin/dashboard.py's `left`: to the second within the hour.
-  function left(seconds) {
-    seconds = Math.floor(seconds);
-    if (seconds >= 3600) return duration(seconds);
-    const minutes = Math.floor(seconds / 60), rest = seconds % 60;
-    return minutes ? minutes + " min " + String(rest).padStart(2, "0") + " s" : rest + " s";
-  }
+  const words = window.vigilCountdown; // incidents/static/incidents/countdown.js
 
   function tick() {
     const now = Date.now();
     for (const cell of board.querySelectorAll("td.countdown[data-due]")) {
       const remaining = (Date.parse(cell.dataset.due) - now) / 1000;
       const span = cell.querySelector(".left");
-      span.textContent = remaining >= 0 ? "in " + left(remaining) : left(-remaining) + " overdue";
+      span.textContent = words(remaining);
       span.classList.toggle("overdue", remaining < 0);
     }
   }

@@ -12,25 +12,7 @@
   const live = root.dataset.live === "1"; // an older page of the timeline is not prepended to
   let after = Number(root.dataset.after || 0);
 
-  // Two units at most, as oncall.formatting.duration writes them: "45 s", "5 min", "2 h 10 min", "3 d 4 h".
-  function duration(seconds) {
-    seconds = Math.floor(seconds);
-    if (seconds < 60) return seconds + " s";
-    const minutes = Math.floor(seconds / 60);
-    if (minutes < 60) return minutes + " min";
-    const hours = Math.floor(minutes / 60), restMinutes = minutes % 60;
-    if (hours < 24) return restMinutes ? hours + " h " + restMinutes + " min" : hours + " h";
-    const days = Math.floor(hours / 24), restHours = hours % 24;
-    return restHours ? days + " d " + restHours + " h" : days + " d";
-  }
-
-  // As incidents.formatting.countdown: to the second within the hour.
-  function left(seconds) {
-    seconds = Math.floor(seconds);
-    if (seconds >= 3600) return duration(seconds);
-    const minutes = Math.floor(seconds / 60), rest = seconds % 60;
-    return minutes ? minutes + " min " + String(rest).padStart(2, "0") + " s" : rest + " s";
-  }
+  const words = window.vigilCountdown; // incidents/static/incidents/countdown.js
 
   const countdown = document.getElementById("countdown");
 
@@ -41,7 +23,7 @@
       return;
     }
     const remaining = (Date.parse(countdown.dataset.due) - Date.now()) / 1000;
-    span.textContent = remaining >= 0 ? "in " + left(remaining) : left(-remaining) + " overdue";
+    span.textContent = words(remaining);
     span.classList.toggle("overdue", remaining < 0);
   }
 
