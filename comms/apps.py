@@ -12,9 +12,10 @@ class CommsConfig(AppConfig):
     def ready(self) -> None:
         from incidents import timeline
 
+        # The room is wanted first: whether an event is routed depends on the incident having one.
+        timeline.react("comms.want_war_room", want_war_room, when="in_transaction")
         timeline.react("comms.stamp_unrouted", stamp_unrouted, when="in_transaction")
         timeline.react("comms.dispatch", dispatch, when="after_commit")
-        timeline.react("comms.want_war_room", want_war_room, when="in_transaction")
         timeline.react("comms.war_room", war_room, when="after_commit")
 
         from oncall import notices

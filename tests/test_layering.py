@@ -6,11 +6,12 @@ A lower app reaches a higher one only through a registry the higher app fills in
   events are recorded, in this order,
   - "postmortems.open_on_resolve", in the transaction: a resolution that requires a post-mortem
     opens one (or refreshes its timeline after a reopen);
+  - "comms.want_war_room", in the transaction: a declaration or severity change of a severity that
+    opens war rooms writes the incident's WarRoom row (when a chat workspace is connected), before
+    routing judges the event (the room hears it);
   - "comms.stamp_unrouted", in the transaction: events nobody is told about are marked
     dispatched, so they never wait for the outbox;
   - "comms.dispatch", after commit: the events someone must hear about are enqueued for dispatch;
-  - "comms.want_war_room", in the transaction: a declaration or severity change of a severity that
-    opens war rooms writes the incident's WarRoom row (when a chat workspace is connected);
   - "comms.war_room", after commit: opening, inviting and archiving war rooms are queued.
 - `incidents.lifecycle.close_guards`: postmortems' `close_guard`, an incident that requires a
   post-mortem closes only once it is published.
@@ -59,9 +60,9 @@ def test_the_registries_hold_exactly_the_documented_hooks():
 
     assert timeline.registered() == [
         ("postmortems.open_on_resolve", "postmortems", "in_transaction"),
+        ("comms.want_war_room", "comms", "in_transaction"),
         ("comms.stamp_unrouted", "comms", "in_transaction"),
         ("comms.dispatch", "comms", "after_commit"),
-        ("comms.want_war_room", "comms", "in_transaction"),
         ("comms.war_room", "comms", "after_commit"),
     ]
     assert lifecycle.close_guards == [services.close_guard]

@@ -18,9 +18,8 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
-from incidents.models import Incident, SeverityLevel, Source, TimelineEvent
+from incidents.models import Incident, Source, TimelineEvent
 
-from . import workspace
 from ..models import Channel, MessageKind, Notification, WarRoom
 from ..slack import escape
 
@@ -54,24 +53,21 @@ def hears(event: TimelineEvent) -> bool:
 
 
 def has_or_opens(incident: Incident) -> bool:
-    """Whether the incident has a war room to post in, or one is on its way."""
+    """Whether the incident has a war room to post in, or one on its way."""
     return incident.pk in posting_to([incident])
 
 
 def posting_to(incidents: Iterable[Incident]) -> set[int]:
-    """Of `incidents`, the ids of those whose war room may be posted in: a room open or opening, or
-    none yet but a severity that opens one with a chat workspace connected. Three queries at most,
-    however many incidents (the engine's batches)."""
-    by_id = {incident.pk: incident for incident in incidents}
-    if not by_id:
+    """Of `incidents`, the ids of those whose war room may be posted in: open, or opening (its row is
+    written with the event that wants it, `comms.want_war_room`, which runs before routing). One
+    query however many incidents (the engine's batches)."""
+    ids = {incident.pk for incident in incidents}
+    if not ids:
         return set()
-    states = dict(WarRoom.objects.filter(incident__in=by_id).values_list("incident_id", "state"))
-    posting = {pk for pk, state in states.items() if state in (WarRoom.State.OPENING, WarRoom.State.OPEN)}
-    waiting = [incident for pk, incident in by_id.items() if pk not in states]
-    if waiting and workspace.current().provider != "none":
-        opening = set(SeverityLevel.objects.filter(opens_war_room=True).values_list("pk", flat=True))
-        posting |= {incident.pk for incident in waiting if incident.severity_id in opening}
-    return posting
+    return set(
+        WarRoom.objects.filter(incident__in=ids, state__in=(WarRoom.State.OPENING, WarRoom.State.OPEN))
+        .values_list("incident_id", flat=True)
+    )
 
 
 def release(incident_id: int) -> list[int]:

@@ -227,3 +227,24 @@ def test_pages_and_declarations_say_where_to_meet(alice, settings):
     ctx = templating.context(plain, event=plain.timeline.get(kind=Kind.DECLARED))
     body = renderer.render(MessageKind.DECLARED, Audience.RESPONDERS, Channel.EMAIL, ctx).body
     assert "Call bridge" not in body and "War room" not in body and body.rstrip() == body
+
+
+@pytest.mark.django_db
+def test_a_drill_opens_no_room_so_nothing_waits_for_one(fake_slack, alice):
+    drill = IncidentFactory(severity=severity("SEV-1"), actor=alice, commander=alice, is_drill=True)
+    actions.post_update(drill, "Game day: failing over the primary.", actor=alice, source=Source.ADMIN)
+    dispatch_all()
+    assert not WarRoom.objects.filter(incident=drill).exists()
+    assert not war_room_rows(drill).exists()
+    assert drill.timeline.get(kind=Kind.ROLE_ASSIGNED).dispatched_at is not None
+
+
+@pytest.mark.django_db
+def test_raising_the_severity_to_one_with_a_war_room_posts_the_change_there(fake_slack, alice):
+    incident = IncidentFactory(severity=severity("SEV-3"), actor=alice)
+    dispatch_all()  # the SEV-3 declaration: no room, none for it
+    actions.change_severity(incident, severity("SEV-1"), actor=alice, source=Source.ADMIN, reason="checkout down too")
+    dispatch_all()
+    room = open_room(fake_slack, incident)
+    deliver_due()
+    assert [m.split(" · ", 1)[1] for m in posted(fake_slack, room)] == ["Severity escalated SEV-3 → SEV-1: checkout down too"]
