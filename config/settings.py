@@ -446,9 +446,8 @@ VIGIL_WAR_ROOM_BACKOFF_MAX_SECONDS = env.int("VIGIL_WAR_ROOM_BACKOFF_MAX_SECONDS
 VIGIL_WAR_ROOM_MAX_ATTEMPTS = env.int("VIGIL_WAR_ROOM_MAX_ATTEMPTS", default=10)
 # (How often the war-room sweeper runs: VIGIL_WAR_ROOM_SWEEP_SECONDS, next to the beat schedule.)
 # War-room messages for a room that is still opening wait this long before the outbox looks again (no
-# attempt is spent); past the limit with no room at all, they are suppressed.
+# attempt is spent); the room opens, or is given up and they are suppressed.
 VIGIL_WAR_ROOM_WAIT_SECONDS = env.int("VIGIL_WAR_ROOM_WAIT_SECONDS", default=15)
-VIGIL_WAR_ROOM_WAIT_LIMIT_SECONDS = env.int("VIGIL_WAR_ROOM_WAIT_LIMIT_SECONDS", default=3600)
 
 # --- Overrides and shift cover ------------------------------------------------------------------
 # The longest override (admin, API, accepted cover requests): longer absences are split, so a typo

@@ -102,7 +102,7 @@ def _sendable(rows: list[Notification], now, outcome: dict[int, str]) -> dict[tu
     rooms = _war_rooms(rows)
     waiting: list[int] = []
     for row in sorted(rows, key=lambda row: (row.created_at, row.pk)):
-        reason = _suppressed_reason(row, now) or _room_gone(row, rooms, now)
+        reason = _suppressed_reason(row, now) or _room_gone(row, rooms)
         if reason:
             suppressed.setdefault(reason, []).append(row.pk)
             outcome[row.pk] = "suppressed"
@@ -250,14 +250,12 @@ def _war_rooms(rows: list[Notification]) -> dict[int, str]:
     return dict(WarRoom.objects.filter(incident__in=incidents).values_list("incident_id", "state"))
 
 
-def _room_gone(row: Notification, rooms: dict[int, str], now) -> str:
-    """Why a war-room message will never be posted: its room was given up or archived, or never
-    came (a workspace disconnected meanwhile)."""
+def _room_gone(row: Notification, rooms: dict[int, str]) -> str:
+    """Why a war-room message will never be posted: its room was given up or archived. (Its row was
+    written before the message was: routing posts only to rooms open or opening.)"""
     if row.channel != Channel.WAR_ROOM:
         return ""
     state = rooms.get(row.incident_id)
-    if state is None and row.created_at < now - dt.timedelta(seconds=settings.VIGIL_WAR_ROOM_WAIT_LIMIT_SECONDS):
-        return "Not sent: the incident's war room was never opened."
     if state == WarRoom.State.GAVE_UP:
         return "Not sent: the war room could not be opened (the incident's timeline says why)."
     if state == WarRoom.State.ARCHIVED:
